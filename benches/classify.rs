@@ -1,0 +1,52 @@
+//! Classification throughput on real bounce texts, single thread, against a
+//! bare `RegexSet::is_match` scan of the same texts with the same patterns.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use bouncelab::engine::{Classifier, default_rules, eval};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+/// The dev corpus when it is beside the repo (../shared/corpus), else the test table.
+pub fn corpus_texts() -> Vec<String> {
+    let dev = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sisimai-dev.tsv");
+    let mini = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mini_corpus.tsv");
+    let path = if dev.exists() { dev } else { mini };
+    eval::read_tsv(&path).expect("corpus").into_iter().map(|s| s.text).collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let texts = corpus_texts();
+    let doc = default_rules();
+    let classifier = Classifier::new(&doc);
+    let patterns: Vec<&str> = doc.bounce_rules.iter().map(|r| r.pattern.as_str()).collect();
+    let set = regex::RegexSetBuilder::new(&patterns).case_insensitive(true).build().unwrap();
+
+    let mut g = c.benchmark_group("classify");
+    g.throughput(Throughput::Elements(texts.len() as u64));
+    g.bench_function("default_rules", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(classifier.classify(black_box(t)));
+            }
+        })
+    });
+    g.bench_function("bare_regexset_is_match", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(set.is_match(black_box(t)));
+            }
+        })
+    });
+    g.bench_function("bare_regexset_matches", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(set.matches(black_box(t)));
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,321 @@
+//! The command line: the same engine as the app, for scripts and CI.
+
+use std::io::{BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use rayon::prelude::*;
+
+use crate::engine::lint::{self, Severity};
+use crate::engine::{self, Classifier, RuleSet, Verdict, eval};
+
+/// bouncelab: bounce qualification rules, MX rules and ramp-up, on your desk.
+#[derive(Parser, Debug)]
+#[command(name = "bouncelab", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do; without a command the desktop app opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Rule file the app opens (default: sample_rules/default.ron).
+    #[arg(global = false)]
+    pub file: Option<PathBuf>,
+}
+
+/// Output format of `classify`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ClassifyFormat {
+    /// One JSON object per line.
+    Json,
+    /// Tab-separated, with a header line.
+    Tsv,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Classify SMTP replies / bounce texts, one per line, from stdin or files.
+    Classify {
+        /// Rule file (default: sample_rules/default.ron, else the built-in copy).
+        #[arg(long, short)]
+        rules: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ClassifyFormat::Json)]
+        format: ClassifyFormat,
+        /// Input files (default: stdin).
+        files: Vec<PathBuf>,
+    },
+    /// Score the rules against a labeled TSV (format of shared/corpus).
+    Eval {
+        /// The labeled TSV.
+        corpus: PathBuf,
+        /// Rule file.
+        #[arg(long, short)]
+        rules: Option<PathBuf>,
+        /// Score only samples of this fold (of --folds), split by email file.
+        #[arg(long)]
+        fold: Option<u32>,
+        /// Score every sample except this fold.
+        #[arg(long, conflicts_with = "fold")]
+        exclude_fold: Option<u32>,
+        /// Number of folds for --fold / --exclude-fold.
+        #[arg(long, default_value_t = 5)]
+        folds: u32,
+        /// Print every misclassified sample.
+        #[arg(long)]
+        misses: bool,
+        /// Exit 1 when reason accuracy is below this percentage.
+        #[arg(long)]
+        min_reason: Option<f64>,
+        /// Exit 1 when hard/soft accuracy is below this percentage.
+        #[arg(long)]
+        min_hardness: Option<f64>,
+    },
+    /// Check a rule file: invalid patterns, duplicates, shadowed rules, failing examples...
+    Lint {
+        /// Rule file.
+        file: PathBuf,
+        /// Exit 1 on warnings too.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Run every rule's must-match / must-not-match examples.
+    Test {
+        /// Rule file.
+        file: PathBuf,
+    },
+}
+
+/// Runs a parsed command line (not the GUI case).
+pub fn run(command: Command) -> Result<i32> {
+    match command {
+        Command::Classify { rules, format, files } => classify(rules.as_deref(), format, &files),
+        Command::Eval { corpus, rules, fold, exclude_fold, folds, misses, min_reason, min_hardness } => {
+            let opts = EvalOpts { fold, exclude_fold, folds, misses, min_reason, min_hardness };
+            eval_cmd(&corpus, rules.as_deref(), &opts)
+        }
+        Command::Lint { file, strict } => lint_cmd(&file, strict),
+        Command::Test { file } => test_cmd(&file),
+    }
+}
+
+/// Loads the rule file given, else `sample_rules/default.ron` from the current
+/// folder, else the built-in copy. Compile problems go to stderr as warnings.
+pub fn load_rules(path: Option<&Path>) -> Result<(RuleSet, Classifier)> {
+    let doc = match path {
+        Some(p) => RuleSet::load(p)?,
+        None if Path::new(engine::DEFAULT_RULES_PATH).exists() => RuleSet::load(Path::new(engine::DEFAULT_RULES_PATH))?,
+        None => engine::default_rules(),
+    };
+    let c = Classifier::new(&doc);
+    for e in c.errors() {
+        eprintln!("warning: {e} (skipped)");
+    }
+    Ok((doc, c))
+}
+
+/// Lines classified per parallel block: bounds memory on endless input.
+const BLOCK_LINES: usize = 65_536;
+
+fn classify(rules: Option<&Path>, format: ClassifyFormat, files: &[PathBuf]) -> Result<i32> {
+    let (_, c) = load_rules(rules)?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    if format == ClassifyFormat::Tsv {
+        writeln!(out, "failure_type\treason\tcategory\trule\tdecided_by\tbasic_code\tenhanced_code\tspan_start\tspan_end")?;
+    }
+    let mut run_reader = |reader: &mut dyn BufRead, name: &str| -> Result<()> {
+        let mut block: Vec<String> = Vec::with_capacity(BLOCK_LINES);
+        let mut buf = Vec::new();
+        let mut lineno = 0usize;
+        loop {
+            buf.clear();
+            let n = reader.read_until(b'\n', &mut buf).with_context(|| format!("reading {name}"))?;
+            if n > 0 {
+                lineno += 1;
+                while matches!(buf.last(), Some(b'\n' | b'\r')) {
+                    buf.pop();
+                }
+                let line = match String::from_utf8(std::mem::take(&mut buf)) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("warning: {name}:{lineno}: not valid UTF-8; invalid bytes replaced");
+                        String::from_utf8_lossy(e.as_bytes()).into_owned()
+                    }
+                };
+                block.push(line);
+            }
+            if block.len() == BLOCK_LINES || (n == 0 && !block.is_empty()) {
+                let verdicts: Vec<Verdict> = block.par_iter().map(|l| c.classify(l)).collect();
+                for v in &verdicts {
+                    write_verdict(&mut out, &c, v, format)?;
+                }
+                block.clear();
+            }
+            if n == 0 {
+                return Ok(());
+            }
+        }
+    };
+    if files.is_empty() {
+        run_reader(&mut std::io::stdin().lock(), "stdin")?;
+    } else {
+        for f in files {
+            let file = std::fs::File::open(f).with_context(|| format!("cannot open {}", f.display()))?;
+            run_reader(&mut std::io::BufReader::with_capacity(1 << 16, file), &f.display().to_string())?;
+        }
+    }
+    match out.flush() {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        r => r?,
+    }
+    Ok(0)
+}
+
+/// One verdict in the CLI's JSON shape.
+#[derive(serde::Serialize)]
+pub struct VerdictJson<'a> {
+    /// Hard / Soft / Ignored.
+    pub failure_type: &'static str,
+    /// ACC reason label.
+    pub reason: &'a str,
+    /// Sisimai category.
+    pub category: &'a str,
+    /// Winning rule name.
+    pub rule: Option<&'a str>,
+    /// rule / enhanced_code / reply_code / none.
+    pub decided_by: &'static str,
+    /// Basic reply code.
+    pub basic_code: Option<u16>,
+    /// Enhanced status code.
+    pub enhanced_code: Option<String>,
+    /// Byte span of the winning match.
+    pub span: Option<[usize; 2]>,
+}
+
+impl<'a> VerdictJson<'a> {
+    /// Builds the JSON view of a verdict.
+    pub fn new(c: &'a Classifier, v: &Verdict) -> Self {
+        VerdictJson {
+            failure_type: v.failure_type.label(),
+            reason: &c.reason(v).label,
+            category: &c.category(v).id,
+            rule: v.rule.map(|r| c.rule_name(r)),
+            decided_by: v.decided_by.as_str(),
+            basic_code: v.basic_code,
+            enhanced_code: v.enhanced_code.map(|e| e.to_string()),
+            span: v.span.map(|s| [s.start, s.end]),
+        }
+    }
+}
+
+fn write_verdict(out: &mut impl Write, c: &Classifier, v: &Verdict, format: ClassifyFormat) -> Result<()> {
+    let r = match format {
+        ClassifyFormat::Json => {
+            serde_json::to_writer(&mut *out, &VerdictJson::new(c, v))?;
+            out.write_all(b"\n")
+        }
+        ClassifyFormat::Tsv => {
+            let opt = |o: Option<String>| o.unwrap_or_default();
+            writeln!(
+                out,
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                v.failure_type.label(),
+                c.reason(v).label,
+                c.category(v).id,
+                v.rule.map(|r| c.rule_name(r)).unwrap_or(""),
+                v.decided_by.as_str(),
+                opt(v.basic_code.map(|x| x.to_string())),
+                opt(v.enhanced_code.map(|x| x.to_string())),
+                opt(v.span.map(|s| s.start.to_string())),
+                opt(v.span.map(|s| s.end.to_string())),
+            )
+        }
+    };
+    match r {
+        // `bouncelab classify | head` is fine.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        r => Ok(r?),
+    }
+}
+
+struct EvalOpts {
+    fold: Option<u32>,
+    exclude_fold: Option<u32>,
+    folds: u32,
+    misses: bool,
+    min_reason: Option<f64>,
+    min_hardness: Option<f64>,
+}
+
+fn eval_cmd(corpus: &Path, rules: Option<&Path>, o: &EvalOpts) -> Result<i32> {
+    let (_, c) = load_rules(rules)?;
+    let samples = eval::read_tsv(corpus)?;
+    if o.folds == 0 {
+        bail!("--folds must be at least 1");
+    }
+    let picked: Vec<&eval::Sample> = samples
+        .iter()
+        .filter(|s| o.fold.is_none_or(|f| s.fold(o.folds) == f) && o.exclude_fold.is_none_or(|f| s.fold(o.folds) != f))
+        .collect();
+    let r = eval::evaluate(&c, picked);
+    if o.misses {
+        for m in &r.misses {
+            println!("MISS {}\texpected {}\tgot {}\trule {}\t{}", m.id, m.expected, m.got, m.rule.as_deref().unwrap_or("-"), lint::shorten(&m.text, 160));
+        }
+        println!();
+    }
+    println!("samples          {}", r.total);
+    println!("reason accuracy  {:.1} % ({}/{})", 100.0 * r.reason_accuracy(), r.reason_correct, r.total);
+    println!("hard/soft        {:.1} % ({}/{})", 100.0 * r.hardness_accuracy(), r.hardness_correct, r.total);
+    println!("\nper-category recall");
+    let mut cats: Vec<_> = r.per_category.iter().collect();
+    cats.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(b.0)));
+    for (cat, (ok, n)) in cats {
+        println!("  {cat:<16} {:>5.1} % ({ok}/{n})", 100.0 * *ok as f64 / *n as f64);
+    }
+    println!("\ntop confusions (expected -> got)");
+    for ((e, g), n) in r.top_confusions(10) {
+        println!("  {n:>3}  {e} -> {g}");
+    }
+    let mut code = 0;
+    if o.min_reason.is_some_and(|m| 100.0 * r.reason_accuracy() < m) {
+        eprintln!("error: reason accuracy below {}%", o.min_reason.unwrap_or_default());
+        code = 1;
+    }
+    if o.min_hardness.is_some_and(|m| 100.0 * r.hardness_accuracy() < m) {
+        eprintln!("error: hard/soft accuracy below {}%", o.min_hardness.unwrap_or_default());
+        code = 1;
+    }
+    Ok(code)
+}
+
+fn lint_cmd(file: &Path, strict: bool) -> Result<i32> {
+    let doc = RuleSet::load(file)?;
+    let c = Classifier::new(&doc);
+    let lints = lint::lint(&doc, &c, None);
+    let errors = lints.iter().filter(|l| l.severity == Severity::Error).count();
+    for l in &lints {
+        let sev = if l.severity == Severity::Error { "error" } else { "warning" };
+        println!("{}: {sev}: {}", file.display(), l.message);
+    }
+    let warnings = lints.len() - errors;
+    println!("{} bounce rules, {} MX rules: {errors} errors, {warnings} warnings", doc.bounce_rules.len(), doc.mx_rules.len());
+    Ok(if errors > 0 || (strict && warnings > 0) { 1 } else { 0 })
+}
+
+fn test_cmd(file: &Path) -> Result<i32> {
+    let doc = RuleSet::load(file)?;
+    let c = Classifier::new(&doc);
+    for e in c.errors() {
+        println!("error: {e}");
+    }
+    let failures = lint::run_examples(&doc, &c);
+    for f in &failures {
+        let kind = if f.must_match { "must-match" } else { "must-not-match" };
+        println!("FAIL rule #{} '{}': {kind} {:?}: {}", f.rule + 1, doc.bounce_rules[f.rule].name, lint::shorten(&f.text, 100), f.problem);
+    }
+    let total: usize = doc.bounce_rules.iter().filter(|r| r.is_active()).map(|r| r.must_match.len() + r.must_not_match.len()).sum();
+    println!("{} passed, {} failed", total - failures.len(), failures.len());
+    Ok(if failures.is_empty() && c.errors().is_empty() { 0 } else { 1 })
+}

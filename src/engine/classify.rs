@@ -1,0 +1,500 @@
+//! The compiled rule set: text → [`Verdict`].
+//!
+//! Compiled once per edit: every active rule goes into one `RegexSet` (which
+//! rules match) plus one `Regex` each (where). The first match in list order
+//! wins; when none matches, the enhanced status code and then the basic reply
+//! code decide, and the verdict says which.
+
+use std::cell::RefCell;
+
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+
+use super::ruleset::{FailureType, QuarantinePolicy, RuleSet};
+use super::smtp::{self, EnhancedCode, Reply};
+
+/// Compiled program size allowed for one pattern; hostile patterns fail cleanly.
+pub const RULE_SIZE_LIMIT: usize = 2 << 20;
+/// Lazy DFA cache allowed for one pattern.
+pub const RULE_DFA_LIMIT: usize = 4 << 20;
+/// Compiled program size allowed for the whole set.
+pub const SET_SIZE_LIMIT: usize = 256 << 20;
+
+/// What decided a verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DecidedBy {
+    /// A bounce rule matched the text.
+    Rule,
+    /// No rule matched; the enhanced status code (RFC 3463) decided.
+    EnhancedCode,
+    /// No rule nor enhanced code; the basic reply code (RFC 5321) decided.
+    ReplyCode,
+    /// Nothing decided: the default category applies.
+    None,
+}
+
+impl DecidedBy {
+    /// Machine name used in CLI output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecidedBy::Rule => "rule",
+            DecidedBy::EnhancedCode => "enhanced_code",
+            DecidedBy::ReplyCode => "reply_code",
+            DecidedBy::None => "none",
+        }
+    }
+}
+
+/// A byte range in the classified text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+/// Index of a reason in [`Classifier::reasons`].
+pub type ReasonIdx = u16;
+/// Index of a category in [`Classifier::categories`].
+pub type CategoryIdx = u16;
+
+/// The outcome of classifying one text. Plain `Copy` data: names are looked up
+/// on the [`Classifier`], so classifying allocates nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Verdict {
+    /// Hard / Soft / Ignored.
+    pub failure_type: FailureType,
+    /// ACC reason.
+    pub reason: ReasonIdx,
+    /// Fine category.
+    pub category: CategoryIdx,
+    /// Index of the winning rule in the document's `bounce_rules`.
+    pub rule: Option<usize>,
+    /// What decided.
+    pub decided_by: DecidedBy,
+    /// Basic reply code found in the text.
+    pub basic_code: Option<u16>,
+    /// Enhanced status code found in the text.
+    pub enhanced_code: Option<EnhancedCode>,
+    /// Where the winning rule matched, in the input's byte offsets.
+    pub span: Option<Span>,
+}
+
+/// A resolved reason.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReasonInfo {
+    /// Reason id.
+    pub id: String,
+    /// Label, e.g. `User unknown`.
+    pub label: String,
+    /// Quarantine policy.
+    pub quarantine: QuarantinePolicy,
+    /// Release delay.
+    pub release_after_days: Option<u32>,
+}
+
+/// A resolved category.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CategoryInfo {
+    /// Category id (Sisimai name).
+    pub id: String,
+    /// Its reason.
+    pub reason: ReasonIdx,
+    /// Its failure type.
+    pub failure_type: FailureType,
+}
+
+/// Why one rule (or fallback) was left out of the compiled set.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum RuleProblem {
+    /// The pattern does not compile.
+    #[error("invalid regex{}: {message}", position.map(|p| format!(" at character {}", p + 1)).unwrap_or_default())]
+    InvalidRegex {
+        /// What is wrong.
+        message: String,
+        /// Character offset (0-based) of the error in the pattern, when known.
+        position: Option<usize>,
+    },
+    /// The category id is not defined in the document.
+    #[error("unknown category '{0}'")]
+    UnknownCategory(String),
+    /// The reason id is not defined in the document.
+    #[error("unknown reason '{0}'")]
+    UnknownReason(String),
+}
+
+/// A problem attached to a place in the document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompileError {
+    /// Where: `bounce rule #3 'name'`, `category 'x'`, `enhanced fallback 2`.
+    pub place: String,
+    /// Index of the bounce rule, when the problem is a rule's.
+    pub rule: Option<usize>,
+    /// What.
+    pub problem: RuleProblem,
+}
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.place, self.problem)
+    }
+}
+
+/// One rule that matched, for explanations.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleMatch {
+    /// Index in the document's `bounce_rules`.
+    pub rule: usize,
+    /// Where it matched, in input offsets.
+    pub span: Span,
+}
+
+/// Everything the tester shows about one text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Explanation {
+    /// What the parser found.
+    pub reply: Reply,
+    /// Every active rule that matches, in list order; the first one wins.
+    pub matches: Vec<RuleMatch>,
+    /// The final verdict.
+    pub verdict: Verdict,
+}
+
+struct CompiledRule {
+    doc_index: usize,
+    regex: Regex,
+    category: CategoryIdx,
+    reason: ReasonIdx,
+    failure_type: FailureType,
+}
+
+struct Fallback {
+    pattern: String,
+    category: CategoryIdx,
+    failure_type: FailureType,
+}
+
+/// Compiles one pattern the way the classifier does (case-insensitive, size-limited).
+pub fn compile_pattern(pattern: &str) -> Result<Regex, RuleProblem> {
+    RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .size_limit(RULE_SIZE_LIMIT)
+        .dfa_size_limit(RULE_DFA_LIMIT)
+        .build()
+        .map_err(|e| regex_problem(pattern, &e))
+}
+
+fn regex_problem(pattern: &str, e: &regex::Error) -> RuleProblem {
+    let position = match regex_syntax::Parser::new().parse(pattern) {
+        Err(regex_syntax::Error::Parse(pe)) => Some(pe.span().start.offset),
+        Err(regex_syntax::Error::Translate(te)) => Some(te.span().start.offset),
+        _ => None,
+    };
+    let message = match (e, &position) {
+        (regex::Error::Syntax(_), _) => match regex_syntax::Parser::new().parse(pattern) {
+            Err(regex_syntax::Error::Parse(pe)) => pe.kind().to_string(),
+            Err(regex_syntax::Error::Translate(te)) => te.kind().to_string(),
+            _ => e.to_string(),
+        },
+        (regex::Error::CompiledTooBig(limit), _) => format!("pattern too large once compiled (limit {limit} bytes)"),
+        _ => e.to_string(),
+    };
+    // Report the position in characters, not bytes.
+    let position = position.map(|byte| pattern[..byte.min(pattern.len())].chars().count());
+    RuleProblem::InvalidRegex { message, position }
+}
+
+/// The compiled form of a [`RuleSet`], ready to classify.
+pub struct Classifier {
+    rules: Vec<CompiledRule>,
+    set: RegexSet,
+    reasons: Vec<ReasonInfo>,
+    categories: Vec<CategoryInfo>,
+    rule_names: Vec<String>,
+    enhanced_fallbacks: Vec<Fallback>,
+    reply_fallbacks: Vec<Fallback>,
+    default_category: CategoryIdx,
+    errors: Vec<CompileError>,
+}
+
+thread_local! {
+    static MATCH_BUF: RefCell<Vec<bool>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Classifier {
+    /// Compiles a document. Never fails: problems are collected in
+    /// [`Classifier::errors`] and the rules concerned are skipped.
+    pub fn new(doc: &RuleSet) -> Classifier {
+        let mut errors = Vec::new();
+        let mut reasons: Vec<ReasonInfo> = doc
+            .reasons
+            .iter()
+            .map(|r| ReasonInfo {
+                id: r.id.clone(),
+                label: r.label.clone(),
+                quarantine: r.quarantine,
+                release_after_days: r.release_after_days,
+            })
+            .collect();
+        let reason_types: Vec<FailureType> = doc.reasons.iter().map(|r| r.failure_type).collect();
+        let reason_idx = |id: &str| doc.reasons.iter().position(|r| r.id == id).map(|i| i as ReasonIdx);
+
+        let mut categories = Vec::with_capacity(doc.categories.len() + 1);
+        let mut category_ok = Vec::with_capacity(doc.categories.len());
+        for c in &doc.categories {
+            let r = reason_idx(&c.reason);
+            if r.is_none() {
+                errors.push(CompileError {
+                    place: format!("category '{}'", c.id),
+                    rule: None,
+                    problem: RuleProblem::UnknownReason(c.reason.clone()),
+                });
+            }
+            category_ok.push(r.is_some());
+            let reason = r.unwrap_or(0);
+            let failure_type = c.failure_type.or_else(|| reason_types.get(reason as usize).copied()).unwrap_or(FailureType::Soft);
+            categories.push(CategoryInfo { id: c.id.clone(), reason, failure_type });
+        }
+        let category_idx = |id: &str| doc.categories.iter().position(|c| c.id == id).filter(|&i| category_ok[i]).map(|i| i as CategoryIdx);
+
+        // A document without a usable default category still classifies: "Unknown", Soft, never quarantined.
+        let default_category = match category_idx(&doc.default_category) {
+            Some(i) => i,
+            None => {
+                reasons.push(ReasonInfo {
+                    id: "unknown".into(),
+                    label: "Unknown".into(),
+                    quarantine: QuarantinePolicy::Never,
+                    release_after_days: None,
+                });
+                categories.push(CategoryInfo {
+                    id: doc.default_category.clone(),
+                    reason: (reasons.len() - 1) as ReasonIdx,
+                    failure_type: FailureType::Soft,
+                });
+                (categories.len() - 1) as CategoryIdx
+            }
+        };
+
+        let mut rules = Vec::new();
+        for (i, r) in doc.bounce_rules.iter().enumerate() {
+            if !r.is_active() {
+                continue;
+            }
+            let place = format!("bounce rule #{} '{}'", i + 1, r.name);
+            let mut fail = |problem| errors.push(CompileError { place: place.clone(), rule: Some(i), problem });
+            let Some(category) = category_idx(&r.category) else {
+                fail(RuleProblem::UnknownCategory(r.category.clone()));
+                continue;
+            };
+            let reason = match &r.reason {
+                Some(id) => match reason_idx(id) {
+                    Some(x) => x,
+                    None => {
+                        fail(RuleProblem::UnknownReason(id.clone()));
+                        continue;
+                    }
+                },
+                None => categories[category as usize].reason,
+            };
+            let regex = match compile_pattern(&r.pattern) {
+                Ok(re) => re,
+                Err(p) => {
+                    fail(p);
+                    continue;
+                }
+            };
+            // Precedence: the rule's own type, then its reason override's, then the category's.
+            let failure_type = r.failure_type.unwrap_or(match r.reason {
+                Some(_) => reason_types[reason as usize],
+                None => categories[category as usize].failure_type,
+            });
+            rules.push(CompiledRule { doc_index: i, regex, category, reason, failure_type });
+        }
+
+        let set = RegexSetBuilder::new(rules.iter().map(|r| r.regex.as_str()))
+            .case_insensitive(true)
+            .size_limit(SET_SIZE_LIMIT)
+            .dfa_size_limit(SET_SIZE_LIMIT)
+            .build()
+            .unwrap_or_else(|e| {
+                errors.push(CompileError {
+                    place: "rule set".into(),
+                    rule: None,
+                    problem: RuleProblem::InvalidRegex { message: e.to_string(), position: None },
+                });
+                rules.clear();
+                RegexSet::empty()
+            });
+
+        let mut fallbacks = |list: &[super::ruleset::CodeFallback], what: &str| {
+            let mut out = Vec::new();
+            for (i, f) in list.iter().enumerate() {
+                match category_idx(&f.category) {
+                    Some(c) => out.push(Fallback {
+                        pattern: f.code.clone(),
+                        category: c,
+                        failure_type: f.failure_type.unwrap_or(categories[c as usize].failure_type),
+                    }),
+                    None => errors.push(CompileError {
+                        place: format!("{what} fallback #{} '{}'", i + 1, f.code),
+                        rule: None,
+                        problem: RuleProblem::UnknownCategory(f.category.clone()),
+                    }),
+                }
+            }
+            out
+        };
+        let enhanced_fallbacks = fallbacks(&doc.enhanced_fallbacks, "enhanced code");
+        let reply_fallbacks = fallbacks(&doc.reply_fallbacks, "reply code");
+
+        Classifier {
+            rules,
+            set,
+            reasons,
+            categories,
+            rule_names: doc.bounce_rules.iter().map(|r| r.name.clone()).collect(),
+            enhanced_fallbacks,
+            reply_fallbacks,
+            default_category,
+            errors,
+        }
+    }
+
+    /// Problems found while compiling; the rules concerned are skipped.
+    pub fn errors(&self) -> &[CompileError] {
+        &self.errors
+    }
+
+    /// Number of rules that take part in classification.
+    pub fn active_rules(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Resolved reasons.
+    pub fn reasons(&self) -> &[ReasonInfo] {
+        &self.reasons
+    }
+
+    /// Resolved categories.
+    pub fn categories(&self) -> &[CategoryInfo] {
+        &self.categories
+    }
+
+    /// The reason of a verdict.
+    pub fn reason(&self, v: &Verdict) -> &ReasonInfo {
+        &self.reasons[v.reason as usize]
+    }
+
+    /// The category of a verdict.
+    pub fn category(&self, v: &Verdict) -> &CategoryInfo {
+        &self.categories[v.category as usize]
+    }
+
+    /// Name of a document rule.
+    pub fn rule_name(&self, rule: usize) -> &str {
+        self.rule_names.get(rule).map_or("", String::as_str)
+    }
+
+    /// The quarantine consequence of a verdict, as a sentence.
+    pub fn quarantine_text(&self, v: &Verdict) -> String {
+        if v.failure_type == FailureType::Ignored {
+            return "not an error: never quarantined".into();
+        }
+        let r = self.reason(v);
+        r.quarantine.describe(r.release_after_days)
+    }
+
+    /// Classifies one text: a reply, a bounce text or a whole DSN.
+    pub fn classify(&self, text: &str) -> Verdict {
+        let reply = smtp::parse(text);
+        let body = &text[reply.text.clone()];
+        let winner = MATCH_BUF.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            buf.clear();
+            buf.resize(self.rules.len(), false);
+            if self.set.matches_read_at(&mut buf, body, 0) { buf.iter().position(|&m| m) } else { None }
+        });
+        let offset = reply.text.start;
+        match winner {
+            Some(i) => {
+                let span = self.rules[i].regex.find(body).map(|m| Span { start: m.start() + offset, end: m.end() + offset });
+                self.rule_verdict(i, &reply, span)
+            }
+            None => self.fallback_verdict(&reply),
+        }
+    }
+
+    /// Classifies and lists every matching rule with its span.
+    pub fn explain(&self, text: &str) -> Explanation {
+        let reply = smtp::parse(text);
+        let body = &text[reply.text.clone()];
+        let offset = reply.text.start;
+        let matches: Vec<RuleMatch> = self
+            .set
+            .matches(body)
+            .iter()
+            .filter_map(|i| {
+                let m = self.rules[i].regex.find(body)?;
+                Some(RuleMatch { rule: self.rules[i].doc_index, span: Span { start: m.start() + offset, end: m.end() + offset } })
+            })
+            .collect();
+        let verdict = match matches.first() {
+            Some(first) => {
+                let i = self.rules.iter().position(|r| r.doc_index == first.rule).unwrap_or(0);
+                self.rule_verdict(i, &reply, Some(first.span))
+            }
+            None => self.fallback_verdict(&reply),
+        };
+        Explanation { reply, matches, verdict }
+    }
+
+    /// Whether the compiled pattern of document rule `rule` matches `text`.
+    pub fn rule_matches(&self, rule: usize, text: &str) -> Option<bool> {
+        self.rules.iter().find(|r| r.doc_index == rule).map(|r| r.regex.is_match(text))
+    }
+
+    fn rule_verdict(&self, i: usize, reply: &Reply, span: Option<Span>) -> Verdict {
+        let r = &self.rules[i];
+        Verdict {
+            failure_type: r.failure_type,
+            reason: r.reason,
+            category: r.category,
+            rule: Some(r.doc_index),
+            decided_by: DecidedBy::Rule,
+            basic_code: reply.basic_code,
+            enhanced_code: reply.enhanced_code,
+            span,
+        }
+    }
+
+    fn fallback_verdict(&self, reply: &Reply) -> Verdict {
+        let by_enhanced = reply
+            .enhanced_code
+            .and_then(|code| self.enhanced_fallbacks.iter().find(|f| code.matches_pattern(&f.pattern)))
+            .map(|f| (f, DecidedBy::EnhancedCode));
+        let by_reply = || {
+            reply
+                .basic_code
+                .and_then(|code| self.reply_fallbacks.iter().find(|f| smtp::reply_code_matches(code, &f.pattern)))
+                .map(|f| (f, DecidedBy::ReplyCode))
+        };
+        let (category, failure_type, decided_by) = match by_enhanced.or_else(by_reply) {
+            Some((f, by)) => (f.category, f.failure_type, by),
+            None => {
+                let c = self.default_category;
+                (c, self.categories[c as usize].failure_type, DecidedBy::None)
+            }
+        };
+        Verdict {
+            failure_type,
+            reason: self.categories[category as usize].reason,
+            category,
+            rule: None,
+            decided_by,
+            basic_code: reply.basic_code,
+            enhanced_code: reply.enhanced_code,
+            span: None,
+        }
+    }
+}

@@ -1,0 +1,447 @@
+//! The rule set document: reasons, categories, bounce rules, MX rules and levels.
+//!
+//! This is what the analyst owns and what `sample_rules/default.ron` holds. RON
+//! drops comments, so every item carries a `note` field instead.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::mx::MxRule;
+
+/// Format version written by this build; older files are upgraded on load.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// How a failed delivery is treated: ACC's three failure types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+pub enum FailureType {
+    /// Permanent: the address is wrong.
+    Hard,
+    /// Temporary or not tied to the address.
+    Soft,
+    /// Not a failure (delivered, auto-reply, ...).
+    Ignored,
+}
+
+impl FailureType {
+    /// All types, in display order.
+    pub const ALL: [FailureType; 3] = [FailureType::Hard, FailureType::Soft, FailureType::Ignored];
+
+    /// The label users know.
+    pub fn label(self) -> &'static str {
+        match self {
+            FailureType::Hard => "Hard",
+            FailureType::Soft => "Soft",
+            FailureType::Ignored => "Ignored",
+        }
+    }
+}
+
+impl std::fmt::Display for FailureType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// When errors of a reason put the address into quarantine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum QuarantinePolicy {
+    /// Errors of this reason never quarantine (e.g. Refused: it is about the sender).
+    Never,
+    /// Quarantine once this many errors were counted (1 = on the first error).
+    AfterErrors(u32),
+}
+
+impl QuarantinePolicy {
+    /// A short sentence for the UI, e.g. "quarantined after 3rd error".
+    pub fn describe(self, release_after_days: Option<u32>) -> String {
+        let base = match self {
+            QuarantinePolicy::Never => return "never quarantined".to_owned(),
+            QuarantinePolicy::AfterErrors(n) => {
+                format!("quarantined after {} error", ordinal(n.max(1)))
+            }
+        };
+        match release_after_days {
+            Some(d) => format!("{base}, released after {d} days"),
+            None => base,
+        }
+    }
+}
+
+/// "1st", "2nd", "3rd", "4th", ...
+pub fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// An ACC failure reason (User unknown, Mailbox full, ...) and its quarantine policy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReasonDef {
+    /// Stable identifier referenced by categories, e.g. `user_unknown`.
+    pub id: String,
+    /// What users read, e.g. `User unknown`.
+    pub label: String,
+    /// Failure type given to bounces of this reason unless a category or rule overrides it.
+    pub failure_type: FailureType,
+    /// When errors of this reason quarantine the address.
+    pub quarantine: QuarantinePolicy,
+    /// Days after which a quarantined address is released again (Mailbox full: 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_after_days: Option<u32>,
+    /// Free text for the analyst.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+/// A fine-grained category (Sisimai's reason names) mapped onto an ACC reason.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Category {
+    /// Sisimai reason name, e.g. `mailboxfull`.
+    pub id: String,
+    /// The ACC reason id this category resolves to.
+    pub reason: String,
+    /// Overrides the reason's failure type for this category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_type: Option<FailureType>,
+    /// Momentum / SparkPost bounce classification code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub momentum: Option<u16>,
+    /// PowerMTA bounce category name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub powermta: String,
+    /// KumoMTA bounce class name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kumomta: String,
+    /// Free text for the analyst.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+/// Review state of a bounce rule, as in ACC.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RuleStatus {
+    /// New, not yet reviewed.
+    ToQualify,
+    /// Reviewed and in use.
+    #[default]
+    Keep,
+    /// Reviewed and not used: never matches.
+    Ignore,
+}
+
+impl RuleStatus {
+    /// All statuses, in display order.
+    pub const ALL: [RuleStatus; 3] = [RuleStatus::ToQualify, RuleStatus::Keep, RuleStatus::Ignore];
+
+    /// The label users know.
+    pub fn label(self) -> &'static str {
+        match self {
+            RuleStatus::ToQualify => "To qualify",
+            RuleStatus::Keep => "Keep",
+            RuleStatus::Ignore => "Ignore",
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// One bounce qualification rule: a regular expression giving a category.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BounceRule {
+    /// Unique name, shown in verdicts.
+    pub name: String,
+    /// Regular expression (Rust `regex` syntax), case-insensitive.
+    pub pattern: String,
+    /// Category id (Sisimai reason name) the rule gives.
+    pub category: String,
+    /// Overrides the category's ACC reason for this rule only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Overrides the failure type for this rule only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_type: Option<FailureType>,
+    /// Review state; `Ignore` rules never match.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub status: RuleStatus,
+    /// Disabled rules never match but stay in the file.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub enabled: bool,
+    /// Texts this rule must win.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub must_match: Vec<String>,
+    /// Texts this rule's pattern must not match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub must_not_match: Vec<String>,
+    /// What the rule covers and why.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+impl BounceRule {
+    /// A new rule with defaults (enabled, `Keep`).
+    pub fn new(name: impl Into<String>, pattern: impl Into<String>, category: impl Into<String>) -> Self {
+        BounceRule {
+            name: name.into(),
+            pattern: pattern.into(),
+            category: category.into(),
+            reason: None,
+            failure_type: None,
+            status: RuleStatus::Keep,
+            enabled: true,
+            must_match: Vec::new(),
+            must_not_match: Vec::new(),
+            note: String::new(),
+        }
+    }
+
+    /// Whether the rule takes part in classification.
+    pub fn is_active(&self) -> bool {
+        self.enabled && self.status != RuleStatus::Ignore
+    }
+}
+
+/// A fallback used when no text rule matches: a status or reply code → category.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CodeFallback {
+    /// Code pattern: `5.1.1`, `*.2.2`, `4.*.*` for enhanced codes; `550`, `5**` for reply codes.
+    pub code: String,
+    /// Category given.
+    pub category: String,
+    /// Overrides the failure type (e.g. Hard for `5**`, Soft for `4**`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_type: Option<FailureType>,
+}
+
+/// How soft errors are counted towards quarantine.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuarantineSettings {
+    /// Soft errors are counted at most once per day.
+    pub count_once_per_day: bool,
+    /// The error counter is reset after this many days without errors.
+    pub reset_after_quiet_days: u32,
+}
+
+impl Default for QuarantineSettings {
+    fn default() -> Self {
+        QuarantineSettings { count_once_per_day: true, reset_after_quiet_days: 10 }
+    }
+}
+
+/// The whole rule set document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RuleSet {
+    /// File format version.
+    pub version: u32,
+    /// Name shown in the UI.
+    #[serde(default)]
+    pub name: String,
+    /// Free text for the analyst.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+    /// Names of the six throughput levels, slowest first.
+    #[serde(default = "default_level_names")]
+    pub level_names: [String; 6],
+    /// ACC reasons.
+    pub reasons: Vec<ReasonDef>,
+    /// Fine categories, each resolving to a reason.
+    pub categories: Vec<Category>,
+    /// Category used when nothing at all decides.
+    #[serde(default = "default_category")]
+    pub default_category: String,
+    /// Quarantine counting settings.
+    #[serde(default)]
+    pub quarantine: QuarantineSettings,
+    /// Bounce rules, tried in order; first match wins.
+    pub bounce_rules: Vec<BounceRule>,
+    /// Enhanced status code fallbacks, tried in order when no rule matches.
+    #[serde(default)]
+    pub enhanced_fallbacks: Vec<CodeFallback>,
+    /// Basic reply code fallbacks, tried in order after the enhanced ones.
+    #[serde(default)]
+    pub reply_fallbacks: Vec<CodeFallback>,
+    /// MX rules, tried in order; first match wins.
+    #[serde(default)]
+    pub mx_rules: Vec<MxRule>,
+}
+
+fn default_category() -> String {
+    "undefined".to_owned()
+}
+
+/// The six level names of ACC, slowest first.
+pub fn default_level_names() -> [String; 6] {
+    ["Slow", "Normal", "Fast", "Very fast", "Boost", "Custom"].map(String::from)
+}
+
+impl Default for RuleSet {
+    fn default() -> Self {
+        RuleSet {
+            version: FORMAT_VERSION,
+            name: "Untitled".into(),
+            note: String::new(),
+            level_names: default_level_names(),
+            reasons: Vec::new(),
+            categories: Vec::new(),
+            default_category: default_category(),
+            quarantine: QuarantineSettings::default(),
+            bounce_rules: Vec::new(),
+            enhanced_fallbacks: Vec::new(),
+            reply_fallbacks: Vec::new(),
+            mx_rules: Vec::new(),
+        }
+    }
+}
+
+/// Why a rule set could not be loaded or saved.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The RON text is malformed.
+    #[error("{path}:{line}:{column}: {message}")]
+    Syntax {
+        /// The file (or `<text>`).
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the parser said.
+        message: String,
+    },
+    /// The file is from a newer bouncelab.
+    #[error("{path}: format version {found} is newer than this build understands ({FORMAT_VERSION})")]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// The version in the file.
+        found: u32,
+    },
+}
+
+/// Why a rule set could not be saved.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    /// Serialisation failed (should not happen for valid documents).
+    #[error("cannot serialise the rule set: {0}")]
+    Serialize(#[from] ron::Error),
+    /// Writing failed; the previous file is untouched.
+    #[error(transparent)]
+    Io(#[from] super::fsio::WriteError),
+}
+
+impl RuleSet {
+    /// Parses a RON document; `path` only names the source in errors.
+    pub fn from_ron_str(text: &str, path: &Path) -> Result<RuleSet, LoadError> {
+        let rs: RuleSet = ron::Options::default().from_str(text).map_err(|e| LoadError::Syntax {
+            path: path.to_owned(),
+            line: e.span.start.line,
+            column: e.span.start.col,
+            message: e.code.to_string(),
+        })?;
+        if rs.version > FORMAT_VERSION {
+            return Err(LoadError::Version { path: path.to_owned(), found: rs.version });
+        }
+        Ok(rs)
+    }
+
+    /// Reads and parses a rule file.
+    pub fn load(path: &Path) -> Result<RuleSet, LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+        let text = String::from_utf8_lossy(&bytes);
+        Self::from_ron_str(&text, path)
+    }
+
+    /// Pretty RON text with a stable field order.
+    pub fn to_ron_string(&self) -> Result<String, ron::Error> {
+        let cfg = ron::ser::PrettyConfig::new().indentor("  ".to_owned()).struct_names(true);
+        let mut s = ron::ser::to_string_pretty(self, cfg)?;
+        s.push('\n');
+        Ok(s)
+    }
+
+    /// Saves atomically (temp file + rename, previous version kept as `.bak`).
+    pub fn save(&self, path: &Path) -> Result<(), SaveError> {
+        let text = self.to_ron_string()?;
+        super::fsio::write_atomic(path, text.as_bytes(), true)?;
+        Ok(())
+    }
+
+    /// The reason definition with this id.
+    pub fn reason(&self, id: &str) -> Option<&ReasonDef> {
+        self.reasons.iter().find(|r| r.id == id)
+    }
+
+    /// The category with this id.
+    pub fn category(&self, id: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.id == id)
+    }
+
+    /// A rule name not used yet, based on `base`.
+    pub fn unique_rule_name(&self, base: &str) -> String {
+        let taken = |n: &str| self.bounce_rules.iter().any(|r| r.name == n);
+        if !taken(base) {
+            return base.to_owned();
+        }
+        (2..).map(|i| format!("{base} {i}")).find(|n| !taken(n)).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordinals() {
+        assert_eq!(ordinal(1), "1st");
+        assert_eq!(ordinal(2), "2nd");
+        assert_eq!(ordinal(3), "3rd");
+        assert_eq!(ordinal(11), "11th");
+        assert_eq!(ordinal(22), "22nd");
+    }
+
+    #[test]
+    fn syntax_error_names_line_and_column() {
+        let err = RuleSet::from_ron_str("RuleSet(\n  version: 1,\n  reasons: [oops", Path::new("x.ron")).unwrap_err();
+        match err {
+            LoadError::Syntax { line, .. } => assert_eq!(line, 3),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn newer_version_is_refused() {
+        let text = "RuleSet(version: 99, reasons: [], categories: [], bounce_rules: [])";
+        assert!(matches!(RuleSet::from_ron_str(text, Path::new("x")), Err(LoadError::Version { found: 99, .. })));
+    }
+
+    #[test]
+    fn round_trip() {
+        let mut rs = RuleSet::default();
+        rs.bounce_rules.push(BounceRule::new("a", "user unknown", "userunknown"));
+        let text = rs.to_ron_string().unwrap();
+        assert_eq!(RuleSet::from_ron_str(&text, Path::new("x")).unwrap(), rs);
+    }
+}

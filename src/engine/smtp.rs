@@ -1,0 +1,309 @@
+//! SMTP reply parsing: basic reply codes (RFC 5321), enhanced status codes
+//! (RFC 3463), multi-line replies and RFC 3464 delivery status fields.
+//!
+//! Everything here works on byte offsets into the caller's text and allocates
+//! nothing, so the classifier can call it on its hot path.
+
+use std::fmt;
+use std::ops::Range;
+
+/// An RFC 3463 enhanced status code `class.subject.detail`, e.g. `5.1.1`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EnhancedCode {
+    /// 2 success, 4 transient, 5 permanent.
+    pub class: u8,
+    /// Subject (0 other, 1 addressing, 2 mailbox, 3 mail system, 4 network, 5 protocol, 6 content, 7 security).
+    pub subject: u16,
+    /// Detail within the subject.
+    pub detail: u16,
+}
+
+impl fmt::Display for EnhancedCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.class, self.subject, self.detail)
+    }
+}
+
+impl EnhancedCode {
+    /// Parses exactly `c.s.d`.
+    pub fn parse(s: &str) -> Option<EnhancedCode> {
+        let b = s.trim().as_bytes();
+        match scan_enhanced(b, 0) {
+            Some((code, end)) if end == b.len() => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Whether a pattern such as `5.1.1`, `*.2.2` or `4.*.*` matches this code.
+    pub fn matches_pattern(&self, pattern: &str) -> bool {
+        let mut parts = pattern.trim().split('.');
+        let mut next = |v: u32| match parts.next() {
+            Some("*") => true,
+            Some(p) => p.parse::<u32>().is_ok_and(|n| n == v),
+            None => false,
+        };
+        let ok = next(self.class as u32) && next(self.subject as u32) && next(self.detail as u32);
+        ok && parts.next().is_none()
+    }
+}
+
+/// Whether a reply code pattern (`550`, `55*`, `5**`) matches `code`.
+pub fn reply_code_matches(code: u16, pattern: &str) -> bool {
+    let p = pattern.trim().as_bytes();
+    let digits = [b'0' + (code / 100 % 10) as u8, b'0' + (code / 10 % 10) as u8, b'0' + (code % 10) as u8];
+    p.len() == 3 && p.iter().zip(digits).all(|(&pc, d)| pc == b'*' || pc == b'x' || pc == d)
+}
+
+/// What the parser found in a pasted reply, bounce text or DSN.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Reply {
+    /// The basic reply code (RFC 5321), e.g. 550.
+    pub basic_code: Option<u16>,
+    /// The enhanced status code, from the text or the DSN `Status:` field.
+    pub enhanced_code: Option<EnhancedCode>,
+    /// The part of the input rules are matched against: the `Diagnostic-Code`
+    /// value of a DSN, else the whole input.
+    pub text: Range<usize>,
+    /// Whether the input looked like an RFC 3464 report.
+    pub is_dsn: bool,
+}
+
+/// Parses one reply or bounce text. Never panics, on any input.
+pub fn parse(input: &str) -> Reply {
+    if let Some(diag) = dsn_field(input, "diagnostic-code") {
+        let mut text = diag.clone();
+        // "smtp; 550 ..." — the type prefix is not part of the reply.
+        if let Some(semi) = input[diag.clone()].find(';') {
+            let prefix = &input[diag.start..diag.start + semi];
+            if prefix.len() <= 16 && prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                text.start += semi + 1;
+                while text.start < text.end && input.as_bytes()[text.start].is_ascii_whitespace() {
+                    text.start += 1;
+                }
+            }
+        }
+        let (basic_code, text_enhanced) = scan_codes(&input[text.clone()]);
+        let status = dsn_field(input, "status").and_then(|r| {
+            let b = input[r].trim_start().as_bytes();
+            scan_enhanced(b, 0).map(|(c, _)| c)
+        });
+        return Reply { basic_code, enhanced_code: text_enhanced.or(status), text, is_dsn: true };
+    }
+    let (basic_code, enhanced_code) = scan_codes(input);
+    let enhanced_code = enhanced_code.or_else(|| {
+        dsn_field(input, "status").and_then(|r| scan_enhanced(input[r].trim_start().as_bytes(), 0).map(|(c, _)| c))
+    });
+    Reply { basic_code, enhanced_code, text: 0..input.len(), is_dsn: false }
+}
+
+/// Finds the first basic reply code and the first enhanced code in a text.
+///
+/// A reply code is a 3-digit number starting with 2, 4 or 5 that stands alone
+/// (not inside an IP address, a longer number or a word) and is followed by a
+/// space, `-`, end of text or a quote; an enhanced code is `c.s.d` with c in
+/// {2,4,5}, not part of a longer dotted number.
+pub fn scan_codes(text: &str) -> (Option<u16>, Option<EnhancedCode>) {
+    let b = text.as_bytes();
+    let mut basic = None;
+    let mut enhanced = None;
+    let mut i = 0;
+    while i < b.len() && (basic.is_none() || enhanced.is_none()) {
+        let c = b[i];
+        if !matches!(c, b'2' | b'4' | b'5') || (i > 0 && is_word_or_dot(b[i - 1])) {
+            i += 1;
+            continue;
+        }
+        if enhanced.is_none() {
+            if let Some((code, end)) = scan_enhanced(b, i) {
+                enhanced = Some(code);
+                i = end;
+                continue;
+            }
+        }
+        if basic.is_none() && i + 3 <= b.len() && b[i + 1].is_ascii_digit() && b[i + 2].is_ascii_digit() {
+            let after = b.get(i + 3).copied();
+            let standalone = match after {
+                None => true,
+                Some(a) => matches!(a, b' ' | b'-' | b'\t' | b'\r' | b'\n' | b'\'' | b'"' | b'>' | b']' | b')' | b','),
+            };
+            // "550-5.1.1" and "550 5.1.1" are codes; "550-1234" is not a code followed by text.
+            let dash_number = after == Some(b'-') && b.get(i + 4).is_some_and(|d| d.is_ascii_digit()) && scan_enhanced(b, i + 4).is_none();
+            if standalone && !dash_number && b[i + 1] <= b'5' {
+                basic = Some((c - b'0') as u16 * 100 + (b[i + 1] - b'0') as u16 * 10 + (b[i + 2] - b'0') as u16);
+                i += 3;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    (basic, enhanced)
+}
+
+fn is_word_or_dot(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'.' || c == b'_' || c == b'/' || c == b'=' || c == b'%'
+}
+
+/// Parses `c.s.d` at `start`; returns the code and the end offset.
+fn scan_enhanced(b: &[u8], start: usize) -> Option<(EnhancedCode, usize)> {
+    let class = *b.get(start)?;
+    if !matches!(class, b'2' | b'4' | b'5') || b.get(start + 1) != Some(&b'.') {
+        return None;
+    }
+    let (subject, i) = scan_number(b, start + 2)?;
+    if b.get(i) != Some(&b'.') {
+        return None;
+    }
+    let (detail, end) = scan_number(b, i + 1)?;
+    // Part of a longer dotted number such as an IP address or a version.
+    if b.get(end) == Some(&b'.') && b.get(end + 1).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    if b.get(end).is_some_and(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    Some((EnhancedCode { class: class - b'0', subject, detail }, end))
+}
+
+fn scan_number(b: &[u8], start: usize) -> Option<(u16, usize)> {
+    let mut i = start;
+    let mut v: u16 = 0;
+    while i < b.len() && b[i].is_ascii_digit() && i - start < 3 {
+        v = v * 10 + (b[i] - b'0') as u16;
+        i += 1;
+    }
+    if i == start || b.get(i).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    Some((v, i))
+}
+
+/// The value range of a header-style field (`Name: value`, folded continuation
+/// lines included), matched case-insensitively at the start of a line.
+pub fn dsn_field(input: &str, name: &str) -> Option<Range<usize>> {
+    let b = input.as_bytes();
+    let n = name.len();
+    let mut line_start = 0;
+    while line_start < b.len() {
+        let line_end = memchr_nl(b, line_start);
+        let line = &b[line_start..line_end];
+        if line.len() > n && line[n] == b':' && line[..n].eq_ignore_ascii_case(name.as_bytes()) {
+            let mut start = line_start + n + 1;
+            while start < line_end && (b[start] == b' ' || b[start] == b'\t') {
+                start += 1;
+            }
+            let mut end = line_end;
+            // Folded lines start with whitespace (RFC 5322 §2.2.3).
+            while end < b.len() {
+                let next = end + 1;
+                if next < b.len() && (b[next] == b' ' || b[next] == b'\t') {
+                    end = memchr_nl(b, next);
+                } else {
+                    break;
+                }
+            }
+            while end > start && (b[end - 1] == b'\r' || b[end - 1] == b'\n') {
+                end -= 1;
+            }
+            return Some(start..end);
+        }
+        line_start = line_end + 1;
+    }
+    None
+}
+
+fn memchr_nl(b: &[u8], from: usize) -> usize {
+    b[from..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| from + p)
+}
+
+/// One recipient block of an RFC 3464 report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DsnRecipient {
+    /// `Final-Recipient` (or `Original-Recipient`) address, without the `rfc822;` type.
+    pub recipient: String,
+    /// `Action` field (failed, delayed, delivered, ...).
+    pub action: String,
+    /// `Status` field.
+    pub status: Option<EnhancedCode>,
+    /// `Diagnostic-Code` text without its `smtp;` type, folded lines joined.
+    pub diagnostic: String,
+}
+
+/// Splits a whole DSN email into its per-recipient blocks (blank-line separated
+/// groups that carry a `Final-Recipient` or `Diagnostic-Code`).
+pub fn dsn_recipients(email: &str) -> Vec<DsnRecipient> {
+    let normalized = email.replace("\r\n", "\n");
+    let mut out = Vec::new();
+    for block in normalized.split("\n\n") {
+        let recipient = dsn_field(block, "final-recipient").or_else(|| dsn_field(block, "original-recipient"));
+        let diag = dsn_field(block, "diagnostic-code");
+        if recipient.is_none() && diag.is_none() {
+            continue;
+        }
+        let strip_type = |s: &str| match s.split_once(';') {
+            Some((t, rest)) if t.len() <= 16 && !t.contains(' ') => rest.trim().to_owned(),
+            _ => s.trim().to_owned(),
+        };
+        let unfold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        out.push(DsnRecipient {
+            recipient: recipient.map(|r| strip_type(&block[r])).unwrap_or_default(),
+            action: dsn_field(block, "action").map(|r| block[r].trim().to_ascii_lowercase()).unwrap_or_default(),
+            status: dsn_field(block, "status").and_then(|r| EnhancedCode::parse(block[r].split_whitespace().next().unwrap_or(""))),
+            diagnostic: diag.map(|r| unfold(&strip_type(&block[r]))).unwrap_or_default(),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(s: &str) -> (Option<u16>, Option<String>) {
+        let r = parse(s);
+        (r.basic_code, r.enhanced_code.map(|c| c.to_string()))
+    }
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, Option<u16>, Option<&str>)] = &[
+            ("550 5.1.1 <a@b.c>: User unknown", Some(550), Some("5.1.1")),
+            ("550-5.1.1 The email account\n550 5.1.1 does not exist", Some(550), Some("5.1.1")),
+            ("sorry, no mailbox here by that name (#5.1.1 - chkusr)", None, Some("5.1.1")),
+            ("421 4.16.55 [TS01] Messages from 10.1.2.3 temporarily deferred", Some(421), Some("4.16.55")),
+            ("Messages from 192.0.2.25 deferred - 4.16.55.1", None, None),
+            ("DNS query failed for 'ourdan.com'", None, None),
+            ("connect to host[192.0.2.1]:25: Connection timed out", None, None),
+            ("Remote host said: 552 Error: disk quota exceeded", Some(552), None),
+            ("550", Some(550), None),
+            ("5.2.2 <x@y>... Mailbox Full", None, Some("5.2.2")),
+            ("size 5500 bytes", None, None),
+            ("", None, None),
+        ];
+        for (text, basic, enh) in cases {
+            assert_eq!(codes(text), (*basic, enh.map(String::from)), "{text}");
+        }
+    }
+
+    #[test]
+    fn dsn_report() {
+        let mail = "From: MAILER-DAEMON\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; a@b.example\r\nAction: failed\r\nStatus: 5.2.2\r\nDiagnostic-Code: smtp; 552 mailbox\r\n  is full\r\n\r\n";
+        let r = parse(mail);
+        assert!(r.is_dsn);
+        assert_eq!(&mail[r.text.clone()], "552 mailbox\r\n  is full");
+        assert_eq!(r.basic_code, Some(552));
+        assert_eq!(r.enhanced_code.unwrap().to_string(), "5.2.2");
+        let recips = dsn_recipients(mail);
+        assert_eq!(recips.len(), 1);
+        assert_eq!(recips[0].recipient, "a@b.example");
+        assert_eq!(recips[0].diagnostic, "552 mailbox is full");
+        assert_eq!(recips[0].action, "failed");
+    }
+
+    #[test]
+    fn patterns() {
+        let c = EnhancedCode::parse("5.1.1").unwrap();
+        assert!(c.matches_pattern("5.1.1") && c.matches_pattern("*.1.1") && c.matches_pattern("5.*.*"));
+        assert!(!c.matches_pattern("4.1.1") && !c.matches_pattern("5.1") && !c.matches_pattern("5.1.1.1"));
+        assert!(reply_code_matches(550, "5**") && reply_code_matches(550, "550") && !reply_code_matches(450, "5**"));
+    }
+}

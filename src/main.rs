@@ -1,0 +1,38 @@
+//! Entry point: no subcommand opens the desktop app, a subcommand runs the CLI.
+
+use clap::{CommandFactory, Parser};
+
+use bouncelab::cli::{self, Cli};
+
+fn main() {
+    let args = Cli::parse();
+    let code = match args.command {
+        Some(cmd) => match cli::run(cmd) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                2
+            }
+        },
+        None => open_app(args.file),
+    };
+    std::process::exit(code);
+}
+
+#[cfg(feature = "gui")]
+fn open_app(file: Option<std::path::PathBuf>) -> i32 {
+    match bouncelab::gui::run(file) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: cannot open the window: {e:#}");
+            2
+        }
+    }
+}
+
+#[cfg(not(feature = "gui"))]
+fn open_app(_file: Option<std::path::PathBuf>) -> i32 {
+    let _ = Cli::command().print_help();
+    eprintln!("\n(built without the `gui` feature: use a subcommand)");
+    2
+}

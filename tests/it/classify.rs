@@ -1,0 +1,126 @@
+use bouncelab::engine::classify::RuleProblem;
+use bouncelab::engine::{BounceRule, Classifier, DecidedBy, lint};
+
+use crate::{default_doc, table};
+
+#[test]
+fn six_reference_bounces_classify_as_documented() {
+    let doc = default_doc();
+    let c = Classifier::new(&doc);
+    assert!(c.errors().is_empty(), "{:?}", c.errors());
+    let rows = table("reference_bounces.tsv");
+    assert_eq!(rows.len(), 6);
+    for row in rows {
+        let v = c.classify(&row[0]);
+        assert_eq!(v.failure_type.label(), row[1], "type of {}", row[0]);
+        assert_eq!(c.reason(&v).label, row[2], "reason of {}", row[0]);
+        assert_eq!(c.category(&v).id, row[3], "category of {}", row[0]);
+        assert_eq!(v.decided_by, DecidedBy::Rule, "{}", row[0]);
+        let span = v.span.expect("a rule match has a span");
+        assert!(span.start < span.end && span.end <= row[0].len());
+    }
+}
+
+#[test]
+fn fallbacks_decide_when_no_rule_matches() {
+    let doc = default_doc();
+    let c = Classifier::new(&doc);
+    for row in table("fallbacks.tsv") {
+        let v = c.classify(&row[0]);
+        assert_eq!(v.failure_type.label(), row[1], "{}", row[0]);
+        assert_eq!(c.category(&v).id, row[2], "{}", row[0]);
+        assert_eq!(v.decided_by.as_str(), row[3], "{}", row[0]);
+        assert_eq!(v.basic_code.map(|c| c.to_string()).unwrap_or_default(), row[4], "{}", row[0]);
+        assert_eq!(v.enhanced_code.map(|c| c.to_string()).unwrap_or_default(), row.get(5).cloned().unwrap_or_default(), "{}", row[0]);
+    }
+}
+
+#[test]
+fn invalid_regex_is_reported_and_the_rest_still_classify() {
+    let mut doc = default_doc();
+    doc.bounce_rules.insert(0, BounceRule::new("broken", "user (unknown", "userunknown"));
+    let c = Classifier::new(&doc);
+    let err = c.errors().iter().find(|e| e.rule == Some(0)).expect("error reported");
+    match &err.problem {
+        RuleProblem::InvalidRegex { position, .. } => assert_eq!(*position, Some(5)),
+        other => panic!("{other:?}"),
+    }
+    let v = c.classify("550 5.2.2 User quota exceeded");
+    assert_eq!(c.category(&v).id, "mailboxfull");
+}
+
+#[test]
+fn hostile_pattern_fails_cleanly() {
+    let mut doc = default_doc();
+    doc.bounce_rules.push(BounceRule::new("huge", "(\\w{100}){100}", "userunknown"));
+    let c = Classifier::new(&doc);
+    assert!(c.errors().iter().any(|e| e.rule == Some(doc.bounce_rules.len() - 1)));
+    assert_eq!(c.active_rules(), doc.bounce_rules.len() - 1);
+}
+
+#[test]
+fn first_rule_in_list_order_wins_and_explain_lists_all() {
+    let mut doc = default_doc();
+    doc.bounce_rules.insert(0, BounceRule::new("quota first", "quota", "mailboxfull"));
+    doc.bounce_rules.insert(1, BounceRule::new("user first", "user", "userunknown"));
+    let c = Classifier::new(&doc);
+    let e = c.explain("550 5.2.2 User quota exceeded");
+    assert_eq!(e.verdict.rule, Some(0));
+    assert!(e.matches.len() >= 3, "{:?}", e.matches);
+    assert_eq!(e.matches[0].rule, 0);
+    assert_eq!(e.matches[1].rule, 1);
+    assert_eq!(c.classify("550 5.2.2 User quota exceeded"), e.verdict);
+}
+
+#[test]
+fn disabled_and_ignored_rules_never_match() {
+    let mut doc = default_doc();
+    let mut r = BounceRule::new("off", "quota", "userunknown");
+    r.enabled = false;
+    doc.bounce_rules.insert(0, r);
+    let mut r = BounceRule::new("ignored", "quota", "userunknown");
+    r.status = bouncelab::engine::ruleset::RuleStatus::Ignore;
+    doc.bounce_rules.insert(0, r);
+    let c = Classifier::new(&doc);
+    assert_eq!(c.category(&c.classify("550 5.2.2 User quota exceeded")).id, "mailboxfull");
+}
+
+#[test]
+fn unknown_ids_are_reported_not_fatal() {
+    let mut doc = default_doc();
+    doc.bounce_rules.insert(0, BounceRule::new("bad cat", "quota", "nosuchcategory"));
+    let mut r = BounceRule::new("bad reason", "quota", "mailboxfull");
+    r.reason = Some("nosuchreason".into());
+    doc.bounce_rules.insert(1, r);
+    let c = Classifier::new(&doc);
+    assert_eq!(c.errors().len(), 2);
+    assert_eq!(c.category(&c.classify("550 5.2.2 User quota exceeded")).id, "mailboxfull");
+}
+
+#[test]
+fn dsn_pasted_whole_is_classified_on_its_diagnostic_code() {
+    let doc = default_doc();
+    let c = Classifier::new(&doc);
+    let mail = std::fs::read_to_string(crate::data("dsn_mailboxfull.eml")).unwrap();
+    let v = c.classify(&mail);
+    assert_eq!(c.category(&v).id, "mailboxfull");
+    let span = v.span.unwrap();
+    assert!(mail[span.start..span.end].to_lowercase().contains("quota"));
+}
+
+#[test]
+fn shipped_rules_pass_their_examples() {
+    let doc = default_doc();
+    let c = Classifier::new(&doc);
+    let failures = lint::run_examples(&doc, &c);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn empty_document_still_classifies() {
+    let doc = bouncelab::engine::RuleSet::default();
+    let c = Classifier::new(&doc);
+    let v = c.classify("550 5.1.1 user unknown");
+    assert_eq!(v.decided_by, DecidedBy::None);
+    assert_eq!(c.reason(&v).label, "Unknown");
+}
