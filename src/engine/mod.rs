@@ -3,11 +3,14 @@
 //! the benchmarks all drive it the same way.
 
 pub mod classify;
+pub mod dns;
 pub mod eval;
 pub mod fsio;
 pub mod lint;
 pub mod mx;
+pub mod quarantine;
 pub mod ruleset;
+pub mod simulate;
 pub mod smtp;
 
 pub use classify::{Classifier, DecidedBy, Explanation, Span, Verdict};

@@ -1,6 +1,8 @@
 //! Integration tests: one binary, one module per area.
 
 mod classify;
+mod dns;
+mod simulate;
 mod cli;
 mod smtp_props;
 

@@ -7,6 +7,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 
+pub mod mx;
+pub mod simulate;
+
 use crate::engine::lint::{self, Severity};
 use crate::engine::{self, Classifier, RuleSet, Verdict, eval};
 
@@ -84,6 +87,10 @@ pub enum Command {
         /// Rule file.
         file: PathBuf,
     },
+    /// Look up a domain's MX hosts over DNS and show which MX rule applies.
+    Mx(mx::MxArgs),
+    /// Simulate ramp-up throughput per level.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Runs a parsed command line (not the GUI case).
@@ -96,6 +103,8 @@ pub fn run(command: Command) -> Result<i32> {
         }
         Command::Lint { file, strict } => lint_cmd(&file, strict),
         Command::Test { file } => test_cmd(&file),
+        Command::Mx(args) => mx::run(args),
+        Command::Simulate(args) => simulate::run(args),
     }
 }
 
