@@ -1,6 +1,6 @@
 //! Entry point: no subcommand opens the desktop app, a subcommand runs the CLI.
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 
 use bouncelab::cli::{self, Cli};
 
@@ -32,6 +32,7 @@ fn open_app(file: Option<std::path::PathBuf>) -> i32 {
 
 #[cfg(not(feature = "gui"))]
 fn open_app(_file: Option<std::path::PathBuf>) -> i32 {
+    use clap::CommandFactory;
     let _ = Cli::command().print_help();
     eprintln!("\n(built without the `gui` feature: use a subcommand)");
     2

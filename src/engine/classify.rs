@@ -115,6 +115,9 @@ pub enum RuleProblem {
         /// Character offset (0-based) of the error in the pattern, when known.
         position: Option<usize>,
     },
+    /// The pattern is empty: an unfinished rule, which would otherwise match everything.
+    #[error("empty pattern: the rule is skipped until it has one")]
+    EmptyPattern,
     /// The category id is not defined in the document.
     #[error("unknown category '{0}'")]
     UnknownCategory(String),
@@ -297,6 +300,10 @@ impl Classifier {
                 },
                 None => categories[category as usize].reason,
             };
+            if r.pattern.trim().is_empty() {
+                fail(RuleProblem::EmptyPattern);
+                continue;
+            }
             let regex = match compile_pattern(&r.pattern) {
                 Ok(re) => re,
                 Err(p) => {

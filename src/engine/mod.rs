@@ -10,6 +10,7 @@ pub mod lint;
 pub mod mx;
 pub mod quarantine;
 pub mod ruleset;
+pub mod scenario;
 pub mod simulate;
 pub mod smtp;
 

@@ -1,0 +1,576 @@
+//! The application: owns the document, the panels, file dialogs and modals,
+//! and runs the actions panels ask for.
+
+use std::path::{Path, PathBuf};
+
+use egui::{Key, KeyboardShortcut, Modifiers, RichText, Ui};
+
+use super::bounce_rules::{BounceRulesPanel, ListOp};
+use super::document::Document;
+use super::files::{FilePicker, PickerPoll, Purpose};
+use super::gallery::GalleryPanel;
+use super::reasons::ReasonsPanel;
+use super::settings::Settings;
+use super::tester::TesterPanel;
+use super::{Action, Panel, PanelCtx};
+use crate::engine::{self, BounceRule, RuleSet};
+
+const SETTINGS_KEY: &str = "bouncelab_settings";
+
+/// What to do once unsaved changes are dealt with.
+#[derive(Clone, Debug, PartialEq)]
+enum AfterConfirm {
+    Open,
+    OpenPath(PathBuf),
+    New,
+    Close,
+}
+
+/// The bouncelab window.
+pub struct BounceLabApp {
+    /// The open document.
+    pub document: Document,
+    /// Persisted preferences.
+    pub settings: Settings,
+    /// Bounce rule table.
+    pub rules_panel: BounceRulesPanel,
+    /// Live tester.
+    pub tester: TesterPanel,
+    /// Trainer gallery.
+    pub gallery: GalleryPanel,
+    /// Reasons and categories.
+    pub reasons: ReasonsPanel,
+    /// Last message for the status bar.
+    pub status: String,
+    /// An error to show in a dialog (load/save failures).
+    pub error: Option<String>,
+    confirm: Option<AfterConfirm>,
+    picker: Option<FilePicker>,
+    allow_close: bool,
+    show_shortcuts: bool,
+    show_about: bool,
+    applied_look: Option<(bool, bool)>,
+    last_title: String,
+    /// Use typed-path dialogs instead of native ones (tests, headless).
+    pub typed_dialogs: bool,
+}
+
+impl BounceLabApp {
+    /// Creates the app from eframe's creation context.
+    pub fn new(cc: &eframe::CreationContext<'_>, file: Option<PathBuf>) -> Self {
+        let settings = cc.storage.and_then(|s| eframe::get_value::<Settings>(s, SETTINGS_KEY)).unwrap_or_default();
+        Self::with_settings(settings, file)
+    }
+
+    /// Creates the app with given settings (used by tests).
+    pub fn with_settings(settings: Settings, file: Option<PathBuf>) -> Self {
+        let mut error = None;
+        let default_path = PathBuf::from(engine::DEFAULT_RULES_PATH);
+        let path = file.or_else(|| default_path.exists().then_some(default_path));
+        let document = match &path {
+            Some(p) => match RuleSet::load(p) {
+                Ok(doc) => Document::new(doc, Some(p.clone())),
+                Err(e) => {
+                    error = Some(format!("Could not open the rule file:\n{e}\n\nThe built-in default rules are open instead."));
+                    Document::new(engine::default_rules(), None)
+                }
+            },
+            None => Document::new(engine::default_rules(), None),
+        };
+        let status = format!("Opened {}", document.display_name());
+        BounceLabApp {
+            document,
+            settings,
+            rules_panel: BounceRulesPanel::default(),
+            tester: TesterPanel::default(),
+            gallery: GalleryPanel::default(),
+            reasons: ReasonsPanel::default(),
+            status,
+            error,
+            confirm: None,
+            picker: None,
+            allow_close: false,
+            show_shortcuts: false,
+            show_about: false,
+            applied_look: None,
+            last_title: String::new(),
+            typed_dialogs: false,
+        }
+    }
+
+    /// Window title: `bouncelab — file.ron` with `*` when there are unsaved changes.
+    pub fn title(&self) -> String {
+        format!("bouncelab — {}{}", self.document.display_name(), if self.document.is_dirty() { " *" } else { "" })
+    }
+
+    /// One frame of the whole UI.
+    pub fn frame_ui(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        self.apply_look(&ctx);
+        let mut actions = Vec::new();
+        self.shortcuts(&ctx, &mut actions);
+        ctx.input(|i| {
+            for f in &i.raw.dropped_files {
+                let p = f.path();
+                if !p.as_os_str().is_empty() {
+                    actions.push(Action::OpenPath(p.to_owned()));
+                }
+            }
+        });
+
+        egui::Panel::top("menu_bar").show(ui, |ui| {
+            egui::MenuBar::new().ui(ui, |ui| self.menu_ui(ui, &mut actions));
+        });
+        egui::Panel::bottom("status_bar").show(ui, |ui| self.status_ui(ui, &mut actions));
+        egui::Panel::left("navigation").resizable(false).exact_size(140.0).show(ui, |ui| {
+            ui.add_space(6.0);
+            for p in Panel::ALL {
+                let text = RichText::new(p.label()).size(15.0);
+                if ui.add_sized([128.0, 28.0], egui::Button::selectable(self.settings.panel == p, text)).clicked() {
+                    self.settings.panel = p;
+                }
+            }
+        });
+
+        let time = ctx.input(|i| i.time);
+        let mut pctx = PanelCtx {
+            rules: &mut self.document.rules,
+            compiled: &self.document.compiled,
+            actions: &mut actions,
+            edited: false,
+            structural: false,
+        };
+        let panel = self.settings.panel;
+        if panel == Panel::BounceRules && self.settings.tester_beside_rules {
+            egui::Panel::right("tester_beside").resizable(true).default_size(430.0).min_size(300.0).show(ui, |ui| {
+                self.tester.ui(ui, &mut pctx);
+            });
+        }
+        egui::CentralPanel::default().show(ui, |ui| match panel {
+            Panel::BounceRules => self.rules_panel.ui(ui, &mut pctx),
+            Panel::Reasons => self.reasons.ui(ui, &mut pctx),
+            Panel::Tester => self.tester.ui(ui, &mut pctx),
+            Panel::Gallery => self.gallery.ui(ui, &mut pctx),
+        });
+        let (edited, structural) = (pctx.edited, pctx.structural);
+        if structural {
+            self.document.after_structural_edit();
+        } else if edited {
+            self.document.after_edit(time);
+        } else {
+            self.document.tick(time);
+        }
+
+        for a in actions {
+            self.run_action(a, &ctx);
+        }
+        self.poll_picker(&ctx);
+        self.modals_ui(&ctx);
+        self.close_request(&ctx);
+
+        let title = self.title();
+        if title != self.last_title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.last_title = title;
+        }
+    }
+
+    fn apply_look(&mut self, ctx: &egui::Context) {
+        let look = (self.settings.dark, self.settings.presentation);
+        if self.applied_look == Some(look) {
+            return;
+        }
+        self.applied_look = Some(look);
+        let mut visuals = if look.0 { egui::Visuals::dark() } else { egui::Visuals::light() };
+        if look.1 {
+            // Projector: pure background, stronger text and strokes.
+            visuals.override_text_color = Some(if look.0 { egui::Color32::WHITE } else { egui::Color32::BLACK });
+            visuals.panel_fill = if look.0 { egui::Color32::BLACK } else { egui::Color32::WHITE };
+            visuals.window_fill = visuals.panel_fill;
+            visuals.widgets.noninteractive.fg_stroke.width = 1.5;
+        }
+        ctx.set_theme(if look.0 { egui::Theme::Dark } else { egui::Theme::Light });
+        ctx.set_visuals(visuals);
+        ctx.set_zoom_factor(if look.1 { 1.5 } else { 1.0 });
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        let cmd = Modifiers::COMMAND;
+        let cmd_shift = Modifiers::COMMAND | Modifiers::SHIFT;
+        let table: [(Modifiers, Key, Action); 7] = [
+            (cmd_shift, Key::S, Action::SaveAs),
+            (cmd_shift, Key::Z, Action::Redo),
+            (cmd, Key::S, Action::Save),
+            (cmd, Key::O, Action::Open),
+            (cmd, Key::N, Action::New),
+            (cmd, Key::Z, Action::Undo),
+            (cmd, Key::Y, Action::Redo),
+        ];
+        ctx.input_mut(|i| {
+            for (m, k, a) in table {
+                if i.consume_shortcut(&KeyboardShortcut::new(m, k)) {
+                    actions.push(a);
+                }
+            }
+            if i.consume_shortcut(&KeyboardShortcut::new(cmd, Key::F)) {
+                self.settings.panel = Panel::BounceRules;
+                self.rules_panel.focus_filter = true;
+            }
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::NONE, Key::F11)) {
+                self.settings.presentation = !self.settings.presentation;
+            }
+        });
+    }
+
+    fn menu_ui(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
+        let sc = |ui: &Ui, m, k| ui.ctx().format_shortcut(&KeyboardShortcut::new(m, k));
+        let cmd_shift = Modifiers::COMMAND | Modifiers::SHIFT;
+        ui.menu_button("File", |ui| {
+            let items = [
+                ("New", sc(ui, Modifiers::COMMAND, Key::N), Action::New),
+                ("Open…", sc(ui, Modifiers::COMMAND, Key::O), Action::Open),
+                ("Save", sc(ui, Modifiers::COMMAND, Key::S), Action::Save),
+                ("Save as…", sc(ui, cmd_shift, Key::S), Action::SaveAs),
+            ];
+            for (label, shortcut, a) in items {
+                if ui.add(egui::Button::new(label).shortcut_text(shortcut)).clicked() {
+                    actions.push(a);
+                }
+            }
+            ui.menu_button("Open recent", |ui| {
+                if self.settings.recent.is_empty() {
+                    ui.weak("No recent files");
+                }
+                for p in self.settings.recent.clone() {
+                    if ui.button(p.display().to_string()).clicked() {
+                        actions.push(Action::OpenPath(p));
+                    }
+                }
+            });
+            ui.separator();
+            if ui.button("Quit").clicked() {
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+        });
+        ui.menu_button("Edit", |ui| {
+            let (u, r) = (self.document.can_undo(), self.document.can_redo());
+            if ui.add_enabled(u, egui::Button::new("Undo").shortcut_text(sc(ui, Modifiers::COMMAND, Key::Z))).clicked() {
+                actions.push(Action::Undo);
+            }
+            if ui.add_enabled(r, egui::Button::new("Redo").shortcut_text(sc(ui, cmd_shift, Key::Z))).clicked() {
+                actions.push(Action::Redo);
+            }
+            ui.separator();
+            if ui.button("Add bounce rule").clicked() {
+                self.settings.panel = Panel::BounceRules;
+                let mut pctx = PanelCtx { rules: &mut self.document.rules, compiled: &self.document.compiled, actions, edited: false, structural: false };
+                if self.rules_panel.apply(ListOp::Add, &mut pctx) {
+                    self.document.after_structural_edit();
+                }
+            }
+            if ui.add(egui::Button::new("Find rule").shortcut_text(sc(ui, Modifiers::COMMAND, Key::F))).clicked() {
+                self.settings.panel = Panel::BounceRules;
+                self.rules_panel.focus_filter = true;
+            }
+        });
+        ui.menu_button("View", |ui| {
+            for p in Panel::ALL {
+                if ui.radio(self.settings.panel == p, p.label()).clicked() {
+                    self.settings.panel = p;
+                }
+            }
+            ui.separator();
+            ui.checkbox(&mut self.settings.tester_beside_rules, "Tester beside the rules");
+            ui.checkbox(&mut self.settings.dark, "Dark theme");
+            ui.add(egui::Checkbox::new(&mut self.settings.presentation, "Presentation mode (F11)"));
+        });
+        ui.menu_button("Help", |ui| {
+            if ui.button("Keyboard shortcuts").clicked() {
+                self.show_shortcuts = true;
+            }
+            if ui.button("About bouncelab").clicked() {
+                self.show_about = true;
+            }
+        });
+    }
+
+    fn status_ui(&mut self, ui: &mut Ui, _actions: &mut [Action]) {
+        ui.horizontal(|ui| {
+            let path = self.document.path.as_deref().map_or("(not saved yet)".to_owned(), |p| p.display().to_string());
+            ui.label(RichText::new(path).monospace());
+            ui.separator();
+            ui.label(format!("{} bounce rules · {} MX rules", self.document.rules.bounce_rules.len(), self.document.rules.mx_rules.len()));
+            ui.separator();
+            let errors = self.document.compiled.error_count();
+            let warnings = self.document.compiled.lints.len() - errors;
+            let text = format!("{errors} errors · {warnings} warnings");
+            let color = if errors > 0 { ui.visuals().error_fg_color } else { ui.visuals().weak_text_color() };
+            let all: Vec<&str> = self.document.compiled.lints.iter().take(30).map(|l| l.message.as_str()).collect();
+            ui.label(RichText::new(text).color(color)).on_hover_text(if all.is_empty() { "No problems found".to_owned() } else { all.join("\n") });
+            ui.separator();
+            ui.label(&self.status);
+        });
+    }
+
+    /// Runs one action (public for tests).
+    pub fn run_action(&mut self, a: Action, ctx: &egui::Context) {
+        match a {
+            Action::Show(p) => self.settings.panel = p,
+            Action::SelectRule(i) => {
+                self.settings.panel = Panel::BounceRules;
+                self.rules_panel.select(i);
+            }
+            Action::LoadInTester(t) => {
+                self.tester.set_text(t);
+                if !(self.settings.panel == Panel::BounceRules && self.settings.tester_beside_rules) {
+                    self.settings.panel = Panel::Tester;
+                }
+            }
+            Action::NewRuleFromText { pattern, example, category, at } => {
+                let rules = &mut self.document.rules;
+                let mut r = BounceRule::new(rules.unique_rule_name("Rule from tester"), pattern, category);
+                r.status = engine::ruleset::RuleStatus::ToQualify;
+                r.must_match.push(example);
+                let at = at.min(rules.bounce_rules.len());
+                rules.bounce_rules.insert(at, r);
+                self.document.after_structural_edit();
+                self.rules_panel.select(at);
+                self.status = format!("New rule #{} from the tester: give it a general pattern and a name", at + 1);
+            }
+            Action::Open => self.confirm_then(AfterConfirm::Open, ctx),
+            Action::OpenPath(p) => self.confirm_then(AfterConfirm::OpenPath(p), ctx),
+            Action::New => self.confirm_then(AfterConfirm::New, ctx),
+            Action::Save => match self.document.path.clone() {
+                Some(p) => {
+                    self.save_to(&p);
+                }
+                None => self.start_picker(Purpose::SaveAs, ctx),
+            },
+            Action::SaveAs => self.start_picker(Purpose::SaveAs, ctx),
+            Action::Undo => {
+                self.status = if self.document.undo() { "Undone".into() } else { "Nothing to undo".into() };
+            }
+            Action::Redo => {
+                self.status = if self.document.redo() { "Redone".into() } else { "Nothing to redo".into() };
+            }
+            Action::Status(s) => self.status = s,
+        }
+    }
+
+    fn confirm_then(&mut self, next: AfterConfirm, ctx: &egui::Context) {
+        if self.document.is_dirty() {
+            self.confirm = Some(next);
+        } else {
+            self.proceed(next, ctx);
+        }
+    }
+
+    fn proceed(&mut self, next: AfterConfirm, ctx: &egui::Context) {
+        match next {
+            AfterConfirm::Open => self.start_picker(Purpose::Open, ctx),
+            AfterConfirm::OpenPath(p) => self.open_path(&p),
+            AfterConfirm::New => {
+                let mut doc = engine::default_rules();
+                doc.name = "Untitled".into();
+                doc.bounce_rules.clear();
+                doc.mx_rules.clear();
+                self.document = Document::new(doc, None);
+                self.rules_panel = BounceRulesPanel::default();
+                self.status = "New rule set (reasons and categories kept from the defaults)".into();
+            }
+            AfterConfirm::Close => {
+                self.allow_close = true;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+        }
+    }
+
+    /// Opens a rule file; on failure the current document stays open.
+    pub fn open_path(&mut self, p: &Path) {
+        match RuleSet::load(p) {
+            Ok(doc) => {
+                self.document = Document::new(doc, Some(p.to_owned()));
+                self.rules_panel = BounceRulesPanel::default();
+                self.settings.push_recent(p.to_owned());
+                self.status = format!("Opened {}", p.display());
+            }
+            Err(e) => self.error = Some(format!("Could not open the rule file:\n{e}\n\nThe current document is still open.")),
+        }
+    }
+
+    /// Saves to `p` atomically; on failure nothing is lost and a dialog says why.
+    pub fn save_to(&mut self, p: &Path) -> bool {
+        match self.document.rules.save(p) {
+            Ok(()) => {
+                self.document.mark_saved(p.to_owned());
+                self.settings.push_recent(p.to_owned());
+                self.status = format!("Saved {}", p.display());
+                true
+            }
+            Err(e) => {
+                self.error = Some(format!("Could not save:\n{e}\n\nYour rules are still open and unchanged; try another place with File → Save as."));
+                false
+            }
+        }
+    }
+
+    fn start_picker(&mut self, purpose: Purpose, ctx: &egui::Context) {
+        let dir = self.document.path.as_deref().and_then(Path::parent).map(Path::to_owned).or_else(|| std::env::current_dir().ok());
+        let name = self.document.path.as_deref().and_then(Path::file_name).map_or("rules.ron".to_owned(), |n| n.to_string_lossy().into_owned());
+        self.picker = Some(if self.typed_dialogs {
+            FilePicker::typed_only(purpose, dir.map(|d| d.join(&name).display().to_string()).unwrap_or_default())
+        } else {
+            FilePicker::start(purpose, dir, &name, ctx)
+        });
+    }
+
+    fn finish_picker(&mut self, purpose: Purpose, path: PathBuf) {
+        self.picker = None;
+        match purpose {
+            Purpose::Open => self.open_path(&path),
+            Purpose::SaveAs => {
+                self.save_to(&path);
+            }
+        }
+    }
+
+    fn poll_picker(&mut self, ctx: &egui::Context) {
+        let Some(picker) = &mut self.picker else { return };
+        match picker.poll() {
+            PickerPoll::Chosen(p) => {
+                let purpose = picker.purpose;
+                self.finish_picker(purpose, p);
+                return;
+            }
+            PickerPoll::Cancelled => {
+                self.picker = None;
+                return;
+            }
+            PickerPoll::Pending => {}
+        }
+        let mut done = None;
+        let mut cancel = false;
+        egui::Window::new(picker.purpose.title()).collapsible(false).resizable(false).show(ctx, |ui| {
+            if picker.native_unavailable {
+                ui.label("No native file chooser is available here: type the file's path.");
+            } else {
+                ui.label("A file chooser is open. You can also type a path here:");
+            }
+            let resp = ui.add(egui::TextEdit::singleline(&mut picker.typed).desired_width(420.0).hint_text("/path/to/rules.ron"));
+            let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+            ui.horizontal(|ui| {
+                let verb = if picker.purpose == Purpose::Open { "Open" } else { "Save" };
+                if (ui.button(verb).clicked() || enter) && !picker.typed.trim().is_empty() {
+                    done = Some(PathBuf::from(picker.typed.trim()));
+                }
+                if ui.button("Cancel").clicked() {
+                    cancel = true;
+                }
+            });
+        });
+        if let Some(p) = done {
+            let purpose = picker.purpose;
+            self.finish_picker(purpose, p);
+        } else if cancel {
+            self.picker = None;
+        }
+    }
+
+    fn modals_ui(&mut self, ctx: &egui::Context) {
+        if let Some(msg) = self.error.clone() {
+            let r = egui::Modal::new(egui::Id::unique("error_modal")).show(ctx, |ui| {
+                ui.set_max_width(560.0);
+                ui.heading("Problem");
+                ui.label(RichText::new(msg).monospace());
+                ui.add_space(8.0);
+                ui.button("OK").clicked()
+            });
+            if r.inner || r.should_close() {
+                self.error = None;
+            }
+        }
+        if let Some(next) = self.confirm.clone() {
+            let name = self.document.display_name();
+            let r = egui::Modal::new(egui::Id::unique("confirm_modal")).show(ctx, |ui| {
+                ui.heading("Unsaved changes");
+                ui.label(format!("Save the changes to {name} first?"));
+                ui.add_space(8.0);
+                ui.horizontal(|ui| {
+                    if ui.button("Save").clicked() {
+                        return Some(0);
+                    }
+                    if ui.button("Don't save").clicked() {
+                        return Some(1);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        return Some(2);
+                    }
+                    None
+                })
+                .inner
+            });
+            match r.inner {
+                Some(0) => {
+                    self.confirm = None;
+                    let saved = match self.document.path.clone() {
+                        Some(p) => self.save_to(&p),
+                        None => {
+                            self.start_picker(Purpose::SaveAs, ctx);
+                            false
+                        }
+                    };
+                    if saved {
+                        self.proceed(next, ctx);
+                    }
+                }
+                Some(1) => {
+                    self.confirm = None;
+                    self.proceed(next, ctx);
+                }
+                Some(_) => self.confirm = None,
+                None if r.should_close() => self.confirm = None,
+                None => {}
+            }
+        }
+        egui::Window::new("Keyboard shortcuts").open(&mut self.show_shortcuts).resizable(false).show(ctx, |ui| {
+            egui::Grid::new("shortcuts").num_columns(2).show(ui, |ui| {
+                for (k, what) in [
+                    ("Ctrl+N", "New rule set"),
+                    ("Ctrl+O", "Open"),
+                    ("Ctrl+S", "Save"),
+                    ("Ctrl+Shift+S", "Save as"),
+                    ("Ctrl+Z", "Undo"),
+                    ("Ctrl+Shift+Z / Ctrl+Y", "Redo"),
+                    ("Ctrl+F", "Find a rule"),
+                    ("F11", "Presentation mode"),
+                ] {
+                    ui.monospace(k);
+                    ui.label(what);
+                    ui.end_row();
+                }
+            });
+        });
+        egui::Window::new("About bouncelab").open(&mut self.show_about).resizable(false).show(ctx, |ui| {
+            ui.label(format!("bouncelab {}", env!("CARGO_PKG_VERSION")));
+            ui.label("A workbench for bounce qualification rules, MX rules and IP ramp-up.");
+            ui.label("Rule files are RON; the same engine runs in the `bouncelab` CLI.");
+        });
+    }
+
+    fn close_request(&mut self, ctx: &egui::Context) {
+        if ctx.input(|i| i.viewport().close_requested()) && self.document.is_dirty() && !self.allow_close {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.confirm = Some(AfterConfirm::Close);
+        }
+    }
+}
+
+impl eframe::App for BounceLabApp {
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.frame_ui(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+    }
+}

@@ -1,0 +1,414 @@
+//! Bounce rule editor: the rule table, and the selected rule's details.
+
+use egui::{Color32, RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+
+use super::widgets::{error_color, failure_color, regex_problem_ui};
+use super::{Action, PanelCtx};
+use crate::engine::classify::RuleProblem;
+use crate::engine::lint::{ExampleOutcome, Severity, example_outcome};
+use crate::engine::ruleset::{BounceRule, FailureType, RuleStatus};
+
+/// State of the bounce rule panel.
+#[derive(Default)]
+pub struct BounceRulesPanel {
+    /// Index of the selected rule.
+    pub selected: Option<usize>,
+    /// Filter text (name, pattern, category, note).
+    pub filter: String,
+    /// Scroll the table to the selection on the next frame.
+    scroll_to_selected: bool,
+    /// Focus the filter field on the next frame (Ctrl+F).
+    pub focus_filter: bool,
+}
+
+/// A change to the list, applied after the table is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListOp {
+    /// Insert a new rule after the selection.
+    Add,
+    /// Duplicate the selection.
+    Duplicate,
+    /// Delete the selection.
+    Delete,
+    /// Move the selection up.
+    Up,
+    /// Move the selection down.
+    Down,
+    /// Move a rule from one place to another (drag and drop).
+    Move(usize, usize),
+}
+
+impl BounceRulesPanel {
+    /// Selects a rule and scrolls to it.
+    pub fn select(&mut self, i: usize) {
+        self.selected = Some(i);
+        self.scroll_to_selected = true;
+        self.filter.clear();
+    }
+
+    /// Applies a list operation; returns true if the document changed.
+    pub fn apply(&mut self, op: ListOp, ctx: &mut PanelCtx) -> bool {
+        let rules = &mut ctx.rules.bounce_rules;
+        let sel = self.selected.filter(|&s| s < rules.len());
+        match (op, sel) {
+            (ListOp::Add, _) => {
+                let at = sel.map_or(rules.len(), |s| s + 1);
+                let name = ctx.rules.unique_rule_name("New rule");
+                let category = ctx.rules.default_category.clone();
+                let mut r = BounceRule::new(name, "", category);
+                r.status = RuleStatus::ToQualify;
+                ctx.rules.bounce_rules.insert(at, r);
+                self.select(at);
+            }
+            (ListOp::Duplicate, Some(s)) => {
+                let mut r = rules[s].clone();
+                r.name = ctx.rules.unique_rule_name(&format!("{} copy", r.name));
+                ctx.rules.bounce_rules.insert(s + 1, r);
+                self.select(s + 1);
+            }
+            (ListOp::Delete, Some(s)) => {
+                rules.remove(s);
+                self.selected = if rules.is_empty() { None } else { Some(s.min(rules.len() - 1)) };
+            }
+            (ListOp::Up, Some(s)) if s > 0 => {
+                rules.swap(s, s - 1);
+                self.select(s - 1);
+            }
+            (ListOp::Down, Some(s)) if s + 1 < rules.len() => {
+                rules.swap(s, s + 1);
+                self.select(s + 1);
+            }
+            (ListOp::Move(from, to), _) if from < rules.len() && to < rules.len() && from != to => {
+                let r = rules.remove(from);
+                rules.insert(to, r);
+                self.select(to);
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Draws the panel.
+    pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
+        let mut op = None;
+        ui.horizontal(|ui| {
+            ui.heading("Bounce rules");
+            ui.add_space(12.0);
+            let has_sel = self.selected.is_some_and(|s| s < ctx.rules.bounce_rules.len());
+            let n = ctx.rules.bounce_rules.len();
+            let buttons: [(&str, &str, bool, ListOp); 5] = [
+                ("＋ Add", "Add a rule after the selected one", true, ListOp::Add),
+                ("⧉ Duplicate", "Duplicate the selected rule", has_sel, ListOp::Duplicate),
+                ("🗑 Delete", "Delete the selected rule", has_sel, ListOp::Delete),
+                ("⬆", "Move up (earlier rules win)", has_sel && self.selected != Some(0), ListOp::Up),
+                ("⬇", "Move down", has_sel && self.selected.is_some_and(|s| s + 1 < n), ListOp::Down),
+            ];
+            for (label, tip, enabled, o) in buttons {
+                if ui.add_enabled(enabled, egui::Button::new(label)).on_hover_text(tip).clicked() {
+                    op = Some(o);
+                }
+            }
+            ui.separator();
+            ui.label("Filter:");
+            let f = ui.add(egui::TextEdit::singleline(&mut self.filter).hint_text("name, pattern, category… (Ctrl+F)").desired_width(220.0));
+            if std::mem::take(&mut self.focus_filter) {
+                f.request_focus();
+            }
+            if !self.filter.is_empty() && ui.small_button("✖").on_hover_text("Clear the filter").clicked() {
+                self.filter.clear();
+            }
+        });
+        ui.label(
+            RichText::new(format!(
+                "{} rules, {} active · first match in list order wins · patterns are case-insensitive regular expressions",
+                ctx.rules.bounce_rules.len(),
+                ctx.compiled.classifier.active_rules()
+            ))
+            .weak(),
+        );
+
+        let detail_open = self.selected.is_some_and(|s| s < ctx.rules.bounce_rules.len());
+        if detail_open {
+            egui::Panel::bottom("rule_detail").resizable(true).default_size(300.0).min_size(140.0).show(ui, |ui| {
+                egui::ScrollArea::vertical().id_salt("rule_detail_scroll").show(ui, |ui| self.detail_ui(ui, ctx));
+            });
+        }
+        if let Some(o) = self.table_ui(ui, ctx) {
+            op = Some(o);
+        }
+        if let Some(o) = op {
+            if self.apply(o, ctx) {
+                ctx.structural = true;
+            }
+        }
+    }
+
+    fn visible_rows(&self, ctx: &PanelCtx) -> Vec<usize> {
+        let f = self.filter.trim().to_lowercase();
+        ctx.rules
+            .bounce_rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                f.is_empty()
+                    || r.name.to_lowercase().contains(&f)
+                    || r.pattern.to_lowercase().contains(&f)
+                    || r.category.to_lowercase().contains(&f)
+                    || r.note.to_lowercase().contains(&f)
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    fn table_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) -> Option<ListOp> {
+        let rows = self.visible_rows(ctx);
+        let mut op = None;
+        let row_h = 24.0;
+        let mut table = TableBuilder::new(ui)
+            .id_salt("bounce_rule_table")
+            .striped(true)
+            .resizable(true)
+            .sense(egui::Sense::click())
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::exact(44.0))
+            .column(Column::exact(26.0))
+            .column(Column::initial(170.0).at_least(80.0).clip(true))
+            .column(Column::initial(300.0).at_least(120.0).clip(true))
+            .column(Column::initial(120.0).at_least(80.0))
+            .column(Column::initial(80.0))
+            .column(Column::initial(90.0))
+            .column(Column::initial(52.0))
+            .column(Column::initial(48.0))
+            .column(Column::remainder().at_least(60.0).clip(true))
+            .min_scrolled_height(80.0);
+        if std::mem::take(&mut self.scroll_to_selected) {
+            if let Some(pos) = self.selected.and_then(|s| rows.iter().position(|&r| r == s)) {
+                table = table.scroll_to_row(pos, Some(egui::Align::Center));
+            }
+        }
+        let categories: Vec<String> = ctx.rules.categories.iter().map(|c| c.id.clone()).collect();
+        table
+            .header(22.0, |mut h| {
+                for (title, tip) in [
+                    ("#", "Order: drag ☰ to move"),
+                    ("On", "Enabled"),
+                    ("Name", "Unique name"),
+                    ("Pattern", "Regular expression"),
+                    ("Category", "Fine category (Sisimai name); it gives the ACC reason"),
+                    ("Type", "Failure type: from the category unless overridden"),
+                    ("Status", "Qualification status"),
+                    ("Ex.", "Examples passing / total"),
+                    ("Hits", "Lines won in the last batch"),
+                    ("Lint", "Problems found"),
+                ] {
+                    h.col(|ui| {
+                        ui.strong(title).on_hover_text(tip);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(row_h, rows.len(), |mut row| {
+                    let i = rows[row.index()];
+                    row.set_selected(self.selected == Some(i));
+                    let has_error = ctx.compiled.rule_lints[i.min(ctx.compiled.rule_lints.len().saturating_sub(1))]
+                        .iter()
+                        .any(|&l| ctx.compiled.lints[l].severity == Severity::Error);
+                    row.col(|ui| {
+                        let handle = ui.dnd_drag_source(egui::Id::unique(("rule_drag", i)), i, |ui| {
+                            ui.label(format!("☰{}", i + 1));
+                        });
+                        handle.response.on_hover_text("Drag to reorder");
+                    });
+                    row.col(|ui| {
+                        let r = &mut ctx.rules.bounce_rules[i];
+                        ctx.edited |= ui.checkbox(&mut r.enabled, "").on_hover_text("Enabled").changed();
+                    });
+                    row.col(|ui| {
+                        let r = &mut ctx.rules.bounce_rules[i];
+                        ctx.edited |= ui.add(egui::TextEdit::singleline(&mut r.name).desired_width(f32::INFINITY)).changed();
+                    });
+                    row.col(|ui| {
+                        let r = &mut ctx.rules.bounce_rules[i];
+                        let mut te = egui::TextEdit::singleline(&mut r.pattern).code_editor().desired_width(f32::INFINITY);
+                        if has_error {
+                            te = te.text_color(error_color(ui));
+                        }
+                        let resp = ui.add(te);
+                        ctx.edited |= resp.changed();
+                        if has_error {
+                            resp.on_hover_text("This rule has an error: see the details below");
+                        }
+                    });
+                    row.col(|ui| {
+                        let r = &mut ctx.rules.bounce_rules[i];
+                        egui::ComboBox::from_id_salt(("cat", i)).selected_text(&r.category).width(110.0).show_ui(ui, |ui| {
+                            for c in &categories {
+                                ctx.edited |= ui.selectable_value(&mut r.category, c.clone(), c).changed();
+                            }
+                        });
+                    });
+                    row.col(|ui| {
+                        let r = &mut ctx.rules.bounce_rules[i];
+                        ctx.edited |= failure_override_combo(ui, ("ft", i), &mut r.failure_type);
+                    });
+                    row.col(|ui| {
+                        let r = &mut ctx.rules.bounce_rules[i];
+                        egui::ComboBox::from_id_salt(("st", i)).selected_text(r.status.label()).width(80.0).show_ui(ui, |ui| {
+                            for s in RuleStatus::ALL {
+                                ctx.edited |= ui.selectable_value(&mut r.status, s, s.label()).changed();
+                            }
+                        });
+                    });
+                    row.col(|ui| {
+                        let (ok, total) = ctx.compiled.example_stats.get(i).copied().unwrap_or((0, 0));
+                        let color = if ok < total { error_color(ui) } else { ui.visuals().text_color() };
+                        ui.label(RichText::new(format!("{ok}/{total}")).color(color));
+                    });
+                    row.col(|ui| {
+                        match ctx.compiled.batch_hits.as_ref().and_then(|h| h.get(i)) {
+                            Some(h) => ui.label(h.to_string()),
+                            None => ui.weak("—"),
+                        };
+                    });
+                    row.col(|ui| {
+                        let lints = ctx.compiled.rule_lints.get(i).cloned().unwrap_or_default();
+                        if let Some(&first) = lints.first() {
+                            let l = &ctx.compiled.lints[first];
+                            let (icon, color) = match l.severity {
+                                Severity::Error => ("⛔", error_color(ui)),
+                                Severity::Warning => ("⚠", ui.visuals().warn_fg_color),
+                            };
+                            let all: Vec<&str> = lints.iter().map(|&k| ctx.compiled.lints[k].message.as_str()).collect();
+                            ui.label(RichText::new(format!("{icon} {}", lints.len())).color(color)).on_hover_text(all.join("\n"));
+                        }
+                    });
+                    let resp = row.response();
+                    if resp.clicked() {
+                        self.selected = Some(i);
+                    }
+                    if let Some(from) = resp.dnd_release_payload::<usize>() {
+                        op = Some(ListOp::Move(*from, i));
+                    }
+                });
+            });
+        if rows.is_empty() {
+            ui.label(RichText::new(if self.filter.is_empty() { "No rules yet: press ＋ Add." } else { "No rule matches the filter." }).weak());
+        }
+        op
+    }
+
+    fn detail_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
+        let Some(i) = self.selected.filter(|&s| s < ctx.rules.bounce_rules.len()) else { return };
+        let categories: Vec<String> = ctx.rules.categories.iter().map(|c| c.id.clone()).collect();
+        let reasons: Vec<(String, String)> = ctx.rules.reasons.iter().map(|r| (r.id.clone(), r.label.clone())).collect();
+        let classifier = ctx.compiled.classifier.clone();
+        let problem = classifier.errors().iter().find(|e| e.rule == Some(i)).map(|e| e.problem.clone());
+        let r = &mut ctx.rules.bounce_rules[i];
+        let mut edited = false;
+        ui.horizontal(|ui| {
+            ui.strong(format!("Rule #{}", i + 1));
+            edited |= ui.add(egui::TextEdit::singleline(&mut r.name).desired_width(260.0)).changed();
+            edited |= ui.checkbox(&mut r.enabled, "Enabled").changed();
+        });
+        ui.label("Pattern (case-insensitive regular expression):");
+        edited |= ui.add(egui::TextEdit::multiline(&mut r.pattern).code_editor().desired_rows(2).desired_width(f32::INFINITY)).changed();
+        match &problem {
+            Some(p @ RuleProblem::InvalidRegex { .. }) => regex_problem_ui(ui, &r.pattern, p),
+            Some(p) => {
+                ui.colored_label(error_color(ui), p.to_string());
+            }
+            None => {}
+        }
+        egui::Grid::new("rule_fields").num_columns(4).spacing([12.0, 6.0]).show(ui, |ui| {
+            ui.label("Category");
+            egui::ComboBox::from_id_salt("detail_cat").selected_text(&r.category).show_ui(ui, |ui| {
+                for c in &categories {
+                    edited |= ui.selectable_value(&mut r.category, c.clone(), c).changed();
+                }
+            });
+            ui.label("Reason override");
+            let shown = r.reason.as_ref().and_then(|id| reasons.iter().find(|(i, _)| i == id)).map_or("— from category —".to_owned(), |(_, l)| l.clone());
+            egui::ComboBox::from_id_salt("detail_reason").selected_text(shown).show_ui(ui, |ui| {
+                edited |= ui.selectable_value(&mut r.reason, None, "— from category —").changed();
+                for (id, label) in &reasons {
+                    edited |= ui.selectable_value(&mut r.reason, Some(id.clone()), label).changed();
+                }
+            });
+            ui.end_row();
+            ui.label("Type override");
+            edited |= failure_override_combo(ui, "detail_ft", &mut r.failure_type);
+            ui.label("Status");
+            egui::ComboBox::from_id_salt("detail_status").selected_text(r.status.label()).show_ui(ui, |ui| {
+                for s in RuleStatus::ALL {
+                    edited |= ui.selectable_value(&mut r.status, s, s.label()).changed();
+                }
+            });
+            ui.end_row();
+        });
+        ui.label("Note:");
+        edited |= ui.add(egui::TextEdit::multiline(&mut r.note).desired_rows(1).desired_width(f32::INFINITY)).changed();
+
+        ui.add_space(4.0);
+        ui.strong("Must match (this rule must win these texts)");
+        edited |= examples_ui(ui, "mm", &mut r.must_match, |t| match example_outcome(&classifier, i, t) {
+            ExampleOutcome::Won => (true, "wins".into()),
+            ExampleOutcome::TakenBy(w) => (false, format!("won by earlier rule #{}", w + 1)),
+            ExampleOutcome::NotMatched => (false, "not matched".into()),
+        });
+        ui.strong("Must not match");
+        edited |= examples_ui(ui, "mnm", &mut r.must_not_match, |t| match classifier.rule_matches(i, t) {
+            Some(true) => (false, "matched".into()),
+            _ => (true, "not matched".into()),
+        });
+        if ui.button("Test the first example in the tester").clicked() {
+            if let Some(t) = ctx.rules.bounce_rules[i].must_match.first().cloned() {
+                ctx.act(Action::LoadInTester(t));
+            }
+        }
+        ctx.edited |= edited;
+    }
+}
+
+/// An editable list of example texts with a pass/fail mark each.
+fn examples_ui(ui: &mut Ui, salt: &str, list: &mut Vec<String>, check: impl Fn(&str) -> (bool, String)) -> bool {
+    let mut edited = false;
+    let mut remove = None;
+    for (k, t) in list.iter_mut().enumerate() {
+        ui.horizontal(|ui| {
+            let (ok, why) = check(t);
+            let (icon, color) = if ok { ("✔", Color32::from_rgb(0x4c, 0xaf, 0x50)) } else { ("✘", ui.visuals().error_fg_color) };
+            ui.label(RichText::new(icon).color(color)).on_hover_text(why);
+            edited |= ui.add(egui::TextEdit::singleline(t).id_salt((salt, k)).desired_width(ui.available_width() - 40.0)).changed();
+            if ui.small_button("🗑").on_hover_text("Remove this example").clicked() {
+                remove = Some(k);
+            }
+        });
+    }
+    if let Some(k) = remove {
+        list.remove(k);
+        edited = true;
+    }
+    if ui.small_button("＋ example").clicked() {
+        list.push(String::new());
+        edited = true;
+    }
+    edited
+}
+
+/// A combo for an optional failure type override; returns true if changed.
+pub fn failure_override_combo(ui: &mut Ui, id: impl egui::AsIdSalt, value: &mut Option<FailureType>) -> bool {
+    let dark = ui.visuals().dark_mode;
+    let shown = match value {
+        Some(t) => RichText::new(t.label()).color(failure_color(*t, dark)),
+        None => RichText::new("—").weak(),
+    };
+    let mut changed = false;
+    egui::ComboBox::from_id_salt(id).selected_text(shown).width(70.0).show_ui(ui, |ui| {
+        changed |= ui.selectable_value(value, None, "— (category)").changed();
+        for t in FailureType::ALL {
+            changed |= ui.selectable_value(value, Some(t), t.label()).changed();
+        }
+    });
+    changed
+}

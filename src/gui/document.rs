@@ -1,0 +1,166 @@
+//! The open document: the rule set, its file, its compiled form and its undo history.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use egui::util::undoer::{Settings, Undoer};
+
+use crate::engine::lint::{self, Lint, Severity};
+use crate::engine::{Classifier, RuleSet};
+
+/// What every panel needs to know about the rules, recomputed once per edit.
+pub struct Compiled {
+    /// The classifier of the current document.
+    pub classifier: Arc<Classifier>,
+    /// Lint findings.
+    pub lints: Vec<Lint>,
+    /// Per bounce rule: indices into `lints`.
+    pub rule_lints: Vec<Vec<usize>>,
+    /// Per bounce rule: (examples passing, examples total).
+    pub example_stats: Vec<(usize, usize)>,
+    /// Bumped on every recompile; panels cache against it.
+    pub generation: u64,
+    /// Lines won per rule in the last batch run, if one ran on these rules.
+    pub batch_hits: Option<Vec<usize>>,
+}
+
+impl Compiled {
+    /// Compiles and lints a document.
+    pub fn new(doc: &RuleSet, generation: u64, batch_hits: Option<&[usize]>) -> Compiled {
+        let classifier = Classifier::new(doc);
+        let lints = lint::lint(doc, &classifier, batch_hits);
+        let mut rule_lints = vec![Vec::new(); doc.bounce_rules.len()];
+        for (i, l) in lints.iter().enumerate() {
+            if let Some(r) = l.rule.filter(|&r| r < rule_lints.len()) {
+                rule_lints[r].push(i);
+            }
+        }
+        let failures = lint::run_examples(doc, &classifier);
+        let example_stats = doc
+            .bounce_rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let total = r.must_match.len() + r.must_not_match.len();
+                let failed = failures.iter().filter(|f| f.rule == i).count();
+                (total.saturating_sub(failed), total)
+            })
+            .collect();
+        Compiled { classifier: Arc::new(classifier), lints, rule_lints, example_stats, generation, batch_hits: batch_hits.map(<[usize]>::to_vec) }
+    }
+
+    /// Number of error-level findings.
+    pub fn error_count(&self) -> usize {
+        self.lints.iter().filter(|l| l.severity == Severity::Error).count()
+    }
+}
+
+/// The document being edited.
+pub struct Document {
+    /// The rules.
+    pub rules: RuleSet,
+    /// Where it was loaded from / saved to.
+    pub path: Option<PathBuf>,
+    saved: RuleSet,
+    dirty: bool,
+    /// Compiled form of `rules`.
+    pub compiled: Compiled,
+    undoer: Undoer<RuleSet>,
+    /// Lines won per rule in the last batch run, for lint's dead-rule check.
+    pub batch_hits: Option<Vec<usize>>,
+}
+
+impl Document {
+    /// Opens a document; `path` is None for a new, unsaved one.
+    pub fn new(rules: RuleSet, path: Option<PathBuf>) -> Document {
+        let compiled = Compiled::new(&rules, 0, None);
+        let settings = Settings { max_undos: 200, stable_time: 0.6, auto_save_interval: 5.0 };
+        let mut undoer = Undoer::with_settings(settings);
+        undoer.add_undo(&rules);
+        Document { saved: rules.clone(), rules, path, dirty: false, compiled, undoer, batch_hits: None }
+    }
+
+    /// Unsaved changes?
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    /// File name for titles.
+    pub fn display_name(&self) -> String {
+        self.path.as_deref().and_then(Path::file_name).map_or_else(|| "Untitled".to_owned(), |n| n.to_string_lossy().into_owned())
+    }
+
+    /// Call after any change to `rules`: recompiles, updates the dirty flag and
+    /// the undo history (text edits within a short time coalesce).
+    pub fn after_edit(&mut self, time: f64) {
+        self.recompile();
+        self.undoer.feed_state(time, &self.rules);
+    }
+
+    /// Call after a discrete change (add, delete, move): one undo step of its own.
+    pub fn after_structural_edit(&mut self) {
+        self.recompile();
+        self.undoer.add_undo(&self.rules);
+    }
+
+    /// Lets a pending text edit settle into an undo point.
+    pub fn tick(&mut self, time: f64) {
+        if self.undoer.is_in_flux() {
+            self.undoer.feed_state(time, &self.rules);
+        }
+    }
+
+    /// Whether there is something to undo / redo.
+    pub fn can_undo(&self) -> bool {
+        self.undoer.has_undo(&self.rules)
+    }
+
+    /// Whether there is something to redo.
+    pub fn can_redo(&self) -> bool {
+        self.undoer.has_redo(&self.rules)
+    }
+
+    /// Undoes the last edit.
+    pub fn undo(&mut self) -> bool {
+        match self.undoer.undo(&self.rules).cloned() {
+            Some(state) => {
+                self.rules = state;
+                self.recompile();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Redoes the last undone edit.
+    pub fn redo(&mut self) -> bool {
+        match self.undoer.redo(&self.rules).cloned() {
+            Some(state) => {
+                self.rules = state;
+                self.recompile();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Records a successful save.
+    pub fn mark_saved(&mut self, path: PathBuf) {
+        self.path = Some(path);
+        self.saved = self.rules.clone();
+        self.dirty = false;
+    }
+
+    /// Recompiles with the given batch hit counts (None clears them).
+    pub fn set_batch_hits(&mut self, hits: Option<Vec<usize>>) {
+        self.batch_hits = hits;
+        self.recompile();
+    }
+
+    fn recompile(&mut self) {
+        let generation = self.compiled.generation + 1;
+        let hits = self.batch_hits.as_deref().filter(|h| h.len() == self.rules.bounce_rules.len());
+        self.compiled = Compiled::new(&self.rules, generation, hits);
+        self.dirty = self.rules != self.saved;
+    }
+}

@@ -1,0 +1,120 @@
+//! The desktop app (egui/eframe). One panel a file; panels never do side
+//! effects themselves: they push [`Action`]s that the [`app::BounceLabApp`] runs.
+
+pub mod app;
+pub mod bounce_rules;
+pub mod document;
+pub mod files;
+pub mod gallery;
+pub mod reasons;
+pub mod settings;
+pub mod tester;
+pub mod widgets;
+
+use std::path::PathBuf;
+
+use crate::engine::RuleSet;
+use document::Compiled;
+
+/// The panels of the main area.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Panel {
+    /// Bounce rule table.
+    BounceRules,
+    /// Reasons and categories.
+    Reasons,
+    /// Live tester.
+    Tester,
+    /// Trainer gallery.
+    Gallery,
+}
+
+impl Panel {
+    /// Panels in navigation order.
+    pub const ALL: [Panel; 4] = [Panel::BounceRules, Panel::Tester, Panel::Gallery, Panel::Reasons];
+
+    /// Navigation label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Panel::BounceRules => "Bounce rules",
+            Panel::Reasons => "Reasons",
+            Panel::Tester => "Tester",
+            Panel::Gallery => "Gallery",
+        }
+    }
+}
+
+/// Something a panel asks the app to do after the frame's UI.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Switch the main area to a panel.
+    Show(Panel),
+    /// Select a bounce rule in the editor (and show it).
+    SelectRule(usize),
+    /// Put a text in the tester (and show it).
+    LoadInTester(String),
+    /// Create a rule from a tester text: escaped pattern, the text as its example.
+    NewRuleFromText {
+        /// Regex pattern (already escaped).
+        pattern: String,
+        /// The whole text, kept as must-match example.
+        example: String,
+        /// Category to start with.
+        category: String,
+        /// Where to insert it so it wins its example.
+        at: usize,
+    },
+    /// Open a file picker.
+    Open,
+    /// Open this file (after the unsaved-changes check).
+    OpenPath(PathBuf),
+    /// Save to the current file.
+    Save,
+    /// Save under a new name.
+    SaveAs,
+    /// Start a new document.
+    New,
+    /// Undo.
+    Undo,
+    /// Redo.
+    Redo,
+    /// Show a message in the status bar.
+    Status(String),
+}
+
+/// What a panel gets each frame.
+pub struct PanelCtx<'a> {
+    /// The document (mutable: panels edit it).
+    pub rules: &'a mut RuleSet,
+    /// Compiled form of the document as of the start of the frame.
+    pub compiled: &'a Compiled,
+    /// Requests for the app.
+    pub actions: &'a mut Vec<Action>,
+    /// Set when a panel changed `rules` in place (text edits, toggles).
+    pub edited: bool,
+    /// Set when a panel made a discrete change (add, delete, move).
+    pub structural: bool,
+}
+
+impl PanelCtx<'_> {
+    /// Queues an action.
+    pub fn act(&mut self, a: Action) {
+        self.actions.push(a);
+    }
+}
+
+/// Opens the main window with `file` (default: sample_rules/default.ron).
+pub fn run(file: Option<PathBuf>) -> anyhow::Result<()> {
+    let icon = eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon.png")).ok();
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("bouncelab")
+        .with_inner_size([1280.0, 820.0])
+        .with_min_inner_size([720.0, 480.0])
+        .with_drag_and_drop(true);
+    if let Some(icon) = icon {
+        viewport = viewport.with_icon(icon);
+    }
+    let options = eframe::NativeOptions { viewport, renderer: eframe::Renderer::Glow, ..Default::default() };
+    eframe::run_native("bouncelab", options, Box::new(move |cc| Ok(Box::new(app::BounceLabApp::new(cc, file)))))
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}

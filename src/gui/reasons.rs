@@ -1,0 +1,161 @@
+//! Reasons (ACC) with their quarantine policy, and the categories mapped onto them.
+
+use egui::{RichText, Ui};
+
+use super::PanelCtx;
+use super::bounce_rules::failure_override_combo;
+use super::widgets::failure_color;
+use crate::engine::ruleset::{Category, FailureType, QuarantinePolicy, ReasonDef};
+
+/// State of the reasons panel.
+#[derive(Default)]
+pub struct ReasonsPanel {}
+
+impl ReasonsPanel {
+    /// Draws the panel.
+    pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
+        egui::ScrollArea::vertical().id_salt("reasons_scroll").show(ui, |ui| {
+            ui.heading("Reasons and quarantine");
+            ui.label(RichText::new("A bounce rule gives a category; the category gives the ACC reason, its failure type and its quarantine policy.").weak());
+            self.reasons_ui(ui, ctx);
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                ui.label("Soft errors counted at most once a day:");
+                ctx.edited |= ui.checkbox(&mut ctx.rules.quarantine.count_once_per_day, "").changed();
+                ui.label("Counter reset after quiet days:");
+                ctx.edited |= ui.add(egui::DragValue::new(&mut ctx.rules.quarantine.reset_after_quiet_days).range(1..=365)).changed();
+            });
+            ui.add_space(12.0);
+            ui.heading("Categories");
+            self.categories_ui(ui, ctx);
+        });
+    }
+
+    fn reasons_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
+        let mut remove = None;
+        egui::Grid::new("reasons_grid").striped(true).num_columns(7).spacing([10.0, 4.0]).show(ui, |ui| {
+            for h in ["Id", "Label", "Type", "Quarantine", "After N errors", "Release after days", ""] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            let used: Vec<bool> = ctx.rules.reasons.iter().map(|r| ctx.rules.categories.iter().any(|c| c.reason == r.id)).collect();
+            for (k, r) in ctx.rules.reasons.iter_mut().enumerate() {
+                ui.monospace(&r.id);
+                ctx.edited |= ui.add(egui::TextEdit::singleline(&mut r.label).desired_width(150.0)).changed();
+                let mut ft = Some(r.failure_type);
+                if failure_override_combo(ui, ("reason_ft", k), &mut ft) {
+                    r.failure_type = ft.unwrap_or(FailureType::Soft);
+                    ctx.edited = true;
+                }
+                let mut never = r.quarantine == QuarantinePolicy::Never;
+                let resp = ui.checkbox(&mut never, "never").on_hover_text("Errors of this reason never quarantine the address");
+                if resp.changed() {
+                    r.quarantine = if never { QuarantinePolicy::Never } else { QuarantinePolicy::AfterErrors(3) };
+                    ctx.edited = true;
+                }
+                match &mut r.quarantine {
+                    QuarantinePolicy::AfterErrors(n) => {
+                        ctx.edited |= ui.add(egui::DragValue::new(n).range(1..=100)).changed();
+                    }
+                    QuarantinePolicy::Never => {
+                        ui.weak("—");
+                    }
+                }
+                let mut has_release = r.release_after_days.is_some();
+                ui.horizontal(|ui| {
+                    if ui.checkbox(&mut has_release, "").changed() {
+                        r.release_after_days = has_release.then_some(30);
+                        ctx.edited = true;
+                    }
+                    if let Some(d) = &mut r.release_after_days {
+                        ctx.edited |= ui.add(egui::DragValue::new(d).range(1..=3650)).changed();
+                    }
+                });
+                let tip = if used[k] { "Used by a category: reassign its categories first" } else { "Delete this reason" };
+                if ui.add_enabled(!used[k], egui::Button::new("🗑").small()).on_hover_text(tip).clicked() {
+                    remove = Some(k);
+                }
+                ui.end_row();
+            }
+        });
+        if let Some(k) = remove {
+            ctx.rules.reasons.remove(k);
+            ctx.structural = true;
+        }
+        if ui.button("＋ Reason").clicked() {
+            let id = unique_id(ctx.rules.reasons.iter().map(|r| r.id.as_str()), "new_reason");
+            ctx.rules.reasons.push(ReasonDef {
+                id,
+                label: "New reason".into(),
+                failure_type: FailureType::Soft,
+                quarantine: QuarantinePolicy::AfterErrors(3),
+                release_after_days: None,
+                note: String::new(),
+            });
+            ctx.structural = true;
+        }
+    }
+
+    fn categories_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
+        let reasons: Vec<(String, String, FailureType)> = ctx.rules.reasons.iter().map(|r| (r.id.clone(), r.label.clone(), r.failure_type)).collect();
+        let mut remove = None;
+        let dark = ui.visuals().dark_mode;
+        egui::Grid::new("categories_grid").striped(true).num_columns(7).spacing([10.0, 4.0]).show(ui, |ui| {
+            for h in ["Category", "Reason", "Type", "Momentum", "PowerMTA", "KumoMTA", ""] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            let used: Vec<bool> = ctx.rules.categories.iter().map(|c| ctx.rules.bounce_rules.iter().any(|r| r.category == c.id)).collect();
+            for (k, c) in ctx.rules.categories.iter_mut().enumerate() {
+                ui.monospace(&c.id).on_hover_text(&c.note);
+                let shown = reasons.iter().find(|r| r.0 == c.reason).map_or(format!("? {}", c.reason), |r| r.1.clone());
+                egui::ComboBox::from_id_salt(("cat_reason", k)).selected_text(shown).width(140.0).show_ui(ui, |ui| {
+                    for (id, label, _) in &reasons {
+                        ctx.edited |= ui.selectable_value(&mut c.reason, id.clone(), label).changed();
+                    }
+                });
+                let inherited = reasons.iter().find(|r| r.0 == c.reason).map_or(FailureType::Soft, |r| r.2);
+                ui.horizontal(|ui| {
+                    ctx.edited |= failure_override_combo(ui, ("cat_ft", k), &mut c.failure_type);
+                    if c.failure_type.is_none() {
+                        ui.label(RichText::new(inherited.label()).color(failure_color(inherited, dark)).weak());
+                    }
+                });
+                let mut momentum = c.momentum.unwrap_or(0);
+                if ui.add(egui::DragValue::new(&mut momentum).range(0..=200)).changed() {
+                    c.momentum = (momentum > 0).then_some(momentum);
+                    ctx.edited = true;
+                }
+                ctx.edited |= ui.add(egui::TextEdit::singleline(&mut c.powermta).desired_width(120.0)).changed();
+                ctx.edited |= ui.add(egui::TextEdit::singleline(&mut c.kumomta).desired_width(120.0)).changed();
+                let tip = if used[k] { "Used by a rule" } else { "Delete this category" };
+                if ui.add_enabled(!used[k], egui::Button::new("🗑").small()).on_hover_text(tip).clicked() {
+                    remove = Some(k);
+                }
+                ui.end_row();
+            }
+        });
+        if let Some(k) = remove {
+            ctx.rules.categories.remove(k);
+            ctx.structural = true;
+        }
+        if ui.button("＋ Category").clicked() {
+            let id = unique_id(ctx.rules.categories.iter().map(|c| c.id.as_str()), "newcategory");
+            let reason = ctx.rules.reasons.first().map(|r| r.id.clone()).unwrap_or_default();
+            ctx.rules.categories.push(Category {
+                id,
+                reason,
+                failure_type: None,
+                momentum: None,
+                powermta: String::new(),
+                kumomta: String::new(),
+                note: String::new(),
+            });
+            ctx.structural = true;
+        }
+    }
+}
+
+fn unique_id<'a>(taken: impl Iterator<Item = &'a str> + Clone, base: &str) -> String {
+    (1..).map(|i| if i == 1 { base.to_owned() } else { format!("{base}{i}") }).find(|c| !taken.clone().any(|t| t == c)).unwrap_or_default()
+}

@@ -1,0 +1,228 @@
+//! Live tester: paste a reply or a whole bounce, see the verdict as you type.
+
+use egui::{RichText, Ui};
+
+use super::widgets::{failure_label, highlighted_job};
+use super::{Action, Panel, PanelCtx};
+use crate::engine::Explanation;
+use crate::engine::classify::DecidedBy;
+
+/// Pastes larger than this are held back: the live tester lays out and
+/// re-classifies the whole text every keystroke.
+pub const MAX_LIVE_BYTES: usize = 256 * 1024;
+
+/// State of the tester panel.
+pub struct TesterPanel {
+    /// The text under test.
+    pub text: String,
+    /// A paste too large for live testing, kept so nothing is lost.
+    pub held_paste: Option<String>,
+    cache: Option<(u64, u64, Explanation)>,
+    text_version: u64,
+    selection: Option<std::ops::Range<usize>>,
+}
+
+impl Default for TesterPanel {
+    fn default() -> Self {
+        TesterPanel {
+            text: "550 5.1.1 <someone@example.com>: Recipient address rejected: User unknown in local recipient table".into(),
+            held_paste: None,
+            cache: None,
+            text_version: 0,
+            selection: None,
+        }
+    }
+}
+
+impl TesterPanel {
+    /// Replaces the text (gallery, batch, "load in tester").
+    pub fn set_text(&mut self, text: String) {
+        if text.len() > MAX_LIVE_BYTES {
+            self.held_paste = Some(text);
+        } else {
+            self.text = text;
+            self.text_version += 1;
+        }
+    }
+
+    /// The explanation of the current text against the current rules.
+    pub fn explanation(&mut self, ctx: &PanelCtx) -> &Explanation {
+        let key = (ctx.compiled.generation, self.text_version);
+        let stale = self.cache.as_ref().is_none_or(|(g, v, _)| (*g, *v) != key);
+        if stale {
+            let e = ctx.compiled.classifier.explain(&self.text);
+            self.cache = Some((key.0, key.1, e));
+        }
+        &self.cache.as_ref().expect("filled above").2
+    }
+
+    /// Draws the panel.
+    pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
+        ui.heading("Tester");
+        ui.label("Paste an SMTP reply, a bounce text or a whole DSN email: the verdict follows every keystroke.");
+        self.held_paste_ui(ui);
+
+        let edit_id = ui.make_persistent_id("tester_text");
+        self.intercept_large_paste(ui, edit_id);
+
+        let (winner, others) = {
+            let e = self.explanation(ctx);
+            let winner = e.verdict.span;
+            let others: Vec<_> = e.matches.iter().skip(1).map(|m| m.span).collect();
+            (winner, others)
+        };
+        let mut layouter = |ui: &Ui, text: &dyn egui::TextBuffer, wrap: f32| {
+            let job = highlighted_job(ui, text.as_str(), winner, &others, wrap);
+            ui.fonts_mut(|f| f.layout_job(job))
+        };
+        let avail = ui.available_height();
+        let output = egui::ScrollArea::vertical()
+            .id_salt("tester_scroll")
+            .max_height((avail * 0.4).max(90.0))
+            .show(ui, |ui| {
+                egui::TextEdit::multiline(&mut self.text)
+                    .id(edit_id)
+                    .desired_width(f32::INFINITY)
+                    .desired_rows(5)
+                    .hint_text("550 5.1.1 <a@example.com>: User unknown")
+                    .layouter(&mut layouter)
+                    .show(ui)
+            })
+            .inner;
+        output.response.response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Response to test"));
+        if output.response.response.changed() {
+            self.text_version += 1;
+        }
+        self.selection = output.cursor_range.filter(|r| !r.is_empty()).map(|r| {
+            let chars = r.as_sorted_char_range();
+            let byte = |c: usize| self.text.char_indices().nth(c).map_or(self.text.len(), |(b, _)| b);
+            byte(chars.start.0)..byte(chars.end.0)
+        });
+
+        ui.add_space(6.0);
+        self.verdict_ui(ui, ctx);
+    }
+
+    fn held_paste_ui(&mut self, ui: &mut Ui) {
+        let Some(held) = &self.held_paste else { return };
+        let (len, lines) = (held.len(), held.lines().count());
+        let mut take = None;
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.label(
+                RichText::new(format!(
+                    "This paste is {:.1} MB ({lines} lines): too large for the live tester. It is kept here, nothing is lost.",
+                    len as f64 / 1e6
+                ))
+                .color(ui.visuals().warn_fg_color),
+            );
+            ui.horizontal(|ui| {
+                if ui.button("Test the first line").clicked() {
+                    take = Some(true);
+                }
+                if ui.button(format!("Load the first {} KB", MAX_LIVE_BYTES / 1024)).clicked() {
+                    take = Some(false);
+                }
+                if ui.button("Discard").clicked() {
+                    take = None;
+                    self.held_paste = None;
+                }
+            });
+        });
+        if let (Some(first_line), Some(held)) = (take, self.held_paste.take()) {
+            let mut cut = if first_line { held.lines().next().unwrap_or("").len() } else { MAX_LIVE_BYTES };
+            cut = cut.min(held.len());
+            while !held.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            self.text = held[..cut].to_owned();
+            self.text_version += 1;
+        }
+    }
+
+    /// Takes huge pastes out of the input before the text box sees them.
+    fn intercept_large_paste(&mut self, ui: &mut Ui, edit_id: egui::Id) {
+        if !ui.memory(|m| m.has_focus(edit_id)) {
+            return;
+        }
+        let mut held = None;
+        ui.input_mut(|i| {
+            i.events.retain(|e| match e {
+                egui::Event::Paste(s) if s.len() + self.text.len() > MAX_LIVE_BYTES => {
+                    held = Some(s.clone());
+                    false
+                }
+                _ => true,
+            })
+        });
+        if held.is_some() {
+            self.held_paste = held;
+        }
+    }
+
+    fn verdict_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
+        let c = ctx.compiled.classifier.clone();
+        let e = self.explanation(ctx).clone();
+        let v = e.verdict;
+        let big = 26.0;
+        ui.horizontal_wrapped(|ui| {
+            failure_label(ui, v.failure_type, Some(big));
+            ui.label(RichText::new("·").size(big));
+            ui.label(RichText::new(&c.reason(&v).label).size(big).strong());
+            ui.label(RichText::new(format!("({})", c.category(&v).id)).size(16.0).weak());
+        });
+        ui.label(RichText::new(c.quarantine_text(&v)).size(16.0));
+        ui.horizontal_wrapped(|ui| {
+            let code = |o: Option<String>| o.unwrap_or_else(|| "—".into());
+            ui.label(format!("Reply code: {}", code(v.basic_code.map(|c| c.to_string()))));
+            ui.separator();
+            ui.label(format!("Enhanced code: {}", code(v.enhanced_code.map(|c| c.to_string()))));
+            if e.reply.is_dsn {
+                ui.separator();
+                ui.label("DSN: matched on its Diagnostic-Code");
+            }
+        });
+        ui.separator();
+        match v.decided_by {
+            DecidedBy::Rule => {}
+            DecidedBy::EnhancedCode => {
+                ui.label(format!("No rule matched: the enhanced status code {} decided (RFC 3463 fallback).", v.enhanced_code.map(|c| c.to_string()).unwrap_or_default()));
+            }
+            DecidedBy::ReplyCode => {
+                ui.label(format!("No rule matched and no enhanced code decided: the reply code {} decided.", v.basic_code.unwrap_or(0)));
+            }
+            DecidedBy::None => {
+                ui.label("No rule matched and no status code was found: the default category applies.");
+            }
+        }
+        if !e.matches.is_empty() {
+            ui.label(RichText::new("Matching rules").strong());
+            let winner = e.matches[0].rule;
+            egui::ScrollArea::vertical().id_salt("tester_matches").max_height(160.0).show(ui, |ui| {
+                for (k, m) in e.matches.iter().enumerate() {
+                    let name = ctx.rules.bounce_rules.get(m.rule).map_or("?", |r| r.name.as_str());
+                    let snippet = self.text.get(m.span.start..m.span.end).unwrap_or("");
+                    let status = if k == 0 { "wins".to_owned() } else { format!("shadowed by rule #{}", winner + 1) };
+                    let label = format!("#{} {name} — {status} — “{}”", m.rule + 1, crate::engine::lint::shorten(snippet, 40));
+                    let text = if k == 0 { RichText::new(label).strong() } else { RichText::new(label).weak() };
+                    if ui.link(text).on_hover_text("Select this rule in the editor").clicked() {
+                        ctx.act(Action::SelectRule(m.rule));
+                    }
+                }
+            });
+        }
+        ui.add_space(4.0);
+        let sel = self.selection.clone().filter(|r| r.end <= self.text.len());
+        let source = sel.as_ref().map_or(self.text.trim(), |r| self.text[r.clone()].trim());
+        let tip = if sel.is_some() { "New rule matching the selected text" } else { "New rule matching the whole text (select a part first for a general rule)" };
+        if ui.add_enabled(!source.is_empty(), egui::Button::new("Make a rule from this")).on_hover_text(tip).clicked() {
+            let at = v.rule.unwrap_or(ctx.rules.bounce_rules.len());
+            ctx.act(Action::NewRuleFromText {
+                pattern: regex::escape(source),
+                example: self.text.clone(),
+                category: c.category(&v).id.clone(),
+                at,
+            });
+            ctx.act(Action::Show(Panel::BounceRules));
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Small shared widgets: failure type chips, highlighted text, regex error markers.
+
+use egui::text::{LayoutJob, TextFormat};
+use egui::{Color32, FontId, RichText, Ui};
+
+use crate::engine::FailureType;
+use crate::engine::classify::{RuleProblem, Span};
+
+/// The colour users associate with a failure type.
+pub fn failure_color(t: FailureType, dark: bool) -> Color32 {
+    match (t, dark) {
+        (FailureType::Hard, true) => Color32::from_rgb(0xff, 0x6b, 0x6b),
+        (FailureType::Hard, false) => Color32::from_rgb(0xc0, 0x1c, 0x28),
+        (FailureType::Soft, true) => Color32::from_rgb(0xff, 0xb3, 0x47),
+        (FailureType::Soft, false) => Color32::from_rgb(0xb8, 0x5c, 0x00),
+        (FailureType::Ignored, true) => Color32::from_rgb(0xa0, 0xa0, 0xa0),
+        (FailureType::Ignored, false) => Color32::from_rgb(0x60, 0x60, 0x60),
+    }
+}
+
+/// A failure type as a coloured, bold label.
+pub fn failure_label(ui: &mut Ui, t: FailureType, size: Option<f32>) -> egui::Response {
+    let dark = ui.visuals().dark_mode;
+    let mut text = RichText::new(t.label()).strong().color(failure_color(t, dark));
+    if let Some(s) = size {
+        text = text.size(s);
+    }
+    ui.label(text)
+}
+
+/// Colour of error texts.
+pub fn error_color(ui: &Ui) -> Color32 {
+    ui.visuals().error_fg_color
+}
+
+/// Lays out `text` monospace with the winning span highlighted and the other
+/// matching spans underlined. Spans outside the text or off char boundaries
+/// (one frame late after an edit) are ignored rather than trusted.
+pub fn highlighted_job(ui: &Ui, text: &str, winner: Option<Span>, others: &[Span], wrap_width: f32) -> LayoutJob {
+    let font = FontId::monospace(egui::TextStyle::Monospace.resolve(ui.style()).size);
+    let base = TextFormat { font_id: font, color: ui.visuals().text_color(), ..Default::default() };
+    let valid = |s: &Span| s.start < s.end && s.end <= text.len() && text.is_char_boundary(s.start) && text.is_char_boundary(s.end);
+    let win_bg = if ui.visuals().dark_mode { Color32::from_rgb(0x2e, 0x6b, 0x3a) } else { Color32::from_rgb(0xb7, 0xeb, 0xc0) };
+    let underline = egui::Stroke::new(1.5, ui.visuals().warn_fg_color);
+
+    // Cut points where the formatting changes.
+    let mut cuts = vec![0, text.len()];
+    let winner = winner.filter(valid);
+    for s in winner.iter().chain(others.iter().filter(|s| valid(s))) {
+        cuts.push(s.start);
+        cuts.push(s.end);
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+
+    let mut job = LayoutJob { text: String::new(), ..Default::default() };
+    job.wrap.max_width = wrap_width;
+    for w in cuts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let mut fmt = base.clone();
+        if winner.is_some_and(|s| s.start <= a && b <= s.end) {
+            fmt.background = win_bg;
+        } else if others.iter().any(|s| valid(s) && s.start <= a && b <= s.end) {
+            fmt.underline = underline;
+        }
+        job.append(&text[a..b], 0.0, fmt);
+    }
+    job
+}
+
+/// Shows a regex problem under a pattern: the pattern with a caret at the
+/// character where the error is, and the message.
+pub fn regex_problem_ui(ui: &mut Ui, pattern: &str, problem: &RuleProblem) {
+    let color = error_color(ui);
+    if let RuleProblem::InvalidRegex { message, position } = problem {
+        if let Some(pos) = position {
+            let shown: String = pattern.chars().take(120).collect();
+            ui.label(RichText::new(&shown).monospace());
+            let caret = format!("{}^", " ".repeat((*pos).min(120)));
+            ui.label(RichText::new(caret).monospace().color(color));
+        }
+        let at = position.map(|p| format!(" (character {})", p + 1)).unwrap_or_default();
+        ui.label(RichText::new(format!("Invalid regex{at}: {message}")).color(color));
+    } else {
+        ui.label(RichText::new(problem.to_string()).color(color));
+    }
+}
+
+/// A right-aligned row of small icon buttons; returns the index clicked.
+pub fn icon_buttons(ui: &mut Ui, icons: &[(&str, &str, bool)]) -> Option<usize> {
+    let mut clicked = None;
+    for (i, (icon, tip, enabled)) in icons.iter().enumerate() {
+        if ui.add_enabled(*enabled, egui::Button::new(*icon).small()).on_hover_text(*tip).clicked() {
+            clicked = Some(i);
+        }
+    }
+    clicked
+}
