@@ -276,11 +276,13 @@ pub async fn lookup_mx(input: &str, opts: &LookupOptions) -> Result<MxReport, Dn
     let resolver = build_resolver(opts)?;
     // Belt and braces over the resolver's own timeouts: MX, then addresses,
     // each at most attempts × timeout, plus slack.
+    let attempts = u32::try_from(opts.attempts.clamp(1, 100)).unwrap_or(100);
     let budget = opts
         .timeout
-        .saturating_mul(opts.attempts.max(1) as u32)
+        .min(Duration::from_secs(3600))
+        .saturating_mul(attempts)
         .saturating_mul(3)
-        + Duration::from_secs(1);
+        .saturating_add(Duration::from_secs(1));
     match tokio::time::timeout(budget, lookup_inner(&resolver, &domain, opts)).await {
         Ok(r) => r,
         Err(_) => Err(timeout_err(&domain, opts)),
@@ -314,13 +316,13 @@ fn build_resolver(opts: &LookupOptions) -> Result<TokioResolver, DnsError> {
     let provider = TokioRuntimeProvider::default();
     let mut builder: ResolverBuilder<TokioRuntimeProvider> = match opts.nameserver {
         Some(ns) => {
-            let mut conn = ConnectionConfig::udp();
-            conn.port = ns.port();
-            let cfg = ResolverConfig::from_name_servers(vec![NameServerConfig::new(
-                ns.ip(),
-                true,
-                vec![conn],
-            )]);
+            // UDP first; TCP on the same port for truncated (large) answers.
+            let conns = [ConnectionConfig::udp(), ConnectionConfig::tcp()].map(|mut c| {
+                c.port = ns.port();
+                c
+            });
+            let server = NameServerConfig::new(ns.ip(), true, conns.to_vec());
+            let cfg = ResolverConfig::from_name_servers(vec![server]);
             TokioResolver::builder_with_config(cfg, provider)
         }
         None => TokioResolver::builder(provider).map_err(|e| {
@@ -330,8 +332,11 @@ fn build_resolver(opts: &LookupOptions) -> Result<TokioResolver, DnsError> {
         })?,
     };
     let o: &mut ResolverOpts = builder.options_mut();
-    o.timeout = opts.timeout.max(Duration::from_millis(10));
-    o.attempts = opts.attempts.max(1);
+    // Clamped: a zero or absurd value from settings must not panic or hang.
+    o.timeout = opts
+        .timeout
+        .clamp(Duration::from_millis(10), Duration::from_secs(3600));
+    o.attempts = opts.attempts.clamp(1, 100);
     // A DNS tool: /etc/hosts would hide what mail servers actually see.
     o.use_hosts_file = ResolveHosts::Never;
     o.cache_size = 0;

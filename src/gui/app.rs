@@ -59,6 +59,7 @@ impl BounceLabApp {
     /// Creates the app from eframe's creation context.
     pub fn new(cc: &eframe::CreationContext<'_>, file: Option<PathBuf>) -> Self {
         let settings = cc.storage.and_then(|s| eframe::get_value::<Settings>(s, SETTINGS_KEY)).unwrap_or_default();
+        super::widgets::install_fonts(&cc.egui_ctx);
         Self::with_settings(settings, file)
     }
 
@@ -142,7 +143,7 @@ impl BounceLabApp {
         };
         let panel = self.settings.panel;
         if panel == Panel::BounceRules && self.settings.tester_beside_rules {
-            egui::Panel::right("tester_beside").resizable(true).default_size(430.0).min_size(300.0).show(ui, |ui| {
+            egui::Panel::right("tester_beside").resizable(true).default_size(380.0).min_size(280.0).show(ui, |ui| {
                 self.tester.ui(ui, &mut pctx);
             });
         }
@@ -408,7 +409,7 @@ impl BounceLabApp {
                 true
             }
             Err(e) => {
-                self.error = Some(format!("Could not save:\n{e}\n\nYour rules are still open and unchanged; try another place with File → Save as."));
+                self.error = Some(format!("Could not save:\n{e}\n\nYour rules are still open and unchanged; try another place with File > Save as."));
                 false
             }
         }

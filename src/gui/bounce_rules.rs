@@ -3,7 +3,8 @@
 use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
-use super::widgets::{error_color, failure_color, regex_problem_ui};
+use super::widgets::{a11y, error_color, named, failure_color, regex_problem_ui};
+use egui::Role;
 use super::{Action, PanelCtx};
 use crate::engine::classify::RuleProblem;
 use crate::engine::lint::{ExampleOutcome, Severity, example_outcome};
@@ -98,11 +99,11 @@ impl BounceRulesPanel {
             let has_sel = self.selected.is_some_and(|s| s < ctx.rules.bounce_rules.len());
             let n = ctx.rules.bounce_rules.len();
             let buttons: [(&str, &str, bool, ListOp); 5] = [
-                ("＋ Add", "Add a rule after the selected one", true, ListOp::Add),
-                ("⧉ Duplicate", "Duplicate the selected rule", has_sel, ListOp::Duplicate),
-                ("🗑 Delete", "Delete the selected rule", has_sel, ListOp::Delete),
-                ("⬆", "Move up (earlier rules win)", has_sel && self.selected != Some(0), ListOp::Up),
-                ("⬇", "Move down", has_sel && self.selected.is_some_and(|s| s + 1 < n), ListOp::Down),
+                ("Add", "Add a rule after the selected one", true, ListOp::Add),
+                ("Duplicate", "Duplicate the selected rule", has_sel, ListOp::Duplicate),
+                ("Delete", "Delete the selected rule", has_sel, ListOp::Delete),
+                ("Up", "Move up (earlier rules win)", has_sel && self.selected != Some(0), ListOp::Up),
+                ("Down", "Move down", has_sel && self.selected.is_some_and(|s| s + 1 < n), ListOp::Down),
             ];
             for (label, tip, enabled, o) in buttons {
                 if ui.add_enabled(enabled, egui::Button::new(label)).on_hover_text(tip).clicked() {
@@ -112,10 +113,11 @@ impl BounceRulesPanel {
             ui.separator();
             ui.label("Filter:");
             let f = ui.add(egui::TextEdit::singleline(&mut self.filter).hint_text("name, pattern, category… (Ctrl+F)").desired_width(220.0));
+            a11y(&f, Role::TextInput, "Filter rules");
             if std::mem::take(&mut self.focus_filter) {
                 f.request_focus();
             }
-            if !self.filter.is_empty() && ui.small_button("✖").on_hover_text("Clear the filter").clicked() {
+            if !self.filter.is_empty() && ui.small_button("Clear").on_hover_text("Clear the filter").clicked() {
                 self.filter.clear();
             }
         });
@@ -171,16 +173,16 @@ impl BounceRulesPanel {
             .resizable(true)
             .sense(egui::Sense::click())
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::exact(36.0))
+            .column(Column::exact(24.0))
+            .column(Column::initial(150.0).at_least(80.0).clip(true))
+            .column(Column::remainder().at_least(160.0).clip(true))
+            .column(Column::initial(118.0).at_least(80.0))
+            .column(Column::initial(64.0))
+            .column(Column::initial(84.0))
+            .column(Column::exact(40.0))
+            .column(Column::exact(40.0))
             .column(Column::exact(44.0))
-            .column(Column::exact(26.0))
-            .column(Column::initial(170.0).at_least(80.0).clip(true))
-            .column(Column::initial(300.0).at_least(120.0).clip(true))
-            .column(Column::initial(120.0).at_least(80.0))
-            .column(Column::initial(80.0))
-            .column(Column::initial(90.0))
-            .column(Column::initial(52.0))
-            .column(Column::initial(48.0))
-            .column(Column::remainder().at_least(60.0).clip(true))
             .min_scrolled_height(80.0);
         if std::mem::take(&mut self.scroll_to_selected) {
             if let Some(pos) = self.selected.and_then(|s| rows.iter().position(|&r| r == s)) {
@@ -191,7 +193,7 @@ impl BounceRulesPanel {
         table
             .header(22.0, |mut h| {
                 for (title, tip) in [
-                    ("#", "Order: drag ☰ to move"),
+                    ("#", "Order: drag the number to move a rule"),
                     ("On", "Enabled"),
                     ("Name", "Unique name"),
                     ("Pattern", "Regular expression"),
@@ -216,17 +218,21 @@ impl BounceRulesPanel {
                         .any(|&l| ctx.compiled.lints[l].severity == Severity::Error);
                     row.col(|ui| {
                         let handle = ui.dnd_drag_source(egui::Id::unique(("rule_drag", i)), i, |ui| {
-                            ui.label(format!("☰{}", i + 1));
+                            ui.label(format!("{}", i + 1));
                         });
                         handle.response.on_hover_text("Drag to reorder");
                     });
                     row.col(|ui| {
                         let r = &mut ctx.rules.bounce_rules[i];
-                        ctx.edited |= ui.checkbox(&mut r.enabled, "").on_hover_text("Enabled").changed();
+                        let resp = ui.checkbox(&mut r.enabled, "").on_hover_text("Enabled");
+                        a11y(&resp, Role::CheckBox, &format!("Rule {} enabled", i + 1));
+                        ctx.edited |= resp.changed();
                     });
                     row.col(|ui| {
                         let r = &mut ctx.rules.bounce_rules[i];
-                        ctx.edited |= ui.add(egui::TextEdit::singleline(&mut r.name).desired_width(f32::INFINITY)).changed();
+                        let resp = ui.add(egui::TextEdit::singleline(&mut r.name).desired_width(f32::INFINITY));
+                        a11y(&resp, Role::TextInput, &format!("Rule {} name", i + 1));
+                        ctx.edited |= resp.changed();
                     });
                     row.col(|ui| {
                         let r = &mut ctx.rules.bounce_rules[i];
@@ -235,6 +241,7 @@ impl BounceRulesPanel {
                             te = te.text_color(error_color(ui));
                         }
                         let resp = ui.add(te);
+                        a11y(&resp, Role::TextInput, &format!("Rule {} pattern", i + 1));
                         ctx.edited |= resp.changed();
                         if has_error {
                             resp.on_hover_text("This rule has an error: see the details below");
@@ -242,11 +249,12 @@ impl BounceRulesPanel {
                     });
                     row.col(|ui| {
                         let r = &mut ctx.rules.bounce_rules[i];
-                        egui::ComboBox::from_id_salt(("cat", i)).selected_text(&r.category).width(110.0).show_ui(ui, |ui| {
+                        let resp = egui::ComboBox::from_id_salt(("cat", i)).selected_text(&r.category).width(108.0).show_ui(ui, |ui| {
                             for c in &categories {
                                 ctx.edited |= ui.selectable_value(&mut r.category, c.clone(), c).changed();
                             }
                         });
+                        a11y(&resp.response, Role::ComboBox, &format!("Rule {} category", i + 1));
                     });
                     row.col(|ui| {
                         let r = &mut ctx.rules.bounce_rules[i];
@@ -254,11 +262,12 @@ impl BounceRulesPanel {
                     });
                     row.col(|ui| {
                         let r = &mut ctx.rules.bounce_rules[i];
-                        egui::ComboBox::from_id_salt(("st", i)).selected_text(r.status.label()).width(80.0).show_ui(ui, |ui| {
+                        let resp = egui::ComboBox::from_id_salt(("st", i)).selected_text(r.status.label()).width(74.0).show_ui(ui, |ui| {
                             for s in RuleStatus::ALL {
                                 ctx.edited |= ui.selectable_value(&mut r.status, s, s.label()).changed();
                             }
                         });
+                        a11y(&resp.response, Role::ComboBox, &format!("Rule {} status", i + 1));
                     });
                     row.col(|ui| {
                         let (ok, total) = ctx.compiled.example_stats.get(i).copied().unwrap_or((0, 0));
@@ -276,11 +285,11 @@ impl BounceRulesPanel {
                         if let Some(&first) = lints.first() {
                             let l = &ctx.compiled.lints[first];
                             let (icon, color) = match l.severity {
-                                Severity::Error => ("⛔", error_color(ui)),
-                                Severity::Warning => ("⚠", ui.visuals().warn_fg_color),
+                                Severity::Error => ("E", error_color(ui)),
+                                Severity::Warning => ("W", ui.visuals().warn_fg_color),
                             };
                             let all: Vec<&str> = lints.iter().map(|&k| ctx.compiled.lints[k].message.as_str()).collect();
-                            ui.label(RichText::new(format!("{icon} {}", lints.len())).color(color)).on_hover_text(all.join("\n"));
+                            ui.label(RichText::new(format!("{icon}{}", lints.len())).color(color).strong()).on_hover_text(all.join("\n"));
                         }
                     });
                     let resp = row.response();
@@ -293,7 +302,7 @@ impl BounceRulesPanel {
                 });
             });
         if rows.is_empty() {
-            ui.label(RichText::new(if self.filter.is_empty() { "No rules yet: press ＋ Add." } else { "No rule matches the filter." }).weak());
+            ui.label(RichText::new(if self.filter.is_empty() { "No rules yet: press Add." } else { "No rule matches the filter." }).weak());
         }
         op
     }
@@ -308,11 +317,11 @@ impl BounceRulesPanel {
         let mut edited = false;
         ui.horizontal(|ui| {
             ui.strong(format!("Rule #{}", i + 1));
-            edited |= ui.add(egui::TextEdit::singleline(&mut r.name).desired_width(260.0)).changed();
+            edited |= named(ui.add(egui::TextEdit::singleline(&mut r.name).desired_width(260.0)), Role::TextInput, "Rule name").changed();
             edited |= ui.checkbox(&mut r.enabled, "Enabled").changed();
         });
         ui.label("Pattern (case-insensitive regular expression):");
-        edited |= ui.add(egui::TextEdit::multiline(&mut r.pattern).code_editor().desired_rows(2).desired_width(f32::INFINITY)).changed();
+        edited |= named(ui.add(egui::TextEdit::multiline(&mut r.pattern).code_editor().desired_rows(2).desired_width(f32::INFINITY)), Role::TextInput, "Rule pattern").changed();
         match &problem {
             Some(p @ RuleProblem::InvalidRegex { .. }) => regex_problem_ui(ui, &r.pattern, p),
             Some(p) => {
@@ -322,32 +331,35 @@ impl BounceRulesPanel {
         }
         egui::Grid::new("rule_fields").num_columns(4).spacing([12.0, 6.0]).show(ui, |ui| {
             ui.label("Category");
-            egui::ComboBox::from_id_salt("detail_cat").selected_text(&r.category).show_ui(ui, |ui| {
+            let resp = egui::ComboBox::from_id_salt("detail_cat").selected_text(&r.category).show_ui(ui, |ui| {
                 for c in &categories {
                     edited |= ui.selectable_value(&mut r.category, c.clone(), c).changed();
                 }
             });
+            a11y(&resp.response, Role::ComboBox, "Rule category");
             ui.label("Reason override");
             let shown = r.reason.as_ref().and_then(|id| reasons.iter().find(|(i, _)| i == id)).map_or("— from category —".to_owned(), |(_, l)| l.clone());
-            egui::ComboBox::from_id_salt("detail_reason").selected_text(shown).show_ui(ui, |ui| {
+            let resp = egui::ComboBox::from_id_salt("detail_reason").selected_text(shown).show_ui(ui, |ui| {
                 edited |= ui.selectable_value(&mut r.reason, None, "— from category —").changed();
                 for (id, label) in &reasons {
                     edited |= ui.selectable_value(&mut r.reason, Some(id.clone()), label).changed();
                 }
             });
+            a11y(&resp.response, Role::ComboBox, "Reason override");
             ui.end_row();
             ui.label("Type override");
             edited |= failure_override_combo(ui, "detail_ft", &mut r.failure_type);
             ui.label("Status");
-            egui::ComboBox::from_id_salt("detail_status").selected_text(r.status.label()).show_ui(ui, |ui| {
+            let resp = egui::ComboBox::from_id_salt("detail_status").selected_text(r.status.label()).show_ui(ui, |ui| {
                 for s in RuleStatus::ALL {
                     edited |= ui.selectable_value(&mut r.status, s, s.label()).changed();
                 }
             });
+            a11y(&resp.response, Role::ComboBox, "Rule status");
             ui.end_row();
         });
         ui.label("Note:");
-        edited |= ui.add(egui::TextEdit::multiline(&mut r.note).desired_rows(1).desired_width(f32::INFINITY)).changed();
+        edited |= named(ui.add(egui::TextEdit::multiline(&mut r.note).desired_rows(1).desired_width(f32::INFINITY)), Role::TextInput, "Rule note").changed();
 
         ui.add_space(4.0);
         ui.strong("Must match (this rule must win these texts)");
@@ -377,10 +389,10 @@ fn examples_ui(ui: &mut Ui, salt: &str, list: &mut Vec<String>, check: impl Fn(&
     for (k, t) in list.iter_mut().enumerate() {
         ui.horizontal(|ui| {
             let (ok, why) = check(t);
-            let (icon, color) = if ok { ("✔", Color32::from_rgb(0x4c, 0xaf, 0x50)) } else { ("✘", ui.visuals().error_fg_color) };
+            let (icon, color) = if ok { ("pass", Color32::from_rgb(0x4c, 0xaf, 0x50)) } else { ("FAIL", ui.visuals().error_fg_color) };
             ui.label(RichText::new(icon).color(color)).on_hover_text(why);
-            edited |= ui.add(egui::TextEdit::singleline(t).id_salt((salt, k)).desired_width(ui.available_width() - 40.0)).changed();
-            if ui.small_button("🗑").on_hover_text("Remove this example").clicked() {
+            edited |= named(ui.add(egui::TextEdit::singleline(t).id_salt((salt, k)).desired_width(ui.available_width() - 40.0)), Role::TextInput, &format!("Example {}", k + 1)).changed();
+            if ui.small_button("Remove").on_hover_text("Remove this example").clicked() {
                 remove = Some(k);
             }
         });
@@ -389,7 +401,7 @@ fn examples_ui(ui: &mut Ui, salt: &str, list: &mut Vec<String>, check: impl Fn(&
         list.remove(k);
         edited = true;
     }
-    if ui.small_button("＋ example").clicked() {
+    if ui.small_button("+ example").clicked() {
         list.push(String::new());
         edited = true;
     }
@@ -404,11 +416,12 @@ pub fn failure_override_combo(ui: &mut Ui, id: impl egui::AsIdSalt, value: &mut 
         None => RichText::new("—").weak(),
     };
     let mut changed = false;
-    egui::ComboBox::from_id_salt(id).selected_text(shown).width(70.0).show_ui(ui, |ui| {
+    let resp = egui::ComboBox::from_id_salt(id).selected_text(shown).width(54.0).show_ui(ui, |ui| {
         changed |= ui.selectable_value(value, None, "— (category)").changed();
         for t in FailureType::ALL {
             changed |= ui.selectable_value(value, Some(t), t.label()).changed();
         }
     });
+    a11y(&resp.response, Role::ComboBox, "Failure type override");
     changed
 }

@@ -49,7 +49,7 @@ impl GalleryPanel {
     /// Draws the panel.
     pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         ui.heading("Gallery");
-        ui.label(RichText::new("Real replies per bounce type, classified by the current rules. Click one to open it in the tester. View → Presentation mode for a projector.").weak());
+        ui.label(RichText::new("Real replies per bounce type, classified by the current rules. Click one to open it in the tester. View > Presentation mode for a projector.").weak());
         if let Some(e) = &self.load_error {
             ui.colored_label(ui.visuals().warn_fg_color, e);
         }

@@ -72,7 +72,7 @@ impl ReasonsPanel {
                     }
                 });
                 let tip = if used[k] { "Used by a category: reassign its categories first" } else { "Delete this reason" };
-                if ui.add_enabled(!used[k], egui::Button::new("🗑").small()).on_hover_text(tip).clicked() {
+                if ui.add_enabled(!used[k], egui::Button::new("Delete").small()).on_hover_text(tip).clicked() {
                     remove = Some(k);
                 }
                 ui.end_row();
@@ -82,7 +82,7 @@ impl ReasonsPanel {
             ctx.rules.reasons.remove(k);
             ctx.structural = true;
         }
-        if ui.button("＋ Reason").clicked() {
+        if ui.button("+ Reason").clicked() {
             let id = unique_id(ctx.rules.reasons.iter().map(|r| r.id.as_str()), "new_reason");
             ctx.rules.reasons.push(ReasonDef {
                 id,
@@ -129,7 +129,7 @@ impl ReasonsPanel {
                 ctx.edited |= ui.add(egui::TextEdit::singleline(&mut c.powermta).desired_width(120.0)).changed();
                 ctx.edited |= ui.add(egui::TextEdit::singleline(&mut c.kumomta).desired_width(120.0)).changed();
                 let tip = if used[k] { "Used by a rule" } else { "Delete this category" };
-                if ui.add_enabled(!used[k], egui::Button::new("🗑").small()).on_hover_text(tip).clicked() {
+                if ui.add_enabled(!used[k], egui::Button::new("Delete").small()).on_hover_text(tip).clicked() {
                     remove = Some(k);
                 }
                 ui.end_row();
@@ -139,7 +139,7 @@ impl ReasonsPanel {
             ctx.rules.categories.remove(k);
             ctx.structural = true;
         }
-        if ui.button("＋ Category").clicked() {
+        if ui.button("+ Category").clicked() {
             let id = unique_id(ctx.rules.categories.iter().map(|c| c.id.as_str()), "newcategory");
             let reason = ctx.rules.reasons.first().map(|r| r.id.clone()).unwrap_or_default();
             ctx.rules.categories.push(Category {

@@ -96,3 +96,34 @@ pub fn icon_buttons(ui: &mut Ui, icons: &[(&str, &str, bool)]) -> Option<usize> 
     }
     clicked
 }
+
+/// Adds a CJK-capable fallback font (bundled) so Japanese, Chinese and Korean
+/// texts render instead of boxes. Takes effect from the next frame.
+pub fn install_fonts(ctx: &egui::Context) {
+    let mut fonts = egui::FontDefinitions::default();
+    let extra: [(&str, &'static [u8]); 3] = [
+        ("dejavu_sans", include_bytes!("../../assets/fonts/DejaVuSans.ttf")),
+        ("droid_fallback", include_bytes!("../../assets/fonts/DroidSansFallbackFull.ttf")),
+        ("nanum_hangul", include_bytes!("../../assets/fonts/NanumGothic-Hangul.ttf")),
+    ];
+    for (name, bytes) in extra {
+        fonts.font_data.insert(name.to_owned(), std::sync::Arc::new(egui::FontData::from_static(bytes)));
+        for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
+            fonts.families.entry(family).or_default().push(name.to_owned());
+        }
+    }
+    ctx.set_fonts(fonts);
+}
+
+/// Gives a widget an accessible name (screen readers, and tests that find
+/// widgets by label) where it has no visible label of its own.
+pub fn a11y(resp: &egui::Response, role: egui::Role, label: &str) {
+    let enabled = resp.enabled();
+    resp.widget_info(|| egui::WidgetInfo::labeled(role, enabled, label));
+}
+
+/// [`a11y`] for chaining: `named(ui.add(...), Role::TextInput, "Note").changed()`.
+pub fn named(resp: egui::Response, role: egui::Role, label: &str) -> egui::Response {
+    a11y(&resp, role, label);
+    resp
+}

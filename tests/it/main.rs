@@ -2,6 +2,8 @@
 
 mod classify;
 mod dns;
+#[cfg(feature = "gui")]
+mod gui;
 mod simulate;
 mod cli;
 mod smtp_props;

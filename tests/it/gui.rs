@@ -1,0 +1,155 @@
+//! The desktop app driven headless through egui_kittest: panels found by
+//! label, text typed, verdicts read back from what is shown.
+
+use bouncelab::gui::app::BounceLabApp;
+use bouncelab::gui::settings::Settings;
+use bouncelab::gui::Panel;
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+fn app_on(panel: Panel) -> BounceLabApp {
+    let settings = Settings { panel, tester_beside_rules: false, ..Settings::default() };
+    let mut app = BounceLabApp::with_settings(settings, Some(crate::data("../../sample_rules/default.ron")));
+    app.typed_dialogs = true;
+    app
+}
+
+fn harness(app: BounceLabApp) -> Harness<'static, BounceLabApp> {
+    Harness::builder().with_size(egui::vec2(1400.0, 900.0)).with_context_setup(bouncelab::gui::widgets::install_fonts).build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app)
+}
+
+fn shown(h: &Harness<'_, BounceLabApp>, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+#[test]
+fn typing_the_six_reference_bounces_shows_their_verdicts() {
+    let mut h = harness(app_on(Panel::Tester));
+    h.run();
+    for row in crate::table("reference_bounces.tsv") {
+        let field = h.get_by_label("Response to test");
+        field.click();
+        h.run();
+        h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+        h.get_by_label("Response to test").type_text(&row[0]);
+        h.run();
+        assert_eq!(h.state().tester.text, row[0]);
+        assert!(shown(&h, &row[1]), "type {} not shown for {}", row[1], row[0]);
+        assert!(h.query_all_by_label(&row[2]).next().is_some(), "reason {} not shown for {}", row[2], row[0]);
+        assert!(shown(&h, "wins"), "no winning rule listed for {}", row[0]);
+    }
+}
+
+#[test]
+fn invalid_regex_shows_its_error_and_other_rules_still_classify() {
+    let mut app = app_on(Panel::BounceRules);
+    app.document.rules.bounce_rules[0].pattern = "user (unknown".into();
+    app.document.after_structural_edit();
+    app.rules_panel.select(0);
+    app.settings.tester_beside_rules = true;
+    app.tester.set_text("550 5.2.2 User quota exceeded".into());
+    let mut h = harness(app);
+    h.run();
+    assert!(shown(&h, "Invalid regex (character 6)"), "error with position shown");
+    let errors = h.state().document.compiled.error_count();
+    assert!(errors >= 1);
+    assert!(shown(&h, &format!("{errors} errors")), "status bar counts the errors");
+    assert!(h.query_all_by_label("Mailbox full").next().is_some(), "the tester still classifies");
+}
+
+#[test]
+fn add_move_delete_and_undo_restore_the_table() {
+    let mut h = harness(app_on(Panel::BounceRules));
+    h.run();
+    let before = h.state().document.rules.bounce_rules.clone();
+    h.state_mut().rules_panel.select(2);
+    h.get_by_label("Add").click();
+    h.run();
+    assert_eq!(h.state().document.rules.bounce_rules.len(), before.len() + 1);
+    assert_eq!(h.state().document.rules.bounce_rules[3].name, "New rule");
+    h.get_by_label("Up").click();
+    h.run();
+    assert_eq!(h.state().document.rules.bounce_rules[2].name, "New rule");
+    h.get_by_label("Delete").click();
+    h.run();
+    assert_eq!(h.state().document.rules.bounce_rules, before);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run();
+    assert_eq!(h.state().document.rules.bounce_rules[2].name, "New rule", "undo brings back the deleted rule");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run();
+    assert_eq!(h.state().document.rules.bounce_rules[3].name, "New rule", "undo reverts the move");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run();
+    assert_eq!(h.state().document.rules.bounce_rules, before, "undo removes the added rule");
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    h.run();
+    assert_eq!(h.state().document.rules.bounce_rules.len(), before.len() + 1, "redo adds it again");
+}
+
+#[test]
+fn unsaved_marker_appears_and_clears_on_save() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mine.ron");
+    let mut app = app_on(Panel::BounceRules);
+    assert!(app.save_to(&path));
+    let mut h = harness(app);
+    h.run();
+    assert_eq!(h.state().title(), "bouncelab — mine.ron");
+    h.get_by_label("Add").click();
+    h.run();
+    assert_eq!(h.state().title(), "bouncelab — mine.ron *");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    h.run();
+    assert_eq!(h.state().title(), "bouncelab — mine.ron");
+    let saved = bouncelab::engine::RuleSet::load(&path).unwrap();
+    assert_eq!(saved, h.state().document.rules);
+    assert!(dir.path().join("mine.ron.bak").exists(), "previous version kept");
+}
+
+#[test]
+fn failed_save_keeps_the_document_and_says_why() {
+    let mut app = app_on(Panel::BounceRules);
+    let rules = app.document.rules.clone();
+    assert!(!app.save_to(std::path::Path::new("/nonexistent-dir/x/rules.ron")));
+    assert!(app.error.as_deref().unwrap().contains("Could not save"));
+    assert_eq!(app.document.rules, rules);
+    let mut h = harness(app);
+    h.run();
+    assert!(shown(&h, "Could not save"));
+}
+
+#[test]
+fn malformed_file_shows_line_and_keeps_the_current_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.ron");
+    std::fs::write(&bad, "RuleSet(\n version: 1,\n reasons: [,\n").unwrap();
+    let mut app = app_on(Panel::BounceRules);
+    let before = app.document.rules.clone();
+    app.open_path(&bad);
+    assert_eq!(app.document.rules, before);
+    let mut h = harness(app);
+    h.run();
+    assert!(shown(&h, "bad.ron:3:"), "line:column shown");
+}
+
+#[test]
+fn gallery_click_loads_the_tester_and_make_a_rule_creates_one() {
+    let mut h = harness(app_on(Panel::Gallery));
+    h.run();
+    h.get_by_label("550 5.2.2 User quota exceeded").click_accesskit();
+    h.run();
+    assert_eq!(h.state().settings.panel, Panel::Tester);
+    assert_eq!(h.state().tester.text, "550 5.2.2 User quota exceeded");
+    let n = h.state().document.rules.bounce_rules.len();
+    h.get_by_label("Make a rule from this").click();
+    h.run();
+    let doc = &h.state().document;
+    assert_eq!(doc.rules.bounce_rules.len(), n + 1);
+    let sel = h.state().rules_panel.selected.unwrap();
+    let r = &doc.rules.bounce_rules[sel];
+    assert_eq!(r.must_match, vec!["550 5.2.2 User quota exceeded".to_owned()]);
+    assert_eq!(r.category, "mailboxfull");
+    assert!(doc.compiled.classifier.classify("550 5.2.2 User quota exceeded").rule == Some(sel), "the new rule wins its example");
+}
