@@ -305,10 +305,14 @@ fn lint_cmd(file: &Path, strict: bool) -> Result<i32> {
     let lints = lint::lint(&doc, &c, None);
     let errors = lints.iter().filter(|l| l.severity == Severity::Error).count();
     for l in &lints {
-        let sev = if l.severity == Severity::Error { "error" } else { "warning" };
+        let sev = match l.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        };
         println!("{}: {sev}: {}", file.display(), l.message);
     }
-    let warnings = lints.len() - errors;
+    let warnings = lints.iter().filter(|l| l.severity == Severity::Warning).count();
     println!("{} bounce rules, {} MX rules: {errors} errors, {warnings} warnings", doc.bounce_rules.len(), doc.mx_rules.len());
     Ok(if errors > 0 || (strict && warnings > 0) { 1 } else { 0 })
 }

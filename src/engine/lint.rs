@@ -9,6 +9,8 @@ use super::ruleset::RuleSet;
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
+    /// Worth knowing, nothing wrong (e.g. a reason of the taxonomy no rule uses yet).
+    Info,
     /// Suspicious; the rule set still works.
     Warning,
     /// Something does not work as written.
@@ -183,7 +185,7 @@ pub fn lint(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usize]>) -> Vec<
     for reason in &doc.reasons {
         let used = doc.categories.iter().any(|c| c.reason == reason.id) || doc.bounce_rules.iter().any(|r| r.reason.as_deref() == Some(&reason.id));
         if !used {
-            push(Severity::Warning, LintKind::ReasonUnused, None, format!("reason '{}' is used by no category or rule", reason.id));
+            push(Severity::Info, LintKind::ReasonUnused, None, format!("reason '{}' is used by no category or rule", reason.id));
         }
     }
 

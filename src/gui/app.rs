@@ -303,7 +303,7 @@ impl BounceLabApp {
             ui.label(format!("{} bounce rules · {} MX rules", self.document.rules.bounce_rules.len(), self.document.rules.mx_rules.len()));
             ui.separator();
             let errors = self.document.compiled.error_count();
-            let warnings = self.document.compiled.lints.len() - errors;
+            let warnings = self.document.compiled.warning_count();
             let text = format!("{errors} errors · {warnings} warnings");
             let color = if errors > 0 { ui.visuals().error_fg_color } else { ui.visuals().weak_text_color() };
             let all: Vec<&str> = self.document.compiled.lints.iter().take(30).map(|l| l.message.as_str()).collect();

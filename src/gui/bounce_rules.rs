@@ -286,7 +286,7 @@ impl BounceRulesPanel {
                             let l = &ctx.compiled.lints[first];
                             let (icon, color) = match l.severity {
                                 Severity::Error => ("E", error_color(ui)),
-                                Severity::Warning => ("W", ui.visuals().warn_fg_color),
+                                Severity::Warning | Severity::Info => ("W", ui.visuals().warn_fg_color),
                             };
                             let all: Vec<&str> = lints.iter().map(|&k| ctx.compiled.lints[k].message.as_str()).collect();
                             ui.label(RichText::new(format!("{icon}{}", lints.len())).color(color).strong()).on_hover_text(all.join("\n"));

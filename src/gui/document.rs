@@ -49,6 +49,11 @@ impl Compiled {
         Compiled { classifier: Arc::new(classifier), lints, rule_lints, example_stats, generation, batch_hits: batch_hits.map(<[usize]>::to_vec) }
     }
 
+    /// Number of warning-level findings.
+    pub fn warning_count(&self) -> usize {
+        self.lints.iter().filter(|l| l.severity == Severity::Warning).count()
+    }
+
     /// Number of error-level findings.
     pub fn error_count(&self) -> usize {
         self.lints.iter().filter(|l| l.severity == Severity::Error).count()

@@ -125,3 +125,17 @@ fn empty_document_still_classifies() {
     assert_eq!(v.decided_by, DecidedBy::None);
     assert_eq!(c.reason(&v).label, "Unknown");
 }
+
+#[test]
+fn default_mx_rules_pick_the_provider_and_end_with_the_catch_all() {
+    use bouncelab::engine::mx::find_rule;
+    let doc = default_doc();
+    let mask = |host: &str| find_rule(&doc.mx_rules, host, None).rule.map(|i| doc.mx_rules[i].mask.clone());
+    assert_eq!(mask("example-com.mail.protection.outlook.com").as_deref(), Some("*.mail.protection.outlook.com"));
+    assert_eq!(mask("gmail-smtp-in.l.google.com.").as_deref(), Some("*.google.com"));
+    assert_eq!(mask("mx1.free.fr").as_deref(), Some("mx?.free.fr"));
+    assert_eq!(mask("mail.unknown-provider.example").as_deref(), Some("*"));
+    assert_eq!(doc.mx_rules.last().unwrap().mask, "*");
+    let problems = bouncelab::engine::mx::validate(&doc.mx_rules);
+    assert!(problems.is_empty(), "{problems:?}");
+}

@@ -85,7 +85,7 @@ fn test_and_lint_pass_on_the_shipped_rules() {
     let (code, out, _) = run_with_stdin(&["test", &rules()], b"");
     assert_eq!(code, 0, "{out}");
     assert!(out.contains(" passed, 0 failed"));
-    let (code, out, _) = run_with_stdin(&["lint", &rules()], b"");
+    let (code, out, _) = run_with_stdin(&["lint", "--strict", &rules()], b"");
     assert_eq!(code, 0, "{out}");
 }
 
