@@ -19,8 +19,11 @@ fn bench(c: &mut Criterion) {
     let texts = corpus_texts();
     let doc = default_rules();
     let classifier = Classifier::new(&doc);
-    let patterns: Vec<&str> = doc.bounce_rules.iter().map(|r| r.pattern.as_str()).collect();
-    let set = regex::RegexSetBuilder::new(&patterns).case_insensitive(true).build().unwrap();
+    // The same patterns the classifier compiles (ASCII word boundaries).
+    let patterns: Vec<String> =
+        doc.bounce_rules.iter().map(|r| bouncelab::engine::classify::ascii_word_boundaries(&r.pattern).into_owned()).collect();
+    let limit = bouncelab::engine::classify::SET_SIZE_LIMIT;
+    let set = regex::RegexSetBuilder::new(&patterns).case_insensitive(true).size_limit(limit).dfa_size_limit(limit).build().unwrap();
 
     let mut g = c.benchmark_group("classify");
     g.throughput(Throughput::Elements(texts.len() as u64));

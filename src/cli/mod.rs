@@ -270,7 +270,14 @@ fn eval_cmd(corpus: &Path, rules: Option<&Path>, o: &EvalOpts) -> Result<i32> {
     let r = eval::evaluate(&c, picked);
     if o.misses {
         for m in &r.misses {
-            println!("MISS {}\texpected {}\tgot {}\trule {}\t{}", m.id, m.expected, m.got, m.rule.as_deref().unwrap_or("-"), lint::shorten(&m.text, 160));
+            println!(
+                "MISS {}\texpected {}\tgot {}\trule {}\t{}",
+                m.id,
+                m.expected,
+                m.got,
+                m.rule.as_deref().unwrap_or("-"),
+                lint::shorten(&m.text, 160)
+            );
         }
         println!();
     }

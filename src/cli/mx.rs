@@ -61,24 +61,13 @@ fn parse_nameserver(s: &str) -> std::result::Result<SocketAddr, String> {
 pub fn run(args: MxArgs) -> Result<i32> {
     let Some(level) = ThroughputLevel::parse(&args.level) else {
         let names: Vec<&str> = ThroughputLevel::ALL.iter().map(|l| l.label()).collect();
-        bail!(
-            "unknown level '{}': use one of {} or 1-6",
-            args.level,
-            names.join(", ")
-        );
+        bail!("unknown level '{}': use one of {} or 1-6", args.level, names.join(", "));
     };
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 60.0) {
-        bail!(
-            "--timeout must be between 0 and 60 seconds, got {}",
-            args.timeout
-        );
+        bail!("--timeout must be between 0 and 60 seconds, got {}", args.timeout);
     }
     let (doc, _) = super::load_rules(args.rules.as_deref())?;
-    let opts = LookupOptions {
-        nameserver: args.nameserver,
-        timeout: Duration::from_secs_f64(args.timeout),
-        ..LookupOptions::default()
-    };
+    let opts = LookupOptions { nameserver: args.nameserver, timeout: Duration::from_secs_f64(args.timeout), ..LookupOptions::default() };
     match dns::lookup_mx_blocking(&args.domain, &opts, None) {
         Ok(report) => {
             let out = MxOut::new(&report, &doc.mx_rules, level, args.id);
@@ -90,13 +79,7 @@ pub fn run(args: MxArgs) -> Result<i32> {
         }
         Err(e) => {
             if args.format == MxFormat::Json {
-                let err = ErrorOut {
-                    domain: &args.domain,
-                    error: ErrorBody {
-                        kind: e.kind(),
-                        message: e.to_string(),
-                    },
-                };
+                let err = ErrorOut { domain: &args.domain, error: ErrorBody { kind: e.kind(), message: e.to_string() } };
                 println!("{}", serde_json::to_string_pretty(&err)?);
             }
             if e.is_definite() {
@@ -161,30 +144,22 @@ struct ErrorBody {
 }
 
 impl<'a> MxOut<'a> {
-    fn new(
-        report: &'a MxReport,
-        rules: &'a [MxRule],
-        level: ThroughputLevel,
-        id: Option<u32>,
-    ) -> Self {
+    fn new(report: &'a MxReport, rules: &'a [MxRule], level: ThroughputLevel, id: Option<u32>) -> Self {
         let hosts = report
             .hosts
             .iter()
             .map(|h| {
                 let m = mx::find_rule(rules, &h.host, id);
-                let rule = m
-                    .rule
-                    .and_then(|i| rules.get(i).map(|r| (i, r)))
-                    .map(|(i, r)| RuleOut {
-                        number: i + 1,
-                        mask: &r.mask,
-                        shared: r.shared,
-                        limits: r.limits(level),
-                        timeouts: r.timeouts,
-                        tls: r.tls.label(),
-                        shadowed: m.shadowed.iter().map(|s| s + 1).collect(),
-                        note: &r.note,
-                    });
+                let rule = m.rule.and_then(|i| rules.get(i).map(|r| (i, r))).map(|(i, r)| RuleOut {
+                    number: i + 1,
+                    mask: &r.mask,
+                    shared: r.shared,
+                    limits: r.limits(level),
+                    timeouts: r.timeouts,
+                    tls: r.tls.label(),
+                    shadowed: m.shadowed.iter().map(|s| s + 1).collect(),
+                    note: &r.note,
+                });
                 HostOut {
                     preference: h.preference,
                     host: &h.host,
@@ -194,78 +169,33 @@ impl<'a> MxOut<'a> {
                 }
             })
             .collect();
-        MxOut {
-            domain: &report.domain,
-            implicit: report.implicit,
-            level: level.label(),
-            hosts,
-        }
+        MxOut { domain: &report.domain, implicit: report.implicit, level: level.label(), hosts }
     }
 }
 
 fn text_table(out: &MxOut) -> String {
-    let mut s = format!(
-        "MX hosts of {} (limits at level {})\n",
-        out.domain, out.level
-    );
+    let mut s = format!("MX hosts of {} (limits at level {})\n", out.domain, out.level);
     if out.implicit {
-        s.push_str(
-            "no MX record: mail goes to the domain's own address (implicit MX, RFC 5321 §5.1)\n",
-        );
+        s.push_str("no MX record: mail goes to the domain's own address (implicit MX, RFC 5321 §5.1)\n");
     }
-    let header = [
-        "PREF",
-        "HOST",
-        "RULE",
-        "CONN",
-        "MSG/CONN",
-        "MSG/HOUR",
-        "ADDRESSES",
-    ];
+    let header = ["PREF", "HOST", "RULE", "CONN", "MSG/CONN", "MSG/HOUR", "ADDRESSES"];
     let mut rows: Vec<[String; 7]> = Vec::new();
     for h in &out.hosts {
         let (rule, conn, per, hour) = match &h.rule {
             Some(r) => (
-                format!(
-                    "#{} {}{}",
-                    r.number,
-                    r.mask,
-                    if r.shared { " (shared)" } else { "" }
-                ),
+                format!("#{} {}{}", r.number, r.mask, if r.shared { " (shared)" } else { "" }),
                 r.limits.max_connections.to_string(),
                 r.limits.max_msgs_per_connection.to_string(),
                 r.limits.msgs_per_hour.to_string(),
             ),
-            None => (
-                "(no rule matches)".into(),
-                "-".into(),
-                "-".into(),
-                "-".into(),
-            ),
+            None => ("(no rule matches)".into(), "-".into(), "-".into(), "-".into()),
         };
         let addrs = if h.addresses.is_empty() {
-            format!(
-                "(none{})",
-                h.address_error
-                    .map(|e| format!(": {e}"))
-                    .unwrap_or_default()
-            )
+            format!("(none{})", h.address_error.map(|e| format!(": {e}")).unwrap_or_default())
         } else {
-            h.addresses
-                .iter()
-                .map(|a| a.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            h.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")
         };
-        rows.push([
-            h.preference.to_string(),
-            h.host.to_string(),
-            rule,
-            conn,
-            per,
-            hour,
-            addrs,
-        ]);
+        rows.push([h.preference.to_string(), h.host.to_string(), rule, conn, per, hour, addrs]);
     }
     let mut widths = header.map(str::len);
     for r in &rows {

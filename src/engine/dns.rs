@@ -13,9 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use hickory_resolver::config::{
-    ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
-};
+use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError as HDnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
@@ -40,11 +38,7 @@ impl Default for LookupOptions {
     /// System configuration, 2 s timeout, 2 attempts: a dead server is
     /// reported in a few seconds rather than the resolver's usual 10+.
     fn default() -> Self {
-        LookupOptions {
-            nameserver: None,
-            timeout: Duration::from_secs(2),
-            attempts: 2,
-        }
+        LookupOptions { nameserver: None, timeout: Duration::from_secs(2), attempts: 2 }
     }
 }
 
@@ -151,10 +145,7 @@ impl DnsError {
     /// True when DNS answered and the answer is "no mail here" (NXDOMAIN, no
     /// host, Null MX), as opposed to not getting an answer at all.
     pub fn is_definite(&self) -> bool {
-        matches!(
-            self,
-            DnsError::NxDomain { .. } | DnsError::NoMailHost { .. } | DnsError::NullMx { .. }
-        )
+        matches!(self, DnsError::NxDomain { .. } | DnsError::NoMailHost { .. } | DnsError::NullMx { .. })
     }
 }
 
@@ -202,15 +193,8 @@ const MAX_LABEL: usize = 63;
 /// the last `@`, trimmed, without `<>` or a trailing dot, IDN labels in
 /// punycode, lower case. Rejects spaces, empty labels and over-long names.
 pub fn normalize_domain(input: &str) -> Result<String, DnsError> {
-    let invalid = |reason: String| DnsError::InvalidName {
-        input: shorten(input.trim(), 60),
-        reason,
-    };
-    let mut s = input
-        .trim()
-        .trim_start_matches('<')
-        .trim_end_matches('>')
-        .trim();
+    let invalid = |reason: String| DnsError::InvalidName { input: shorten(input.trim(), 60), reason };
+    let mut s = input.trim().trim_start_matches('<').trim_end_matches('>').trim();
     if let Some(at) = s.rfind('@') {
         s = &s[at + 1..];
     }
@@ -221,51 +205,32 @@ pub fn normalize_domain(input: &str) -> Result<String, DnsError> {
     if s.chars().any(char::is_whitespace) {
         return Err(invalid("a domain cannot contain spaces".into()));
     }
-    if let Some(c) = s
-        .chars()
-        .find(|c| c.is_ascii() && !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
-    {
-        return Err(invalid(format!(
-            "character '{c}' is not allowed in a domain name"
-        )));
+    if let Some(c) = s.chars().find(|c| c.is_ascii() && !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))) {
+        return Err(invalid(format!("character '{c}' is not allowed in a domain name")));
     }
     // Checked before punycode conversion too, so a huge input is not processed.
     if s.len() > 4 * MAX_NAME {
-        return Err(invalid(format!(
-            "{} characters, more than the {MAX_NAME} a domain name can have",
-            s.chars().count()
-        )));
+        return Err(invalid(format!("{} characters, more than the {MAX_NAME} a domain name can have", s.chars().count())));
     }
     let ascii = idna::domain_to_ascii_cow(s.as_bytes(), idna::AsciiDenyList::URL)
         .map_err(|_| invalid("not a valid internationalized domain name".into()))?
         .into_owned();
     if ascii.len() > MAX_NAME {
-        return Err(invalid(format!(
-            "{} characters, more than the {MAX_NAME} a domain name can have",
-            ascii.len()
-        )));
+        return Err(invalid(format!("{} characters, more than the {MAX_NAME} a domain name can have", ascii.len())));
     }
     for label in ascii.split('.') {
         if label.is_empty() {
             return Err(invalid("empty label ('..' or a leading dot)".into()));
         }
         if label.len() > MAX_LABEL {
-            return Err(invalid(format!(
-                "label '{}' has {} characters, more than {MAX_LABEL}",
-                shorten(label, 20),
-                label.len()
-            )));
+            return Err(invalid(format!("label '{}' has {} characters, more than {MAX_LABEL}", shorten(label, 20), label.len())));
         }
     }
     Ok(ascii)
 }
 
 fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(max).collect::<String>())
-    }
+    if s.chars().count() <= max { s.to_string() } else { format!("{}…", s.chars().take(max).collect::<String>()) }
 }
 
 /// Looks up the MX hosts of `input` (a domain or an address) and the A/AAAA
@@ -277,12 +242,8 @@ pub async fn lookup_mx(input: &str, opts: &LookupOptions) -> Result<MxReport, Dn
     // Belt and braces over the resolver's own timeouts: MX, then addresses,
     // each at most attempts × timeout, plus slack.
     let attempts = u32::try_from(opts.attempts.clamp(1, 100)).unwrap_or(100);
-    let budget = opts
-        .timeout
-        .min(Duration::from_secs(3600))
-        .saturating_mul(attempts)
-        .saturating_mul(3)
-        .saturating_add(Duration::from_secs(1));
+    let budget =
+        opts.timeout.min(Duration::from_secs(3600)).saturating_mul(attempts).saturating_mul(3).saturating_add(Duration::from_secs(1));
     match tokio::time::timeout(budget, lookup_inner(&resolver, &domain, opts)).await {
         Ok(r) => r,
         Err(_) => Err(timeout_err(&domain, opts)),
@@ -291,11 +252,7 @@ pub async fn lookup_mx(input: &str, opts: &LookupOptions) -> Result<MxReport, Dn
 
 /// [`lookup_mx`] for threads without a runtime: builds a current-thread tokio
 /// runtime, runs the lookup, and returns `Cancelled` as soon as `cancel` fires.
-pub fn lookup_mx_blocking(
-    input: &str,
-    opts: &LookupOptions,
-    cancel: Option<&CancelToken>,
-) -> Result<MxReport, DnsError> {
+pub fn lookup_mx_blocking(input: &str, opts: &LookupOptions, cancel: Option<&CancelToken>) -> Result<MxReport, DnsError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -325,36 +282,23 @@ fn build_resolver(opts: &LookupOptions) -> Result<TokioResolver, DnsError> {
             let cfg = ResolverConfig::from_name_servers(vec![server]);
             TokioResolver::builder_with_config(cfg, provider)
         }
-        None => TokioResolver::builder(provider).map_err(|e| {
-            DnsError::Other(format!(
-                "cannot read the system DNS configuration: {e}; give a nameserver IP:PORT"
-            ))
-        })?,
+        None => TokioResolver::builder(provider)
+            .map_err(|e| DnsError::Other(format!("cannot read the system DNS configuration: {e}; give a nameserver IP:PORT")))?,
     };
     let o: &mut ResolverOpts = builder.options_mut();
     // Clamped: a zero or absurd value from settings must not panic or hang.
-    o.timeout = opts
-        .timeout
-        .clamp(Duration::from_millis(10), Duration::from_secs(3600));
+    o.timeout = opts.timeout.clamp(Duration::from_millis(10), Duration::from_secs(3600));
     o.attempts = opts.attempts.clamp(1, 100);
     // A DNS tool: /etc/hosts would hide what mail servers actually see.
     o.use_hosts_file = ResolveHosts::Never;
     o.cache_size = 0;
-    builder
-        .build()
-        .map_err(|e| DnsError::Other(format!("cannot set up the DNS resolver: {e}")))
+    builder.build().map_err(|e| DnsError::Other(format!("cannot set up the DNS resolver: {e}")))
 }
 
-async fn lookup_inner(
-    resolver: &TokioResolver,
-    domain: &str,
-    opts: &LookupOptions,
-) -> Result<MxReport, DnsError> {
+async fn lookup_inner(resolver: &TokioResolver, domain: &str, opts: &LookupOptions) -> Result<MxReport, DnsError> {
     // Fully qualified, so no search domain is ever appended.
-    let name = Name::from_ascii(format!("{domain}.")).map_err(|e| DnsError::InvalidName {
-        input: domain.to_string(),
-        reason: e.to_string(),
-    })?;
+    let name =
+        Name::from_ascii(format!("{domain}.")).map_err(|e| DnsError::InvalidName { input: domain.to_string(), reason: e.to_string() })?;
     let mut mx: Vec<(u16, Name)> = match resolver.mx_lookup(name.clone()).await {
         Ok(lookup) => lookup
             .answers()
@@ -368,9 +312,7 @@ async fn lookup_inner(
         Err(e) => return Err(map_err(e, domain, opts)),
     };
     if !mx.is_empty() && mx.iter().all(|(_, n)| n.is_root()) {
-        return Err(DnsError::NullMx {
-            domain: domain.to_string(),
-        });
+        return Err(DnsError::NullMx { domain: domain.to_string() });
     }
     // A Null MX mixed with real hosts is a misconfiguration: use the real ones.
     mx.retain(|(_, n)| !n.is_root());
@@ -380,21 +322,10 @@ async fn lookup_inner(
             return Err(e);
         }
         if addresses.is_empty() {
-            return Err(DnsError::NoMailHost {
-                domain: domain.to_string(),
-            });
+            return Err(DnsError::NoMailHost { domain: domain.to_string() });
         }
-        let host = MxHost {
-            preference: 0,
-            host: domain.to_string(),
-            addresses,
-            address_error: None,
-        };
-        return Ok(MxReport {
-            domain: domain.to_string(),
-            hosts: vec![host],
-            implicit: true,
-        });
+        let host = MxHost { preference: 0, host: domain.to_string(), addresses, address_error: None };
+        return Ok(MxReport { domain: domain.to_string(), hosts: vec![host], implicit: true });
     }
     mx.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     mx.dedup();
@@ -415,37 +346,16 @@ async fn lookup_inner(
     let mut hosts: Vec<MxHost> = mx
         .iter()
         .zip(found)
-        .map(|((pref, host), (addresses, address_error))| MxHost {
-            preference: *pref,
-            host: host_string(host),
-            addresses,
-            address_error,
-        })
+        .map(|((pref, host), (addresses, address_error))| MxHost { preference: *pref, host: host_string(host), addresses, address_error })
         .collect();
-    hosts.sort_by(|a, b| {
-        a.preference
-            .cmp(&b.preference)
-            .then_with(|| a.host.cmp(&b.host))
-    });
-    Ok(MxReport {
-        domain: domain.to_string(),
-        hosts,
-        implicit: false,
-    })
+    hosts.sort_by(|a, b| a.preference.cmp(&b.preference).then_with(|| a.host.cmp(&b.host)));
+    Ok(MxReport { domain: domain.to_string(), hosts, implicit: false })
 }
 
 /// A and AAAA of `name`, concurrently; the error is the first real failure
 /// (not "no record"), reported alongside whatever was found.
-async fn addresses_of(
-    resolver: TokioResolver,
-    name: Name,
-    shown: &str,
-    opts: &LookupOptions,
-) -> (Vec<IpAddr>, Option<DnsError>) {
-    let (v4, v6) = tokio::join!(
-        resolver.ipv4_lookup(name.clone()),
-        resolver.ipv6_lookup(name)
-    );
+async fn addresses_of(resolver: TokioResolver, name: Name, shown: &str, opts: &LookupOptions) -> (Vec<IpAddr>, Option<DnsError>) {
+    let (v4, v6) = tokio::join!(resolver.ipv4_lookup(name.clone()), resolver.ipv6_lookup(name));
     let mut addrs = BTreeSet::new();
     let mut v6s = BTreeSet::new();
     let mut err = None;
@@ -466,9 +376,7 @@ async fn addresses_of(
             }
             Err(e) if is_no_data(&e) || e.is_nx_domain() => {
                 if e.is_nx_domain() && err.is_none() {
-                    err = Some(DnsError::NxDomain {
-                        domain: shown.to_string(),
-                    });
+                    err = Some(DnsError::NxDomain { domain: shown.to_string() });
                 }
             }
             Err(e) => {
@@ -493,11 +401,7 @@ fn is_no_data(e: &NetError) -> bool {
 }
 
 fn timeout_err(domain: &str, opts: &LookupOptions) -> DnsError {
-    DnsError::Timeout {
-        domain: domain.to_string(),
-        timeout: opts.timeout,
-        attempts: opts.attempts.max(1),
-    }
+    DnsError::Timeout { domain: domain.to_string(), timeout: opts.timeout, attempts: opts.attempts.max(1) }
 }
 
 fn map_err(e: NetError, domain: &str, opts: &LookupOptions) -> DnsError {
@@ -507,20 +411,10 @@ fn map_err(e: NetError, domain: &str, opts: &LookupOptions) -> DnsError {
     }
     match e {
         NetError::Timeout | NetError::NoConnections => timeout_err(&domain, opts),
-        NetError::Dns(HDnsError::ResponseCode(code)) => DnsError::ServerFailure {
-            domain,
-            code: code.to_str().to_string(),
-        },
-        NetError::Dns(HDnsError::NoRecordsFound(nr)) => DnsError::ServerFailure {
-            domain,
-            code: nr.response_code.to_str().to_string(),
-        },
-        NetError::Proto(p) => DnsError::Other(format!(
-            "the DNS server sent an unreadable answer for {domain}: {p}"
-        )),
-        NetError::Io(io) => {
-            DnsError::Other(format!("cannot reach the DNS server for {domain}: {io}"))
-        }
+        NetError::Dns(HDnsError::ResponseCode(code)) => DnsError::ServerFailure { domain, code: code.to_str().to_string() },
+        NetError::Dns(HDnsError::NoRecordsFound(nr)) => DnsError::ServerFailure { domain, code: nr.response_code.to_str().to_string() },
+        NetError::Proto(p) => DnsError::Other(format!("the DNS server sent an unreadable answer for {domain}: {p}")),
+        NetError::Io(io) => DnsError::Other(format!("cannot reach the DNS server for {domain}: {io}")),
         e => DnsError::Other(format!("DNS lookup of {domain} failed: {e}")),
     }
 }
@@ -531,30 +425,12 @@ mod tests {
 
     #[test]
     fn normalize() {
-        assert_eq!(
-            normalize_domain(" Bob@Example.COM. ").as_deref(),
-            Ok("example.com")
-        );
-        assert_eq!(
-            normalize_domain("<a@b@münchen.de>").as_deref(),
-            Ok("xn--mnchen-3ya.de")
-        );
-        assert!(matches!(
-            normalize_domain("exa mple.com"),
-            Err(DnsError::InvalidName { .. })
-        ));
-        assert!(matches!(
-            normalize_domain("a..b"),
-            Err(DnsError::InvalidName { .. })
-        ));
-        assert!(matches!(
-            normalize_domain("@"),
-            Err(DnsError::InvalidName { .. })
-        ));
-        assert!(matches!(
-            normalize_domain(&"a".repeat(64)),
-            Err(DnsError::InvalidName { .. })
-        ));
+        assert_eq!(normalize_domain(" Bob@Example.COM. ").as_deref(), Ok("example.com"));
+        assert_eq!(normalize_domain("<a@b@münchen.de>").as_deref(), Ok("xn--mnchen-3ya.de"));
+        assert!(matches!(normalize_domain("exa mple.com"), Err(DnsError::InvalidName { .. })));
+        assert!(matches!(normalize_domain("a..b"), Err(DnsError::InvalidName { .. })));
+        assert!(matches!(normalize_domain("@"), Err(DnsError::InvalidName { .. })));
+        assert!(matches!(normalize_domain(&"a".repeat(64)), Err(DnsError::InvalidName { .. })));
     }
 
     #[test]
@@ -564,9 +440,7 @@ mod tests {
         let t2 = t.clone();
         t2.cancel();
         assert!(t.is_cancelled());
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         rt.block_on(t.cancelled());
     }
 }

@@ -62,7 +62,9 @@ pub fn read_tsv(path: &Path) -> Result<Vec<Sample>, CorpusError> {
     let text = String::from_utf8_lossy(&bytes);
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
-    let col = |name: &'static str| header.iter().position(|h| h.trim() == name).ok_or(CorpusError::MissingColumn { path: p.clone(), column: name });
+    let col = |name: &'static str| {
+        header.iter().position(|h| h.trim() == name).ok_or(CorpusError::MissingColumn { path: p.clone(), column: name })
+    };
     let (id, txt, reason, hs) = (col("sample_id")?, col("diagnostic_text")?, col("expected_reason")?, col("hard_or_soft")?);
     Ok(lines
         .filter_map(|l| {

@@ -149,7 +149,12 @@ pub fn lint(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usize]>) -> Vec<
             patterns.insert(&r.pattern, i);
         }
         if r.is_active() && c.rule_matches(i, "") == Some(true) {
-            push(Severity::Error, LintKind::MatchesEmpty, Some(i), format!("{}: the pattern matches the empty string, so it matches every text", place(i)));
+            push(
+                Severity::Error,
+                LintKind::MatchesEmpty,
+                Some(i),
+                format!("{}: the pattern matches the empty string, so it matches every text", place(i)),
+            );
         }
     }
 
@@ -174,16 +179,23 @@ pub fn lint(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usize]>) -> Vec<
         if !r.must_match.is_empty() && won == 0 && batch == 0 {
             let taken = r.must_match.iter().all(|t| matches!(example_outcome(c, i, t), ExampleOutcome::TakenBy(_)));
             if taken {
-                push(Severity::Warning, LintKind::Shadowed, Some(i), format!("{}: shadowed: every example is won by an earlier rule", place(i)));
+                push(
+                    Severity::Warning,
+                    LintKind::Shadowed,
+                    Some(i),
+                    format!("{}: shadowed: every example is won by an earlier rule", place(i)),
+                );
             }
         } else if r.must_match.is_empty() && batch == 0 {
-            let msg = if batch_hits.is_some() { "no example and no batch line reaches it" } else { "dead: no must-match example reaches it" };
+            let msg =
+                if batch_hits.is_some() { "no example and no batch line reaches it" } else { "dead: no must-match example reaches it" };
             push(Severity::Warning, LintKind::Dead, Some(i), format!("{}: {msg}", place(i)));
         }
     }
 
     for reason in &doc.reasons {
-        let used = doc.categories.iter().any(|c| c.reason == reason.id) || doc.bounce_rules.iter().any(|r| r.reason.as_deref() == Some(&reason.id));
+        let used = doc.categories.iter().any(|c| c.reason == reason.id)
+            || doc.bounce_rules.iter().any(|r| r.reason.as_deref() == Some(&reason.id));
         if !used {
             push(Severity::Info, LintKind::ReasonUnused, None, format!("reason '{}' is used by no category or rule", reason.id));
         }

@@ -27,5 +27,6 @@ pub const DEFAULT_RULES_PATH: &str = "sample_rules/default.ron";
 
 /// The built-in default rule set.
 pub fn default_rules() -> RuleSet {
-    RuleSet::from_ron_str(DEFAULT_RULES_RON, std::path::Path::new(DEFAULT_RULES_PATH)).expect("the shipped default rule set parses (tested)")
+    RuleSet::from_ron_str(DEFAULT_RULES_RON, std::path::Path::new(DEFAULT_RULES_PATH))
+        .expect("the shipped default rule set parses (tested)")
 }

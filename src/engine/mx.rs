@@ -238,11 +238,8 @@ pub struct MxMatch {
 
 /// Finds the rule for `host` and sending IP identifier `id` (None = any).
 pub fn find_rule(rules: &[MxRule], host: &str, id: Option<u32>) -> MxMatch {
-    let mut hits = rules
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| id.is_none_or(|id| r.applies_to_id(id)) && mask_matches(&r.mask, host))
-        .map(|(i, _)| i);
+    let mut hits =
+        rules.iter().enumerate().filter(|(_, r)| id.is_none_or(|id| r.applies_to_id(id)) && mask_matches(&r.mask, host)).map(|(i, _)| i);
     let rule = hits.next();
     MxMatch { rule, shadowed: hits.collect() }
 }
@@ -284,18 +281,25 @@ pub fn validate(rules: &[MxRule]) -> Vec<MxProblem> {
         // Custom is the analyst's own level: only Slow..Boost must grow.
         for l in 1..5 {
             let (a, b) = (r.levels[l - 1], r.levels[l]);
-            if b.max_connections < a.max_connections || b.max_msgs_per_connection < a.max_msgs_per_connection || b.msgs_per_hour < a.msgs_per_hour {
+            if b.max_connections < a.max_connections
+                || b.max_msgs_per_connection < a.max_msgs_per_connection
+                || b.msgs_per_hour < a.msgs_per_hour
+            {
                 push(
                     i,
                     Severity::Warning,
-                    format!("level {} has lower limits than the slower level {}", ThroughputLevel::ALL[l].label(), ThroughputLevel::ALL[l - 1].label()),
+                    format!(
+                        "level {} has lower limits than the slower level {}",
+                        ThroughputLevel::ALL[l].label(),
+                        ThroughputLevel::ALL[l - 1].label()
+                    ),
                 );
             }
         }
-        if let Some(r2) = r.ids {
-            if r2.first > r2.last {
-                push(i, Severity::Error, format!("identifier range {}-{} is empty", r2.first, r2.last));
-            }
+        if let Some(r2) = r.ids
+            && r2.first > r2.last
+        {
+            push(i, Severity::Error, format!("identifier range {}-{} is empty", r2.first, r2.last));
         }
         if let Some(j) = rules[..i].iter().position(|e| e.ids.is_none() && mask_covers(&e.mask, &r.mask)) {
             push(i, Severity::Warning, format!("never used: rule #{} '{}' matches every host this mask matches", j + 1, rules[j].mask));

@@ -5,8 +5,10 @@
 //! show the expected value). Time runs in 5-minute slots. Mail injected on the
 //! same day forms a cohort: its messages share one age, so retry delays and the
 //! validity deadline are computed per cohort, never per message. Each slot
-//! costs O(providers × live cohorts), and at most four or five cohorts are live
-//! at once with a 3.5-day validity.
+//! costs O(awake providers × live cohorts): a provider with nothing ready
+//! sleeps until its next retry or deadline, a retry tail under
+//! [`DUST_MESSAGES`] stops being retried, and retries are batched on a grid of
+//! a quarter of their delay ([`RETRY_GRID_DIVISOR`]).
 
 use std::collections::VecDeque;
 
@@ -14,11 +16,20 @@ use serde::Serialize;
 
 use super::mx::{MxRule, ThroughputLevel};
 use super::scenario::{
-    BUILTIN_LIMITS, LevelSchedule, Outcome, SLOT_MINUTES, SLOTS_PER_DAY, SLOTS_PER_HOUR, Scenario, ScenarioProblem, has_errors, routes, slot_capacity, validate,
+    BUILTIN_LIMITS, LevelSchedule, Outcome, SLOT_MINUTES, SLOTS_PER_DAY, SLOTS_PER_HOUR, Scenario, ScenarioProblem, has_errors, routes,
+    slot_capacity, validate,
 };
 
 /// Below this many messages a queue counts as empty ("the campaign is done").
 pub const DONE_BELOW_MESSAGES: f64 = 0.5;
+/// A cohort with fewer messages than this still in flight is no longer retried:
+/// the remainder waits for the validity deadline and fails there. Without it a
+/// fluid retry tail would be retried every slot until the deadline.
+pub const DUST_MESSAGES: f64 = 1e-3;
+/// Retries due at slot `t` after a delay `d` arrive at the next multiple of
+/// `d / 4` slots: at most a quarter of the delay late, and far fewer distinct
+/// arrivals to process when delays are hours long.
+pub const RETRY_GRID_DIVISOR: u32 = 4;
 
 /// Flows of one destination (or all of them) during one hour, in messages.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
@@ -164,7 +175,8 @@ pub enum SimulateError {
 }
 
 fn describe(problems: &[ScenarioProblem]) -> String {
-    let errs: Vec<String> = problems.iter().filter(|p| p.severity == super::mx::Severity::Error).map(|p| format!("{}: {}", p.field, p.message)).collect();
+    let errs: Vec<String> =
+        problems.iter().filter(|p| p.severity == super::mx::Severity::Error).map(|p| format!("{}: {}", p.field, p.message)).collect();
     errs.join("; ")
 }
 
@@ -256,6 +268,10 @@ struct Lane {
     out: Outcome,
     share: f64,
     cohorts: VecDeque<Cohort>,
+    /// Nothing is ready and nothing is due before this slot.
+    asleep_until: u32,
+    /// Remainders of finished cohorts waiting for their deadline: (deadline, messages).
+    doomed: VecDeque<(u32, f64)>,
     hour: Counts,
     hourly: Vec<Counts>,
 }
@@ -266,15 +282,32 @@ fn run_checked(s: &Scenario, groups: &[CapacityGroup], kind: RunKind) -> Run {
     let total_slots = s.horizon_days * SLOTS_PER_DAY;
     let validity_slots = ((s.retry.validity_hours * 60.0 / SLOT_MINUTES).round() as u32).max(1);
     let shares = s.share_fractions();
+    // Retry delay in slots by cohort age in slots, rounded up to whole slots.
+    let delays: Vec<u32> = (0..=validity_slots)
+        .map(|age| {
+            let d = (s.retry.delay_minutes(f64::from(age) * SLOT_MINUTES) / SLOT_MINUTES - 1e-9).ceil();
+            if d.is_finite() { d.clamp(1.0, f64::from(validity_slots) + 1.0) as u32 } else { 1 }
+        })
+        .collect();
     let mut lanes: Vec<Lane> = s
         .providers
         .iter()
         .zip(&shares)
-        .map(|(p, &share)| Lane { out: p.outcome(), share, cohorts: VecDeque::new(), hour: Counts::default(), hourly: Vec::with_capacity(hours) })
+        .map(|(p, &share)| Lane {
+            out: p.outcome(),
+            share,
+            cohorts: VecDeque::new(),
+            asleep_until: 0,
+            doomed: VecDeque::new(),
+            hour: Counts::default(),
+            hourly: Vec::with_capacity(hours),
+        })
         .collect();
     let last_send_day = (0..s.horizon_days).rev().find(|&d| s.volume.on_day(d) > 0.0).unwrap_or(0);
     let mut want = vec![0.0_f64; lanes.len()];
     let mut got = vec![0.0_f64; lanes.len()];
+    let (mut awake, mut wake) = (Vec::with_capacity(lanes.len()), 0_u32);
+    let pools = Pools::new(&groups, lanes.len());
     let mut level = match (kind, &s.schedule) {
         (RunKind::Fixed(l), _) => l,
         (RunKind::Schedule, LevelSchedule::AutoPromote { start, .. }) => *start,
@@ -294,26 +327,48 @@ fn run_checked(s: &Scenario, groups: &[CapacityGroup], kind: RunKind) -> Run {
             for lane in lanes.iter_mut().filter(|l| l.share > 0.0 && volume > 0.0) {
                 let ready = volume * lane.share;
                 lane.hour.injected += ready;
-                lane.cohorts.push_back(Cohort { start: slot, expires: slot.saturating_add(validity_slots), ready, pending: VecDeque::new(), pending_total: 0.0, doomed: 0.0 });
+                lane.asleep_until = 0;
+                wake = 0;
+                lane.cohorts.push_back(Cohort {
+                    start: slot,
+                    expires: slot.saturating_add(validity_slots),
+                    ready,
+                    pending: VecDeque::new(),
+                    pending_total: 0.0,
+                    doomed: 0.0,
+                });
             }
         }
-        for (lane, w) in lanes.iter_mut().zip(want.iter_mut()) {
-            *w = lane_arrivals(lane, slot);
-        }
-        allocate(&mut groups, level, &mut want, &mut got);
-        for (lane, &x) in lanes.iter_mut().zip(got.iter()) {
-            if x > 0.0 {
-                let (att, soft) = serve(lane, x, slot, s);
-                day_attempted += att;
-                day_soft += soft;
+        // Quiet slots (every lane asleep) cost nothing but this comparison.
+        if slot >= wake {
+            wake = u32::MAX;
+            awake.clear();
+            for (p, lane) in lanes.iter_mut().enumerate() {
+                if slot >= lane.asleep_until {
+                    let w = lane_arrivals(lane, slot);
+                    if w > 0.0 {
+                        want[p] = w;
+                        awake.push(p);
+                    }
+                }
+                wake = wake.min(lane.asleep_until);
+            }
+            allocate(&mut groups, &pools, level, &awake, &mut want, &mut got);
+            for &p in &awake {
+                if got[p] > 0.0 {
+                    let (att, soft) = serve(&mut lanes[p], got[p], slot, &delays);
+                    day_attempted += att;
+                    day_soft += soft;
+                }
+                (want[p], got[p]) = (0.0, 0.0);
             }
         }
         if slot % SLOTS_PER_HOUR == SLOTS_PER_HOUR - 1 {
             for lane in &mut lanes {
-                lane.hour.queued = lane.cohorts.iter().map(Cohort::queued).sum();
+                lane.hour.queued = lane.queued();
                 lane.hourly.push(std::mem::take(&mut lane.hour));
             }
-            let idle = lanes.iter().all(|l| l.cohorts.is_empty());
+            let idle = lanes.iter().all(Lane::is_idle);
             if idle && slot / SLOTS_PER_DAY >= last_send_day {
                 break;
             }
@@ -360,17 +415,22 @@ fn run_checked(s: &Scenario, groups: &[CapacityGroup], kind: RunKind) -> Run {
 }
 
 /// Expires the cohorts past validity, moves due retries back to the queue and
-/// returns how many messages are ready.
+/// returns how many messages are ready. A lane with nothing ready sleeps until
+/// its next retry or deadline, so quiet lanes cost one comparison per slot.
 fn lane_arrivals(lane: &mut Lane, slot: u32) -> f64 {
-    if lane.cohorts.is_empty() {
+    if slot < lane.asleep_until {
         return 0.0;
+    }
+    while let Some(&(_, amount)) = lane.doomed.front().filter(|d| d.0 <= slot) {
+        lane.hour.expired += amount;
+        lane.doomed.pop_front();
     }
     while lane.cohorts.front().is_some_and(|c| c.expires <= slot) {
         if let Some(c) = lane.cohorts.pop_front() {
             lane.hour.expired += c.queued();
         }
     }
-    let mut ready = 0.0;
+    let (mut ready, mut next_due, mut emptied) = (0.0, u32::MAX, false);
     for c in lane.cohorts.iter_mut() {
         while let Some(&(at, amount)) = c.pending.front() {
             if at > slot {
@@ -385,19 +445,62 @@ fn lane_arrivals(lane: &mut Lane, slot: u32) -> f64 {
             c.ready += c.pending_total;
             c.pending_total = 0.0;
         }
+        if c.ready + c.pending_total < DUST_MESSAGES {
+            // A fluid tail never reaches zero: stop retrying it, it fails at the deadline.
+            c.doomed += c.ready + c.pending_total;
+            (c.ready, c.pending_total) = (0.0, 0.0);
+            c.pending.clear();
+        }
+        emptied |= c.pending.is_empty() && c.ready <= 0.0;
+        next_due = next_due.min(c.pending.front().map_or(c.expires, |p| p.0));
         ready += c.ready;
     }
-    // A cohort with nothing left costs time every slot until its deadline.
-    lane.cohorts.retain(|c| c.queued() > 0.0);
+    if emptied {
+        // Only its deadline is left: park what waits for it, drop the cohort.
+        for c in lane.cohorts.iter().filter(|c| c.pending.is_empty() && c.ready <= 0.0 && c.doomed > 0.0) {
+            let at = lane.doomed.partition_point(|d| d.0 <= c.expires);
+            lane.doomed.insert(at, (c.expires, c.doomed));
+        }
+        lane.cohorts.retain(|c| !(c.pending.is_empty() && c.ready <= 0.0));
+    }
+    if let Some(d) = lane.doomed.front() {
+        next_due = next_due.min(d.0);
+    }
+    lane.asleep_until = if ready > 0.0 { 0 } else { next_due };
     ready
 }
 
-/// Splits each pool's capacity over its providers in proportion to what they
-/// have ready; `want` is consumed, `got` receives what each may attempt.
-fn allocate(groups: &mut [CapacityGroup], level: ThroughputLevel, want: &mut [f64], got: &mut [f64]) {
-    got.fill(0.0);
-    for g in groups.iter_mut() {
-        let cap = g.slot_capacity[level.index()];
+impl Lane {
+    fn queued(&self) -> f64 {
+        self.cohorts.iter().map(Cohort::queued).sum::<f64>() + self.doomed.iter().map(|d| d.1).sum::<f64>()
+    }
+
+    fn is_idle(&self) -> bool {
+        self.cohorts.is_empty() && self.doomed.is_empty()
+    }
+}
+
+/// Gives each awake lane its own pools' capacity, then splits each shared pool
+/// over its providers in proportion to what they still have ready; `want` is
+/// consumed, `got` receives what each may attempt.
+fn allocate(groups: &mut [CapacityGroup], pools: &Pools, level: ThroughputLevel, awake: &[usize], want: &mut [f64], got: &mut [f64]) {
+    let l = level.index();
+    for &p in awake {
+        for &gi in &pools.own[p] {
+            let g = &mut groups[gi];
+            let cap = g.slot_capacity[l];
+            let x = want[p].min(cap);
+            if x > 0.0 {
+                got[p] += x;
+                want[p] -= x;
+                g.peak_slot_attempted = g.peak_slot_attempted.max(x);
+                g.peak_utilisation = g.peak_utilisation.max(x / cap);
+            }
+        }
+    }
+    for &gi in &pools.shared {
+        let g = &mut groups[gi];
+        let cap = g.slot_capacity[l];
         let demand: f64 = g.providers.iter().map(|&p| want[p]).sum();
         if !(demand > 0.0 && cap > 0.0) {
             continue;
@@ -415,8 +518,28 @@ fn allocate(groups: &mut [CapacityGroup], level: ThroughputLevel, want: &mut [f6
     }
 }
 
+/// Which pools each lane owns, and the shared pools, by index into the groups.
+struct Pools {
+    own: Vec<Vec<usize>>,
+    shared: Vec<usize>,
+}
+
+impl Pools {
+    fn new(groups: &[CapacityGroup], lanes: usize) -> Pools {
+        let mut own = vec![Vec::new(); lanes];
+        let mut shared = Vec::new();
+        for (i, g) in groups.iter().enumerate() {
+            match (g.shared, g.providers.first()) {
+                (false, Some(&p)) if p < lanes => own[p].push(i),
+                _ => shared.push(i),
+            }
+        }
+        Pools { own, shared }
+    }
+}
+
 /// Attempts `x` messages of a lane, oldest cohort first; returns (attempts, soft bounces).
-fn serve(lane: &mut Lane, mut x: f64, slot: u32, s: &Scenario) -> (f64, f64) {
+fn serve(lane: &mut Lane, mut x: f64, slot: u32, delays: &[u32]) -> (f64, f64) {
     let out = lane.out;
     let retry_share = out.soft + out.deferred;
     let (mut attempted, mut soft) = (0.0, 0.0);
@@ -424,7 +547,12 @@ fn serve(lane: &mut Lane, mut x: f64, slot: u32, s: &Scenario) -> (f64, f64) {
         if x <= 0.0 {
             break;
         }
-        let a = if c.ready <= x { std::mem::take(&mut c.ready) } else { c.ready -= x; x };
+        let a = if c.ready <= x {
+            std::mem::take(&mut c.ready)
+        } else {
+            c.ready -= x;
+            x
+        };
         x -= a;
         if a <= 0.0 {
             continue;
@@ -441,14 +569,18 @@ fn serve(lane: &mut Lane, mut x: f64, slot: u32, s: &Scenario) -> (f64, f64) {
         if retry <= 0.0 {
             continue;
         }
-        let age_minutes = f64::from(slot - c.start) * SLOT_MINUTES;
-        let delay = (s.retry.delay_minutes(age_minutes) / SLOT_MINUTES - 1e-9).ceil().max(1.0);
-        let at = slot.saturating_add(delay.min(f64::from(u32::MAX)) as u32);
+        let age = (slot - c.start) as usize;
+        let delay = delays.get(age).or(delays.last()).copied().unwrap_or(1);
+        // Retries are batched on a grid of a quarter of their delay (never
+        // earlier than due): long delays then merge into few arrivals.
+        let grid = (delay / RETRY_GRID_DIVISOR).max(1);
+        let at = slot.saturating_add(delay).div_ceil(grid).saturating_mul(grid);
         if at >= c.expires {
             c.doomed += retry;
         } else {
             match c.pending.back_mut() {
-                Some((t, amount)) if *t == at => *amount += retry,
+                // Keeps the pipeline sorted when the grid widens.
+                Some((t, amount)) if *t >= at => *amount += retry,
                 _ => c.pending.push_back((at, retry)),
             }
             c.pending_total += retry;
@@ -466,36 +598,8 @@ fn totals_of(hourly: &[Counts], first_done_hour: usize) -> Totals {
     }
     t.sums.queued = hourly.last().map_or(0.0, |r| r.queued);
     if t.sums.injected > 0.0 {
-        t.done_hours = hourly.iter().enumerate().skip(first_done_hour).find(|(_, r)| r.queued < DONE_BELOW_MESSAGES).map(|(h, _)| (h + 1) as f64);
+        t.done_hours =
+            hourly.iter().enumerate().skip(first_done_hour).find(|(_, r)| r.queued < DONE_BELOW_MESSAGES).map(|(h, _)| (h + 1) as f64);
     }
     t
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::mx::Limits;
-
-    #[test]
-    fn default_scenario_runs_six_levels_and_conserves() {
-        let sim = simulate(&Scenario::default(), &[]).unwrap();
-        assert_eq!(sim.runs.len(), 6);
-        for r in &sim.runs {
-            let t = &r.totals.sums;
-            assert!((t.injected - 200_000.0).abs() < 1e-6);
-            assert!((t.delivered + t.failed() + t.queued - t.injected).abs() < 1e-6 * t.injected);
-        }
-        assert!(sim.runs[4].totals.sums.delivered >= sim.runs[0].totals.sums.delivered);
-    }
-
-    #[test]
-    fn shared_rule_is_one_pool() {
-        let lim = Limits { max_connections: 10, max_msgs_per_connection: 100, msgs_per_hour: 1200 };
-        let mut r = MxRule::new("*", lim);
-        r.shared = true;
-        let g = build_groups(&Scenario::default(), &[r]);
-        assert_eq!(g.len(), 1);
-        assert_eq!(g[0].providers.len(), 5);
-        assert_eq!(g[0].slot_capacity[0], 100.0);
-    }
 }

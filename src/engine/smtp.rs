@@ -90,9 +90,8 @@ pub fn parse(input: &str) -> Reply {
         return Reply { basic_code, enhanced_code: text_enhanced.or(status), text, is_dsn: true };
     }
     let (basic_code, enhanced_code) = scan_codes(input);
-    let enhanced_code = enhanced_code.or_else(|| {
-        dsn_field(input, "status").and_then(|r| scan_enhanced(input[r].trim_start().as_bytes(), 0).map(|(c, _)| c))
-    });
+    let enhanced_code = enhanced_code
+        .or_else(|| dsn_field(input, "status").and_then(|r| scan_enhanced(input[r].trim_start().as_bytes(), 0).map(|(c, _)| c)));
     Reply { basic_code, enhanced_code, text: 0..input.len(), is_dsn: false }
 }
 
@@ -113,12 +112,12 @@ pub fn scan_codes(text: &str) -> (Option<u16>, Option<EnhancedCode>) {
             i += 1;
             continue;
         }
-        if enhanced.is_none() {
-            if let Some((code, end)) = scan_enhanced(b, i) {
-                enhanced = Some(code);
-                i = end;
-                continue;
-            }
+        if enhanced.is_none()
+            && let Some((code, end)) = scan_enhanced(b, i)
+        {
+            enhanced = Some(code);
+            i = end;
+            continue;
         }
         if basic.is_none() && i + 3 <= b.len() && b[i + 1].is_ascii_digit() && b[i + 2].is_ascii_digit() {
             let after = b.get(i + 3).copied();

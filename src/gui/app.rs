@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 use egui::{Key, KeyboardShortcut, Modifiers, RichText, Ui};
 
 use super::bounce_rules::{BounceRulesPanel, ListOp};
+use super::dns_lookup::DnsLookupPanel;
 use super::document::Document;
 use super::files::{FilePicker, PickerPoll, Purpose};
 use super::gallery::GalleryPanel;
+use super::mx_rules::MxRulesPanel;
 use super::reasons::ReasonsPanel;
 use super::settings::Settings;
 use super::tester::TesterPanel;
@@ -40,6 +42,10 @@ pub struct BounceLabApp {
     pub gallery: GalleryPanel,
     /// Reasons and categories.
     pub reasons: ReasonsPanel,
+    /// MX rule table.
+    pub mx_rules: MxRulesPanel,
+    /// Live MX lookup (owns its background worker).
+    pub dns: DnsLookupPanel,
     /// Last message for the status bar.
     pub status: String,
     /// An error to show in a dialog (load/save failures).
@@ -86,6 +92,8 @@ impl BounceLabApp {
             tester: TesterPanel::default(),
             gallery: GalleryPanel::default(),
             reasons: ReasonsPanel::default(),
+            mx_rules: MxRulesPanel::default(),
+            dns: DnsLookupPanel::default(),
             status,
             error,
             confirm: None,
@@ -134,6 +142,8 @@ impl BounceLabApp {
         });
 
         let time = ctx.input(|i| i.time);
+        // Polled every frame, whichever panel is shown, so an answer is never missed.
+        self.dns.poll();
         let mut pctx = PanelCtx {
             rules: &mut self.document.rules,
             compiled: &self.document.compiled,
@@ -152,6 +162,8 @@ impl BounceLabApp {
             Panel::Reasons => self.reasons.ui(ui, &mut pctx),
             Panel::Tester => self.tester.ui(ui, &mut pctx),
             Panel::Gallery => self.gallery.ui(ui, &mut pctx),
+            Panel::MxRules => self.mx_rules.ui(ui, &mut pctx),
+            Panel::DnsLookup => self.dns.ui(ui, &mut pctx, &mut self.settings.nameserver),
         });
         let (edited, structural) = (pctx.edited, pctx.structural);
         if structural {
@@ -264,7 +276,13 @@ impl BounceLabApp {
             ui.separator();
             if ui.button("Add bounce rule").clicked() {
                 self.settings.panel = Panel::BounceRules;
-                let mut pctx = PanelCtx { rules: &mut self.document.rules, compiled: &self.document.compiled, actions, edited: false, structural: false };
+                let mut pctx = PanelCtx {
+                    rules: &mut self.document.rules,
+                    compiled: &self.document.compiled,
+                    actions,
+                    edited: false,
+                    structural: false,
+                };
                 if self.rules_panel.apply(ListOp::Add, &mut pctx) {
                     self.document.after_structural_edit();
                 }
@@ -307,7 +325,11 @@ impl BounceLabApp {
             let text = format!("{errors} errors · {warnings} warnings");
             let color = if errors > 0 { ui.visuals().error_fg_color } else { ui.visuals().weak_text_color() };
             let all: Vec<&str> = self.document.compiled.lints.iter().take(30).map(|l| l.message.as_str()).collect();
-            ui.label(RichText::new(text).color(color)).on_hover_text(if all.is_empty() { "No problems found".to_owned() } else { all.join("\n") });
+            ui.label(RichText::new(text).color(color)).on_hover_text(if all.is_empty() {
+                "No problems found".to_owned()
+            } else {
+                all.join("\n")
+            });
             ui.separator();
             ui.label(&self.status);
         });
@@ -320,6 +342,10 @@ impl BounceLabApp {
             Action::SelectRule(i) => {
                 self.settings.panel = Panel::BounceRules;
                 self.rules_panel.select(i);
+            }
+            Action::SelectMxRule(i) => {
+                self.settings.panel = Panel::MxRules;
+                self.mx_rules.select(i);
             }
             Action::LoadInTester(t) => {
                 self.tester.set_text(t);
@@ -409,7 +435,9 @@ impl BounceLabApp {
                 true
             }
             Err(e) => {
-                self.error = Some(format!("Could not save:\n{e}\n\nYour rules are still open and unchanged; try another place with File > Save as."));
+                self.error = Some(format!(
+                    "Could not save:\n{e}\n\nYour rules are still open and unchanged; try another place with File > Save as."
+                ));
                 false
             }
         }
@@ -417,7 +445,8 @@ impl BounceLabApp {
 
     fn start_picker(&mut self, purpose: Purpose, ctx: &egui::Context) {
         let dir = self.document.path.as_deref().and_then(Path::parent).map(Path::to_owned).or_else(|| std::env::current_dir().ok());
-        let name = self.document.path.as_deref().and_then(Path::file_name).map_or("rules.ron".to_owned(), |n| n.to_string_lossy().into_owned());
+        let name =
+            self.document.path.as_deref().and_then(Path::file_name).map_or("rules.ron".to_owned(), |n| n.to_string_lossy().into_owned());
         self.picker = Some(if self.typed_dialogs {
             FilePicker::typed_only(purpose, dir.map(|d| d.join(&name).display().to_string()).unwrap_or_default())
         } else {

@@ -3,12 +3,12 @@
 use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
-use super::widgets::{a11y, error_color, named, failure_color, regex_problem_ui};
-use egui::Role;
+use super::widgets::{a11y, error_color, failure_color, named, regex_problem_ui};
 use super::{Action, PanelCtx};
 use crate::engine::classify::RuleProblem;
 use crate::engine::lint::{ExampleOutcome, Severity, example_outcome};
 use crate::engine::ruleset::{BounceRule, FailureType, RuleStatus};
+use egui::Role;
 
 /// State of the bounce rule panel.
 #[derive(Default)]
@@ -112,7 +112,8 @@ impl BounceRulesPanel {
             }
             ui.separator();
             ui.label("Filter:");
-            let f = ui.add(egui::TextEdit::singleline(&mut self.filter).hint_text("name, pattern, category… (Ctrl+F)").desired_width(220.0));
+            let f =
+                ui.add(egui::TextEdit::singleline(&mut self.filter).hint_text("name, pattern, category… (Ctrl+F)").desired_width(220.0));
             a11y(&f, Role::TextInput, "Filter rules");
             if std::mem::take(&mut self.focus_filter) {
                 f.request_focus();
@@ -139,10 +140,10 @@ impl BounceRulesPanel {
         if let Some(o) = self.table_ui(ui, ctx) {
             op = Some(o);
         }
-        if let Some(o) = op {
-            if self.apply(o, ctx) {
-                ctx.structural = true;
-            }
+        if let Some(o) = op
+            && self.apply(o, ctx)
+        {
+            ctx.structural = true;
         }
     }
 
@@ -184,10 +185,10 @@ impl BounceRulesPanel {
             .column(Column::exact(40.0))
             .column(Column::exact(44.0))
             .min_scrolled_height(80.0);
-        if std::mem::take(&mut self.scroll_to_selected) {
-            if let Some(pos) = self.selected.and_then(|s| rows.iter().position(|&r| r == s)) {
-                table = table.scroll_to_row(pos, Some(egui::Align::Center));
-            }
+        if std::mem::take(&mut self.scroll_to_selected)
+            && let Some(pos) = self.selected.and_then(|s| rows.iter().position(|&r| r == s))
+        {
+            table = table.scroll_to_row(pos, Some(egui::Align::Center));
         }
         let categories: Vec<String> = ctx.rules.categories.iter().map(|c| c.id.clone()).collect();
         table
@@ -321,7 +322,12 @@ impl BounceRulesPanel {
             edited |= ui.checkbox(&mut r.enabled, "Enabled").changed();
         });
         ui.label("Pattern (case-insensitive regular expression):");
-        edited |= named(ui.add(egui::TextEdit::multiline(&mut r.pattern).code_editor().desired_rows(2).desired_width(f32::INFINITY)), Role::TextInput, "Rule pattern").changed();
+        edited |= named(
+            ui.add(egui::TextEdit::multiline(&mut r.pattern).code_editor().desired_rows(2).desired_width(f32::INFINITY)),
+            Role::TextInput,
+            "Rule pattern",
+        )
+        .changed();
         match &problem {
             Some(p @ RuleProblem::InvalidRegex { .. }) => regex_problem_ui(ui, &r.pattern, p),
             Some(p) => {
@@ -338,7 +344,11 @@ impl BounceRulesPanel {
             });
             a11y(&resp.response, Role::ComboBox, "Rule category");
             ui.label("Reason override");
-            let shown = r.reason.as_ref().and_then(|id| reasons.iter().find(|(i, _)| i == id)).map_or("— from category —".to_owned(), |(_, l)| l.clone());
+            let shown = r
+                .reason
+                .as_ref()
+                .and_then(|id| reasons.iter().find(|(i, _)| i == id))
+                .map_or("— from category —".to_owned(), |(_, l)| l.clone());
             let resp = egui::ComboBox::from_id_salt("detail_reason").selected_text(shown).show_ui(ui, |ui| {
                 edited |= ui.selectable_value(&mut r.reason, None, "— from category —").changed();
                 for (id, label) in &reasons {
@@ -359,7 +369,12 @@ impl BounceRulesPanel {
             ui.end_row();
         });
         ui.label("Note:");
-        edited |= named(ui.add(egui::TextEdit::multiline(&mut r.note).desired_rows(1).desired_width(f32::INFINITY)), Role::TextInput, "Rule note").changed();
+        edited |= named(
+            ui.add(egui::TextEdit::multiline(&mut r.note).desired_rows(1).desired_width(f32::INFINITY)),
+            Role::TextInput,
+            "Rule note",
+        )
+        .changed();
 
         ui.add_space(4.0);
         ui.strong("Must match (this rule must win these texts)");
@@ -373,10 +388,10 @@ impl BounceRulesPanel {
             Some(true) => (false, "matched".into()),
             _ => (true, "not matched".into()),
         });
-        if ui.button("Test the first example in the tester").clicked() {
-            if let Some(t) = ctx.rules.bounce_rules[i].must_match.first().cloned() {
-                ctx.act(Action::LoadInTester(t));
-            }
+        if ui.button("Test the first example in the tester").clicked()
+            && let Some(t) = ctx.rules.bounce_rules[i].must_match.first().cloned()
+        {
+            ctx.act(Action::LoadInTester(t));
         }
         ctx.edited |= edited;
     }
@@ -391,7 +406,12 @@ fn examples_ui(ui: &mut Ui, salt: &str, list: &mut Vec<String>, check: impl Fn(&
             let (ok, why) = check(t);
             let (icon, color) = if ok { ("pass", Color32::from_rgb(0x4c, 0xaf, 0x50)) } else { ("FAIL", ui.visuals().error_fg_color) };
             ui.label(RichText::new(icon).color(color)).on_hover_text(why);
-            edited |= named(ui.add(egui::TextEdit::singleline(t).id_salt((salt, k)).desired_width(ui.available_width() - 40.0)), Role::TextInput, &format!("Example {}", k + 1)).changed();
+            edited |= named(
+                ui.add(egui::TextEdit::singleline(t).id_salt((salt, k)).desired_width(ui.available_width() - 40.0)),
+                Role::TextInput,
+                &format!("Example {}", k + 1),
+            )
+            .changed();
             if ui.small_button("Remove").on_hover_text("Remove this example").clicked() {
                 remove = Some(k);
             }

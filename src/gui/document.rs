@@ -46,7 +46,14 @@ impl Compiled {
                 (total.saturating_sub(failed), total)
             })
             .collect();
-        Compiled { classifier: Arc::new(classifier), lints, rule_lints, example_stats, generation, batch_hits: batch_hits.map(<[usize]>::to_vec) }
+        Compiled {
+            classifier: Arc::new(classifier),
+            lints,
+            rule_lints,
+            example_stats,
+            generation,
+            batch_hits: batch_hits.map(<[usize]>::to_vec),
+        }
     }
 
     /// Number of warning-level findings.

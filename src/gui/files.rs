@@ -58,7 +58,10 @@ impl FilePicker {
         let name = suggested.to_owned();
         let dir = start_dir.clone();
         std::thread::spawn(move || {
-            let mut d = rfd::FileDialog::new().add_filter("bouncelab rules (RON)", &["ron"]).add_filter("All files", &["*"]).set_title(purpose.title());
+            let mut d = rfd::FileDialog::new()
+                .add_filter("bouncelab rules (RON)", &["ron"])
+                .add_filter("All files", &["*"])
+                .set_title(purpose.title());
             if let Some(dir) = dir {
                 d = d.set_directory(dir);
             }

@@ -37,7 +37,10 @@ impl Default for GalleryPanel {
                 Ok(cards) => GalleryPanel { cards, load_error: None },
                 Err(e) => GalleryPanel {
                     cards: built_in(),
-                    load_error: Some(format!("{FILE}:{}:{}: {} — showing the built-in gallery", e.span.start.line, e.span.start.col, e.code)),
+                    load_error: Some(format!(
+                        "{FILE}:{}:{}: {} — showing the built-in gallery",
+                        e.span.start.line, e.span.start.col, e.code
+                    )),
                 },
             },
             Err(_) => GalleryPanel { cards: built_in(), load_error: None },
@@ -72,7 +75,11 @@ impl GalleryPanel {
                                     ui.horizontal_wrapped(|ui| {
                                         failure_label(ui, v.failure_type, None);
                                         ui.label(RichText::new(&c.reason(&v).label).strong());
-                                        if ui.link(RichText::new(crate::engine::lint::shorten(ex, 90)).monospace()).on_hover_text("Open in the tester").clicked() {
+                                        if ui
+                                            .link(RichText::new(crate::engine::lint::shorten(ex, 90)).monospace())
+                                            .on_hover_text("Open in the tester")
+                                            .clicked()
+                                        {
                                             ctx.act(Action::LoadInTester(ex.clone()));
                                         }
                                     });

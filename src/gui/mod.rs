@@ -3,9 +3,11 @@
 
 pub mod app;
 pub mod bounce_rules;
+pub mod dns_lookup;
 pub mod document;
 pub mod files;
 pub mod gallery;
+pub mod mx_rules;
 pub mod reasons;
 pub mod settings;
 pub mod tester;
@@ -27,11 +29,15 @@ pub enum Panel {
     Tester,
     /// Trainer gallery.
     Gallery,
+    /// MX rule table.
+    MxRules,
+    /// Live MX lookup.
+    DnsLookup,
 }
 
 impl Panel {
     /// Panels in navigation order.
-    pub const ALL: [Panel; 4] = [Panel::BounceRules, Panel::Tester, Panel::Gallery, Panel::Reasons];
+    pub const ALL: [Panel; 6] = [Panel::BounceRules, Panel::Tester, Panel::Gallery, Panel::Reasons, Panel::MxRules, Panel::DnsLookup];
 
     /// Navigation label.
     pub fn label(self) -> &'static str {
@@ -40,6 +46,8 @@ impl Panel {
             Panel::Reasons => "Reasons",
             Panel::Tester => "Tester",
             Panel::Gallery => "Gallery",
+            Panel::MxRules => "MX rules",
+            Panel::DnsLookup => "DNS lookup",
         }
     }
 }
@@ -51,6 +59,8 @@ pub enum Action {
     Show(Panel),
     /// Select a bounce rule in the editor (and show it).
     SelectRule(usize),
+    /// Select an MX rule in the MX rule editor (and show it).
+    SelectMxRule(usize),
     /// Put a text in the tester (and show it).
     LoadInTester(String),
     /// Create a rule from a tester text: escaped pattern, the text as its example.

@@ -16,7 +16,12 @@ impl ReasonsPanel {
     pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         egui::ScrollArea::vertical().id_salt("reasons_scroll").show(ui, |ui| {
             ui.heading("Reasons and quarantine");
-            ui.label(RichText::new("A bounce rule gives a category; the category gives the ACC reason, its failure type and its quarantine policy.").weak());
+            ui.label(
+                RichText::new(
+                    "A bounce rule gives a category; the category gives the ACC reason, its failure type and its quarantine policy.",
+                )
+                .weak(),
+            );
             self.reasons_ui(ui, ctx);
             ui.add_space(8.0);
             ui.horizontal(|ui| {
@@ -97,7 +102,8 @@ impl ReasonsPanel {
     }
 
     fn categories_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
-        let reasons: Vec<(String, String, FailureType)> = ctx.rules.reasons.iter().map(|r| (r.id.clone(), r.label.clone(), r.failure_type)).collect();
+        let reasons: Vec<(String, String, FailureType)> =
+            ctx.rules.reasons.iter().map(|r| (r.id.clone(), r.label.clone(), r.failure_type)).collect();
         let mut remove = None;
         let dark = ui.visuals().dark_mode;
         egui::Grid::new("categories_grid").striped(true).num_columns(7).spacing([10.0, 4.0]).show(ui, |ui| {

@@ -185,7 +185,10 @@ impl TesterPanel {
         match v.decided_by {
             DecidedBy::Rule => {}
             DecidedBy::EnhancedCode => {
-                ui.label(format!("No rule matched: the enhanced status code {} decided (RFC 3463 fallback).", v.enhanced_code.map(|c| c.to_string()).unwrap_or_default()));
+                ui.label(format!(
+                    "No rule matched: the enhanced status code {} decided (RFC 3463 fallback).",
+                    v.enhanced_code.map(|c| c.to_string()).unwrap_or_default()
+                ));
             }
             DecidedBy::ReplyCode => {
                 ui.label(format!("No rule matched and no enhanced code decided: the reply code {} decided.", v.basic_code.unwrap_or(0)));
@@ -213,7 +216,11 @@ impl TesterPanel {
         ui.add_space(4.0);
         let sel = self.selection.clone().filter(|r| r.end <= self.text.len());
         let source = sel.as_ref().map_or(self.text.trim(), |r| self.text[r.clone()].trim());
-        let tip = if sel.is_some() { "New rule matching the selected text" } else { "New rule matching the whole text (select a part first for a general rule)" };
+        let tip = if sel.is_some() {
+            "New rule matching the selected text"
+        } else {
+            "New rule matching the whole text (select a part first for a general rule)"
+        };
         if ui.add_enabled(!source.is_empty(), egui::Button::new("Make a rule from this")).on_hover_text(tip).clicked() {
             let at = v.rule.unwrap_or(ctx.rules.bounce_rules.len());
             ctx.act(Action::NewRuleFromText {

@@ -23,7 +23,8 @@ fn rules() -> String {
 
 #[test]
 fn classify_writes_one_json_object_per_line() {
-    let (code, out, _) = run_with_stdin(&["classify", "--rules", &rules()], b"550 5.2.2 User quota exceeded\nDNS query failed for 'ourdan.com'\r\n");
+    let (code, out, _) =
+        run_with_stdin(&["classify", "--rules", &rules()], b"550 5.2.2 User quota exceeded\nDNS query failed for 'ourdan.com'\r\n");
     assert_eq!(code, 0);
     let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 2);

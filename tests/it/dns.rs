@@ -35,28 +35,22 @@ xn--mnchen-3ya IN MX 10 mx1.multi
 
 /// Address of the shared test server, started once for the whole test binary
 /// on its own thread (the thread lives until the process exits).
-fn server() -> SocketAddr {
+pub(crate) fn server() -> SocketAddr {
     static ADDR: OnceLock<SocketAddr> = OnceLock::new();
     *ADDR.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async move {
                 let origin = Name::from_ascii("bouncelab.test.").unwrap();
-                let (origin, records) = Parser::new(ZONE, None, Some(origin))
-                    .parse()
-                    .expect("test zone parses");
-                let zone =
-                    InMemoryZoneHandler::<hickory_server::net::runtime::TokioRuntimeProvider>::new(
-                        origin.clone(),
-                        records,
-                        ZoneType::Primary,
-                        AxfrPolicy::Deny,
-                    )
-                    .expect("test zone loads");
+                let (origin, records) = Parser::new(ZONE, None, Some(origin)).parse().expect("test zone parses");
+                let zone = InMemoryZoneHandler::<hickory_server::net::runtime::TokioRuntimeProvider>::new(
+                    origin.clone(),
+                    records,
+                    ZoneType::Primary,
+                    AxfrPolicy::Deny,
+                )
+                .expect("test zone loads");
                 let mut catalog = Catalog::new();
                 catalog.upsert(LowerName::new(&origin), vec![Arc::new(zone)]);
                 let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -71,11 +65,7 @@ fn server() -> SocketAddr {
 }
 
 fn opts(ns: SocketAddr) -> LookupOptions {
-    LookupOptions {
-        nameserver: Some(ns),
-        timeout: Duration::from_millis(300),
-        attempts: 1,
-    }
+    LookupOptions { nameserver: Some(ns), timeout: Duration::from_millis(300), attempts: 1 }
 }
 
 fn lookup(domain: &str) -> Result<dns::MxReport, DnsError> {
@@ -96,11 +86,7 @@ fn mx_hosts_in_preference_order_with_addresses() {
     let r = lookup("Someone@MULTI.bouncelab.test.").unwrap();
     assert_eq!(r.domain, "multi.bouncelab.test");
     assert!(!r.implicit);
-    let hosts: Vec<(u16, &str)> = r
-        .hosts
-        .iter()
-        .map(|h| (h.preference, h.host.as_str()))
-        .collect();
+    let hosts: Vec<(u16, &str)> = r.hosts.iter().map(|h| (h.preference, h.host.as_str())).collect();
     assert_eq!(
         hosts,
         [
@@ -116,15 +102,7 @@ fn mx_hosts_in_preference_order_with_addresses() {
     assert!(r.hosts[0].address_error.is_none());
     // A host that does not resolve is still listed, with the reason.
     assert!(r.hosts[3].addresses.is_empty());
-    assert!(
-        r.hosts[3]
-            .address_error
-            .as_deref()
-            .unwrap_or("")
-            .contains("NXDOMAIN"),
-        "{:?}",
-        r.hosts[3]
-    );
+    assert!(r.hosts[3].address_error.as_deref().unwrap_or("").contains("NXDOMAIN"), "{:?}", r.hosts[3]);
 }
 
 #[test]
@@ -153,10 +131,7 @@ fn null_mx_is_reported_distinctly() {
 #[test]
 fn missing_domain_is_nxdomain() {
     let e = lookup("missing.bouncelab.test").unwrap_err();
-    assert!(
-        matches!(e, DnsError::NxDomain { ref domain } if domain == "missing.bouncelab.test"),
-        "{e:?}"
-    );
+    assert!(matches!(e, DnsError::NxDomain { ref domain } if domain == "missing.bouncelab.test"), "{e:?}");
     assert!(e.is_definite());
 }
 
@@ -178,11 +153,7 @@ fn refused_zone_is_a_server_failure() {
 #[test]
 fn silent_server_times_out() {
     let silent = silent_socket();
-    let o = LookupOptions {
-        nameserver: Some(silent.local_addr().unwrap()),
-        timeout: Duration::from_millis(200),
-        attempts: 2,
-    };
+    let o = LookupOptions { nameserver: Some(silent.local_addr().unwrap()), timeout: Duration::from_millis(200), attempts: 2 };
     let e = dns::lookup_mx_blocking("example.com", &o, None).unwrap_err();
     assert!(matches!(e, DnsError::Timeout { .. }), "{e:?}");
     assert!(e.to_string().contains("example.com"), "{e}");
@@ -203,11 +174,7 @@ fn garbage_answers_are_an_error_not_a_panic() {
             let _ = sock.send_to(&reply, from);
         }
     });
-    let o = LookupOptions {
-        nameserver: Some(addr),
-        timeout: Duration::from_millis(300),
-        attempts: 1,
-    };
+    let o = LookupOptions { nameserver: Some(addr), timeout: Duration::from_millis(300), attempts: 1 };
     let e = dns::lookup_mx_blocking("example.com", &o, None).unwrap_err();
     assert!(!e.to_string().is_empty());
     drop(responder);
@@ -216,11 +183,7 @@ fn garbage_answers_are_an_error_not_a_panic() {
 #[test]
 fn cancel_token_stops_a_lookup() {
     let silent = silent_socket();
-    let o = LookupOptions {
-        nameserver: Some(silent.local_addr().unwrap()),
-        timeout: Duration::from_secs(30),
-        attempts: 3,
-    };
+    let o = LookupOptions { nameserver: Some(silent.local_addr().unwrap()), timeout: Duration::from_secs(30), attempts: 3 };
     let token = CancelToken::new();
     let t2 = token.clone();
     let canceller = std::thread::spawn(move || {
@@ -277,11 +240,7 @@ fn normalize_domain_cases() {
 
 fn rules_file(dir: &std::path::Path) -> String {
     let mut doc = crate::default_doc();
-    let lim = |n: u32| Limits {
-        max_connections: n,
-        max_msgs_per_connection: n * 10,
-        msgs_per_hour: n * 1000,
-    };
+    let lim = |n: u32| Limits { max_connections: n, max_msgs_per_connection: n * 10, msgs_per_hour: n * 1000 };
     let mut multi = MxRule::new("mx?.multi.bouncelab.test", lim(1));
     multi.levels = [lim(1), lim(2), lim(3), lim(4), lim(5), lim(5)];
     doc.mx_rules = vec![multi, MxRule::new("*", lim(7))];
@@ -291,16 +250,8 @@ fn rules_file(dir: &std::path::Path) -> String {
 }
 
 fn mx_cli(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bouncelab"))
-        .arg("mx")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let out = Command::new(env!("CARGO_BIN_EXE_bouncelab")).arg("mx").args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 #[test]
@@ -308,17 +259,7 @@ fn cli_mx_json_names_the_rule_and_limits_per_host() {
     let dir = tempfile::tempdir().unwrap();
     let rules = rules_file(dir.path());
     let ns = server().to_string();
-    let (code, out, err) = mx_cli(&[
-        "multi.bouncelab.test",
-        "--rules",
-        &rules,
-        "--nameserver",
-        &ns,
-        "--level",
-        "fast",
-        "--format",
-        "json",
-    ]);
+    let (code, out, err) = mx_cli(&["multi.bouncelab.test", "--rules", &rules, "--nameserver", &ns, "--level", "fast", "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
     assert_eq!(v["domain"], "multi.bouncelab.test");
@@ -330,10 +271,7 @@ fn cli_mx_json_names_the_rule_and_limits_per_host() {
     assert_eq!(hosts[0]["rule"]["mask"], "mx?.multi.bouncelab.test");
     assert_eq!(hosts[0]["rule"]["limits"]["max_connections"], 3);
     assert_eq!(hosts[0]["rule"]["shadowed"], serde_json::json!([2]));
-    assert_eq!(
-        hosts[1]["addresses"],
-        serde_json::json!(["192.0.2.1", "2001:db8::1"])
-    );
+    assert_eq!(hosts[1]["addresses"], serde_json::json!(["192.0.2.1", "2001:db8::1"]));
     assert_eq!(hosts[3]["rule"]["mask"], "*");
     assert_eq!(hosts[3]["rule"]["limits"]["msgs_per_hour"], 7000);
 }
@@ -343,49 +281,20 @@ fn cli_mx_text_is_a_table_in_preference_order() {
     let dir = tempfile::tempdir().unwrap();
     let rules = rules_file(dir.path());
     let ns = server().to_string();
-    let (code, out, err) = mx_cli(&[
-        "someone@multi.bouncelab.test",
-        "--rules",
-        &rules,
-        "--nameserver",
-        &ns,
-    ]);
+    let (code, out, err) = mx_cli(&["someone@multi.bouncelab.test", "--rules", &rules, "--nameserver", &ns]);
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = out.lines().collect();
-    assert!(
-        lines[0].contains("multi.bouncelab.test") && lines[0].contains("Normal"),
-        "{out}"
-    );
-    let header = lines
-        .iter()
-        .position(|l| l.starts_with("PREF"))
-        .expect("header");
+    assert!(lines[0].contains("multi.bouncelab.test") && lines[0].contains("Normal"), "{out}");
+    let header = lines.iter().position(|l| l.starts_with("PREF")).expect("header");
     let rows = &lines[header + 1..];
     assert_eq!(rows.len(), 4, "{out}");
-    assert!(
-        rows[0].contains("mx0.multi.bouncelab.test")
-            && rows[0].contains("#1 mx?.multi.bouncelab.test"),
-        "{out}"
-    );
-    assert!(
-        rows[3].contains("ghost.multi.bouncelab.test") && rows[3].contains("#2 *"),
-        "{out}"
-    );
+    assert!(rows[0].contains("mx0.multi.bouncelab.test") && rows[0].contains("#1 mx?.multi.bouncelab.test"), "{out}");
+    assert!(rows[3].contains("ghost.multi.bouncelab.test") && rows[3].contains("#2 *"), "{out}");
     // Aligned: the HOST column starts at the same offset on every row.
     let col = lines[header].find("HOST").unwrap();
-    assert!(
-        rows.iter()
-            .all(|r| r[col..].starts_with(|c: char| c.is_ascii_alphanumeric())),
-        "{out}"
-    );
+    assert!(rows.iter().all(|r| r[col..].starts_with(|c: char| c.is_ascii_alphanumeric())), "{out}");
 
-    let (code, out, _) = mx_cli(&[
-        "implicit.bouncelab.test",
-        "--rules",
-        &rules,
-        "--nameserver",
-        &ns,
-    ]);
+    let (code, out, _) = mx_cli(&["implicit.bouncelab.test", "--rules", &rules, "--nameserver", &ns]);
     assert_eq!(code, 0);
     assert!(out.contains("implicit MX"), "{out}");
 }
@@ -393,25 +302,14 @@ fn cli_mx_text_is_a_table_in_preference_order() {
 #[test]
 fn cli_mx_fails_clearly_on_nxdomain_no_host_and_null_mx() {
     let ns = server().to_string();
-    for (domain, says) in [
-        ("missing.bouncelab.test", "NXDOMAIN"),
-        ("nothing.bouncelab.test", "no mail host"),
-        ("nullmx.bouncelab.test", "Null MX"),
-    ] {
+    for (domain, says) in
+        [("missing.bouncelab.test", "NXDOMAIN"), ("nothing.bouncelab.test", "no mail host"), ("nullmx.bouncelab.test", "Null MX")]
+    {
         let (code, out, err) = mx_cli(&[domain, "--nameserver", &ns]);
         assert_eq!(code, 1, "{domain}: {out}{err}");
-        assert!(
-            err.contains(domain) && err.contains(says),
-            "{domain}: {err}"
-        );
+        assert!(err.contains(domain) && err.contains(says), "{domain}: {err}");
     }
-    let (code, out, _) = mx_cli(&[
-        "missing.bouncelab.test",
-        "--nameserver",
-        &ns,
-        "--format",
-        "json",
-    ]);
+    let (code, out, _) = mx_cli(&["missing.bouncelab.test", "--nameserver", &ns, "--format", "json"]);
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["error"]["kind"], "nxdomain");
@@ -423,10 +321,7 @@ fn cli_mx_gives_up_on_a_silent_server() {
     let ns = silent.local_addr().unwrap().to_string();
     let (code, _, err) = mx_cli(&["example.com", "--nameserver", &ns, "--timeout", "0.2"]);
     assert_eq!(code, 2);
-    assert!(
-        err.contains("no answer") && err.contains("example.com"),
-        "{err}"
-    );
+    assert!(err.contains("no answer") && err.contains("example.com"), "{err}");
 }
 
 #[test]
@@ -435,13 +330,7 @@ fn cli_mx_rejects_bad_input() {
     let (code, _, err) = mx_cli(&["exa mple.com", "--nameserver", &ns]);
     assert_eq!(code, 2);
     assert!(err.contains("spaces"), "{err}");
-    let (code, _, err) = mx_cli(&[
-        "multi.bouncelab.test",
-        "--nameserver",
-        &ns,
-        "--level",
-        "warp",
-    ]);
+    let (code, _, err) = mx_cli(&["multi.bouncelab.test", "--nameserver", &ns, "--level", "warp"]);
     assert_eq!(code, 2);
     assert!(err.contains("unknown level"), "{err}");
     let (code, _, err) = mx_cli(&["multi.bouncelab.test", "--nameserver", "not-an-ip"]);

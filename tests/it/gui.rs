@@ -1,9 +1,9 @@
 //! The desktop app driven headless through egui_kittest: panels found by
 //! label, text typed, verdicts read back from what is shown.
 
+use bouncelab::gui::Panel;
 use bouncelab::gui::app::BounceLabApp;
 use bouncelab::gui::settings::Settings;
-use bouncelab::gui::Panel;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -16,7 +16,10 @@ fn app_on(panel: Panel) -> BounceLabApp {
 }
 
 fn harness(app: BounceLabApp) -> Harness<'static, BounceLabApp> {
-    Harness::builder().with_size(egui::vec2(1400.0, 900.0)).with_context_setup(bouncelab::gui::widgets::install_fonts).build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app)
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .with_context_setup(bouncelab::gui::widgets::install_fonts)
+        .build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app)
 }
 
 fn shown(h: &Harness<'_, BounceLabApp>, text: &str) -> bool {

@@ -1,11 +1,13 @@
 //! Integration tests: one binary, one module per area.
 
 mod classify;
+mod cli;
 mod dns;
 #[cfg(feature = "gui")]
 mod gui;
+#[cfg(feature = "gui")]
+mod gui_mx;
 mod simulate;
-mod cli;
 mod smtp_props;
 
 use std::path::PathBuf;

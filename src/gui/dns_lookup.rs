@@ -1,0 +1,249 @@
+//! DNS lookup: the MX hosts of a domain, resolved on a background thread, each
+//! with its addresses and the MX rule (and limits) that applies to it.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::time::Duration;
+
+use egui::{Key, RichText, Role, Ui};
+
+use super::mx_rules::{level_combo, limits_text};
+use super::widgets::{error_color, named};
+use super::{Action, PanelCtx};
+use crate::engine::dns::{self, CancelToken, DnsError, LookupOptions, MxReport};
+use crate::engine::mx::{self, ThroughputLevel};
+
+/// What a finished lookup gave.
+type Outcome = Result<MxReport, DnsError>;
+
+/// A lookup in flight: the worker's channel and the token that stops it.
+struct Running {
+    query: String,
+    cancel: CancelToken,
+    rx: Receiver<Outcome>,
+}
+
+/// State of the DNS lookup panel.
+pub struct DnsLookupPanel {
+    /// Domain or recipient address typed by the user.
+    pub input: String,
+    /// Seconds to wait for one DNS answer.
+    pub timeout_secs: u32,
+    /// Level whose limits are shown next to each host.
+    pub level: ThroughputLevel,
+    /// The last finished lookup: what was asked, and the answer.
+    pub result: Option<(String, Outcome)>,
+    running: Option<Running>,
+}
+
+impl Default for DnsLookupPanel {
+    fn default() -> Self {
+        DnsLookupPanel { input: String::new(), timeout_secs: 2, level: ThroughputLevel::Normal, result: None, running: None }
+    }
+}
+
+/// Parses the nameserver setting: empty = system configuration; a bare IP
+/// gets port 53 (people often leave it out).
+pub fn parse_nameserver(s: &str) -> Result<Option<SocketAddr>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok(Some(a));
+    }
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(Some(SocketAddr::new(ip, 53)));
+    }
+    Err(format!("'{}' is not IP:PORT (e.g. 127.0.0.1:53 or [::1]:53)", s.chars().take(60).collect::<String>()))
+}
+
+/// A headline for each kind of failure, so the user sees at a glance what happened.
+fn headline(e: &DnsError) -> &'static str {
+    match e {
+        DnsError::InvalidName { .. } => "Invalid domain name",
+        DnsError::NxDomain { .. } => "The domain does not exist (NXDOMAIN)",
+        DnsError::NoMailHost { .. } => "No mail host: no MX record and no address",
+        DnsError::NullMx { .. } => "Null MX: this domain accepts no mail",
+        DnsError::ServerFailure { .. } => "The DNS server failed to answer (SERVFAIL or similar)",
+        DnsError::Timeout { .. } => "No answer from the DNS server (timeout)",
+        DnsError::Cancelled { .. } => "Lookup cancelled",
+        DnsError::Other(_) => "DNS error",
+    }
+}
+
+impl DnsLookupPanel {
+    /// Whether a lookup is running.
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Collects the worker's answer if it has come; called by the app every
+    /// frame so an answer is not missed while another panel is shown.
+    pub fn poll(&mut self) {
+        let Some(run) = &self.running else { return };
+        match run.rx.try_recv() {
+            Ok(outcome) => {
+                self.result = Some((run.query.clone(), outcome));
+                self.running = None;
+            }
+            Err(TryRecvError::Empty) => {}
+            Err(TryRecvError::Disconnected) => {
+                let q = run.query.clone();
+                self.result = Some((q, Err(DnsError::Other("the lookup stopped without an answer".into()))));
+                self.running = None;
+            }
+        }
+    }
+
+    /// Starts a lookup of `self.input` on a background thread; a running one is cancelled first.
+    pub fn start(&mut self, egui_ctx: &egui::Context, nameserver: &str) {
+        self.cancel();
+        self.result = None;
+        let query = self.input.trim().to_owned();
+        if query.is_empty() {
+            return;
+        }
+        let nameserver = match parse_nameserver(nameserver) {
+            Ok(ns) => ns,
+            Err(e) => {
+                self.result = Some((query, Err(DnsError::Other(format!("Nameserver setting: {e}")))));
+                return;
+            }
+        };
+        let opts = LookupOptions { nameserver, timeout: Duration::from_secs(u64::from(self.timeout_secs.clamp(1, 60))), attempts: 2 };
+        let cancel = CancelToken::new();
+        let (tx, rx) = mpsc::channel();
+        let (q, token, repaint) = (query.clone(), cancel.clone(), egui_ctx.clone());
+        let spawned = std::thread::Builder::new().name("mx-lookup".into()).spawn(move || {
+            let outcome = dns::lookup_mx_blocking(&q, &opts, Some(&token));
+            // The panel may have moved on (cancel, new lookup): then nobody listens.
+            let _ = tx.send(outcome);
+            repaint.request_repaint();
+        });
+        match spawned {
+            Ok(_) => self.running = Some(Running { query, cancel, rx }),
+            Err(e) => self.result = Some((query, Err(DnsError::Other(format!("cannot start the lookup thread: {e}"))))),
+        }
+    }
+
+    /// Stops the running lookup at once; the worker notices the token and exits.
+    pub fn cancel(&mut self) {
+        if let Some(run) = self.running.take() {
+            run.cancel.cancel();
+            let domain = dns::normalize_domain(&run.query).unwrap_or(run.query.clone());
+            self.result = Some((run.query, Err(DnsError::Cancelled { domain })));
+        }
+    }
+
+    /// Draws the panel. `nameserver` is the persisted setting, edited in place.
+    pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx, nameserver: &mut String) {
+        ui.heading("DNS lookup");
+        ui.label(RichText::new("The MX hosts of a domain by preference, their addresses, and the MX rule that applies to each.").weak());
+        ui.add_space(4.0);
+        let mut go = false;
+        ui.horizontal(|ui| {
+            ui.label("Domain or address");
+            let te = egui::TextEdit::singleline(&mut self.input).hint_text("example.com or someone@example.com").desired_width(320.0);
+            let resp = named(ui.add(te), Role::TextInput, "Domain or recipient address");
+            go |= resp.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+            if self.is_running() {
+                ui.add(egui::Spinner::new());
+                if ui.button("Cancel").on_hover_text("Stop this lookup").clicked() {
+                    self.cancel();
+                }
+            } else {
+                let can = !self.input.trim().is_empty();
+                go |= ui.add_enabled(can, egui::Button::new("Look up")).on_hover_text("Resolve the MX hosts (Enter)").clicked();
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.label("Nameserver");
+            let te = egui::TextEdit::singleline(nameserver).hint_text("system configuration").desired_width(170.0);
+            named(ui.add(te), Role::TextInput, "Nameserver IP:PORT")
+                .on_hover_text("Optional DNS server as IP:PORT; empty uses the system configuration");
+            ui.label("Timeout");
+            let dv = egui::DragValue::new(&mut self.timeout_secs).range(1..=60).suffix(" s");
+            named(ui.add(dv), Role::SpinButton, "Timeout seconds").on_hover_text("How long to wait for one DNS answer (2 attempts)");
+            ui.label("Limits at level");
+            level_combo(ui, "dns_level", &mut self.level, "Level for the limits");
+        });
+        if let Err(e) = parse_nameserver(nameserver) {
+            ui.label(RichText::new(e).color(error_color(ui)));
+        }
+        if go && !self.is_running() {
+            self.start(ui.ctx(), nameserver);
+        }
+        ui.separator();
+        if let Some(run) = &self.running {
+            ui.label(format!("Looking up {}…", run.query));
+            return;
+        }
+        match &self.result {
+            None => {
+                ui.label(RichText::new("Type a domain or a recipient address and press Enter.").weak());
+            }
+            Some((_, Err(e))) => {
+                let color = if matches!(e, DnsError::Cancelled { .. }) { ui.visuals().warn_fg_color } else { error_color(ui) };
+                ui.label(RichText::new(headline(e)).strong().color(color));
+                ui.label(e.to_string());
+            }
+            Some((_, Ok(report))) => self.report_ui(ui, ctx, report),
+        }
+    }
+
+    fn report_ui(&self, ui: &mut Ui, ctx: &mut PanelCtx, report: &MxReport) {
+        ui.horizontal(|ui| {
+            ui.strong(&report.domain);
+            ui.label(format!("{} mail host(s), tried lowest preference first", report.hosts.len()));
+        });
+        if report.implicit {
+            ui.label(
+                RichText::new("No MX record: mail goes to the domain's own A/AAAA address (implicit MX, RFC 5321 section 5.1).")
+                    .color(ui.visuals().warn_fg_color),
+            );
+        }
+        ui.add_space(4.0);
+        let rules = &ctx.rules.mx_rules;
+        let mut select = None;
+        egui::ScrollArea::both().id_salt("dns_hosts_scroll").show(ui, |ui| {
+            egui::Grid::new("dns_hosts").num_columns(5).striped(true).spacing([16.0, 6.0]).show(ui, |ui| {
+                for h in ["Preference", "Host", "Addresses", "MX rule", &format!("Limits at {}", self.level.label())] {
+                    ui.strong(h);
+                }
+                ui.end_row();
+                for host in &report.hosts {
+                    ui.label(if report.implicit { "implicit".to_owned() } else { host.preference.to_string() });
+                    ui.monospace(&host.host);
+                    ui.vertical(|ui| {
+                        for a in &host.addresses {
+                            ui.monospace(a.to_string());
+                        }
+                        if let Some(e) = &host.address_error {
+                            ui.label(RichText::new(e).color(ui.visuals().warn_fg_color));
+                        } else if host.addresses.is_empty() {
+                            ui.weak("no address");
+                        }
+                    });
+                    match mx::find_rule(rules, &host.host, None).rule.filter(|&w| w < rules.len()) {
+                        Some(w) => {
+                            let r = &rules[w];
+                            if ui.link(format!("#{} {}", w + 1, r.mask)).on_hover_text("Show this rule in the MX rules panel").clicked() {
+                                select = Some(w);
+                            }
+                            ui.label(limits_text(r.limits(self.level), r.shared));
+                        }
+                        None => {
+                            ui.label(RichText::new("no rule matches").color(error_color(ui)));
+                            ui.label("");
+                        }
+                    }
+                    ui.end_row();
+                }
+            });
+        });
+        if let Some(w) = select {
+            ctx.act(Action::SelectMxRule(w));
+        }
+    }
+}
