@@ -64,7 +64,7 @@ impl GalleryPanel {
             for chunk in self.cards.chunks(cols) {
                 ui.horizontal_top(|ui| {
                     for card in chunk {
-                        ui.allocate_ui(egui::vec2(col_w, 0.0), |ui| {
+                        ui.allocate_ui_with_layout(egui::vec2(col_w, 0.0), egui::Layout::top_down(egui::Align::Min), |ui| {
                             egui::Frame::group(ui.style()).show(ui, |ui| {
                                 ui.set_width(col_w - 16.0);
                                 ui.label(RichText::new(&card.title).heading().strong());

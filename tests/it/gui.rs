@@ -141,7 +141,7 @@ fn malformed_file_shows_line_and_keeps_the_current_document() {
 fn gallery_click_loads_the_tester_and_make_a_rule_creates_one() {
     let mut h = harness(app_on(Panel::Gallery));
     h.run();
-    h.get_by_label("550 5.2.2 User quota exceeded").click_accesskit();
+    h.get_by_label("550 5.2.2 User quota exceeded").click();
     h.run();
     assert_eq!(h.state().settings.panel, Panel::Tester);
     assert_eq!(h.state().tester.text, "550 5.2.2 User quota exceeded");
