@@ -139,3 +139,19 @@ fn default_mx_rules_pick_the_provider_and_end_with_the_catch_all() {
     let problems = bouncelab::engine::mx::validate(&doc.mx_rules);
     assert!(problems.is_empty(), "{problems:?}");
 }
+
+/// Accuracy floor on the dev corpus (beside the repository, as in CI); a
+/// regression guard, not a timing.
+#[test]
+fn dev_corpus_accuracy_floor() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sisimai-dev.tsv");
+    if !path.exists() {
+        eprintln!("dev corpus not found at {}: skipped", path.display());
+        return;
+    }
+    let samples = bouncelab::engine::eval::read_tsv(&path).unwrap();
+    let c = Classifier::new(&default_doc());
+    let r = bouncelab::engine::eval::evaluate(&c, &samples);
+    assert!(r.reason_accuracy() >= 0.90, "reason accuracy {:.3}", r.reason_accuracy());
+    assert!(r.hardness_accuracy() >= 0.94, "hard/soft accuracy {:.3}", r.hardness_accuracy());
+}
