@@ -155,3 +155,22 @@ fn dev_corpus_accuracy_floor() {
     assert!(r.reason_accuracy() >= 0.90, "reason accuracy {:.3}", r.reason_accuracy());
     assert!(r.hardness_accuracy() >= 0.94, "hard/soft accuracy {:.3}", r.hardness_accuracy());
 }
+
+/// The fast first-hit search and the full explanation always agree.
+#[test]
+fn first_hit_search_agrees_with_the_full_explanation() {
+    let c = Classifier::new(&default_doc());
+    let mut texts: Vec<String> = crate::table("reference_bounces.tsv").into_iter().map(|r| r[0].clone()).collect();
+    let dev = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sisimai-dev.tsv");
+    for path in [dev, crate::data("mini_corpus.tsv")] {
+        if let Ok(samples) = bouncelab::engine::eval::read_tsv(&path) {
+            texts.extend(samples.into_iter().map(|s| s.text));
+        }
+    }
+    for doc in &default_doc().bounce_rules {
+        texts.extend(doc.must_match.iter().cloned());
+    }
+    for t in &texts {
+        assert_eq!(c.classify(t), c.explain(t).verdict, "{t}");
+    }
+}
