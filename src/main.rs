@@ -5,6 +5,12 @@ use clap::Parser;
 use bouncelab::cli::{self, Cli};
 
 fn main() {
+    // `bouncelab eval … | head` should end quietly, like other Unix tools.
+    #[cfg(unix)]
+    // SAFETY: restoring the default SIGPIPE action before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let args = Cli::parse();
     let code = match args.command {
         Some(cmd) => match cli::run(cmd) {

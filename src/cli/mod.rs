@@ -7,8 +7,10 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 
+pub mod interchange;
 pub mod mx;
 pub mod simulate;
+pub mod sync;
 
 use crate::engine::lint::{self, Severity};
 use crate::engine::{self, Classifier, RuleSet, Verdict, eval};
@@ -91,6 +93,14 @@ pub enum Command {
     Mx(mx::MxArgs),
     /// Simulate ramp-up throughput per level.
     Simulate(simulate::SimulateArgs),
+    /// Export the bounce rules for KumoMTA, PowerMTA, CSV or JSON.
+    Export(interchange::ExportArgs),
+    /// Import bounce rules from KumoMTA, PowerMTA, CSV or JSON; prints a RON rule set.
+    Import(interchange::ImportArgs),
+    /// Classify the same lines with two rule files and show the verdicts that change.
+    Diff(interchange::DiffArgs),
+    /// Compare a rule file with its upstream source (--check) or apply the update (--apply).
+    Sync(sync::SyncArgs),
 }
 
 /// Runs a parsed command line (not the GUI case).
@@ -105,6 +115,10 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Test { file } => test_cmd(&file),
         Command::Mx(args) => mx::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Export(args) => interchange::export(args),
+        Command::Import(args) => interchange::import(args),
+        Command::Diff(args) => interchange::diff(args),
+        Command::Sync(args) => sync::run(args),
     }
 }
 

@@ -449,34 +449,53 @@ impl Classifier {
     pub fn classify(&self, text: &str) -> Verdict {
         let reply = smtp::parse(text);
         let body = &text[reply.text.clone()];
+        if let Some(u) = smtp::unfold_continuations(body, reply.basic_code) {
+            // Rare path (multi-line replies): match the unfolded copy, map the span back.
+            let mut v = self.classify_body(&u.text, &reply, 0);
+            v.span = v.span.map(|s| Span {
+                start: u.original_offset(s.start) + reply.text.start,
+                end: u.original_offset(s.end.saturating_sub(1)) + 1 + reply.text.start,
+            });
+            return v;
+        }
+        self.classify_body(body, &reply, reply.text.start)
+    }
+
+    fn classify_body(&self, body: &str, reply: &Reply, offset: usize) -> Verdict {
         let winner = MATCH_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             buf.clear();
             buf.resize(self.rules.len(), false);
             if self.set.matches_read_at(&mut buf, body, 0) { buf.iter().position(|&m| m) } else { None }
         });
-        let offset = reply.text.start;
         match winner {
             Some(i) => {
                 let span = self.rules[i].regex.find(body).map(|m| Span { start: m.start() + offset, end: m.end() + offset });
-                self.rule_verdict(i, &reply, span)
+                self.rule_verdict(i, reply, span)
             }
-            None => self.fallback_verdict(&reply),
+            None => self.fallback_verdict(reply),
         }
     }
 
     /// Classifies and lists every matching rule with its span.
     pub fn explain(&self, text: &str) -> Explanation {
         let reply = smtp::parse(text);
-        let body = &text[reply.text.clone()];
+        let raw = &text[reply.text.clone()];
         let offset = reply.text.start;
+        let unfolded = smtp::unfold_continuations(raw, reply.basic_code);
+        let body = unfolded.as_ref().map_or(raw, |u| u.text.as_str());
+        let map = |pos: usize, end: bool| match &unfolded {
+            Some(u) if end => u.original_offset(pos.saturating_sub(1)) + 1 + offset,
+            Some(u) => u.original_offset(pos) + offset,
+            None => pos + offset,
+        };
         let matches: Vec<RuleMatch> = self
             .set
             .matches(body)
             .iter()
             .filter_map(|i| {
                 let m = self.rules[i].regex.find(body)?;
-                Some(RuleMatch { rule: self.rules[i].doc_index, span: Span { start: m.start() + offset, end: m.end() + offset } })
+                Some(RuleMatch { rule: self.rules[i].doc_index, span: Span { start: map(m.start(), false), end: map(m.end(), true) } })
             })
             .collect();
         let verdict = match matches.first() {

@@ -3,9 +3,11 @@
 //! the benchmarks all drive it the same way.
 
 pub mod classify;
+pub mod diff;
 pub mod dns;
 pub mod eval;
 pub mod fsio;
+pub mod interchange;
 pub mod lint;
 pub mod mx;
 pub mod quarantine;
@@ -13,6 +15,8 @@ pub mod ruleset;
 pub mod scenario;
 pub mod simulate;
 pub mod smtp;
+pub mod sync;
+pub mod templates;
 
 pub use classify::{Classifier, DecidedBy, Explanation, Span, Verdict};
 pub use mx::{Limits, MxRule, ThroughputLevel};

@@ -278,6 +278,27 @@ pub struct RuleSet {
     /// MX rules, tried in order; first match wins.
     #[serde(default)]
     pub mx_rules: Vec<MxRule>,
+    /// Shared rule source this document follows (see `engine::sync`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<Upstream>,
+    /// Custom mode: the document is wholly the analyst's and sync is off.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub custom_mode: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Where a document's shared rules come from: a `.ron` file, or a folder (a
+/// shared drive, a git checkout) holding `rules.ron` or exactly one `.ron` file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Upstream {
+    /// File or folder; a relative path is taken from the document's folder.
+    pub path: PathBuf,
+    /// Free text for the analyst (who maintains the source, how often).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
 }
 
 fn default_category() -> String {
@@ -304,6 +325,8 @@ impl Default for RuleSet {
             enhanced_fallbacks: Vec::new(),
             reply_fallbacks: Vec::new(),
             mx_rules: Vec::new(),
+            upstream: None,
+            custom_mode: false,
         }
     }
 }

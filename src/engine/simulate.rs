@@ -386,9 +386,11 @@ fn run_checked(s: &Scenario, groups: &[CapacityGroup], kind: RunKind) -> Run {
             (day_attempted, day_soft) = (0.0, 0.0);
         }
     }
-    // Stopped early because everything is done: the rest of the horizon is quiet.
+    // Stopped early because everything is done: the rest of the horizon is quiet,
+    // but a plan still says which level each later day would have had.
     while levels_by_day.len() < s.horizon_days as usize {
-        levels_by_day.push(level);
+        let planned = kind == RunKind::Schedule && matches!(s.schedule, LevelSchedule::Plan(_));
+        levels_by_day.push(if planned { s.planned_level(levels_by_day.len() as u32) } else { level });
     }
     for lane in &mut lanes {
         lane.hourly.resize(hours, Counts::default());

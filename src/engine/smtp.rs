@@ -306,3 +306,92 @@ mod tests {
         assert!(reply_code_matches(550, "5**") && reply_code_matches(550, "550") && !reply_code_matches(450, "5**"));
     }
 }
+
+/// A copy of a reply with the repeated reply-code prefixes of a multi-line
+/// reply taken out (`550-5.7.1 ` at the start of each continuation line, or
+/// inline when the lines were joined), so phrases that span lines match.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unfolded {
+    /// The text rules are matched against.
+    pub text: String,
+    /// (offset in `text`, bytes removed before it in the original), ascending.
+    cuts: Vec<(usize, usize)>,
+}
+
+impl Unfolded {
+    /// Maps an offset in the unfolded text back to the original text.
+    pub fn original_offset(&self, pos: usize) -> usize {
+        let removed = self.cuts.iter().take_while(|(at, _)| *at <= pos).last().map_or(0, |(_, r)| *r);
+        pos + removed
+    }
+}
+
+/// Removes continuation prefixes (`NNN-` or `NNN ` with an optional enhanced
+/// code) that repeat `code` after the first one. Returns None when there is
+/// nothing to remove, so the common single-line case allocates nothing.
+pub fn unfold_continuations(text: &str, code: Option<u16>) -> Option<Unfolded> {
+    let code = code?;
+    let digits = [b'0' + (code / 100) as u8, b'0' + (code / 10 % 10) as u8, b'0' + (code % 10) as u8];
+    let b = text.as_bytes();
+    let mut removals: Vec<(usize, usize)> = Vec::new();
+    let mut seen_first = false;
+    let mut i = 0;
+    while i + 4 <= b.len() {
+        let line_start = i == 0 || b[i - 1] == b'\n';
+        let at_boundary = line_start || b[i - 1].is_ascii_whitespace();
+        let then_number = b.get(i + 4).is_some_and(u8::is_ascii_digit) && scan_enhanced(b, i + 4).is_none();
+        // `550-` marks a continuation anywhere; `550 ` only at a line start (the
+        // last line), since "550 5.7.1 550 User unknown" quotes a code inline.
+        let marker = b.get(i + 3) == Some(&b'-') || (line_start && b.get(i + 3) == Some(&b' '));
+        if at_boundary && b[i..i + 3] == digits && marker && !then_number {
+            let mut end = i + 4;
+            if let Some((_, e)) = scan_enhanced(b, end) {
+                end = e;
+                while end < b.len() && b[end] == b' ' {
+                    end += 1;
+                }
+            }
+            if seen_first {
+                removals.push((i, end));
+            }
+            seen_first = true;
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    if removals.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut cuts = Vec::with_capacity(removals.len());
+    let (mut last, mut removed) = (0, 0);
+    for (s, e) in removals {
+        // Keep one separator: the whitespace before the prefix stays, line breaks become spaces.
+        out.push_str(&text[last..s]);
+        removed += e - s;
+        cuts.push((out.len(), removed));
+        last = e;
+    }
+    out.push_str(&text[last..]);
+    Some(Unfolded { text: out, cuts })
+}
+
+#[cfg(test)]
+mod unfold_tests {
+    use super::*;
+
+    #[test]
+    fn multi_line_gmail_reply_unfolds() {
+        let t = "550-5.7.1 This message fails to\n550-5.7.1 pass authentication checks\n550 5.7.1 more";
+        let u = unfold_continuations(t, Some(550)).unwrap();
+        assert_eq!(u.text, "550-5.7.1 This message fails to\npass authentication checks\nmore");
+        let pos = u.text.find("pass").unwrap();
+        assert_eq!(&t[u.original_offset(pos)..u.original_offset(pos) + 4], "pass");
+        let inline = "550-5.7.26 has an SPF record with a 550-5.7.26 hard fail policy";
+        let u = unfold_continuations(inline, Some(550)).unwrap();
+        assert_eq!(u.text, "550-5.7.26 has an SPF record with a hard fail policy");
+        assert!(unfold_continuations("550 5.1.1 user unknown", Some(550)).is_none());
+        assert!(unfold_continuations("size 550 bytes", None).is_none());
+    }
+}

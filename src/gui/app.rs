@@ -5,12 +5,15 @@ use std::path::{Path, PathBuf};
 
 use egui::{Key, KeyboardShortcut, Modifiers, RichText, Ui};
 
+use super::batch::BatchPanel;
 use super::bounce_rules::{BounceRulesPanel, ListOp};
 use super::dns_lookup::DnsLookupPanel;
 use super::document::Document;
 use super::files::{FilePicker, PickerPoll, Purpose};
 use super::gallery::GalleryPanel;
 use super::mx_rules::MxRulesPanel;
+use super::quarantine_sim::QuarantineSimPanel;
+use super::rampup::RampUpPanel;
 use super::reasons::ReasonsPanel;
 use super::settings::Settings;
 use super::tester::TesterPanel;
@@ -46,6 +49,12 @@ pub struct BounceLabApp {
     pub mx_rules: MxRulesPanel,
     /// Live MX lookup (owns its background worker).
     pub dns: DnsLookupPanel,
+    /// Batch classification (owns its background jobs).
+    pub batch: BatchPanel,
+    /// Ramp-up simulator (owns its scenario and worker).
+    pub rampup: RampUpPanel,
+    /// Quarantine simulator.
+    pub quarantine: QuarantineSimPanel,
     /// Last message for the status bar.
     pub status: String,
     /// An error to show in a dialog (load/save failures).
@@ -94,6 +103,9 @@ impl BounceLabApp {
             reasons: ReasonsPanel::default(),
             mx_rules: MxRulesPanel::default(),
             dns: DnsLookupPanel::default(),
+            batch: BatchPanel::default(),
+            rampup: RampUpPanel::default(),
+            quarantine: QuarantineSimPanel::default(),
             status,
             error,
             confirm: None,
@@ -118,14 +130,22 @@ impl BounceLabApp {
         self.apply_look(&ctx);
         let mut actions = Vec::new();
         self.shortcuts(&ctx, &mut actions);
+        // On the Batch panel, dropped logs go to the batch; rule files (.ron) still open as documents.
+        let mut to_batch = Vec::new();
         ctx.input(|i| {
             for f in &i.raw.dropped_files {
                 let p = f.path();
-                if !p.as_os_str().is_empty() {
+                if p.as_os_str().is_empty() {
+                } else if self.settings.panel == Panel::Batch && p.extension().is_none_or(|e| !e.eq_ignore_ascii_case("ron")) {
+                    to_batch.push(p.to_owned());
+                } else {
                     actions.push(Action::OpenPath(p.to_owned()));
                 }
             }
         });
+        if !to_batch.is_empty() {
+            self.batch.open_paths(to_batch, &ctx);
+        }
 
         egui::Panel::top("menu_bar").show(ui, |ui| {
             egui::MenuBar::new().ui(ui, |ui| self.menu_ui(ui, &mut actions));
@@ -144,6 +164,8 @@ impl BounceLabApp {
         let time = ctx.input(|i| i.time);
         // Polled every frame, whichever panel is shown, so an answer is never missed.
         self.dns.poll();
+        let rule_count = self.document.rules.bounce_rules.len();
+        self.batch.poll(&ctx, &self.document.compiled.classifier, rule_count, &mut actions);
         let mut pctx = PanelCtx {
             rules: &mut self.document.rules,
             compiled: &self.document.compiled,
@@ -153,7 +175,7 @@ impl BounceLabApp {
         };
         let panel = self.settings.panel;
         if panel == Panel::BounceRules && self.settings.tester_beside_rules {
-            egui::Panel::right("tester_beside").resizable(true).default_size(380.0).min_size(280.0).show(ui, |ui| {
+            egui::Panel::right("tester_beside").resizable(true).default_size(340.0).min_size(260.0).show(ui, |ui| {
                 self.tester.ui(ui, &mut pctx);
             });
         }
@@ -164,6 +186,9 @@ impl BounceLabApp {
             Panel::Gallery => self.gallery.ui(ui, &mut pctx),
             Panel::MxRules => self.mx_rules.ui(ui, &mut pctx),
             Panel::DnsLookup => self.dns.ui(ui, &mut pctx, &mut self.settings.nameserver),
+            Panel::Batch => self.batch.ui(ui, &mut pctx),
+            Panel::RampUp => self.rampup.ui(ui, &mut pctx),
+            Panel::Quarantine => self.quarantine.ui(ui, &mut pctx),
         });
         let (edited, structural) = (pctx.edited, pctx.structural);
         if structural {
@@ -381,6 +406,18 @@ impl BounceLabApp {
                 self.status = if self.document.redo() { "Redone".into() } else { "Nothing to redo".into() };
             }
             Action::Status(s) => self.status = s,
+            Action::BatchHits(hits) => {
+                // Only hits of the current rules; recording them recompiles the same rules,
+                // which the batch adopts instead of running again.
+                if self.batch.is_current(&self.document.compiled.classifier) {
+                    self.document.set_batch_hits(Some(hits));
+                    self.batch.adopt(self.document.compiled.classifier.clone());
+                }
+            }
+            Action::SendToBatch(text) => {
+                self.batch.load_text(text, ctx);
+                self.settings.panel = Panel::Batch;
+            }
         }
     }
 

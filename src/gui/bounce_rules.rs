@@ -174,16 +174,16 @@ impl BounceRulesPanel {
             .resizable(true)
             .sense(egui::Sense::click())
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::exact(36.0))
-            .column(Column::exact(24.0))
-            .column(Column::initial(150.0).at_least(80.0).clip(true))
-            .column(Column::remainder().at_least(160.0).clip(true))
-            .column(Column::initial(118.0).at_least(80.0))
-            .column(Column::initial(64.0))
-            .column(Column::initial(84.0))
-            .column(Column::exact(40.0))
-            .column(Column::exact(40.0))
-            .column(Column::exact(44.0))
+            .column(Column::exact(34.0))
+            .column(Column::exact(22.0))
+            .column(Column::initial(130.0).at_least(70.0).clip(true))
+            .column(Column::remainder().at_least(150.0).clip(true))
+            .column(Column::initial(112.0).at_least(80.0))
+            .column(Column::initial(58.0))
+            .column(Column::initial(80.0))
+            .column(Column::exact(34.0))
+            .column(Column::exact(34.0))
+            .column(Column::exact(34.0))
             .min_scrolled_height(80.0);
         if std::mem::take(&mut self.scroll_to_selected)
             && let Some(pos) = self.selected.and_then(|s| rows.iter().position(|&r| r == s))
@@ -250,7 +250,7 @@ impl BounceRulesPanel {
                     });
                     row.col(|ui| {
                         let r = &mut ctx.rules.bounce_rules[i];
-                        let resp = egui::ComboBox::from_id_salt(("cat", i)).selected_text(&r.category).width(108.0).show_ui(ui, |ui| {
+                        let resp = egui::ComboBox::from_id_salt(("cat", i)).selected_text(&r.category).width(104.0).show_ui(ui, |ui| {
                             for c in &categories {
                                 ctx.edited |= ui.selectable_value(&mut r.category, c.clone(), c).changed();
                             }
@@ -263,7 +263,7 @@ impl BounceRulesPanel {
                     });
                     row.col(|ui| {
                         let r = &mut ctx.rules.bounce_rules[i];
-                        let resp = egui::ComboBox::from_id_salt(("st", i)).selected_text(r.status.label()).width(74.0).show_ui(ui, |ui| {
+                        let resp = egui::ComboBox::from_id_salt(("st", i)).selected_text(r.status.label()).width(72.0).show_ui(ui, |ui| {
                             for s in RuleStatus::ALL {
                                 ctx.edited |= ui.selectable_value(&mut r.status, s, s.label()).changed();
                             }
@@ -436,7 +436,7 @@ pub fn failure_override_combo(ui: &mut Ui, id: impl egui::AsIdSalt, value: &mut 
         None => RichText::new("—").weak(),
     };
     let mut changed = false;
-    let resp = egui::ComboBox::from_id_salt(id).selected_text(shown).width(54.0).show_ui(ui, |ui| {
+    let resp = egui::ComboBox::from_id_salt(id).selected_text(shown).width(50.0).show_ui(ui, |ui| {
         changed |= ui.selectable_value(value, None, "— (category)").changed();
         for t in FailureType::ALL {
             changed |= ui.selectable_value(value, Some(t), t.label()).changed();

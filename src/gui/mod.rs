@@ -2,12 +2,15 @@
 //! effects themselves: they push [`Action`]s that the [`app::BounceLabApp`] runs.
 
 pub mod app;
+pub mod batch;
 pub mod bounce_rules;
 pub mod dns_lookup;
 pub mod document;
 pub mod files;
 pub mod gallery;
 pub mod mx_rules;
+pub mod quarantine_sim;
+pub mod rampup;
 pub mod reasons;
 pub mod settings;
 pub mod tester;
@@ -27,17 +30,33 @@ pub enum Panel {
     Reasons,
     /// Live tester.
     Tester,
+    /// Batch classification of many responses.
+    Batch,
     /// Trainer gallery.
     Gallery,
     /// MX rule table.
     MxRules,
     /// Live MX lookup.
     DnsLookup,
+    /// Ramp-up simulator: throughput per level.
+    RampUp,
+    /// Quarantine simulator for one address.
+    Quarantine,
 }
 
 impl Panel {
     /// Panels in navigation order.
-    pub const ALL: [Panel; 6] = [Panel::BounceRules, Panel::Tester, Panel::Gallery, Panel::Reasons, Panel::MxRules, Panel::DnsLookup];
+    pub const ALL: [Panel; 9] = [
+        Panel::BounceRules,
+        Panel::Tester,
+        Panel::Batch,
+        Panel::Gallery,
+        Panel::Reasons,
+        Panel::MxRules,
+        Panel::DnsLookup,
+        Panel::RampUp,
+        Panel::Quarantine,
+    ];
 
     /// Navigation label.
     pub fn label(self) -> &'static str {
@@ -45,9 +64,12 @@ impl Panel {
             Panel::BounceRules => "Bounce rules",
             Panel::Reasons => "Reasons",
             Panel::Tester => "Tester",
+            Panel::Batch => "Batch",
             Panel::Gallery => "Gallery",
             Panel::MxRules => "MX rules",
             Panel::DnsLookup => "DNS lookup",
+            Panel::RampUp => "Ramp-up",
+            Panel::Quarantine => "Quarantine",
         }
     }
 }
@@ -90,6 +112,10 @@ pub enum Action {
     Redo,
     /// Show a message in the status bar.
     Status(String),
+    /// Lines won per rule in a finished batch run, for the document's lint and Hits column.
+    BatchHits(Vec<usize>),
+    /// Classify a text in the batch panel (the tester's held paste) and show it.
+    SendToBatch(String),
 }
 
 /// What a panel gets each frame.

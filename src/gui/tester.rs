@@ -60,7 +60,7 @@ impl TesterPanel {
     pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         ui.heading("Tester");
         ui.label("Paste an SMTP reply, a bounce text or a whole DSN email: the verdict follows every keystroke.");
-        self.held_paste_ui(ui);
+        self.held_paste_ui(ui, ctx);
 
         let edit_id = ui.make_persistent_id("tester_text");
         self.intercept_large_paste(ui, edit_id);
@@ -103,7 +103,7 @@ impl TesterPanel {
         self.verdict_ui(ui, ctx);
     }
 
-    fn held_paste_ui(&mut self, ui: &mut Ui) {
+    fn held_paste_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         let Some(held) = &self.held_paste else { return };
         let (len, lines) = (held.len(), held.lines().count());
         let mut take = None;
@@ -121,6 +121,11 @@ impl TesterPanel {
                 }
                 if ui.button(format!("Load the first {} KB", MAX_LIVE_BYTES / 1024)).clicked() {
                     take = Some(false);
+                }
+                if ui.button("Send to Batch").on_hover_text("Classify every line of it in the Batch panel").clicked()
+                    && let Some(all) = self.held_paste.take()
+                {
+                    ctx.act(Action::SendToBatch(all));
                 }
                 if ui.button("Discard").clicked() {
                     take = None;

@@ -6,9 +6,15 @@ mod dns;
 #[cfg(feature = "gui")]
 mod gui;
 #[cfg(feature = "gui")]
+mod gui_batch;
+#[cfg(feature = "gui")]
 mod gui_mx;
+#[cfg(feature = "gui")]
+mod gui_rampup;
+mod interchange;
 mod simulate;
 mod smtp_props;
+mod sync;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,139 @@
+//! CSV: one rule per row, every field, for spreadsheets. Lossless except that
+//! an example containing the ` | ` separator splits in two (reported on export).
+
+use super::{Export, Import, ImportError, RuleIssue};
+use crate::engine::ruleset::{BounceRule, FailureType, RuleSet, RuleStatus};
+
+/// The header, in the order written. `name`, `pattern` and `category` are required on import.
+pub const COLUMNS: [&str; 10] =
+    ["name", "pattern", "category", "reason", "failure_type", "status", "enabled", "note", "must_match", "must_not_match"];
+
+/// Joins the examples of one rule in a cell.
+pub const EXAMPLE_SEPARATOR: &str = " | ";
+
+/// Exports every bounce rule (active or not) with all its fields.
+pub fn export(doc: &RuleSet) -> Export {
+    let mut problems = Vec::new();
+    let mut w = ::csv::WriterBuilder::new().from_writer(Vec::new());
+    let mut rows: Vec<Vec<String>> = vec![COLUMNS.iter().map(|c| (*c).to_owned()).collect()];
+    for (i, r) in doc.bounce_rules.iter().enumerate() {
+        if r.must_match.iter().chain(&r.must_not_match).any(|e| e.contains(EXAMPLE_SEPARATOR)) {
+            problems.push(RuleIssue::rule(i, &r.name, "an example contains ' | ': it will read back as two examples", false));
+        }
+        rows.push(vec![
+            r.name.clone(),
+            r.pattern.clone(),
+            r.category.clone(),
+            r.reason.clone().unwrap_or_default(),
+            r.failure_type.map(|t| t.label().to_owned()).unwrap_or_default(),
+            status_name(r.status).to_owned(),
+            r.enabled.to_string(),
+            r.note.clone(),
+            r.must_match.join(EXAMPLE_SEPARATOR),
+            r.must_not_match.join(EXAMPLE_SEPARATOR),
+        ]);
+    }
+    for row in &rows {
+        // Writing to memory cannot fail; report rather than panic if it ever does.
+        if let Err(e) = w.write_record(row) {
+            problems.push(RuleIssue::file(format!("CSV writer: {e}")));
+        }
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    Export { text: String::from_utf8_lossy(&bytes).into_owned(), problems }
+}
+
+/// Imports rules from CSV with a header line (columns in any order, unknown
+/// ones ignored with a warning). A row of the wrong width or with a bad value
+/// is reported with its line and skipped; the other rows still import.
+pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
+    let mut reader = ::csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| ImportError::Syntax { format: "CSV", line: Some(1), message: e.to_string() })?.clone();
+    let mut problems = Vec::new();
+    let mut col: [Option<usize>; COLUMNS.len()] = [None; COLUMNS.len()];
+    for (i, h) in headers.iter().enumerate() {
+        let h = h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
+        match COLUMNS.iter().position(|c| *c == h) {
+            Some(k) => col[k] = Some(i),
+            None => problems.push(RuleIssue::file(format!("unknown column '{h}' ignored"))),
+        }
+    }
+    for required in [0, 1, 2] {
+        if col[required].is_none() {
+            return Err(ImportError::MissingColumn(COLUMNS[required]));
+        }
+    }
+
+    let mut rules = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(String::new(), |p| format!("line {}: ", p.line()));
+                problems.push(RuleIssue::rule(index, &format!("row {}", index + 1), format!("{line}{e}"), true));
+                continue;
+            }
+        };
+        let line = record.position().map_or(index + 2, |p| p.line() as usize);
+        let name = col[0].and_then(|c| record.get(c)).unwrap_or("").to_owned();
+        let shown = if name.is_empty() { format!("line {line}") } else { name.clone() };
+        if record.len() != headers.len() {
+            let msg = format!("line {line}: {} fields, the header has {}", record.len(), headers.len());
+            problems.push(RuleIssue::rule(index, &shown, msg, true));
+            continue;
+        }
+        match row_to_rule(&record, &col, name) {
+            Ok(rule) => {
+                for note in super::json::check_rule(&rule, base) {
+                    problems.push(RuleIssue::rule(index, &rule.name, format!("line {line}: {note}"), false));
+                }
+                rules.push(rule);
+            }
+            Err(msg) => problems.push(RuleIssue::rule(index, &shown, format!("line {line}: {msg}"), true)),
+        }
+    }
+    Ok(Import { rules, problems })
+}
+
+/// One row to a rule; the message names the bad column.
+fn row_to_rule(record: &::csv::StringRecord, col: &[Option<usize>; COLUMNS.len()], name: String) -> Result<BounceRule, String> {
+    let get = |k: usize| col[k].and_then(|c| record.get(c)).unwrap_or("");
+    let mut rule = BounceRule::new(name, get(1), get(2));
+    let reason = get(3).trim();
+    rule.reason = (!reason.is_empty()).then(|| reason.to_owned());
+    rule.failure_type = match get(4).trim() {
+        "" => None,
+        s => Some(
+            FailureType::ALL
+                .into_iter()
+                .find(|t| t.label().eq_ignore_ascii_case(s))
+                .ok_or_else(|| format!("failure_type '{s}' is not Hard, Soft or Ignored"))?,
+        ),
+    };
+    rule.status = match get(5).trim() {
+        "" => RuleStatus::default(),
+        s => RuleStatus::ALL
+            .into_iter()
+            .find(|st| status_name(*st).eq_ignore_ascii_case(s) || st.label().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("status '{s}' is not Keep, ToQualify or Ignore"))?,
+    };
+    rule.enabled = match get(6).trim().to_ascii_lowercase().as_str() {
+        "" | "true" | "yes" | "1" => true,
+        "false" | "no" | "0" => false,
+        s => return Err(format!("enabled '{s}' is not true or false")),
+    };
+    rule.note = get(7).to_owned();
+    let split = |s: &str| if s.is_empty() { Vec::new() } else { s.split(EXAMPLE_SEPARATOR).map(String::from).collect() };
+    rule.must_match = split(get(8));
+    rule.must_not_match = split(get(9));
+    Ok(rule)
+}
+
+/// The name written for a status: the RON variant name, so files diff cleanly.
+fn status_name(s: RuleStatus) -> &'static str {
+    match s {
+        RuleStatus::ToQualify => "ToQualify",
+        RuleStatus::Keep => "Keep",
+        RuleStatus::Ignore => "Ignore",
+    }
+}

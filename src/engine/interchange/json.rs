@@ -1,0 +1,72 @@
+//! JSON: the bounce rules as serde writes them, lossless.
+
+use super::{Export, Import, ImportError, RuleIssue};
+use crate::engine::ruleset::{BounceRule, RuleSet};
+
+/// Exports every bounce rule as a pretty JSON array.
+pub fn export(doc: &RuleSet) -> Export {
+    match serde_json::to_string_pretty(&doc.bounce_rules) {
+        Ok(mut text) => {
+            text.push('\n');
+            Export { text, problems: Vec::new() }
+        }
+        // Plain data never fails to serialise; report rather than panic if it ever does.
+        Err(e) => Export { text: String::new(), problems: vec![RuleIssue::file(format!("JSON writer: {e}"))] },
+    }
+}
+
+/// Imports a JSON array of rules, or an object with a `bounce_rules` array (a
+/// whole rule set). A malformed rule is reported by index and skipped.
+pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| ImportError::Syntax { format: "JSON", line: Some(e.line()), message: e.to_string() })?;
+    let items = match value {
+        serde_json::Value::Array(a) => a,
+        serde_json::Value::Object(mut o) => match o.remove("bounce_rules") {
+            Some(serde_json::Value::Array(a)) => a,
+            _ => {
+                return Err(ImportError::Syntax {
+                    format: "JSON",
+                    line: None,
+                    message: "expected an array of rules or an object with a 'bounce_rules' array".into(),
+                });
+            }
+        },
+        _ => {
+            return Err(ImportError::Syntax { format: "JSON", line: None, message: "expected an array of rules".into() });
+        }
+    };
+    let mut rules = Vec::new();
+    let mut problems = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let name = item.get("name").and_then(|n| n.as_str()).unwrap_or("").to_owned();
+        match serde_json::from_value::<BounceRule>(item) {
+            Ok(rule) => {
+                for note in check_rule(&rule, base) {
+                    problems.push(RuleIssue::rule(i, &rule.name, note, false));
+                }
+                rules.push(rule);
+            }
+            Err(e) => problems.push(RuleIssue::rule(i, &name, e.to_string(), true)),
+        }
+    }
+    Ok(Import { rules, problems })
+}
+
+/// What the classifier would object to in a rule of our own formats. The rule
+/// is still imported (bouncelab files may hold unfinished rules; lint shows them).
+pub(crate) fn check_rule(rule: &BounceRule, base: &RuleSet) -> Vec<String> {
+    let mut out = Vec::new();
+    if base.category(&rule.category).is_none() {
+        out.push(format!("unknown category '{}'", rule.category));
+    }
+    if let Some(r) = rule.reason.as_deref().filter(|r| base.reason(r).is_none()) {
+        out.push(format!("unknown reason '{r}'"));
+    }
+    if rule.pattern.trim().is_empty() {
+        out.push("empty pattern".into());
+    } else if let Err(e) = crate::engine::classify::compile_pattern(&rule.pattern) {
+        out.push(e.to_string());
+    }
+    out
+}

@@ -1,0 +1,90 @@
+//! Finding the upstream rule set and reading / writing the base snapshot.
+
+use std::path::{Path, PathBuf};
+
+use crate::engine::fsio;
+use crate::engine::ruleset::{LoadError, RuleSet, SaveError, Upstream};
+
+/// Why a sync could not run. The document is never touched on error.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The document names no upstream source.
+    #[error("{0}: the rule set names no upstream source (add `upstream: Some(Upstream(path: \"...\"))`)")]
+    NoUpstream(PathBuf),
+    /// The upstream path does not exist.
+    #[error("upstream {0} not found")]
+    UpstreamMissing(PathBuf),
+    /// The upstream folder holds no usable rule file.
+    #[error("upstream folder {path}: {problem}")]
+    UpstreamFolder {
+        /// The folder.
+        path: PathBuf,
+        /// What is wrong, e.g. "no .ron file".
+        problem: String,
+    },
+    /// A rule file (upstream, base or document) could not be read or parsed.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The base could not be saved.
+    #[error(transparent)]
+    Save(#[from] SaveError),
+}
+
+/// Where the base of `doc_path` is kept: `<file>.upstream-base.ron`.
+pub fn base_path(doc_path: &Path) -> PathBuf {
+    let mut p = doc_path.as_os_str().to_owned();
+    p.push(".upstream-base.ron");
+    PathBuf::from(p)
+}
+
+/// The base of a document; `Ok(None)` when none was saved yet (first sync).
+/// A damaged base is an error, not a silent first sync: that would turn every
+/// local edit into a conflict without saying why.
+pub fn load_base(doc_path: &Path) -> Result<Option<RuleSet>, SyncError> {
+    let p = base_path(doc_path);
+    match std::fs::read(&p) {
+        Ok(bytes) => Ok(Some(RuleSet::from_ron_str(&String::from_utf8_lossy(&bytes), &p)?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(LoadError::Io { path: p, source }.into()),
+    }
+}
+
+/// Saves the base atomically next to the document.
+pub fn save_base(doc_path: &Path, base: &RuleSet) -> Result<(), SyncError> {
+    let text = base.to_ron_string().map_err(SaveError::from)?;
+    fsio::write_atomic(&base_path(doc_path), text.as_bytes(), false).map_err(SaveError::from)?;
+    Ok(())
+}
+
+/// The rule file an upstream names: the file itself, or in a folder
+/// `rules.ron`, else its only `.ron` file. Relative paths start at the
+/// document's folder so a document and its source can move together.
+pub fn resolve_upstream(doc_path: &Path, up: &Upstream) -> Result<PathBuf, SyncError> {
+    let p = if up.path.is_relative() { doc_path.parent().map_or_else(|| up.path.clone(), |d| d.join(&up.path)) } else { up.path.clone() };
+    if !p.exists() {
+        return Err(SyncError::UpstreamMissing(p));
+    }
+    if !p.is_dir() {
+        return Ok(p);
+    }
+    if p.join("rules.ron").is_file() {
+        return Ok(p.join("rules.ron"));
+    }
+    let folder_err = |problem: String| SyncError::UpstreamFolder { path: p.clone(), problem };
+    let entries = std::fs::read_dir(&p).map_err(|e| folder_err(e.to_string()))?;
+    let mut rons: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|f| f.is_file() && f.extension().is_some_and(|x| x == "ron") && !f.to_string_lossy().ends_with(".upstream-base.ron"))
+        .collect();
+    rons.sort();
+    match rons.len() {
+        1 => Ok(rons.remove(0)),
+        0 => Err(folder_err("no rules.ron and no .ron file".into())),
+        n => Err(folder_err(format!("no rules.ron and {n} .ron files; name the file in `upstream.path`"))),
+    }
+}
+
+/// Loads the upstream rule set of the document at `doc_path`.
+pub fn load_upstream(doc_path: &Path, up: &Upstream) -> Result<RuleSet, SyncError> {
+    Ok(RuleSet::load(&resolve_upstream(doc_path, up)?)?)
+}

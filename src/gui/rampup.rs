@@ -1,0 +1,331 @@
+//! Ramp-up panel: the scenario editor on the left; on the right the simulated
+//! throughput of the six levels (and the schedule): table, plots, per provider.
+//!
+//! The simulation is cached against (scenario, rules generation) so it runs
+//! once per change, not once per frame. Small scenarios run on the UI thread
+//! (a few ms, so dragging a value replots at once); larger ones run on a
+//! worker thread while the last result stays on screen.
+
+mod editor;
+mod view;
+
+pub use view::{fmt_count, fmt_done};
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::time::Instant;
+
+use egui::Ui;
+
+use super::PanelCtx;
+use crate::cli::simulate::DEFAULT_SCENARIO_PATH;
+use crate::engine::mx::{MxRule, ThroughputLevel};
+use crate::engine::scenario::{self, LevelSchedule, Scenario, ScenarioProblem};
+use crate::engine::simulate::{RunKind, SimulateError, Simulation, simulate, simulate_run};
+
+/// Above this estimated cost ([`cost`]) the simulation runs on a worker thread.
+/// The default scenario costs 35; a 30-day, 100-provider one costs 3,000.
+pub const WORKER_THRESHOLD: u64 = 400;
+
+/// A finished simulation, or the problems that stopped it.
+#[derive(Clone, Debug)]
+pub struct SimResult {
+    /// Validation problems (with an error, `sim` is `None`).
+    pub problems: Vec<ScenarioProblem>,
+    /// The runs, when the scenario had no error.
+    pub sim: Option<Arc<Simulation>>,
+    /// Wall time of the simulation, ms.
+    pub millis: f64,
+}
+
+/// Shared between the UI and a worker: runs done, runs in all, and a stop flag.
+#[derive(Default)]
+struct Progress {
+    done: AtomicUsize,
+    total: AtomicUsize,
+    cancel: AtomicBool,
+}
+
+/// A simulation running on a worker thread.
+struct Job {
+    scenario: Scenario,
+    generation: u64,
+    progress: Arc<Progress>,
+    rx: Receiver<SimResult>,
+}
+
+/// State of the ramp-up panel.
+pub struct RampUpPanel {
+    /// The scenario being edited (not part of the rule document).
+    pub scenario: Scenario,
+    /// Typed path for loading and saving the scenario.
+    pub file: String,
+    /// Typed path for the CSV export.
+    pub csv_file: String,
+    /// The plan as typed: comma-separated levels, one per day.
+    pub plan_text: String,
+    /// Why `plan_text` could not be read, if it could not.
+    pub plan_error: Option<String>,
+    /// Index of the run whose per-provider breakdown is shown.
+    pub detail_run: usize,
+    /// Last file message: (is an error, text).
+    pub file_note: Option<(bool, String)>,
+    /// Result shown, with the scenario and rules generation it belongs to.
+    shown: Option<(Scenario, u64, SimResult)>,
+    job: Option<Job>,
+    export: Option<Receiver<(bool, String)>>,
+}
+
+impl Default for RampUpPanel {
+    /// The shipped scenario when run from the project folder, else the built-in one.
+    fn default() -> Self {
+        let path = Path::new(DEFAULT_SCENARIO_PATH);
+        let (scenario, file_note) = if path.exists() {
+            match Scenario::load(path) {
+                Ok(s) => (s, None),
+                Err(e) => (Scenario::default(), Some((true, format!("{e}; the built-in scenario is open instead")))),
+            }
+        } else {
+            (Scenario::default(), None)
+        };
+        let mut p = RampUpPanel {
+            scenario: Scenario::default(),
+            file: DEFAULT_SCENARIO_PATH.to_owned(),
+            csv_file: "rampup.csv".to_owned(),
+            plan_text: String::new(),
+            plan_error: None,
+            detail_run: 1,
+            file_note,
+            shown: None,
+            job: None,
+            export: None,
+        };
+        p.set_scenario(scenario);
+        p
+    }
+}
+
+/// Rough cost of simulating `s`: providers × days, plus the per-IP routing
+/// when MX rules are restricted to identifier ranges (then every IP is routed).
+pub fn cost(s: &Scenario, rules: &[MxRule]) -> u64 {
+    let providers = s.providers.len() as u64;
+    let days = u64::from(s.horizon_days.min(scenario::MAX_HORIZON_DAYS));
+    let per_ip = if rules.iter().any(|r| r.ids.is_some()) { u64::from(s.ips.min(scenario::MAX_IPS)) / 10 } else { 0 };
+    providers.max(1) * (days + per_ip)
+}
+
+/// The runs a scenario gives: the six levels, then the schedule unless it is fixed.
+fn run_kinds(s: &Scenario) -> Vec<RunKind> {
+    let mut kinds: Vec<RunKind> = ThroughputLevel::ALL.iter().map(|&l| RunKind::Fixed(l)).collect();
+    if !matches!(s.schedule, LevelSchedule::Fixed(_)) {
+        kinds.push(RunKind::Schedule);
+    }
+    kinds
+}
+
+/// Simulates run by run so the worker can report progress and stop early
+/// (`None` when cancelled).
+fn simulate_stepwise(s: &Scenario, rules: &[MxRule], p: &Progress) -> Option<Result<Simulation, SimulateError>> {
+    let problems = scenario::validate(s, rules);
+    if scenario::has_errors(&problems) {
+        return Some(Err(SimulateError::Invalid(problems)));
+    }
+    let kinds = run_kinds(s);
+    p.total.store(kinds.len(), Ordering::Relaxed);
+    let mut runs = Vec::with_capacity(kinds.len());
+    for kind in kinds {
+        if p.cancel.load(Ordering::Relaxed) {
+            return None;
+        }
+        match simulate_run(s, rules, kind) {
+            Ok(r) => runs.push(r),
+            Err(e) => return Some(Err(e)),
+        }
+        p.done.fetch_add(1, Ordering::Relaxed);
+    }
+    Some(Ok(Simulation { runs, problems }))
+}
+
+/// Validates and simulates; with `progress`, run by run (`None` when cancelled).
+fn compute(s: &Scenario, rules: &[MxRule], progress: Option<&Progress>) -> Option<SimResult> {
+    let start = Instant::now();
+    let result = match progress {
+        None => simulate(s, rules),
+        Some(p) => simulate_stepwise(s, rules, p)?,
+    };
+    let (problems, sim) = match result {
+        Ok(sim) => (sim.problems.clone(), Some(Arc::new(sim))),
+        Err(SimulateError::Invalid(p)) => (p, None),
+    };
+    Some(SimResult { problems, sim, millis: start.elapsed().as_secs_f64() * 1000.0 })
+}
+
+/// The plan as text, e.g. `Slow, Slow, Normal`.
+pub fn plan_to_text(plan: &[ThroughputLevel]) -> String {
+    plan.iter().map(|l| l.label()).collect::<Vec<_>>().join(", ")
+}
+
+/// Reads a comma-separated plan (labels or numbers 1 to 6); says which entry is wrong.
+pub fn parse_plan(text: &str) -> Result<Vec<ThroughputLevel>, String> {
+    let mut out = Vec::new();
+    for (i, part) in text.split([',', ';']).enumerate() {
+        let part = part.trim();
+        if part.is_empty() && text.trim().is_empty() {
+            break;
+        }
+        match ThroughputLevel::parse(part) {
+            Some(l) => out.push(l),
+            None => {
+                let shown: String = part.chars().take(30).collect();
+                return Err(format!("day {}: '{shown}' is not a level (Slow, Normal, Fast, Very fast, Boost, Custom, or 1 to 6)", i + 1));
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl RampUpPanel {
+    /// Replaces the scenario (and the plan text that mirrors its schedule).
+    pub fn set_scenario(&mut self, s: Scenario) {
+        if let LevelSchedule::Plan(p) = &s.schedule {
+            self.plan_text = plan_to_text(p);
+        }
+        self.plan_error = None;
+        self.scenario = s;
+    }
+
+    /// The result on screen (possibly of an earlier scenario while a worker runs).
+    pub fn result(&self) -> Option<&SimResult> {
+        self.shown.as_ref().map(|s| &s.2)
+    }
+
+    /// Whether the result on screen belongs to the current scenario.
+    pub fn is_current(&self, generation: u64) -> bool {
+        self.shown.as_ref().is_some_and(|(s, g, _)| *g == generation && *s == self.scenario)
+    }
+
+    /// Whether a worker is simulating.
+    pub fn is_running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Collects a worker's result, and starts a simulation when the scenario
+    /// or the rules changed since the one shown.
+    fn refresh(&mut self, ctx: &egui::Context, rules: &[MxRule], generation: u64) {
+        if let Some(job) = &self.job {
+            match job.rx.try_recv() {
+                Ok(r) => {
+                    self.shown = Some((job.scenario.clone(), job.generation, r));
+                    self.job = None;
+                }
+                Err(TryRecvError::Disconnected) => self.job = None,
+                Err(TryRecvError::Empty) => {}
+            }
+        }
+        if self.is_current(generation) {
+            return;
+        }
+        if self.job.as_ref().is_some_and(|j| j.generation == generation && j.scenario == self.scenario) {
+            return;
+        }
+        if let Some(old) = self.job.take() {
+            // It stops after its current run; its result is never read.
+            old.progress.cancel.store(true, Ordering::Relaxed);
+        }
+        if cost(&self.scenario, rules) <= WORKER_THRESHOLD {
+            if let Some(r) = compute(&self.scenario, rules, None) {
+                self.shown = Some((self.scenario.clone(), generation, r));
+            }
+            return;
+        }
+        let (tx, rx) = mpsc::channel();
+        let progress = Arc::new(Progress::default());
+        let (s, rules_owned, p, egui_ctx) = (self.scenario.clone(), rules.to_vec(), progress.clone(), ctx.clone());
+        let spawned = std::thread::Builder::new().name("rampup-sim".into()).spawn(move || {
+            if let Some(r) = compute(&s, &rules_owned, Some(&p)) {
+                // The receiver may be gone (a newer job replaced this one): nothing to do then.
+                let _ = tx.send(r);
+            }
+            egui_ctx.request_repaint();
+        });
+        match spawned {
+            Ok(_) => self.job = Some(Job { scenario: self.scenario.clone(), generation, progress, rx }),
+            // No thread available: simulate here rather than show nothing.
+            Err(_) => {
+                if let Some(r) = compute(&self.scenario, rules, None) {
+                    self.shown = Some((self.scenario.clone(), generation, r));
+                }
+            }
+        }
+    }
+
+    /// Runs done and in all for the worker, if one runs.
+    fn progress(&self) -> Option<(usize, usize)> {
+        self.job.as_ref().map(|j| (j.progress.done.load(Ordering::Relaxed), j.progress.total.load(Ordering::Relaxed)))
+    }
+
+    /// Draws the panel.
+    pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
+        let generation = ctx.compiled.generation;
+        self.refresh(ui.ctx(), &ctx.rules.mx_rules, generation);
+        let problems = self.shown.as_ref().map(|s| s.2.problems.clone()).unwrap_or_default();
+        let before = self.scenario.clone();
+        egui::Panel::left("rampup_editor").resizable(true).default_size(490.0).min_size(380.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().id_salt("rampup_editor_scroll").show(ui, |ui| self.editor_ui(ui, ctx, &problems));
+        });
+        if self.scenario != before {
+            // Replot in this very frame; the problems beside the fields follow next frame.
+            self.refresh(ui.ctx(), &ctx.rules.mx_rules, generation);
+            ui.ctx().request_repaint();
+        }
+        if self.job.is_some() {
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        self.poll_export(ctx);
+        egui::ScrollArea::both().id_salt("rampup_results_scroll").show(ui, |ui| self.results_ui(ui));
+    }
+
+    fn poll_export(&mut self, ctx: &mut PanelCtx) {
+        let Some(rx) = &self.export else { return };
+        match rx.try_recv() {
+            Ok((err, msg)) => {
+                self.file_note = Some((err, msg.clone()));
+                ctx.act(super::Action::Status(msg));
+                self.export = None;
+            }
+            Err(TryRecvError::Disconnected) => self.export = None,
+            Err(TryRecvError::Empty) => {}
+        }
+    }
+
+    /// Writes the shown series as CSV on a thread (large series take a while).
+    fn start_export(&mut self, ctx: &egui::Context) {
+        let Some(sim) = self.result().and_then(|r| r.sim.clone()) else {
+            self.file_note = Some((true, "Nothing to export: the scenario has errors".into()));
+            return;
+        };
+        let path = std::path::PathBuf::from(self.csv_file.trim());
+        if path.as_os_str().is_empty() {
+            self.file_note = Some((true, "Type the path of the CSV file first".into()));
+            return;
+        }
+        let (tx, rx) = mpsc::channel();
+        let egui_ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let written = std::fs::File::create(&path).and_then(|f| {
+                let mut w = std::io::BufWriter::new(f);
+                crate::cli::simulate::write_csv(&mut w, &sim)?;
+                std::io::Write::flush(&mut w)
+            });
+            let msg = match written {
+                Ok(()) => (false, format!("Exported the series to {}", path.display())),
+                Err(e) => (true, format!("Could not write {}: {e}", path.display())),
+            };
+            let _ = tx.send(msg);
+            egui_ctx.request_repaint();
+        });
+        self.export = Some(rx);
+    }
+}

@@ -1,0 +1,262 @@
+//! The results side of the ramp-up panel: the level table, the two plots,
+//! the per-provider breakdown and the CSV export.
+
+use egui::{Color32, RichText, Role, Ui};
+use egui_plot::{Corner, HoverPosition, Legend, Line, Plot, PlotPoints};
+
+use super::RampUpPanel;
+use crate::engine::mx::ThroughputLevel;
+use crate::engine::scenario::LevelSchedule;
+use crate::engine::simulate::{Counts, Run, RunKind, Simulation};
+use crate::gui::widgets::{error_color, named};
+
+/// One colour per run: the six levels, then the schedule.
+const COLORS: [Color32; 7] = [
+    Color32::from_rgb(0x4e, 0x79, 0xa7),
+    Color32::from_rgb(0x59, 0xa1, 0x4f),
+    Color32::from_rgb(0xed, 0xc9, 0x48),
+    Color32::from_rgb(0xf2, 0x8e, 0x2b),
+    Color32::from_rgb(0xe1, 0x57, 0x59),
+    Color32::from_rgb(0xb0, 0x7a, 0xa1),
+    Color32::from_rgb(0x76, 0xb7, 0xb2),
+];
+
+/// A message count rounded, with thousands separators: `12,345`.
+pub fn fmt_count(x: f64) -> String {
+    if !x.is_finite() {
+        return "-".into();
+    }
+    let n = x.round().abs() as u64;
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if x.round() < 0.0 { format!("-{out}") } else { out }
+}
+
+/// Time to deliver everything: `36 h (1.5 days)`, or "not within horizon".
+pub fn fmt_done(h: Option<f64>) -> String {
+    match h {
+        Some(h) if h.is_finite() && h >= 48.0 => format!("{h:.0} h ({:.1} days)", h / 24.0),
+        Some(h) if h.is_finite() => format!("{h:.0} h"),
+        _ => "not within horizon".into(),
+    }
+}
+
+/// Levels by day as runs: `days 1-2 Slow, days 3-4 Normal`.
+fn levels_text(levels: &[ThroughputLevel]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < levels.len() {
+        let j = levels[i..].iter().position(|l| *l != levels[i]).map_or(levels.len(), |k| i + k);
+        let days = if j - i == 1 { format!("day {}", i + 1) } else { format!("days {}-{}", i + 1, j) };
+        parts.push(format!("{days} {}", levels[i].label()));
+        i = j;
+    }
+    parts.join(", ")
+}
+
+/// The finite value, else 0: a NaN must never reach a plot.
+fn finite(x: f64) -> f64 {
+    if x.is_finite() { x } else { 0.0 }
+}
+
+impl RampUpPanel {
+    /// The run drawn thicker: the fixed level in use, or the schedule.
+    fn highlighted(&self) -> RunKind {
+        match self.scenario.schedule {
+            LevelSchedule::Fixed(l) => RunKind::Fixed(l),
+            _ => RunKind::Schedule,
+        }
+    }
+
+    /// Draws the results of the last simulation.
+    pub(super) fn results_ui(&mut self, ui: &mut Ui) {
+        ui.heading("Simulated throughput per level");
+        if let Some((done, total)) = self.progress() {
+            ui.horizontal(|ui| {
+                let frac = if total > 0 { done as f32 / total as f32 } else { 0.0 };
+                ui.add(egui::ProgressBar::new(frac).desired_width(200.0).text(format!("run {done} of {total}")));
+                ui.weak("Simulating a large scenario; the previous result stays on screen.");
+            });
+        }
+        let Some(result) = self.result().cloned() else {
+            ui.weak("Simulating...");
+            return;
+        };
+        let Some(sim) = result.sim.clone() else {
+            let errors = result.problems.iter().filter(|p| p.severity == crate::engine::mx::Severity::Error).count();
+            ui.label(
+                RichText::new(format!("Not simulated: the scenario has {errors} error(s); fix the fields marked in red on the left."))
+                    .color(error_color(ui)),
+            );
+            return;
+        };
+        let hours = sim.runs.first().map_or(0, |r| r.hourly.len());
+        ui.weak(format!(
+            "{} runs over {hours} hours in 5-minute slots, simulated in {:.0} ms. Rows and lines: each level for the whole horizon{}.",
+            sim.runs.len(),
+            result.millis,
+            if sim.runs.len() > 6 { ", then the schedule" } else { "" }
+        ));
+        self.level_table(ui, &sim);
+        ui.add_space(8.0);
+        let hl = self.highlighted();
+        ui.strong("Delivered messages per hour");
+        series_plot(ui, "rampup_delivered", &sim, hl, |c| c.delivered, "delivered", 240.0);
+        ui.strong("Queue backlog: messages waiting in the MTA at the end of each hour");
+        series_plot(ui, "rampup_backlog", &sim, hl, |c| c.queued, "queued", 170.0);
+        ui.weak("Click a legend entry to hide or show its line; drag to pan, double-click to reset.");
+        ui.add_space(8.0);
+        self.provider_table(ui, &sim);
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            ui.strong("Export");
+            let te = egui::TextEdit::singleline(&mut self.csv_file).desired_width(260.0).hint_text("rampup.csv");
+            named(ui.add(te), Role::TextInput, "CSV file");
+            let busy = self.export.is_some();
+            let b = ui.add_enabled(!busy, egui::Button::new("Export CSV"));
+            if b.on_hover_text("Every run, hour and provider (plus 'all'), same columns as `bouncelab simulate`").clicked() {
+                self.start_export(ui.ctx());
+            }
+        });
+    }
+
+    fn level_table(&self, ui: &mut Ui, sim: &Simulation) {
+        let hl = self.highlighted();
+        egui::Grid::new("rampup_levels").num_columns(7).striped(true).spacing([14.0, 4.0]).show(ui, |ui| {
+            for (t, tip) in [
+                ("Level", "The run: one level all along, or the schedule"),
+                ("Done in", "Time to deliver all: hours from the first send until nothing is left in the queue (all delivered or failed)"),
+                ("Delivered", "Messages delivered within the horizon"),
+                ("Expired", "Failed (expired): messages still undelivered at the end of the validity period"),
+                ("Hard", "Hard bounced: messages failed at once by a hard bounce"),
+                ("Queued", "Still queued: messages in the MTA at the end of the horizon"),
+                ("Peak/h", "Peak per hour: most messages delivered in one hour"),
+            ] {
+                ui.strong(t).on_hover_text(tip);
+            }
+            ui.end_row();
+            for run in &sim.runs {
+                let t = &run.totals;
+                let mut name = RichText::new(run.kind.label());
+                if run.kind == hl {
+                    name = name.strong();
+                }
+                let resp = ui.label(name);
+                if run.kind == RunKind::Schedule {
+                    resp.on_hover_text(levels_text(&run.levels_by_day));
+                }
+                ui.label(fmt_done(t.done_hours));
+                ui.label(fmt_count(t.sums.delivered));
+                ui.label(fmt_count(t.sums.expired));
+                ui.label(fmt_count(t.sums.hard_bounced));
+                ui.label(fmt_count(t.sums.queued));
+                ui.label(fmt_count(t.peak_delivered_per_hour));
+                ui.end_row();
+            }
+        });
+        if let Some(run) = sim.runs.iter().find(|r| r.kind == RunKind::Schedule) {
+            ui.weak(format!("Schedule: {}", levels_text(&run.levels_by_day)));
+        }
+    }
+
+    fn provider_table(&mut self, ui: &mut Ui, sim: &Simulation) {
+        if sim.runs.is_empty() {
+            return;
+        }
+        self.detail_run = self.detail_run.min(sim.runs.len() - 1);
+        ui.horizontal(|ui| {
+            ui.strong("Per provider at");
+            let current = sim.runs[self.detail_run].kind.label();
+            let resp = egui::ComboBox::from_id_salt("rampup_detail_run").selected_text(current).width(110.0).show_ui(ui, |ui| {
+                for (i, r) in sim.runs.iter().enumerate() {
+                    ui.selectable_value(&mut self.detail_run, i, r.kind.label());
+                }
+            });
+            crate::gui::widgets::a11y(&resp.response, Role::ComboBox, "Provider breakdown level");
+        });
+        let run: &Run = &sim.runs[self.detail_run];
+        egui::Grid::new("rampup_providers_out").num_columns(8).striped(true).spacing([12.0, 4.0]).show(ui, |ui| {
+            for (t, tip) in [
+                ("Provider", ""),
+                ("MX rule", "The MX rule(s) its IPs use (shared: one limit for all IPs and providers it matches)"),
+                ("Delivered", "Messages delivered"),
+                ("Expired", "Failed (expired): undelivered at the end of the validity period"),
+                ("Hard", "Hard bounced: failed at once"),
+                ("Queued", "Still queued: in the MTA at the end of the horizon"),
+                ("Done in", "Time to deliver all: until its queue is empty"),
+                ("Peak/h", "Peak per hour: most delivered in one hour"),
+            ] {
+                ui.strong(t).on_hover_text(tip);
+            }
+            ui.end_row();
+            for (i, p) in run.providers.iter().enumerate() {
+                let masks: Vec<String> = run
+                    .groups
+                    .iter()
+                    .filter(|g| g.providers.contains(&i))
+                    .map(|g| format!("{}{}", g.mask, if g.shared { " (shared)" } else { "" }))
+                    .collect();
+                let t = &p.totals;
+                ui.label(&p.name);
+                ui.monospace(masks.join(", "));
+                ui.label(fmt_count(t.sums.delivered));
+                ui.label(fmt_count(t.sums.expired));
+                ui.label(fmt_count(t.sums.hard_bounced));
+                ui.label(fmt_count(t.sums.queued));
+                ui.label(fmt_done(t.done_hours));
+                ui.label(fmt_count(t.peak_delivered_per_hour));
+                ui.end_row();
+            }
+        });
+    }
+}
+
+/// One line per run of `value` per hour; the highlighted run is thicker.
+fn series_plot(ui: &mut Ui, id: &str, sim: &Simulation, hl: RunKind, value: fn(&Counts) -> f64, what: &'static str, height: f32) {
+    let link = egui::Id::unique("rampup_plots_x");
+    Plot::new(id)
+        .height(height)
+        .legend(Legend::default().position(Corner::RightTop).follow_insertion_order(true))
+        .x_axis_label("hours since the first send")
+        .allow_scroll(false)
+        .include_y(0.0)
+        .include_x(0.0)
+        .link_axis(link, [true, false])
+        .link_cursor(link, [true, false])
+        .label_formatter(move |pos| match pos {
+            HoverPosition::NearDataPoint { plot_name, position, .. } => {
+                let h = position.x.max(0.0).round() as u64;
+                Some(format!("{plot_name}\nhour {h} (day {}, {:02}:00)\n{} {what}", h / 24 + 1, h % 24, fmt_count(position.y)))
+            }
+            HoverPosition::Elsewhere { position } => Some(format!("hour {:.0}", position.x.max(0.0))),
+        })
+        .show(ui, |pu| {
+            for (i, run) in sim.runs.iter().enumerate() {
+                let points: PlotPoints = run.hourly.iter().enumerate().map(|(h, c)| [h as f64, finite(value(c))]).collect();
+                let width = if run.kind == hl { 3.0 } else { 1.5 };
+                pu.line(Line::new(run.kind.label(), points).color(COLORS[i % COLORS.len()]).width(width));
+            }
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_durations_read_well() {
+        assert_eq!(fmt_count(1_234_567.4), "1,234,567");
+        assert_eq!(fmt_count(999.6), "1,000");
+        assert_eq!(fmt_count(f64::NAN), "-");
+        assert_eq!(fmt_done(None), "not within horizon");
+        assert_eq!(fmt_done(Some(72.0)), "72 h (3.0 days)");
+        use ThroughputLevel::*;
+        assert_eq!(levels_text(&[Slow, Slow, Normal]), "days 1-2 Slow, day 3 Normal");
+    }
+}

@@ -1,0 +1,177 @@
+//! The batch panel driven headless through egui_kittest: a 1,000-line paste
+//! classified on the worker, counts per reason, the unmatched cluster, the
+//! "unmatched only" filter, and a cluster turned into a rule that then wins
+//! its lines after the automatic re-classification.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use bouncelab::engine::Classifier;
+use bouncelab::engine::classify::DecidedBy;
+use bouncelab::gui::Panel;
+use bouncelab::gui::app::BounceLabApp;
+use bouncelab::gui::settings::Settings;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+const ODD_TEMPLATE: &str = "Flux capacitor overheated on node <n> (ticket <n>) near <host>";
+
+fn app_on(panel: Panel) -> BounceLabApp {
+    let settings = Settings { panel, tester_beside_rules: false, ..Settings::default() };
+    let mut app = BounceLabApp::with_settings(settings, Some(crate::data("../../sample_rules/default.ron")));
+    app.typed_dialogs = true;
+    app
+}
+
+fn harness(app: BounceLabApp) -> Harness<'static, BounceLabApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .with_context_setup(bouncelab::gui::widgets::install_fonts)
+        .build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app)
+}
+
+fn shown(h: &Harness<'_, BounceLabApp>, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+/// Runs frames until the UI settles (bounded: `run` panics on long repaints).
+fn settle(h: &mut Harness<'_, BounceLabApp>) {
+    for _ in 0..50 {
+        if h.run_ok().is_some() {
+            return;
+        }
+    }
+}
+
+/// Runs frames until the batch is classified with the current rules (bounded, ~30 s).
+fn wait_for_batch(h: &mut Harness<'_, BounceLabApp>) {
+    let start = Instant::now();
+    let done = |h: &Harness<'_, BounceLabApp>| {
+        let app = h.state();
+        !app.batch.is_busy() && app.batch.is_current(&app.document.compiled.classifier)
+    };
+    while !done(h) && start.elapsed() < Duration::from_secs(30) {
+        h.run_ok();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(done(h), "the batch finished within 30 s");
+    settle(h);
+}
+
+/// 900 reference bounces (150 of each) and 100 variants of one odd message.
+fn thousand_lines() -> Vec<String> {
+    let refs: Vec<String> = crate::table("reference_bounces.tsv").into_iter().map(|r| r[0].clone()).collect();
+    let mut k = 0;
+    let mut next_ref = || {
+        k += 1;
+        refs[k % 6].clone()
+    };
+    (0..1000)
+        .map(|i| {
+            if i % 10 == 9 {
+                format!("Flux capacitor overheated on node {i} (ticket {}) near relay{}.example.net", i * 7, i % 4)
+            } else {
+                next_ref()
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn batch_paste_counts_clusters_filter_and_rule_from_cluster() {
+    let mut h = harness(app_on(Panel::Batch));
+    h.run();
+    let lines = thousand_lines();
+    h.get_by_label("Responses to classify").click();
+    h.run();
+    h.event(egui::Event::Paste(lines.join("\n")));
+    h.run();
+    assert_eq!(h.state().batch.input.lines().count(), 1000, "the paste landed in the box");
+    h.get_by_label("Classify").click();
+    wait_for_batch(&mut h);
+
+    // Counts per reason, as the engine gives them.
+    let c = Classifier::new(&crate::default_doc());
+    let mut want: BTreeMap<String, usize> = BTreeMap::new();
+    for l in &lines {
+        *want.entry(c.reason(&c.classify(l)).label.clone()).or_default() += 1;
+    }
+    for row in crate::table("reference_bounces.tsv") {
+        assert!(want[&row[2]] >= 150, "{} counted", row[2]);
+    }
+    for (label, n) in &want {
+        assert!(shown(&h, &format!("{label}: {n} lines")), "bar for {label} with {n} lines");
+    }
+    assert!(shown(&h, "1000 lines"));
+
+    // The odd lines form one cluster of 100.
+    let summary = h.state().batch.results().expect("results").summary.clone();
+    assert_eq!(summary.unmatched, 100);
+    assert_eq!((summary.clusters[0].template.as_str(), summary.clusters[0].count), (ODD_TEMPLATE, 100));
+    assert!(shown(&h, ODD_TEMPLATE), "cluster template shown");
+    let hits = h.state().document.compiled.batch_hits.clone().expect("hits pushed to the document");
+    assert_eq!(hits.iter().sum::<usize>(), 900);
+
+    // Unmatched only.
+    h.get_by_label("Unmatched only").click();
+    settle(&mut h);
+    let app = h.state();
+    let r = app.batch.results().unwrap();
+    assert_eq!(app.batch.shown_rows().len(), 100);
+    assert!(app.batch.shown_rows().iter().all(|&i| r.verdicts[i as usize].decided_by != DecidedBy::Rule));
+    assert!(shown(&h, "100 of 1000 lines shown"));
+
+    // Make a rule from the cluster: it goes last and wins the 100 lines after the automatic re-run.
+    let before = h.state().document.rules.bounce_rules.len();
+    h.get_by_label("Make a rule from cluster 1").click();
+    settle(&mut h);
+    wait_for_batch(&mut h);
+    let app = h.state();
+    let rules = &app.document.rules.bounce_rules;
+    assert_eq!(rules.len(), before + 1);
+    assert_eq!(rules[before].must_match, vec![lines[9].clone()]);
+    let r = app.batch.results().unwrap();
+    assert_eq!(r.summary.unmatched, 0, "the new rule wins every odd line");
+    assert_eq!(r.summary.hits[before], 100);
+    assert_eq!(app.document.compiled.batch_hits.as_ref().map(|h| h[before]), Some(100), "Hits column updated");
+    assert!(app.batch.shown_rows().is_empty(), "nothing unmatched is left");
+    assert!(shown(&h, "Every line is won by a rule."));
+}
+
+#[test]
+fn batch_reads_a_csv_file_with_ragged_rows_and_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("log.csv");
+    let mut text = String::from("id,when,diagnostic\n");
+    for i in 0..50 {
+        text.push_str(&format!("{i},2024-01-01,\"550 5.1.1 <u{i}@example.com>: User unknown\"\n"));
+    }
+    text.push_str("99,ragged\n");
+    std::fs::write(&csv, text).unwrap();
+    let mut h = harness(app_on(Panel::Batch));
+    h.run();
+    h.get_by_label("File path").click();
+    h.get_by_label("File path").type_text(&csv.display().to_string());
+    h.run();
+    h.get_by_label("Open file").click();
+    wait_for_batch(&mut h);
+    assert_eq!(h.state().batch.lines().unwrap().texts.len(), 50);
+    assert!(shown(&h, "1 rows skipped"), "ragged row counted");
+    assert!(shown(&h, "column 3, header row skipped"));
+
+    let out = dir.path().join("out.csv");
+    h.get_by_label("Export path").click();
+    h.get_by_label("Export path").type_text(&out.display().to_string());
+    h.run();
+    h.get_by_label("Export CSV").click();
+    let start = Instant::now();
+    while !out.exists() && start.elapsed() < Duration::from_secs(10) {
+        h.run_ok();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    settle(&mut h);
+    let written = std::fs::read_to_string(&out).expect("export written");
+    assert_eq!(written.lines().count(), 51);
+    assert!(written.contains("User unknown"));
+    assert!(shown(&h, "Exported 50 lines"));
+}

@@ -1,0 +1,294 @@
+//! Export / import round trips, bad input, replay diff, and the CLI end to end.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use bouncelab::engine::diff::replay_diff;
+use bouncelab::engine::interchange::{self, Format};
+use bouncelab::engine::ruleset::{Category, ReasonDef, RuleStatus};
+use bouncelab::engine::{BounceRule, Classifier, FailureType, RuleSet};
+
+use super::default_doc;
+
+fn patterns(rules: &[BounceRule]) -> Vec<&str> {
+    rules.iter().map(|r| r.pattern.as_str()).collect()
+}
+
+fn round_trip(format: Format) -> (RuleSet, interchange::Import) {
+    let doc = default_doc();
+    let out = interchange::export(&doc, format);
+    assert!(out.problems.iter().all(|p| !p.skipped), "{format:?}: {:?}", out.problems);
+    let back = interchange::import(&out.text, format, &doc).unwrap();
+    assert!(back.problems.is_empty(), "{format:?}: {:?}", back.problems);
+    (doc, back)
+}
+
+#[test]
+fn kumomta_round_trip_keeps_patterns_order_names_and_categories() {
+    let (doc, back) = round_trip(Format::KumoMta);
+    assert_eq!(patterns(&back.rules), patterns(&doc.bounce_rules));
+    for (a, b) in doc.bounce_rules.iter().zip(&back.rules) {
+        assert_eq!((&a.name, &a.category), (&b.name, &b.category));
+    }
+}
+
+#[test]
+fn kumomta_file_without_comments_maps_classes_to_first_category() {
+    let doc = default_doc();
+    let text = "[rules]\nMailboxFull = ['(?i)quota exceeded', '(?i)mailbox full']\nInvalidRecipient = ['user unknown']\n";
+    let back = interchange::import(text, Format::KumoMta, &doc).unwrap();
+    let got: Vec<_> = back.rules.iter().map(|r| (r.name.as_str(), r.pattern.as_str(), r.category.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            ("MailboxFull #1", "quota exceeded", "mailboxfull"),
+            ("MailboxFull #2", "mailbox full", "mailboxfull"),
+            ("InvalidRecipient #1", "user unknown", "userunknown")
+        ]
+    );
+    // The pattern without (?i) is case-sensitive in KumoMTA: said once, not an error.
+    assert!(back.problems.iter().any(|p| p.message.contains("case-sensitively")), "{:?}", back.problems);
+}
+
+#[test]
+fn kumomta_unknown_keys_and_classes_are_warnings() {
+    let doc = default_doc();
+    let text =
+        "version = 3\n[options]\nfuzzy = true\n[rules]\nBrandNewClass = ['(?i)x1']\nInvalidRecipient = ['(?i)no such user']\nWeird = 42\n";
+    let back = interchange::import(text, Format::KumoMta, &doc).unwrap();
+    assert_eq!(patterns(&back.rules), ["x1", "no such user"]);
+    assert_eq!(back.rules[0].category, doc.default_category);
+    let msgs: Vec<String> = back.problems.iter().map(|p| p.to_string()).collect();
+    assert!(msgs.iter().any(|m| m.contains("'version'")), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.contains("'options'")), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.contains("rule #1 'BrandNewClass #1'") && m.contains("unknown class")), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.contains("'Weird'") && m.contains("line 7")), "{msgs:?}");
+}
+
+#[test]
+fn kumomta_syntax_error_names_the_line() {
+    let err = interchange::import("[rules]\nA = ['x',\nB = \n", Format::KumoMta, &default_doc()).unwrap_err();
+    assert!(err.to_string().contains("line"), "{err}");
+}
+
+#[test]
+fn powermta_round_trip_keeps_patterns_order_names_and_categories() {
+    let (doc, back) = round_trip(Format::PowerMta);
+    assert_eq!(patterns(&back.rules), patterns(&doc.bounce_rules));
+    for (a, b) in doc.bounce_rules.iter().zip(&back.rules) {
+        assert_eq!((&a.name, &a.category), (&b.name, &b.category));
+    }
+}
+
+#[test]
+fn powermta_lookaround_is_reported_and_the_others_imported() {
+    let text = "<bounce-category-patterns>\n  /user unknown/ bad-mailbox\n  /spam(?!assassin)/ spam-related\n  /(a)\\1/ other\n  /quota/ quota-issues\n  garbage\n</bounce-category-patterns>\n";
+    let back = interchange::import(text, Format::PowerMta, &default_doc()).unwrap();
+    assert_eq!(patterns(&back.rules), ["user unknown", "quota"]);
+    assert_eq!(back.rules[1].category, "mailboxfull");
+    let skipped: Vec<String> = back.problems.iter().filter(|p| p.skipped).map(|p| p.to_string()).collect();
+    assert_eq!(skipped.len(), 3, "{skipped:?}");
+    assert!(skipped[0].contains("line 3") && skipped[0].contains("look-around"), "{skipped:?}");
+    assert!(skipped[1].contains("backreference"), "{skipped:?}");
+    assert!(skipped[2].contains("line 6"), "{skipped:?}");
+}
+
+#[test]
+fn powermta_export_flags_rust_only_syntax() {
+    let mut doc = default_doc();
+    doc.bounce_rules = vec![
+        BounceRule::new("ascii", "(?-u:\\b)user unknown", "userunknown"),
+        BounceRule::new("unicode", "\\p{Lu}+ full", "mailboxfull"),
+        BounceRule::new("slash", "a/b", "mailboxfull"),
+    ];
+    let out = interchange::export(&doc, Format::PowerMta);
+    assert!(out.problems.iter().any(|p| p.rule == Some(0) && p.skipped));
+    assert!(out.problems.iter().any(|p| p.rule == Some(1) && !p.skipped && p.message.contains("\\p{")));
+    assert!(!out.text.contains("(?-u"));
+    assert!(out.text.contains("/a\\/b/ quota-issues"), "{}", out.text);
+    let back = interchange::import(&out.text, Format::PowerMta, &doc).unwrap();
+    assert_eq!(patterns(&back.rules), ["\\p{Lu}+ full", "a/b"]);
+}
+
+/// A rule with every field set, including separators CSV must quote.
+fn full_rule() -> BounceRule {
+    let mut r = BounceRule::new("Odd, \"quoted\" name", "a,b|\"c\"\n", "mailboxfull");
+    r.reason = Some("unreachable".into());
+    r.failure_type = Some(FailureType::Hard);
+    r.status = RuleStatus::Ignore;
+    r.enabled = false;
+    r.note = "line one\nline two, with comma".into();
+    r.must_match = vec!["one".into(), "two".into()];
+    r.must_not_match = vec!["three".into()];
+    r
+}
+
+#[test]
+fn csv_and_json_round_trips_are_lossless() {
+    for format in [Format::Csv, Format::Json] {
+        let (doc, back) = round_trip(format);
+        assert_eq!(back.rules, doc.bounce_rules, "{format:?}");
+        let mut doc = doc;
+        doc.bounce_rules.push(full_rule());
+        let out = interchange::export(&doc, format);
+        let back = interchange::import(&out.text, format, &doc).unwrap();
+        assert_eq!(back.rules, doc.bounce_rules, "{format:?}");
+    }
+}
+
+#[test]
+fn csv_ragged_rows_name_the_line_and_the_rest_imports() {
+    let text = "name,pattern,category\nA,user unknown,userunknown\nB,too,few,fields,here\nC,quota,mailboxfull\nD,x\n";
+    let back = interchange::import(text, Format::Csv, &default_doc()).unwrap();
+    assert_eq!(patterns(&back.rules), ["user unknown", "quota"]);
+    let msgs: Vec<String> = back.problems.iter().map(|p| p.to_string()).collect();
+    assert!(msgs.iter().any(|m| m.contains("line 3") && m.contains("5 fields") && m.contains("(skipped)")), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.contains("line 5") && m.contains("2 fields")), "{msgs:?}");
+    let err = interchange::import("name,category\nA,b\n", Format::Csv, &default_doc()).unwrap_err();
+    assert!(err.to_string().contains("'pattern'"), "{err}");
+}
+
+/// Two hand-made rule sets: the new one splits "quota" off to mailboxfull and renames a rule.
+fn pair() -> (RuleSet, RuleSet) {
+    let reason = |id: &str, label: &str, failure_type, errors| ReasonDef {
+        id: id.into(),
+        label: label.into(),
+        failure_type,
+        quarantine: bouncelab::engine::ruleset::QuarantinePolicy::AfterErrors(errors),
+        release_after_days: None,
+        note: String::new(),
+    };
+    let cat = |id: &str, reason: &str| Category {
+        id: id.into(),
+        reason: reason.into(),
+        failure_type: None,
+        momentum: None,
+        powermta: String::new(),
+        kumomta: String::new(),
+        note: String::new(),
+    };
+    let mut old = RuleSet {
+        reasons: vec![
+            reason("user_unknown", "User unknown", FailureType::Hard, 1),
+            reason("mailbox_full", "Mailbox full", FailureType::Soft, 3),
+        ],
+        categories: vec![cat("userunknown", "user_unknown"), cat("mailboxfull", "mailbox_full"), cat("undefined", "mailbox_full")],
+        ..RuleSet::default()
+    };
+    let mut new = old.clone();
+    old.bounce_rules = vec![BounceRule::new("unknown", "unknown|quota", "userunknown"), BounceRule::new("full", "full", "mailboxfull")];
+    new.bounce_rules = vec![
+        BounceRule::new("quota", "quota", "mailboxfull"),
+        BounceRule::new("unknown", "unknown", "userunknown"),
+        BounceRule::new("mailbox full", "full", "mailboxfull"),
+    ];
+    (old, new)
+}
+
+#[test]
+fn diff_groups_changed_verdicts() {
+    let (old, new) = pair();
+    let (a, b) = (Classifier::new(&old), Classifier::new(&new));
+    let lines = ["user unknown", "quota exceeded", "over quota", "box full", "quota 2", "nothing", "quota 3", "quota 4"];
+    let d = replay_diff(&a, &b, &lines, 3);
+    assert_eq!((d.total, d.changed, d.groups.len()), (8, 6, 2));
+    let g = &d.groups[0];
+    assert_eq!(g.count, 5);
+    assert_eq!((g.old.category.as_str(), g.old.rule.as_deref()), ("userunknown", Some("unknown")));
+    assert_eq!((g.new.category.as_str(), g.new.failure_type, g.new.rule.as_deref()), ("mailboxfull", FailureType::Soft, Some("quota")));
+    assert_eq!(g.examples, ["quota exceeded", "over quota", "quota 2"]);
+    let g = &d.groups[1];
+    assert_eq!((g.count, g.old.rule.as_deref(), g.new.rule.as_deref()), (1, Some("full"), Some("mailbox full")));
+}
+
+fn run(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bouncelab"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn rules_path() -> String {
+    format!("{}/sample_rules/default.ron", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn cli_export_then_import_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["kumomta", "powermta", "csv", "json"] {
+        let file = dir.path().join(format!("rules.{format}"));
+        let (code, out, err) = run(&["export", "--format", format, "--rules", &rules_path(), "-o", file.to_str().unwrap()], b"");
+        assert_eq!(code, 0, "{err}");
+        assert!(out.is_empty() && err.contains("exported 36 of 36"), "{err}");
+        let (code, ron, err) = run(&["import", "--format", format, file.to_str().unwrap(), "--rules", &rules_path()], b"");
+        assert_eq!(code, 0, "{err}");
+        let back = RuleSet::from_ron_str(&ron, Path::new("stdout")).unwrap();
+        let doc = default_doc();
+        assert_eq!(patterns(&back.bounce_rules), patterns(&doc.bounce_rules), "{format}");
+        assert_eq!(back.categories, doc.categories);
+    }
+}
+
+#[test]
+fn cli_import_of_nothing_fails_and_bad_input_is_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.txt");
+    std::fs::write(&file, "/x(?=y)/ bad-mailbox\n").unwrap();
+    let (code, out, err) = run(&["import", "--format", "powermta", file.to_str().unwrap()], b"");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("look-around"), "{err}");
+    assert!(out.contains("bounce_rules: []"), "{out}");
+    std::fs::write(&file, "{ not json").unwrap();
+    let (code, _, err) = run(&["import", "--format", "json", file.to_str().unwrap()], b"");
+    assert_eq!(code, 2);
+    assert!(err.contains("JSON syntax error at line 1"), "{err}");
+}
+
+#[test]
+fn cli_diff_prints_groups_and_total() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = pair();
+    let (po, pn) = (dir.path().join("old.ron"), dir.path().join("new.ron"));
+    old.save(&po).unwrap();
+    new.save(&pn).unwrap();
+    let input = b"quota a\nquota b\nquota c\nquota d\nbox full\nuser unknown\n\xff\xfe\n";
+    let (code, out, err) = run(&["diff", po.to_str().unwrap(), pn.to_str().unwrap()], input);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("userunknown (User unknown, Hard, rule 'unknown') -> mailboxfull (Mailbox full, Soft, rule 'quota'): 4"),
+        "{out}"
+    );
+    assert_eq!(lines[1..4], ["    quota a", "    quota b", "    quota c"]);
+    assert!(lines[4].ends_with("rule 'mailbox full'): 1"), "{out}");
+    assert_eq!(*lines.last().unwrap(), "total: 7 lines, 5 changed, 2 groups");
+    assert!(err.contains("UTF-8"), "{err}");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+    /// Arbitrary text (regex syntax, TOML and CSV punctuation, non-ASCII) never panics any importer.
+    #[test]
+    fn importers_never_panic(text in "([\\[\\]/=#'\",|(){}?!<>\\\\+*a-z0-9 \n]|é|\u{1F600}){0,80}") {
+        static DOC: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
+        let doc = DOC.get_or_init(default_doc);
+        for f in Format::ALL {
+            let _ = interchange::import(&text, f, doc);
+            let _ = interchange::import(&format!("[rules]\nX = ['{}']", text.replace(['\'', '\n'], "")), f, doc);
+        }
+        let _ = interchange::pcre_only_syntax(&text);
+        let _ = interchange::powermta::rust_only_syntax(&text);
+    }
+}
