@@ -49,6 +49,17 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // Issue target: re-classifying a 100,000-line batch after a rule edit, on all cores.
+    use rayon::prelude::*;
+    let batch: Vec<&str> = texts.iter().map(String::as_str).cycle().take(100_000).collect();
+    let mut g = c.benchmark_group("batch");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(batch.len() as u64));
+    g.bench_function("reclassify_100k_all_cores", |b| {
+        b.iter(|| batch.par_chunks(4096).map(|chunk| chunk.iter().map(|t| classifier.classify(t)).count()).sum::<usize>())
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench);

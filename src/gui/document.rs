@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use egui::util::undoer::{Settings, Undoer};
 
+use super::compile_worker::{CompileWorker, INLINE_RULES};
 use crate::engine::lint::{self, Lint, Severity};
 use crate::engine::{Classifier, RuleSet};
 
@@ -80,6 +81,8 @@ pub struct Document {
     undoer: Undoer<RuleSet>,
     /// Lines won per rule in the last batch run, for lint's dead-rule check.
     pub batch_hits: Option<Vec<usize>>,
+    worker: Option<CompileWorker>,
+    next_generation: u64,
 }
 
 impl Document {
@@ -89,7 +92,7 @@ impl Document {
         let settings = Settings { max_undos: 200, stable_time: 0.6, auto_save_interval: 5.0 };
         let mut undoer = Undoer::with_settings(settings);
         undoer.add_undo(&rules);
-        Document { saved: rules.clone(), rules, path, dirty: false, compiled, undoer, batch_hits: None }
+        Document { saved: rules.clone(), rules, path, dirty: false, compiled, undoer, batch_hits: None, worker: None, next_generation: 1 }
     }
 
     /// Unsaved changes?
@@ -170,9 +173,33 @@ impl Document {
     }
 
     fn recompile(&mut self) {
-        let generation = self.compiled.generation + 1;
-        let hits = self.batch_hits.as_deref().filter(|h| h.len() == self.rules.bounce_rules.len());
-        self.compiled = Compiled::new(&self.rules, generation, hits);
+        let generation = self.next_generation;
+        self.next_generation += 1;
         self.dirty = self.rules != self.saved;
+        let hits = self.batch_hits.as_deref().filter(|h| h.len() == self.rules.bounce_rules.len());
+        if self.rules.bounce_rules.len() <= INLINE_RULES {
+            self.compiled = Compiled::new(&self.rules, generation, hits);
+            if let Some(w) = &mut self.worker {
+                w.pending = None;
+            }
+        } else {
+            let hits = hits.map(<[usize]>::to_vec);
+            self.worker.get_or_insert_with(CompileWorker::start).request(generation, self.rules.clone(), hits);
+        }
+    }
+
+    /// Takes in a background compile that finished; true when one did.
+    pub fn poll_compile(&mut self) -> bool {
+        let Some(c) = self.worker.as_mut().and_then(CompileWorker::poll) else { return false };
+        // A compile of an older state than the one shown is of no use.
+        if c.generation > self.compiled.generation {
+            self.compiled = c;
+        }
+        true
+    }
+
+    /// Whether the shown results lag behind the rules (a large set compiling).
+    pub fn is_compiling(&self) -> bool {
+        self.worker.as_ref().is_some_and(|w| w.pending.is_some())
     }
 }

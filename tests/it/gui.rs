@@ -156,3 +156,31 @@ fn gallery_click_loads_the_tester_and_make_a_rule_creates_one() {
     assert_eq!(r.category, "mailboxfull");
     assert!(doc.compiled.classifier.classify("550 5.2.2 User quota exceeded").rule == Some(sel), "the new rule wins its example");
 }
+
+#[test]
+fn large_rule_sets_compile_in_the_background_and_results_arrive() {
+    let mut doc = bouncelab::engine::default_rules();
+    let base = doc.bounce_rules.clone();
+    for k in 0..400 {
+        let mut r = base[k % base.len()].clone();
+        r.name = format!("{} v{k}", r.name);
+        doc.bounce_rules.push(r);
+    }
+    let mut app = BounceLabApp::with_settings(Settings { panel: Panel::Tester, tester_beside_rules: false, ..Settings::default() }, None);
+    app.document = bouncelab::gui::document::Document::new(doc, None);
+    let before = app.document.compiled.generation;
+    app.document.rules.bounce_rules[0].pattern = "completely new phrase".into();
+    app.document.after_structural_edit();
+    assert!(app.document.is_compiling(), "a large set compiles off the UI thread");
+    let mut h = harness(app);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while h.state().document.is_compiling() && std::time::Instant::now() < deadline {
+        h.run_ok();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    h.run_ok();
+    let doc = &h.state().document;
+    assert!(!doc.is_compiling());
+    assert!(doc.compiled.generation > before);
+    assert_eq!(doc.compiled.classifier.classify("completely new phrase").rule, Some(0));
+}
