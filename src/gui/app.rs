@@ -162,6 +162,10 @@ impl BounceLabApp {
         });
 
         let time = ctx.input(|i| i.time);
+        self.document.poll_compile();
+        if self.document.is_compiling() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+        }
         // Polled every frame, whichever panel is shown, so an answer is never missed.
         self.dns.poll();
         let rule_count = self.document.rules.bounce_rules.len();
@@ -345,6 +349,11 @@ impl BounceLabApp {
             ui.separator();
             ui.label(format!("{} bounce rules · {} MX rules", self.document.rules.bounce_rules.len(), self.document.rules.mx_rules.len()));
             ui.separator();
+            if self.document.is_compiling() {
+                ui.spinner();
+                ui.label("compiling the rules…").on_hover_text("Large rule sets compile in the background; results update when it is done");
+                ui.separator();
+            }
             let errors = self.document.compiled.error_count();
             let warnings = self.document.compiled.warning_count();
             let text = format!("{errors} errors · {warnings} warnings");

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod batch;
 pub mod bounce_rules;
+pub mod compile_worker;
 pub mod dns_lookup;
 pub mod document;
 pub mod files;
