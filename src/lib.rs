@@ -7,3 +7,4 @@ pub mod cli;
 pub mod engine;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod i18n;

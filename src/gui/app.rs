@@ -16,9 +16,11 @@ use super::quarantine_sim::QuarantineSimPanel;
 use super::rampup::RampUpPanel;
 use super::reasons::ReasonsPanel;
 use super::settings::Settings;
+use super::sync_dialog::{SyncAction, SyncDialog};
 use super::tester::TesterPanel;
 use super::{Action, Panel, PanelCtx};
 use crate::engine::{self, BounceRule, RuleSet};
+use crate::i18n::{Lang, tr, tr_fmt};
 
 const SETTINGS_KEY: &str = "bouncelab_settings";
 
@@ -68,6 +70,10 @@ pub struct BounceLabApp {
     last_title: String,
     /// Use typed-path dialogs instead of native ones (tests, headless).
     pub typed_dialogs: bool,
+    /// Interface language (resolved from `settings.language`).
+    pub lang: Lang,
+    /// Rule source sync dialog (upstream check, apply, custom mode).
+    pub sync: SyncDialog,
 }
 
 impl BounceLabApp {
@@ -75,11 +81,19 @@ impl BounceLabApp {
     pub fn new(cc: &eframe::CreationContext<'_>, file: Option<PathBuf>) -> Self {
         let settings = cc.storage.and_then(|s| eframe::get_value::<Settings>(s, SETTINGS_KEY)).unwrap_or_default();
         super::widgets::install_fonts(&cc.egui_ctx);
-        Self::with_settings(settings, file)
+        let lang = settings.language.as_deref().and_then(Lang::from_code).unwrap_or_else(Lang::system);
+        Self::build(settings, file, lang)
     }
 
     /// Creates the app with given settings (used by tests).
+    /// `settings.language` `None` (system) means English here; [`Self::new`] resolves the locale.
     pub fn with_settings(settings: Settings, file: Option<PathBuf>) -> Self {
+        let lang = settings.language.as_deref().and_then(Lang::from_code).unwrap_or(Lang::ENGLISH);
+        Self::build(settings, file, lang)
+    }
+
+    fn build(settings: Settings, file: Option<PathBuf>, lang: Lang) -> Self {
+        lang.make_current();
         let mut error = None;
         let default_path = PathBuf::from(engine::DEFAULT_RULES_PATH);
         let path = file.or_else(|| default_path.exists().then_some(default_path));
@@ -87,13 +101,13 @@ impl BounceLabApp {
             Some(p) => match RuleSet::load(p) {
                 Ok(doc) => Document::new(doc, Some(p.clone())),
                 Err(e) => {
-                    error = Some(format!("Could not open the rule file:\n{e}\n\nThe built-in default rules are open instead."));
+                    error = Some(tr_fmt("dialog.open_failed_default", &[("e", &e)]));
                     Document::new(engine::default_rules(), None)
                 }
             },
             None => Document::new(engine::default_rules(), None),
         };
-        let status = format!("Opened {}", document.display_name());
+        let status = tr_fmt("status.opened", &[("name", &document.display_name())]);
         BounceLabApp {
             document,
             settings,
@@ -116,6 +130,8 @@ impl BounceLabApp {
             applied_look: None,
             last_title: String::new(),
             typed_dialogs: false,
+            sync: SyncDialog::default(),
+            lang,
         }
     }
 
@@ -127,6 +143,7 @@ impl BounceLabApp {
     /// One frame of the whole UI.
     pub fn frame_ui(&mut self, ui: &mut Ui) {
         let ctx = ui.ctx().clone();
+        self.lang.make_current();
         self.apply_look(&ctx);
         let mut actions = Vec::new();
         self.shortcuts(&ctx, &mut actions);
@@ -203,6 +220,10 @@ impl BounceLabApp {
             self.document.tick(time);
         }
 
+        if self.sync.take_open_check() {
+            actions.push(Action::Sync(SyncAction::CheckOnOpen));
+        }
+        self.sync.ui(&ctx, &self.document, &mut actions);
         for a in actions {
             self.run_action(a, &ctx);
         }
@@ -267,21 +288,21 @@ impl BounceLabApp {
     fn menu_ui(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
         let sc = |ui: &Ui, m, k| ui.ctx().format_shortcut(&KeyboardShortcut::new(m, k));
         let cmd_shift = Modifiers::COMMAND | Modifiers::SHIFT;
-        ui.menu_button("File", |ui| {
+        ui.menu_button(tr("menu.file"), |ui| {
             let items = [
-                ("New", sc(ui, Modifiers::COMMAND, Key::N), Action::New),
-                ("Open…", sc(ui, Modifiers::COMMAND, Key::O), Action::Open),
-                ("Save", sc(ui, Modifiers::COMMAND, Key::S), Action::Save),
-                ("Save as…", sc(ui, cmd_shift, Key::S), Action::SaveAs),
+                (tr("menu.new"), sc(ui, Modifiers::COMMAND, Key::N), Action::New),
+                (tr("menu.open"), sc(ui, Modifiers::COMMAND, Key::O), Action::Open),
+                (tr("menu.save"), sc(ui, Modifiers::COMMAND, Key::S), Action::Save),
+                (tr("menu.save_as"), sc(ui, cmd_shift, Key::S), Action::SaveAs),
             ];
             for (label, shortcut, a) in items {
                 if ui.add(egui::Button::new(label).shortcut_text(shortcut)).clicked() {
                     actions.push(a);
                 }
             }
-            ui.menu_button("Open recent", |ui| {
+            ui.menu_button(tr("menu.open_recent"), |ui| {
                 if self.settings.recent.is_empty() {
-                    ui.weak("No recent files");
+                    ui.weak(tr("menu.no_recent"));
                 }
                 for p in self.settings.recent.clone() {
                     if ui.button(p.display().to_string()).clicked() {
@@ -290,20 +311,28 @@ impl BounceLabApp {
                 }
             });
             ui.separator();
-            if ui.button("Quit").clicked() {
+            if ui.button("Check for updates…").clicked() {
+                actions.push(Action::Sync(SyncAction::Check));
+            }
+            let mut custom = self.document.rules.custom_mode;
+            if ui.checkbox(&mut custom, "Custom mode (sync off)").clicked() {
+                actions.push(Action::Sync(SyncAction::SetCustomMode(custom)));
+            }
+            ui.separator();
+            if ui.button(tr("menu.quit")).clicked() {
                 ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
             }
         });
-        ui.menu_button("Edit", |ui| {
+        ui.menu_button(tr("menu.edit"), |ui| {
             let (u, r) = (self.document.can_undo(), self.document.can_redo());
-            if ui.add_enabled(u, egui::Button::new("Undo").shortcut_text(sc(ui, Modifiers::COMMAND, Key::Z))).clicked() {
+            if ui.add_enabled(u, egui::Button::new(tr("menu.undo")).shortcut_text(sc(ui, Modifiers::COMMAND, Key::Z))).clicked() {
                 actions.push(Action::Undo);
             }
-            if ui.add_enabled(r, egui::Button::new("Redo").shortcut_text(sc(ui, cmd_shift, Key::Z))).clicked() {
+            if ui.add_enabled(r, egui::Button::new(tr("menu.redo")).shortcut_text(sc(ui, cmd_shift, Key::Z))).clicked() {
                 actions.push(Action::Redo);
             }
             ui.separator();
-            if ui.button("Add bounce rule").clicked() {
+            if ui.button(tr("menu.add_rule")).clicked() {
                 self.settings.panel = Panel::BounceRules;
                 let mut pctx = PanelCtx {
                     rules: &mut self.document.rules,
@@ -316,27 +345,41 @@ impl BounceLabApp {
                     self.document.after_structural_edit();
                 }
             }
-            if ui.add(egui::Button::new("Find rule").shortcut_text(sc(ui, Modifiers::COMMAND, Key::F))).clicked() {
+            if ui.add(egui::Button::new(tr("menu.find_rule")).shortcut_text(sc(ui, Modifiers::COMMAND, Key::F))).clicked() {
                 self.settings.panel = Panel::BounceRules;
                 self.rules_panel.focus_filter = true;
             }
         });
-        ui.menu_button("View", |ui| {
+        ui.menu_button(tr("menu.view"), |ui| {
             for p in Panel::ALL {
                 if ui.radio(self.settings.panel == p, p.label()).clicked() {
                     self.settings.panel = p;
                 }
             }
             ui.separator();
-            ui.checkbox(&mut self.settings.tester_beside_rules, "Tester beside the rules");
-            ui.checkbox(&mut self.settings.dark, "Dark theme");
-            ui.add(egui::Checkbox::new(&mut self.settings.presentation, "Presentation mode (F11)"));
+            ui.checkbox(&mut self.settings.tester_beside_rules, tr("menu.tester_beside"));
+            ui.checkbox(&mut self.settings.dark, tr("menu.dark"));
+            ui.add(egui::Checkbox::new(&mut self.settings.presentation, tr("menu.presentation")));
+            ui.separator();
+            ui.menu_button(tr("menu.language"), |ui| {
+                if ui.radio(self.settings.language.is_none(), tr("menu.system_language")).clicked() {
+                    self.settings.language = None;
+                    self.lang = Lang::system();
+                }
+                for l in Lang::all() {
+                    if ui.radio(self.settings.language.as_deref() == Some(l.code()), l.name()).clicked() {
+                        self.settings.language = Some(l.code().to_owned());
+                        self.lang = l;
+                    }
+                }
+                self.lang.make_current();
+            });
         });
-        ui.menu_button("Help", |ui| {
-            if ui.button("Keyboard shortcuts").clicked() {
+        ui.menu_button(tr("menu.help"), |ui| {
+            if ui.button(tr("menu.shortcuts")).clicked() {
                 self.show_shortcuts = true;
             }
-            if ui.button("About bouncelab").clicked() {
+            if ui.button(tr("menu.about")).clicked() {
                 self.show_about = true;
             }
         });
@@ -344,23 +387,28 @@ impl BounceLabApp {
 
     fn status_ui(&mut self, ui: &mut Ui, _actions: &mut [Action]) {
         ui.horizontal(|ui| {
-            let path = self.document.path.as_deref().map_or("(not saved yet)".to_owned(), |p| p.display().to_string());
+            let path = self.document.path.as_deref().map_or(tr("status.not_saved").to_owned(), |p| p.display().to_string());
             ui.label(RichText::new(path).monospace());
             ui.separator();
-            ui.label(format!("{} bounce rules · {} MX rules", self.document.rules.bounce_rules.len(), self.document.rules.mx_rules.len()));
+            if self.document.rules.custom_mode {
+                ui.label(RichText::new("Custom mode: upstream sync is off").strong());
+                ui.separator();
+            }
+            let (bounce, mx) = (self.document.rules.bounce_rules.len(), self.document.rules.mx_rules.len());
+            ui.label(tr_fmt("status.counts", &[("bounce", &bounce), ("mx", &mx)]));
             ui.separator();
             if self.document.is_compiling() {
                 ui.spinner();
-                ui.label("compiling the rules…").on_hover_text("Large rule sets compile in the background; results update when it is done");
+                ui.label(tr("status.compiling")).on_hover_text(tr("status.compiling_tip"));
                 ui.separator();
             }
             let errors = self.document.compiled.error_count();
             let warnings = self.document.compiled.warning_count();
-            let text = format!("{errors} errors · {warnings} warnings");
+            let text = tr_fmt("status.problems", &[("errors", &errors), ("warnings", &warnings)]);
             let color = if errors > 0 { ui.visuals().error_fg_color } else { ui.visuals().weak_text_color() };
             let all: Vec<&str> = self.document.compiled.lints.iter().take(30).map(|l| l.message.as_str()).collect();
             ui.label(RichText::new(text).color(color)).on_hover_text(if all.is_empty() {
-                "No problems found".to_owned()
+                tr("status.no_problems").to_owned()
             } else {
                 all.join("\n")
             });
@@ -396,7 +444,7 @@ impl BounceLabApp {
                 rules.bounce_rules.insert(at, r);
                 self.document.after_structural_edit();
                 self.rules_panel.select(at);
-                self.status = format!("New rule #{} from the tester: give it a general pattern and a name", at + 1);
+                self.status = tr_fmt("status.rule_from_tester", &[("n", &(at + 1))]);
             }
             Action::Open => self.confirm_then(AfterConfirm::Open, ctx),
             Action::OpenPath(p) => self.confirm_then(AfterConfirm::OpenPath(p), ctx),
@@ -409,10 +457,10 @@ impl BounceLabApp {
             },
             Action::SaveAs => self.start_picker(Purpose::SaveAs, ctx),
             Action::Undo => {
-                self.status = if self.document.undo() { "Undone".into() } else { "Nothing to undo".into() };
+                self.status = if self.document.undo() { tr("status.undone").into() } else { tr("status.nothing_to_undo").into() };
             }
             Action::Redo => {
-                self.status = if self.document.redo() { "Redone".into() } else { "Nothing to redo".into() };
+                self.status = if self.document.redo() { tr("status.redone").into() } else { tr("status.nothing_to_redo").into() };
             }
             Action::Status(s) => self.status = s,
             Action::BatchHits(hits) => {
@@ -426,6 +474,13 @@ impl BounceLabApp {
             Action::SendToBatch(text) => {
                 self.batch.load_text(text, ctx);
                 self.settings.panel = Panel::Batch;
+            }
+            Action::Sync(a) => {
+                let batch = self.batch.lines().map(|l| l.texts.iter().map(|t| &**t)).into_iter().flatten();
+                let extra = super::sync_dialog::extra_lines(&self.tester.text, batch);
+                if let Some(s) = self.sync.run(a, &mut self.document, extra) {
+                    self.status = s;
+                }
             }
         }
     }
@@ -448,8 +503,9 @@ impl BounceLabApp {
                 doc.bounce_rules.clear();
                 doc.mx_rules.clear();
                 self.document = Document::new(doc, None);
+                self.sync = SyncDialog::default();
                 self.rules_panel = BounceRulesPanel::default();
-                self.status = "New rule set (reasons and categories kept from the defaults)".into();
+                self.status = tr("status.new_doc").into();
             }
             AfterConfirm::Close => {
                 self.allow_close = true;
@@ -463,11 +519,12 @@ impl BounceLabApp {
         match RuleSet::load(p) {
             Ok(doc) => {
                 self.document = Document::new(doc, Some(p.to_owned()));
+                self.sync = SyncDialog::default();
                 self.rules_panel = BounceRulesPanel::default();
                 self.settings.push_recent(p.to_owned());
-                self.status = format!("Opened {}", p.display());
+                self.status = tr_fmt("status.opened", &[("name", &p.display())]);
             }
-            Err(e) => self.error = Some(format!("Could not open the rule file:\n{e}\n\nThe current document is still open.")),
+            Err(e) => self.error = Some(tr_fmt("dialog.open_failed", &[("e", &e)])),
         }
     }
 
@@ -476,14 +533,15 @@ impl BounceLabApp {
         match self.document.rules.save(p) {
             Ok(()) => {
                 self.document.mark_saved(p.to_owned());
+                if let Some(e) = self.sync.after_save(p, &self.document) {
+                    self.error = Some(e);
+                }
                 self.settings.push_recent(p.to_owned());
-                self.status = format!("Saved {}", p.display());
+                self.status = tr_fmt("status.saved", &[("name", &p.display())]);
                 true
             }
             Err(e) => {
-                self.error = Some(format!(
-                    "Could not save:\n{e}\n\nYour rules are still open and unchanged; try another place with File > Save as."
-                ));
+                self.error = Some(tr_fmt("dialog.save_failed", &[("e", &e)]));
                 false
             }
         }
@@ -528,18 +586,18 @@ impl BounceLabApp {
         let mut cancel = false;
         egui::Window::new(picker.purpose.title()).collapsible(false).resizable(false).show(ctx, |ui| {
             if picker.native_unavailable {
-                ui.label("No native file chooser is available here: type the file's path.");
+                ui.label(tr("dialog.no_native"));
             } else {
-                ui.label("A file chooser is open. You can also type a path here:");
+                ui.label(tr("dialog.chooser_open"));
             }
             let resp = ui.add(egui::TextEdit::singleline(&mut picker.typed).desired_width(420.0).hint_text("/path/to/rules.ron"));
             let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
             ui.horizontal(|ui| {
-                let verb = if picker.purpose == Purpose::Open { "Open" } else { "Save" };
+                let verb = if picker.purpose == Purpose::Open { tr("dialog.open") } else { tr("dialog.save") };
                 if (ui.button(verb).clicked() || enter) && !picker.typed.trim().is_empty() {
                     done = Some(PathBuf::from(picker.typed.trim()));
                 }
-                if ui.button("Cancel").clicked() {
+                if ui.button(tr("dialog.cancel")).clicked() {
                     cancel = true;
                 }
             });
@@ -556,10 +614,10 @@ impl BounceLabApp {
         if let Some(msg) = self.error.clone() {
             let r = egui::Modal::new(egui::Id::unique("error_modal")).show(ctx, |ui| {
                 ui.set_max_width(560.0);
-                ui.heading("Problem");
+                ui.heading(tr("dialog.problem"));
                 ui.label(RichText::new(msg).monospace());
                 ui.add_space(8.0);
-                ui.button("OK").clicked()
+                ui.button(tr("dialog.ok")).clicked()
             });
             if r.inner || r.should_close() {
                 self.error = None;
@@ -568,17 +626,17 @@ impl BounceLabApp {
         if let Some(next) = self.confirm.clone() {
             let name = self.document.display_name();
             let r = egui::Modal::new(egui::Id::unique("confirm_modal")).show(ctx, |ui| {
-                ui.heading("Unsaved changes");
-                ui.label(format!("Save the changes to {name} first?"));
+                ui.heading(tr("dialog.unsaved"));
+                ui.label(tr_fmt("dialog.save_first", &[("name", &name)]));
                 ui.add_space(8.0);
                 ui.horizontal(|ui| {
-                    if ui.button("Save").clicked() {
+                    if ui.button(tr("dialog.save")).clicked() {
                         return Some(0);
                     }
-                    if ui.button("Don't save").clicked() {
+                    if ui.button(tr("dialog.dont_save")).clicked() {
                         return Some(1);
                     }
-                    if ui.button("Cancel").clicked() {
+                    if ui.button(tr("dialog.cancel")).clicked() {
                         return Some(2);
                     }
                     None
@@ -608,29 +666,36 @@ impl BounceLabApp {
                 None => {}
             }
         }
-        egui::Window::new("Keyboard shortcuts").open(&mut self.show_shortcuts).resizable(false).show(ctx, |ui| {
-            egui::Grid::new("shortcuts").num_columns(2).show(ui, |ui| {
-                for (k, what) in [
-                    ("Ctrl+N", "New rule set"),
-                    ("Ctrl+O", "Open"),
-                    ("Ctrl+S", "Save"),
-                    ("Ctrl+Shift+S", "Save as"),
-                    ("Ctrl+Z", "Undo"),
-                    ("Ctrl+Shift+Z / Ctrl+Y", "Redo"),
-                    ("Ctrl+F", "Find a rule"),
-                    ("F11", "Presentation mode"),
-                ] {
-                    ui.monospace(k);
-                    ui.label(what);
-                    ui.end_row();
-                }
+        egui::Window::new(tr("menu.shortcuts"))
+            .id(egui::Id::unique("shortcuts_window"))
+            .open(&mut self.show_shortcuts)
+            .resizable(false)
+            .show(ctx, |ui| {
+                egui::Grid::new("shortcuts").num_columns(2).show(ui, |ui| {
+                    for (k, what) in [
+                        ("Ctrl+N", tr("shortcut.new")),
+                        ("Ctrl+O", tr("shortcut.open")),
+                        ("Ctrl+S", tr("shortcut.save")),
+                        ("Ctrl+Shift+S", tr("shortcut.save_as")),
+                        ("Ctrl+Z", tr("shortcut.undo")),
+                        ("Ctrl+Shift+Z / Ctrl+Y", tr("shortcut.redo")),
+                        ("Ctrl+F", tr("shortcut.find")),
+                        ("F11", tr("shortcut.presentation")),
+                    ] {
+                        ui.monospace(k);
+                        ui.label(what);
+                        ui.end_row();
+                    }
+                });
             });
-        });
-        egui::Window::new("About bouncelab").open(&mut self.show_about).resizable(false).show(ctx, |ui| {
-            ui.label(format!("bouncelab {}", env!("CARGO_PKG_VERSION")));
-            ui.label("A workbench for bounce qualification rules, MX rules and IP ramp-up.");
-            ui.label("Rule files are RON; the same engine runs in the `bouncelab` CLI.");
-        });
+        egui::Window::new(tr("menu.about")).id(egui::Id::unique("about_window")).open(&mut self.show_about).resizable(false).show(
+            ctx,
+            |ui| {
+                ui.label(format!("bouncelab {}", env!("CARGO_PKG_VERSION")));
+                ui.label(tr("dialog.about_text"));
+                ui.label(tr("dialog.about_cli"));
+            },
+        );
     }
 
     fn close_request(&mut self, ctx: &egui::Context) {

@@ -1,5 +1,6 @@
 //! Bounce rule editor: the rule table, and the selected rule's details.
 
+use crate::i18n::{tr, tr_fmt};
 use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
@@ -94,16 +95,16 @@ impl BounceRulesPanel {
     pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         let mut op = None;
         ui.horizontal(|ui| {
-            ui.heading("Bounce rules");
+            ui.heading(tr("panel.bounce_rules"));
             ui.add_space(12.0);
             let has_sel = self.selected.is_some_and(|s| s < ctx.rules.bounce_rules.len());
             let n = ctx.rules.bounce_rules.len();
             let buttons: [(&str, &str, bool, ListOp); 5] = [
-                ("Add", "Add a rule after the selected one", true, ListOp::Add),
-                ("Duplicate", "Duplicate the selected rule", has_sel, ListOp::Duplicate),
-                ("Delete", "Delete the selected rule", has_sel, ListOp::Delete),
-                ("Up", "Move up (earlier rules win)", has_sel && self.selected != Some(0), ListOp::Up),
-                ("Down", "Move down", has_sel && self.selected.is_some_and(|s| s + 1 < n), ListOp::Down),
+                (tr("rules.add"), tr("rules.add_tip"), true, ListOp::Add),
+                (tr("rules.duplicate"), tr("rules.duplicate_tip"), has_sel, ListOp::Duplicate),
+                (tr("rules.delete"), tr("rules.delete_tip"), has_sel, ListOp::Delete),
+                (tr("rules.up"), tr("rules.up_tip"), has_sel && self.selected != Some(0), ListOp::Up),
+                (tr("rules.down"), tr("rules.down_tip"), has_sel && self.selected.is_some_and(|s| s + 1 < n), ListOp::Down),
             ];
             for (label, tip, enabled, o) in buttons {
                 if ui.add_enabled(enabled, egui::Button::new(label)).on_hover_text(tip).clicked() {
@@ -111,22 +112,20 @@ impl BounceRulesPanel {
                 }
             }
             ui.separator();
-            ui.label("Filter:");
-            let f =
-                ui.add(egui::TextEdit::singleline(&mut self.filter).hint_text("name, pattern, category… (Ctrl+F)").desired_width(220.0));
-            a11y(&f, Role::TextInput, "Filter rules");
+            ui.label(tr("rules.filter"));
+            let f = ui.add(egui::TextEdit::singleline(&mut self.filter).hint_text(tr("rules.filter_hint")).desired_width(220.0));
+            a11y(&f, Role::TextInput, tr("rules.filter_a11y"));
             if std::mem::take(&mut self.focus_filter) {
                 f.request_focus();
             }
-            if !self.filter.is_empty() && ui.small_button("Clear").on_hover_text("Clear the filter").clicked() {
+            if !self.filter.is_empty() && ui.small_button(tr("rules.clear")).on_hover_text(tr("rules.clear_tip")).clicked() {
                 self.filter.clear();
             }
         });
         ui.label(
-            RichText::new(format!(
-                "{} rules, {} active · first match in list order wins · patterns are case-insensitive regular expressions",
-                ctx.rules.bounce_rules.len(),
-                ctx.compiled.classifier.active_rules()
+            RichText::new(tr_fmt(
+                "rules.summary",
+                &[("n", &ctx.rules.bounce_rules.len()), ("active", &ctx.compiled.classifier.active_rules())],
             ))
             .weak(),
         );
@@ -194,16 +193,16 @@ impl BounceRulesPanel {
         table
             .header(22.0, |mut h| {
                 for (title, tip) in [
-                    ("#", "Order: drag the number to move a rule"),
-                    ("On", "Enabled"),
-                    ("Name", "Unique name"),
-                    ("Pattern", "Regular expression"),
-                    ("Category", "Fine category (Sisimai name); it gives the ACC reason"),
-                    ("Type", "Failure type: from the category unless overridden"),
-                    ("Status", "Qualification status"),
-                    ("Ex.", "Examples passing / total"),
-                    ("Hits", "Lines won in the last batch"),
-                    ("Lint", "Problems found"),
+                    ("#", tr("rules.order_tip")),
+                    (tr("rules.col_on"), tr("rules.enabled")),
+                    (tr("rules.col_name"), tr("rules.name_tip")),
+                    (tr("rules.col_pattern"), tr("rules.pattern_tip")),
+                    (tr("rules.category"), tr("rules.category_tip")),
+                    (tr("rules.col_type"), tr("rules.type_tip")),
+                    (tr("rules.status"), tr("rules.status_tip")),
+                    (tr("rules.col_examples"), tr("rules.examples_tip")),
+                    (tr("rules.col_hits"), tr("rules.hits_tip")),
+                    (tr("rules.col_lint"), tr("rules.lint_tip")),
                 ] {
                     h.col(|ui| {
                         ui.strong(title).on_hover_text(tip);
@@ -221,18 +220,18 @@ impl BounceRulesPanel {
                         let handle = ui.dnd_drag_source(egui::Id::unique(("rule_drag", i)), i, |ui| {
                             ui.label(format!("{}", i + 1));
                         });
-                        handle.response.on_hover_text("Drag to reorder");
+                        handle.response.on_hover_text(tr("rules.drag_tip"));
                     });
                     row.col(|ui| {
                         let r = &mut ctx.rules.bounce_rules[i];
-                        let resp = ui.checkbox(&mut r.enabled, "").on_hover_text("Enabled");
-                        a11y(&resp, Role::CheckBox, &format!("Rule {} enabled", i + 1));
+                        let resp = ui.checkbox(&mut r.enabled, "").on_hover_text(tr("rules.enabled"));
+                        a11y(&resp, Role::CheckBox, &tr_fmt("rules.a11y_enabled", &[("n", &(i + 1))]));
                         ctx.edited |= resp.changed();
                     });
                     row.col(|ui| {
                         let r = &mut ctx.rules.bounce_rules[i];
                         let resp = ui.add(egui::TextEdit::singleline(&mut r.name).desired_width(f32::INFINITY));
-                        a11y(&resp, Role::TextInput, &format!("Rule {} name", i + 1));
+                        a11y(&resp, Role::TextInput, &tr_fmt("rules.a11y_name", &[("n", &(i + 1))]));
                         ctx.edited |= resp.changed();
                     });
                     row.col(|ui| {
@@ -242,10 +241,10 @@ impl BounceRulesPanel {
                             te = te.text_color(error_color(ui));
                         }
                         let resp = ui.add(te);
-                        a11y(&resp, Role::TextInput, &format!("Rule {} pattern", i + 1));
+                        a11y(&resp, Role::TextInput, &tr_fmt("rules.a11y_pattern", &[("n", &(i + 1))]));
                         ctx.edited |= resp.changed();
                         if has_error {
-                            resp.on_hover_text("This rule has an error: see the details below");
+                            resp.on_hover_text(tr("rules.has_error"));
                         }
                     });
                     row.col(|ui| {
@@ -255,7 +254,7 @@ impl BounceRulesPanel {
                                 ctx.edited |= ui.selectable_value(&mut r.category, c.clone(), c).changed();
                             }
                         });
-                        a11y(&resp.response, Role::ComboBox, &format!("Rule {} category", i + 1));
+                        a11y(&resp.response, Role::ComboBox, &tr_fmt("rules.a11y_category", &[("n", &(i + 1))]));
                     });
                     row.col(|ui| {
                         let r = &mut ctx.rules.bounce_rules[i];
@@ -268,7 +267,7 @@ impl BounceRulesPanel {
                                 ctx.edited |= ui.selectable_value(&mut r.status, s, s.label()).changed();
                             }
                         });
-                        a11y(&resp.response, Role::ComboBox, &format!("Rule {} status", i + 1));
+                        a11y(&resp.response, Role::ComboBox, &tr_fmt("rules.a11y_status", &[("n", &(i + 1))]));
                     });
                     row.col(|ui| {
                         let (ok, total) = ctx.compiled.example_stats.get(i).copied().unwrap_or((0, 0));
@@ -303,7 +302,7 @@ impl BounceRulesPanel {
                 });
             });
         if rows.is_empty() {
-            ui.label(RichText::new(if self.filter.is_empty() { "No rules yet: press Add." } else { "No rule matches the filter." }).weak());
+            ui.label(RichText::new(if self.filter.is_empty() { tr("rules.empty") } else { tr("rules.no_match") }).weak());
         }
         op
     }
@@ -317,15 +316,16 @@ impl BounceRulesPanel {
         let r = &mut ctx.rules.bounce_rules[i];
         let mut edited = false;
         ui.horizontal(|ui| {
-            ui.strong(format!("Rule #{}", i + 1));
-            edited |= named(ui.add(egui::TextEdit::singleline(&mut r.name).desired_width(260.0)), Role::TextInput, "Rule name").changed();
-            edited |= ui.checkbox(&mut r.enabled, "Enabled").changed();
+            ui.strong(tr_fmt("rules.rule_n", &[("n", &(i + 1))]));
+            edited |= named(ui.add(egui::TextEdit::singleline(&mut r.name).desired_width(260.0)), Role::TextInput, tr("rules.rule_name"))
+                .changed();
+            edited |= ui.checkbox(&mut r.enabled, tr("rules.enabled")).changed();
         });
-        ui.label("Pattern (case-insensitive regular expression):");
+        ui.label(tr("rules.pattern_label"));
         edited |= named(
             ui.add(egui::TextEdit::multiline(&mut r.pattern).code_editor().desired_rows(2).desired_width(f32::INFINITY)),
             Role::TextInput,
-            "Rule pattern",
+            tr("rules.rule_pattern"),
         )
         .changed();
         match &problem {
@@ -336,59 +336,59 @@ impl BounceRulesPanel {
             None => {}
         }
         egui::Grid::new("rule_fields").num_columns(4).spacing([12.0, 6.0]).show(ui, |ui| {
-            ui.label("Category");
+            ui.label(tr("rules.category"));
             let resp = egui::ComboBox::from_id_salt("detail_cat").selected_text(&r.category).show_ui(ui, |ui| {
                 for c in &categories {
                     edited |= ui.selectable_value(&mut r.category, c.clone(), c).changed();
                 }
             });
-            a11y(&resp.response, Role::ComboBox, "Rule category");
-            ui.label("Reason override");
+            a11y(&resp.response, Role::ComboBox, tr("rules.rule_category"));
+            ui.label(tr("rules.reason_override"));
             let shown = r
                 .reason
                 .as_ref()
                 .and_then(|id| reasons.iter().find(|(i, _)| i == id))
-                .map_or("— from category —".to_owned(), |(_, l)| l.clone());
+                .map_or(tr("rules.from_category").to_owned(), |(_, l)| l.clone());
             let resp = egui::ComboBox::from_id_salt("detail_reason").selected_text(shown).show_ui(ui, |ui| {
-                edited |= ui.selectable_value(&mut r.reason, None, "— from category —").changed();
+                edited |= ui.selectable_value(&mut r.reason, None, tr("rules.from_category")).changed();
                 for (id, label) in &reasons {
                     edited |= ui.selectable_value(&mut r.reason, Some(id.clone()), label).changed();
                 }
             });
-            a11y(&resp.response, Role::ComboBox, "Reason override");
+            a11y(&resp.response, Role::ComboBox, tr("rules.reason_override"));
             ui.end_row();
-            ui.label("Type override");
+            ui.label(tr("rules.type_override"));
             edited |= failure_override_combo(ui, "detail_ft", &mut r.failure_type);
-            ui.label("Status");
+            ui.label(tr("rules.status"));
             let resp = egui::ComboBox::from_id_salt("detail_status").selected_text(r.status.label()).show_ui(ui, |ui| {
                 for s in RuleStatus::ALL {
                     edited |= ui.selectable_value(&mut r.status, s, s.label()).changed();
                 }
             });
-            a11y(&resp.response, Role::ComboBox, "Rule status");
+            a11y(&resp.response, Role::ComboBox, tr("rules.rule_status"));
             ui.end_row();
         });
-        ui.label("Note:");
+        ui.label(tr("rules.note"));
         edited |= named(
             ui.add(egui::TextEdit::multiline(&mut r.note).desired_rows(1).desired_width(f32::INFINITY)),
             Role::TextInput,
-            "Rule note",
+            tr("rules.rule_note"),
         )
         .changed();
 
         ui.add_space(4.0);
-        ui.strong("Must match (this rule must win these texts)");
+        ui.strong(tr("rules.must_match"));
         edited |= examples_ui(ui, "mm", &mut r.must_match, |t| match example_outcome(&classifier, i, t) {
-            ExampleOutcome::Won => (true, "wins".into()),
-            ExampleOutcome::TakenBy(w) => (false, format!("won by earlier rule #{}", w + 1)),
-            ExampleOutcome::NotMatched => (false, "not matched".into()),
+            ExampleOutcome::Won => (true, tr("rules.wins").into()),
+            ExampleOutcome::TakenBy(w) => (false, tr_fmt("rules.won_by", &[("n", &(w + 1))])),
+            ExampleOutcome::NotMatched => (false, tr("rules.not_matched").into()),
         });
-        ui.strong("Must not match");
+        ui.strong(tr("rules.must_not_match"));
         edited |= examples_ui(ui, "mnm", &mut r.must_not_match, |t| match classifier.rule_matches(i, t) {
-            Some(true) => (false, "matched".into()),
-            _ => (true, "not matched".into()),
+            Some(true) => (false, tr("rules.matched").into()),
+            _ => (true, tr("rules.not_matched").into()),
         });
-        if ui.button("Test the first example in the tester").clicked()
+        if ui.button(tr("rules.test_first")).clicked()
             && let Some(t) = ctx.rules.bounce_rules[i].must_match.first().cloned()
         {
             ctx.act(Action::LoadInTester(t));
@@ -404,15 +404,16 @@ fn examples_ui(ui: &mut Ui, salt: &str, list: &mut Vec<String>, check: impl Fn(&
     for (k, t) in list.iter_mut().enumerate() {
         ui.horizontal(|ui| {
             let (ok, why) = check(t);
-            let (icon, color) = if ok { ("pass", Color32::from_rgb(0x4c, 0xaf, 0x50)) } else { ("FAIL", ui.visuals().error_fg_color) };
+            let (icon, color) =
+                if ok { (tr("rules.pass"), Color32::from_rgb(0x4c, 0xaf, 0x50)) } else { (tr("rules.fail"), ui.visuals().error_fg_color) };
             ui.label(RichText::new(icon).color(color)).on_hover_text(why);
             edited |= named(
                 ui.add(egui::TextEdit::singleline(t).id_salt((salt, k)).desired_width(ui.available_width() - 40.0)),
                 Role::TextInput,
-                &format!("Example {}", k + 1),
+                &tr_fmt("rules.a11y_example", &[("n", &(k + 1))]),
             )
             .changed();
-            if ui.small_button("Remove").on_hover_text("Remove this example").clicked() {
+            if ui.small_button(tr("rules.remove")).on_hover_text(tr("rules.remove_tip")).clicked() {
                 remove = Some(k);
             }
         });
@@ -421,7 +422,7 @@ fn examples_ui(ui: &mut Ui, salt: &str, list: &mut Vec<String>, check: impl Fn(&
         list.remove(k);
         edited = true;
     }
-    if ui.small_button("+ example").clicked() {
+    if ui.small_button(tr("rules.add_example")).clicked() {
         list.push(String::new());
         edited = true;
     }
@@ -437,11 +438,11 @@ pub fn failure_override_combo(ui: &mut Ui, id: impl egui::AsIdSalt, value: &mut 
     };
     let mut changed = false;
     let resp = egui::ComboBox::from_id_salt(id).selected_text(shown).width(50.0).show_ui(ui, |ui| {
-        changed |= ui.selectable_value(value, None, "— (category)").changed();
+        changed |= ui.selectable_value(value, None, tr("rules.type_from_category")).changed();
         for t in FailureType::ALL {
             changed |= ui.selectable_value(value, Some(t), t.label()).changed();
         }
     });
-    a11y(&resp.response, Role::ComboBox, "Failure type override");
+    a11y(&resp.response, Role::ComboBox, tr("rules.type_override_a11y"));
     changed
 }

@@ -18,8 +18,8 @@ impl Purpose {
     /// Dialog title.
     pub fn title(self) -> &'static str {
         match self {
-            Purpose::Open => "Open rule file",
-            Purpose::SaveAs => "Save rule file as",
+            Purpose::Open => crate::i18n::tr("dialog.open_title"),
+            Purpose::SaveAs => crate::i18n::tr("dialog.save_title"),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Trainer gallery: example replies per bounce type, classified live by the
 //! current rules; a click loads one into the tester.
 
+use crate::i18n::tr;
 use egui::{RichText, Ui};
 
 use super::widgets::failure_label;
@@ -37,10 +38,7 @@ impl Default for GalleryPanel {
                 Ok(cards) => GalleryPanel { cards, load_error: None },
                 Err(e) => GalleryPanel {
                     cards: built_in(),
-                    load_error: Some(format!(
-                        "{FILE}:{}:{}: {} — showing the built-in gallery",
-                        e.span.start.line, e.span.start.col, e.code
-                    )),
+                    load_error: Some(format!("{FILE}:{}:{}: {} — {}", e.span.start.line, e.span.start.col, e.code, tr("gallery.built_in"))),
                 },
             },
             Err(_) => GalleryPanel { cards: built_in(), load_error: None },
@@ -51,8 +49,8 @@ impl Default for GalleryPanel {
 impl GalleryPanel {
     /// Draws the panel.
     pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
-        ui.heading("Gallery");
-        ui.label(RichText::new("Real replies per bounce type, classified by the current rules. Click one to open it in the tester. View > Presentation mode for a projector.").weak());
+        ui.heading(tr("panel.gallery"));
+        ui.label(RichText::new(tr("gallery.intro")).weak());
         if let Some(e) = &self.load_error {
             ui.colored_label(ui.visuals().warn_fg_color, e);
         }
@@ -77,7 +75,7 @@ impl GalleryPanel {
                                         ui.label(RichText::new(&c.reason(&v).label).strong());
                                         if ui
                                             .link(RichText::new(crate::engine::lint::shorten(ex, 90)).monospace())
-                                            .on_hover_text("Open in the tester")
+                                            .on_hover_text(tr("gallery.open_tip"))
                                             .clicked()
                                         {
                                             ctx.act(Action::LoadInTester(ex.clone()));

@@ -14,12 +14,14 @@ pub mod quarantine_sim;
 pub mod rampup;
 pub mod reasons;
 pub mod settings;
+pub mod sync_dialog;
 pub mod tester;
 pub mod widgets;
 
 use std::path::PathBuf;
 
 use crate::engine::RuleSet;
+use crate::i18n::tr;
 use document::Compiled;
 
 /// The panels of the main area.
@@ -59,18 +61,18 @@ impl Panel {
         Panel::Quarantine,
     ];
 
-    /// Navigation label.
+    /// Navigation label (in the current language).
     pub fn label(self) -> &'static str {
         match self {
-            Panel::BounceRules => "Bounce rules",
-            Panel::Reasons => "Reasons",
-            Panel::Tester => "Tester",
-            Panel::Batch => "Batch",
-            Panel::Gallery => "Gallery",
-            Panel::MxRules => "MX rules",
-            Panel::DnsLookup => "DNS lookup",
-            Panel::RampUp => "Ramp-up",
-            Panel::Quarantine => "Quarantine",
+            Panel::BounceRules => tr("panel.bounce_rules"),
+            Panel::Reasons => tr("panel.reasons"),
+            Panel::Tester => tr("panel.tester"),
+            Panel::Batch => tr("panel.batch"),
+            Panel::Gallery => tr("panel.gallery"),
+            Panel::MxRules => tr("panel.mx_rules"),
+            Panel::DnsLookup => tr("panel.dns_lookup"),
+            Panel::RampUp => tr("panel.rampup"),
+            Panel::Quarantine => tr("panel.quarantine"),
         }
     }
 }
@@ -117,6 +119,8 @@ pub enum Action {
     BatchHits(Vec<usize>),
     /// Classify a text in the batch panel (the tester's held paste) and show it.
     SendToBatch(String),
+    /// Rule source sync: check, apply, upstream settings, custom mode.
+    Sync(sync_dialog::SyncAction),
 }
 
 /// What a panel gets each frame.

@@ -1,5 +1,6 @@
 //! Reasons (ACC) with their quarantine policy, and the categories mapped onto them.
 
+use crate::i18n::tr;
 use egui::{RichText, Ui};
 
 use super::PanelCtx;
@@ -15,23 +16,18 @@ impl ReasonsPanel {
     /// Draws the panel.
     pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         egui::ScrollArea::vertical().id_salt("reasons_scroll").show(ui, |ui| {
-            ui.heading("Reasons and quarantine");
-            ui.label(
-                RichText::new(
-                    "A bounce rule gives a category; the category gives the ACC reason, its failure type and its quarantine policy.",
-                )
-                .weak(),
-            );
+            ui.heading(tr("reasons.heading"));
+            ui.label(RichText::new(tr("reasons.intro")).weak());
             self.reasons_ui(ui, ctx);
             ui.add_space(8.0);
             ui.horizontal(|ui| {
-                ui.label("Soft errors counted at most once a day:");
+                ui.label(tr("reasons.once_a_day"));
                 ctx.edited |= ui.checkbox(&mut ctx.rules.quarantine.count_once_per_day, "").changed();
-                ui.label("Counter reset after quiet days:");
+                ui.label(tr("reasons.reset_after"));
                 ctx.edited |= ui.add(egui::DragValue::new(&mut ctx.rules.quarantine.reset_after_quiet_days).range(1..=365)).changed();
             });
             ui.add_space(12.0);
-            ui.heading("Categories");
+            ui.heading(tr("reasons.categories"));
             self.categories_ui(ui, ctx);
         });
     }
@@ -39,7 +35,15 @@ impl ReasonsPanel {
     fn reasons_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         let mut remove = None;
         egui::Grid::new("reasons_grid").striped(true).num_columns(7).spacing([10.0, 4.0]).show(ui, |ui| {
-            for h in ["Id", "Label", "Type", "Quarantine", "After N errors", "Release after days", ""] {
+            for h in [
+                tr("reasons.col_id"),
+                tr("reasons.col_label"),
+                tr("rules.col_type"),
+                tr("reasons.col_quarantine"),
+                tr("reasons.col_after"),
+                tr("reasons.col_release"),
+                "",
+            ] {
                 ui.strong(h);
             }
             ui.end_row();
@@ -53,7 +57,7 @@ impl ReasonsPanel {
                     ctx.edited = true;
                 }
                 let mut never = r.quarantine == QuarantinePolicy::Never;
-                let resp = ui.checkbox(&mut never, "never").on_hover_text("Errors of this reason never quarantine the address");
+                let resp = ui.checkbox(&mut never, tr("reasons.never")).on_hover_text(tr("reasons.never_tip"));
                 if resp.changed() {
                     r.quarantine = if never { QuarantinePolicy::Never } else { QuarantinePolicy::AfterErrors(3) };
                     ctx.edited = true;
@@ -76,8 +80,8 @@ impl ReasonsPanel {
                         ctx.edited |= ui.add(egui::DragValue::new(d).range(1..=3650)).changed();
                     }
                 });
-                let tip = if used[k] { "Used by a category: reassign its categories first" } else { "Delete this reason" };
-                if ui.add_enabled(!used[k], egui::Button::new("Delete").small()).on_hover_text(tip).clicked() {
+                let tip = if used[k] { tr("reasons.reason_used") } else { tr("reasons.delete_reason") };
+                if ui.add_enabled(!used[k], egui::Button::new(tr("rules.delete")).small()).on_hover_text(tip).clicked() {
                     remove = Some(k);
                 }
                 ui.end_row();
@@ -87,7 +91,7 @@ impl ReasonsPanel {
             ctx.rules.reasons.remove(k);
             ctx.structural = true;
         }
-        if ui.button("+ Reason").clicked() {
+        if ui.button(tr("reasons.add_reason")).clicked() {
             let id = unique_id(ctx.rules.reasons.iter().map(|r| r.id.as_str()), "new_reason");
             ctx.rules.reasons.push(ReasonDef {
                 id,
@@ -107,7 +111,7 @@ impl ReasonsPanel {
         let mut remove = None;
         let dark = ui.visuals().dark_mode;
         egui::Grid::new("categories_grid").striped(true).num_columns(7).spacing([10.0, 4.0]).show(ui, |ui| {
-            for h in ["Category", "Reason", "Type", "Momentum", "PowerMTA", "KumoMTA", ""] {
+            for h in [tr("rules.category"), tr("reasons.col_reason"), tr("rules.col_type"), "Momentum", "PowerMTA", "KumoMTA", ""] {
                 ui.strong(h);
             }
             ui.end_row();
@@ -134,8 +138,8 @@ impl ReasonsPanel {
                 }
                 ctx.edited |= ui.add(egui::TextEdit::singleline(&mut c.powermta).desired_width(120.0)).changed();
                 ctx.edited |= ui.add(egui::TextEdit::singleline(&mut c.kumomta).desired_width(120.0)).changed();
-                let tip = if used[k] { "Used by a rule" } else { "Delete this category" };
-                if ui.add_enabled(!used[k], egui::Button::new("Delete").small()).on_hover_text(tip).clicked() {
+                let tip = if used[k] { tr("reasons.category_used") } else { tr("reasons.delete_category") };
+                if ui.add_enabled(!used[k], egui::Button::new(tr("rules.delete")).small()).on_hover_text(tip).clicked() {
                     remove = Some(k);
                 }
                 ui.end_row();
@@ -145,7 +149,7 @@ impl ReasonsPanel {
             ctx.rules.categories.remove(k);
             ctx.structural = true;
         }
-        if ui.button("+ Category").clicked() {
+        if ui.button(tr("reasons.add_category")).clicked() {
             let id = unique_id(ctx.rules.categories.iter().map(|c| c.id.as_str()), "newcategory");
             let reason = ctx.rules.reasons.first().map(|r| r.id.clone()).unwrap_or_default();
             ctx.rules.categories.push(Category {

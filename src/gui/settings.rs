@@ -23,6 +23,8 @@ pub struct Settings {
     pub recent: Vec<PathBuf>,
     /// Optional DNS server `IP:PORT` for MX lookups (empty: system configuration).
     pub nameserver: String,
+    /// Interface language code (`ko`, `zh-Hant`…); `None`: follow the system locale.
+    pub language: Option<String>,
 }
 
 impl Default for Settings {
@@ -34,6 +36,7 @@ impl Default for Settings {
             presentation: false,
             recent: Vec::new(),
             nameserver: String::new(),
+            language: None,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Live tester: paste a reply or a whole bounce, see the verdict as you type.
 
+use crate::i18n::{tr, tr_fmt};
 use egui::{RichText, Ui};
 
 use super::widgets::{failure_label, highlighted_job};
@@ -58,8 +59,8 @@ impl TesterPanel {
 
     /// Draws the panel.
     pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
-        ui.heading("Tester");
-        ui.label("Paste an SMTP reply, a bounce text or a whole DSN email: the verdict follows every keystroke.");
+        ui.heading(tr("panel.tester"));
+        ui.label(tr("tester.intro"));
         self.held_paste_ui(ui, ctx);
 
         let edit_id = ui.make_persistent_id("tester_text");
@@ -89,7 +90,7 @@ impl TesterPanel {
                     .show(ui)
             })
             .inner;
-        output.response.response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Response to test"));
+        output.response.response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, tr("tester.a11y_text")));
         if output.response.response.changed() {
             self.text_version += 1;
         }
@@ -109,25 +110,22 @@ impl TesterPanel {
         let mut take = None;
         egui::Frame::group(ui.style()).show(ui, |ui| {
             ui.label(
-                RichText::new(format!(
-                    "This paste is {:.1} MB ({lines} lines): too large for the live tester. It is kept here, nothing is lost.",
-                    len as f64 / 1e6
-                ))
-                .color(ui.visuals().warn_fg_color),
+                RichText::new(tr_fmt("tester.held", &[("mb", &format_args!("{:.1}", len as f64 / 1e6)), ("lines", &lines)]))
+                    .color(ui.visuals().warn_fg_color),
             );
             ui.horizontal(|ui| {
-                if ui.button("Test the first line").clicked() {
+                if ui.button(tr("tester.test_first_line")).clicked() {
                     take = Some(true);
                 }
-                if ui.button(format!("Load the first {} KB", MAX_LIVE_BYTES / 1024)).clicked() {
+                if ui.button(tr_fmt("tester.load_first", &[("kb", &(MAX_LIVE_BYTES / 1024))])).clicked() {
                     take = Some(false);
                 }
-                if ui.button("Send to Batch").on_hover_text("Classify every line of it in the Batch panel").clicked()
+                if ui.button(tr("tester.send_to_batch")).on_hover_text(tr("tester.send_to_batch_tip")).clicked()
                     && let Some(all) = self.held_paste.take()
                 {
                     ctx.act(Action::SendToBatch(all));
                 }
-                if ui.button("Discard").clicked() {
+                if ui.button(tr("tester.discard")).clicked() {
                     take = None;
                     self.held_paste = None;
                 }
@@ -178,41 +176,38 @@ impl TesterPanel {
         ui.label(RichText::new(c.quarantine_text(&v)).size(16.0));
         ui.horizontal_wrapped(|ui| {
             let code = |o: Option<String>| o.unwrap_or_else(|| "—".into());
-            ui.label(format!("Reply code: {}", code(v.basic_code.map(|c| c.to_string()))));
+            ui.label(tr_fmt("tester.reply_code", &[("code", &code(v.basic_code.map(|c| c.to_string())))]));
             ui.separator();
-            ui.label(format!("Enhanced code: {}", code(v.enhanced_code.map(|c| c.to_string()))));
+            ui.label(tr_fmt("tester.enhanced_code", &[("code", &code(v.enhanced_code.map(|c| c.to_string())))]));
             if e.reply.is_dsn {
                 ui.separator();
-                ui.label("DSN: matched on its Diagnostic-Code");
+                ui.label(tr("tester.dsn"));
             }
         });
         ui.separator();
         match v.decided_by {
             DecidedBy::Rule => {}
             DecidedBy::EnhancedCode => {
-                ui.label(format!(
-                    "No rule matched: the enhanced status code {} decided (RFC 3463 fallback).",
-                    v.enhanced_code.map(|c| c.to_string()).unwrap_or_default()
-                ));
+                ui.label(tr_fmt("tester.by_enhanced", &[("code", &v.enhanced_code.map(|c| c.to_string()).unwrap_or_default())]));
             }
             DecidedBy::ReplyCode => {
-                ui.label(format!("No rule matched and no enhanced code decided: the reply code {} decided.", v.basic_code.unwrap_or(0)));
+                ui.label(tr_fmt("tester.by_reply", &[("code", &v.basic_code.unwrap_or(0))]));
             }
             DecidedBy::None => {
-                ui.label("No rule matched and no status code was found: the default category applies.");
+                ui.label(tr("tester.no_code"));
             }
         }
         if !e.matches.is_empty() {
-            ui.label(RichText::new("Matching rules").strong());
+            ui.label(RichText::new(tr("tester.matching")).strong());
             let winner = e.matches[0].rule;
             egui::ScrollArea::vertical().id_salt("tester_matches").max_height(160.0).show(ui, |ui| {
                 for (k, m) in e.matches.iter().enumerate() {
                     let name = ctx.rules.bounce_rules.get(m.rule).map_or("?", |r| r.name.as_str());
                     let snippet = self.text.get(m.span.start..m.span.end).unwrap_or("");
-                    let status = if k == 0 { "wins".to_owned() } else { format!("shadowed by rule #{}", winner + 1) };
+                    let status = if k == 0 { tr("rules.wins").to_owned() } else { tr_fmt("tester.shadowed", &[("n", &(winner + 1))]) };
                     let label = format!("#{} {name} — {status} — “{}”", m.rule + 1, crate::engine::lint::shorten(snippet, 40));
                     let text = if k == 0 { RichText::new(label).strong() } else { RichText::new(label).weak() };
-                    if ui.link(text).on_hover_text("Select this rule in the editor").clicked() {
+                    if ui.link(text).on_hover_text(tr("tester.select_tip")).clicked() {
                         ctx.act(Action::SelectRule(m.rule));
                     }
                 }
@@ -221,12 +216,8 @@ impl TesterPanel {
         ui.add_space(4.0);
         let sel = self.selection.clone().filter(|r| r.end <= self.text.len());
         let source = sel.as_ref().map_or(self.text.trim(), |r| self.text[r.clone()].trim());
-        let tip = if sel.is_some() {
-            "New rule matching the selected text"
-        } else {
-            "New rule matching the whole text (select a part first for a general rule)"
-        };
-        if ui.add_enabled(!source.is_empty(), egui::Button::new("Make a rule from this")).on_hover_text(tip).clicked() {
+        let tip = if sel.is_some() { tr("tester.new_rule_selection") } else { tr("tester.new_rule_whole") };
+        if ui.add_enabled(!source.is_empty(), egui::Button::new(tr("tester.make_rule"))).on_hover_text(tip).clicked() {
             let at = v.rule.unwrap_or(ctx.rules.bounce_rules.len());
             ctx.act(Action::NewRuleFromText {
                 pattern: regex::escape(source),

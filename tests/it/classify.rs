@@ -174,3 +174,12 @@ fn first_hit_search_agrees_with_the_full_explanation() {
         assert_eq!(c.classify(t), c.explain(t).verdict, "{t}");
     }
 }
+
+#[test]
+fn classify_without_span_gives_the_same_verdict_minus_the_span() {
+    let c = Classifier::new(&default_doc());
+    for row in crate::table("reference_bounces.tsv").iter().chain(crate::table("fallbacks.tsv").iter()) {
+        let full = c.classify(&row[0]);
+        assert_eq!(c.classify_without_span(&row[0]), bouncelab::engine::Verdict { span: None, ..full });
+    }
+}

@@ -11,6 +11,9 @@ mod gui_batch;
 mod gui_mx;
 #[cfg(feature = "gui")]
 mod gui_rampup;
+#[cfg(feature = "gui")]
+mod gui_sync;
+mod i18n;
 mod interchange;
 mod simulate;
 mod smtp_props;

@@ -173,7 +173,7 @@ pub fn classify_all(texts: &[Box<str>], classifier: &Classifier, cancel: &Atomic
             if cancel.load(Ordering::Relaxed) {
                 return None;
             }
-            let v: Vec<Verdict> = chunk.iter().map(|t| classifier.classify(t)).collect();
+            let v: Vec<Verdict> = chunk.iter().map(|t| classifier.classify_without_span(t)).collect();
             done.fetch_add(chunk.len() as u64, Ordering::Relaxed);
             Some(v)
         })
