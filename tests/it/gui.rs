@@ -1,30 +1,12 @@
 //! The desktop app driven headless through egui_kittest: panels found by
 //! label, text typed, verdicts read back from what is shown.
 
+use crate::gui_support::{app_on, harness, shown};
 use bouncelab::gui::Panel;
 use bouncelab::gui::app::BounceLabApp;
 use bouncelab::gui::settings::Settings;
 use egui::{Key, Modifiers};
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-
-fn app_on(panel: Panel) -> BounceLabApp {
-    let settings = Settings { panel, tester_beside_rules: false, ..Settings::default() };
-    let mut app = BounceLabApp::with_settings(settings, Some(crate::data("../../sample_rules/default.ron")));
-    app.typed_dialogs = true;
-    app
-}
-
-fn harness(app: BounceLabApp) -> Harness<'static, BounceLabApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .with_context_setup(bouncelab::gui::widgets::install_fonts)
-        .build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app)
-}
-
-fn shown(h: &Harness<'_, BounceLabApp>, text: &str) -> bool {
-    h.query_all_by_label_contains(text).next().is_some()
-}
 
 #[test]
 fn typing_the_six_reference_bounces_shows_their_verdicts() {

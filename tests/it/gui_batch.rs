@@ -6,42 +6,15 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use crate::gui_support::{app_on, harness, settle, shown};
 use bouncelab::engine::Classifier;
 use bouncelab::engine::classify::DecidedBy;
 use bouncelab::gui::Panel;
 use bouncelab::gui::app::BounceLabApp;
-use bouncelab::gui::settings::Settings;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 const ODD_TEMPLATE: &str = "Flux capacitor overheated on node <n> (ticket <n>) near <host>";
-
-fn app_on(panel: Panel) -> BounceLabApp {
-    let settings = Settings { panel, tester_beside_rules: false, ..Settings::default() };
-    let mut app = BounceLabApp::with_settings(settings, Some(crate::data("../../sample_rules/default.ron")));
-    app.typed_dialogs = true;
-    app
-}
-
-fn harness(app: BounceLabApp) -> Harness<'static, BounceLabApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .with_context_setup(bouncelab::gui::widgets::install_fonts)
-        .build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app)
-}
-
-fn shown(h: &Harness<'_, BounceLabApp>, text: &str) -> bool {
-    h.query_all_by_label_contains(text).next().is_some()
-}
-
-/// Runs frames until the UI settles (bounded: `run` panics on long repaints).
-fn settle(h: &mut Harness<'_, BounceLabApp>) {
-    for _ in 0..50 {
-        if h.run_ok().is_some() {
-            return;
-        }
-    }
-}
 
 /// Runs frames until the batch is classified with the current rules (bounded, ~30 s).
 fn wait_for_batch(h: &mut Harness<'_, BounceLabApp>) {

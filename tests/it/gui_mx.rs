@@ -3,42 +3,19 @@
 
 use std::time::{Duration, Instant};
 
+use crate::gui_support::{harness, settle, shown};
 use bouncelab::engine::mx::{self, MxRule, ThroughputLevel};
 use bouncelab::gui::Panel;
 use bouncelab::gui::app::BounceLabApp;
 use bouncelab::gui::mx_rules::limits_text;
-use bouncelab::gui::settings::Settings;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 fn app_on(panel: Panel, nameserver: String) -> BounceLabApp {
-    let settings = Settings { panel, tester_beside_rules: false, nameserver, ..Settings::default() };
-    let mut app = BounceLabApp::with_settings(settings, Some(crate::data("../../sample_rules/default.ron")));
-    app.typed_dialogs = true;
+    let mut app = crate::gui_support::app_on(panel);
+    app.settings.nameserver = nameserver;
     app
-}
-
-fn harness(app: BounceLabApp) -> Harness<'static, BounceLabApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .with_context_setup(bouncelab::gui::widgets::install_fonts)
-        .build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app)
-}
-
-fn shown(h: &Harness<'_, BounceLabApp>, text: &str) -> bool {
-    h.query_all_by_label_contains(text).next().is_some()
-}
-
-/// Runs frames until the UI settles: scrolling to a new row and the spinner's
-/// last frames animate longer than `Harness::run` allows.
-fn settle(h: &mut Harness<'_, BounceLabApp>) {
-    for _ in 0..50 {
-        if h.run_ok().is_some() {
-            return;
-        }
-    }
-    h.run();
 }
 
 fn type_into(h: &mut Harness<'_, BounceLabApp>, label: &str, text: &str) {

@@ -3,44 +3,16 @@
 
 use std::time::{Duration, Instant};
 
+use crate::gui_support::{app_on, harness, settle, shown};
 use bouncelab::engine::mx::ThroughputLevel;
 use bouncelab::engine::scenario::{LevelSchedule, Provider, Scenario};
 use bouncelab::engine::simulate::{RunKind, Simulation, simulate};
 use bouncelab::gui::Panel;
 use bouncelab::gui::app::BounceLabApp;
 use bouncelab::gui::rampup::{fmt_count, fmt_done};
-use bouncelab::gui::settings::Settings;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-
-fn app_on(panel: Panel) -> BounceLabApp {
-    let settings = Settings { panel, tester_beside_rules: false, ..Settings::default() };
-    let mut app = BounceLabApp::with_settings(settings, Some(crate::data("../../sample_rules/default.ron")));
-    app.typed_dialogs = true;
-    app
-}
-
-fn harness(app: BounceLabApp) -> Harness<'static, BounceLabApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .with_context_setup(bouncelab::gui::widgets::install_fonts)
-        .build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app)
-}
-
-fn shown(h: &Harness<'_, BounceLabApp>, text: &str) -> bool {
-    h.query_all_by_label_contains(text).next().is_some()
-}
-
-/// Runs frames until the UI settles (a replot asks for one more frame).
-fn settle(h: &mut Harness<'_, BounceLabApp>) {
-    for _ in 0..50 {
-        if h.run_ok().is_some() {
-            return;
-        }
-    }
-    h.run();
-}
 
 /// What the engine gives for the panel's current scenario and rules.
 fn expected(h: &Harness<'_, BounceLabApp>) -> Simulation {

@@ -12,6 +12,8 @@ mod gui_mx;
 #[cfg(feature = "gui")]
 mod gui_rampup;
 #[cfg(feature = "gui")]
+mod gui_support;
+#[cfg(feature = "gui")]
 mod gui_sync;
 mod i18n;
 mod interchange;
