@@ -1,7 +1,7 @@
 //! `bouncelab export`, `import` and `diff`: rules to and from MTA formats, and
 //! what changes between two rule files on the same lines.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -85,7 +85,7 @@ pub struct DiffArgs {
 
 /// Runs `bouncelab export`.
 pub fn export(args: ExportArgs) -> Result<i32> {
-    let doc = load_doc(args.rules.as_deref().or(args.file.as_deref()))?;
+    let doc = crate::cli::load_doc(args.rules.as_deref().or(args.file.as_deref()))?;
     let out = interchange::export(&doc, args.format.into());
     report(&out.problems);
     match &args.output {
@@ -99,7 +99,7 @@ pub fn export(args: ExportArgs) -> Result<i32> {
 
 /// Runs `bouncelab import`.
 pub fn import(args: ImportArgs) -> Result<i32> {
-    let mut base = load_doc(args.rules.as_deref())?;
+    let mut base = crate::cli::load_doc(args.rules.as_deref())?;
     let text = read_lossy(&args.file)?;
     let imported =
         interchange::import(&text, args.format.into(), &base).with_context(|| format!("cannot import {}", args.file.display()))?;
@@ -116,9 +116,6 @@ pub fn import(args: ImportArgs) -> Result<i32> {
     Ok(if n == 0 { 1 } else { 0 })
 }
 
-/// Lines classified per parallel block: bounds memory on endless input.
-const BLOCK_LINES: usize = 65_536;
-
 /// Runs `bouncelab diff`.
 pub fn diff(args: DiffArgs) -> Result<i32> {
     let old_doc = RuleSet::load(&args.old)?;
@@ -130,14 +127,10 @@ pub fn diff(args: DiffArgs) -> Result<i32> {
         }
     }
     let mut builder = DiffBuilder::new(&old, &new, args.examples);
-    if args.files.is_empty() {
-        feed(&mut builder, &mut std::io::stdin().lock(), "stdin")?;
-    } else {
-        for f in &args.files {
-            let file = std::fs::File::open(f).with_context(|| format!("cannot open {}", f.display()))?;
-            feed(&mut builder, &mut std::io::BufReader::with_capacity(1 << 16, file), &f.display().to_string())?;
-        }
-    }
+    crate::cli::for_each_block(&args.files, |block| {
+        builder.add(block);
+        Ok(())
+    })?;
     let d = builder.finish();
     let mut out = String::new();
     for g in &d.groups {
@@ -149,47 +142,6 @@ pub fn diff(args: DiffArgs) -> Result<i32> {
     out.push_str(&format!("total: {} lines, {} changed, {} groups\n", d.total, d.changed, d.groups.len()));
     write_stdout(out.as_bytes())?;
     Ok(0)
-}
-
-/// Streams lines into the builder block by block; invalid UTF-8 is replaced with a warning.
-fn feed(builder: &mut DiffBuilder<'_>, reader: &mut dyn BufRead, name: &str) -> Result<()> {
-    let mut block: Vec<String> = Vec::with_capacity(1024);
-    let mut buf = Vec::new();
-    let mut lineno = 0usize;
-    loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).with_context(|| format!("reading {name}"))?;
-        if n > 0 {
-            lineno += 1;
-            while matches!(buf.last(), Some(b'\n' | b'\r')) {
-                buf.pop();
-            }
-            let line = match String::from_utf8(std::mem::take(&mut buf)) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("warning: {name}:{lineno}: not valid UTF-8; invalid bytes replaced");
-                    String::from_utf8_lossy(e.as_bytes()).into_owned()
-                }
-            };
-            block.push(line);
-        }
-        if block.len() == BLOCK_LINES || (n == 0 && !block.is_empty()) {
-            builder.add(&block);
-            block.clear();
-        }
-        if n == 0 {
-            return Ok(());
-        }
-    }
-}
-
-/// The rule file given, else `sample_rules/default.ron` here, else the built-in copy.
-fn load_doc(path: Option<&Path>) -> Result<RuleSet> {
-    Ok(match path {
-        Some(p) => RuleSet::load(p)?,
-        None if Path::new(engine::DEFAULT_RULES_PATH).exists() => RuleSet::load(Path::new(engine::DEFAULT_RULES_PATH))?,
-        None => engine::default_rules(),
-    })
 }
 
 fn read_lossy(path: &Path) -> Result<String> {

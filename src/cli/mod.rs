@@ -125,11 +125,7 @@ pub fn run(command: Command) -> Result<i32> {
 /// Loads the rule file given, else `sample_rules/default.ron` from the current
 /// folder, else the built-in copy. Compile problems go to stderr as warnings.
 pub fn load_rules(path: Option<&Path>) -> Result<(RuleSet, Classifier)> {
-    let doc = match path {
-        Some(p) => RuleSet::load(p)?,
-        None if Path::new(engine::DEFAULT_RULES_PATH).exists() => RuleSet::load(Path::new(engine::DEFAULT_RULES_PATH))?,
-        None => engine::default_rules(),
-    };
+    let doc = load_doc(path)?;
     let c = Classifier::new(&doc);
     for e in c.errors() {
         eprintln!("warning: {e} (skipped)");
@@ -138,17 +134,23 @@ pub fn load_rules(path: Option<&Path>) -> Result<(RuleSet, Classifier)> {
 }
 
 /// Lines classified per parallel block: bounds memory on endless input.
-const BLOCK_LINES: usize = 65_536;
+pub(crate) const BLOCK_LINES: usize = 65_536;
 
-fn classify(rules: Option<&Path>, format: ClassifyFormat, files: &[PathBuf]) -> Result<i32> {
-    let (_, c) = load_rules(rules)?;
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    if format == ClassifyFormat::Tsv {
-        writeln!(out, "failure_type\treason\tcategory\trule\tdecided_by\tbasic_code\tenhanced_code\tspan_start\tspan_end")?;
-    }
-    let mut run_reader = |reader: &mut dyn BufRead, name: &str| -> Result<()> {
-        let mut block: Vec<String> = Vec::with_capacity(BLOCK_LINES);
+/// The rule file given, else `sample_rules/default.ron` here, else the built-in copy.
+pub fn load_doc(path: Option<&Path>) -> Result<RuleSet> {
+    Ok(match path {
+        Some(p) => RuleSet::load(p)?,
+        None if Path::new(engine::DEFAULT_RULES_PATH).exists() => RuleSet::load(Path::new(engine::DEFAULT_RULES_PATH))?,
+        None => engine::default_rules(),
+    })
+}
+
+/// Streams the lines of `files` (stdin when empty) to `f` in blocks of at most
+/// [`BLOCK_LINES`], so memory stays bounded on endless input. Line ends are
+/// stripped; invalid UTF-8 is replaced, with a warning naming the line.
+pub(crate) fn for_each_block(files: &[PathBuf], mut f: impl FnMut(&[String]) -> Result<()>) -> Result<()> {
+    let mut run = |reader: &mut dyn BufRead, name: &str| -> Result<()> {
+        let mut block: Vec<String> = Vec::with_capacity(1024);
         let mut buf = Vec::new();
         let mut lineno = 0usize;
         loop {
@@ -169,10 +171,7 @@ fn classify(rules: Option<&Path>, format: ClassifyFormat, files: &[PathBuf]) -> 
                 block.push(line);
             }
             if block.len() == BLOCK_LINES || (n == 0 && !block.is_empty()) {
-                let verdicts: Vec<Verdict> = block.par_iter().map(|l| c.classify(l)).collect();
-                for v in &verdicts {
-                    write_verdict(&mut out, &c, v, format)?;
-                }
+                f(&block)?;
                 block.clear();
             }
             if n == 0 {
@@ -181,13 +180,29 @@ fn classify(rules: Option<&Path>, format: ClassifyFormat, files: &[PathBuf]) -> 
         }
     };
     if files.is_empty() {
-        run_reader(&mut std::io::stdin().lock(), "stdin")?;
-    } else {
-        for f in files {
-            let file = std::fs::File::open(f).with_context(|| format!("cannot open {}", f.display()))?;
-            run_reader(&mut std::io::BufReader::with_capacity(1 << 16, file), &f.display().to_string())?;
-        }
+        return run(&mut std::io::stdin().lock(), "stdin");
     }
+    for file in files {
+        let handle = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        run(&mut std::io::BufReader::with_capacity(1 << 16, handle), &file.display().to_string())?;
+    }
+    Ok(())
+}
+
+fn classify(rules: Option<&Path>, format: ClassifyFormat, files: &[PathBuf]) -> Result<i32> {
+    let (_, c) = load_rules(rules)?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    if format == ClassifyFormat::Tsv {
+        writeln!(out, "failure_type\treason\tcategory\trule\tdecided_by\tbasic_code\tenhanced_code\tspan_start\tspan_end")?;
+    }
+    for_each_block(files, |block| {
+        let verdicts: Vec<Verdict> = block.par_iter().map(|l| c.classify(l)).collect();
+        for v in &verdicts {
+            write_verdict(&mut out, &c, v, format)?;
+        }
+        Ok(())
+    })?;
     match out.flush() {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         r => r?,
