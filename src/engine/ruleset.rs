@@ -375,15 +375,27 @@ pub enum SaveError {
     Io(#[from] super::fsio::WriteError),
 }
 
+/// Parses any RON document of the project (rule sets, scenarios), naming
+/// `path`, line and column in errors.
+pub fn parse_ron<T: serde::de::DeserializeOwned>(text: &str, path: &Path) -> Result<T, LoadError> {
+    ron::Options::default().from_str(text).map_err(|e| LoadError::Syntax {
+        path: path.to_owned(),
+        line: e.span.start.line,
+        column: e.span.start.col,
+        message: e.code.to_string(),
+    })
+}
+
+/// Reads a text file; invalid UTF-8 is replaced rather than refused.
+pub fn read_lossy(path: &Path) -> Result<String, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 impl RuleSet {
     /// Parses a RON document; `path` only names the source in errors.
     pub fn from_ron_str(text: &str, path: &Path) -> Result<RuleSet, LoadError> {
-        let rs: RuleSet = ron::Options::default().from_str(text).map_err(|e| LoadError::Syntax {
-            path: path.to_owned(),
-            line: e.span.start.line,
-            column: e.span.start.col,
-            message: e.code.to_string(),
-        })?;
+        let rs: RuleSet = parse_ron(text, path)?;
         if rs.version > FORMAT_VERSION {
             return Err(LoadError::Version { path: path.to_owned(), found: rs.version });
         }
@@ -392,9 +404,7 @@ impl RuleSet {
 
     /// Reads and parses a rule file.
     pub fn load(path: &Path) -> Result<RuleSet, LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
-        let text = String::from_utf8_lossy(&bytes);
-        Self::from_ron_str(&text, path)
+        Self::from_ron_str(&read_lossy(path)?, path)
     }
 
     /// Pretty RON text with a stable field order.

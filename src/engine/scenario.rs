@@ -4,7 +4,7 @@
 //! IPs, at which throughput level, and how soft failures are retried. The MX rule
 //! of each provider comes from the rule set, through its MX host name.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -274,46 +274,18 @@ impl Default for Scenario {
     }
 }
 
-/// Why a scenario file could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum ScenarioError {
-    /// The file could not be read.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// The RON text is malformed.
-    #[error("{path}:{line}:{column}: {message}")]
-    Syntax {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// What the parser said.
-        message: String,
-    },
-}
+/// Why a scenario file could not be read: the same errors as a rule file's.
+pub type ScenarioError = super::ruleset::LoadError;
 
 impl Scenario {
     /// Parses RON text; `path` only names the source in errors.
     pub fn from_ron_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
-        ron::Options::default().from_str(text).map_err(|e| ScenarioError::Syntax {
-            path: path.to_owned(),
-            line: e.span.start.line,
-            column: e.span.start.col,
-            message: e.code.to_string(),
-        })
+        super::ruleset::parse_ron(text, path)
     }
 
     /// Reads and parses a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let bytes = std::fs::read(path).map_err(|source| ScenarioError::Io { path: path.to_owned(), source })?;
-        Self::from_ron_str(&String::from_utf8_lossy(&bytes), path)
+        Self::from_ron_str(&super::ruleset::read_lossy(path)?, path)
     }
 
     /// Pretty RON text.
