@@ -127,6 +127,14 @@ pub fn run_examples(doc: &RuleSet, c: &Classifier) -> Vec<ExampleFailure> {
 /// Lints a document. `batch_hits`, when given, counts batch lines won per rule
 /// so that rules reached only by real traffic are not called dead.
 pub fn lint(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usize]>) -> Vec<Lint> {
+    lint_and_examples(doc, c, batch_hits).0
+}
+
+/// [`lint`] plus the example failures it found on the way, for callers that
+/// show both (the editor): running the examples twice costs seconds on a
+/// 1,000-rule set.
+pub fn lint_and_examples(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usize]>) -> (Vec<Lint>, Vec<ExampleFailure>) {
+    let failures = run_examples(doc, c);
     let mut out = Vec::new();
     let mut push = |severity, kind, rule: Option<usize>, message: String| out.push(Lint { severity, kind, rule, mx_rule: None, message });
     let place = |i: usize| format!("rule #{} '{}'", i + 1, doc.bounce_rules[i].name);
@@ -158,7 +166,7 @@ pub fn lint(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usize]>) -> Vec<
         }
     }
 
-    for f in run_examples(doc, c) {
+    for f in failures.iter().cloned() {
         let (sev, kind) = if !f.must_match {
             (Severity::Error, LintKind::CounterExampleMatched)
         } else if f.problem.starts_with("won by") {
@@ -214,7 +222,7 @@ pub fn lint(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usize]>) -> Vec<
             message: format!("MX rule #{} '{}': {}", p.rule + 1, doc.mx_rules[p.rule].mask, p.message),
         });
     }
-    out
+    (out, failures)
 }
 
 /// First `n` characters of `s`, with an ellipsis when cut.

@@ -29,14 +29,13 @@ impl Compiled {
     /// Compiles and lints a document.
     pub fn new(doc: &RuleSet, generation: u64, batch_hits: Option<&[usize]>) -> Compiled {
         let classifier = Classifier::new(doc);
-        let lints = lint::lint(doc, &classifier, batch_hits);
+        let (lints, failures) = lint::lint_and_examples(doc, &classifier, batch_hits);
         let mut rule_lints = vec![Vec::new(); doc.bounce_rules.len()];
         for (i, l) in lints.iter().enumerate() {
             if let Some(r) = l.rule.filter(|&r| r < rule_lints.len()) {
                 rule_lints[r].push(i);
             }
         }
-        let failures = lint::run_examples(doc, &classifier);
         let example_stats = doc
             .bounce_rules
             .iter()
