@@ -13,13 +13,17 @@ fn main() {
     }
     let args = Cli::parse();
     let code = match args.command {
-        Some(cmd) => match cli::run(cmd) {
-            Ok(code) => code,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                2
+        Some(cmd) => {
+            // Human-readable output in the system's language; machine formats do not change.
+            bouncelab::i18n::Lang::system().make_current();
+            match cli::run(cmd) {
+                Ok(code) => code,
+                Err(e) => {
+                    cli::error(format!("{e:#}"));
+                    2
+                }
             }
-        },
+        }
         None => open_app(args.file),
     };
     std::process::exit(code);
@@ -30,7 +34,9 @@ fn open_app(file: Option<std::path::PathBuf>) -> i32 {
     match bouncelab::gui::run(file) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: cannot open the window: {e:#}");
+            // Said on the terminal: in the system's language, like the CLI.
+            bouncelab::i18n::Lang::system().make_current();
+            cli::error(bouncelab::i18n::tr_fmt("cli.no_window", &[("error", &format!("{e:#}"))]));
             2
         }
     }
@@ -40,6 +46,7 @@ fn open_app(file: Option<std::path::PathBuf>) -> i32 {
 fn open_app(_file: Option<std::path::PathBuf>) -> i32 {
     use clap::CommandFactory;
     let _ = Cli::command().print_help();
-    eprintln!("\n(built without the `gui` feature: use a subcommand)");
+    bouncelab::i18n::Lang::system().make_current();
+    eprintln!("\n{}", bouncelab::i18n::tr("cli.no_gui"));
     2
 }

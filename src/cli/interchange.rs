@@ -10,6 +10,7 @@ use clap::ValueEnum;
 use crate::engine::diff::DiffBuilder;
 use crate::engine::interchange::{self, Format, RuleIssue};
 use crate::engine::{self, Classifier, RuleSet, lint};
+use crate::i18n::{tr, tr_fmt};
 
 /// Interchange format on the command line.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -93,7 +94,8 @@ pub fn export(args: ExportArgs) -> Result<i32> {
         None => write_stdout(out.text.as_bytes())?,
     }
     let skipped = out.problems.iter().filter(|p| p.skipped).count();
-    eprintln!("exported {} of {} bounce rules", doc.bounce_rules.len() - skipped, doc.bounce_rules.len());
+    let (total, n) = (doc.bounce_rules.len(), doc.bounce_rules.len() - skipped);
+    eprintln!("{}", tr_fmt("cli.exported", &[("n", &n), ("total", &total)]));
     Ok(0)
 }
 
@@ -101,18 +103,18 @@ pub fn export(args: ExportArgs) -> Result<i32> {
 pub fn import(args: ImportArgs) -> Result<i32> {
     let mut base = crate::cli::load_doc(args.rules.as_deref())?;
     let text = read_lossy(&args.file)?;
-    let imported =
-        interchange::import(&text, args.format.into(), &base).with_context(|| format!("cannot import {}", args.file.display()))?;
+    let imported = interchange::import(&text, args.format.into(), &base)
+        .with_context(|| tr_fmt("cli.cannot_import", &[("path", &args.file.display())]))?;
     report(&imported.problems);
     let n = imported.rules.len();
     base.bounce_rules = imported.rules;
-    let ron = base.to_ron_string().context("cannot write the rule set as RON")?;
+    let ron = base.to_ron_string().context(tr("cli.cannot_write_ron"))?;
     match &args.output {
         Some(path) => base.save(path)?,
         None => write_stdout(ron.as_bytes())?,
     }
     let skipped = imported.problems.iter().filter(|p| p.skipped).count();
-    eprintln!("imported {n} bounce rules ({skipped} skipped)");
+    eprintln!("{}", tr_fmt("cli.imported", &[("n", &n), ("skipped", &skipped)]));
     Ok(if n == 0 { 1 } else { 0 })
 }
 
@@ -123,7 +125,7 @@ pub fn diff(args: DiffArgs) -> Result<i32> {
     let (old, new) = (Classifier::new(&old_doc), Classifier::new(&new_doc));
     for (which, c) in [(&args.old, &old), (&args.new, &new)] {
         for e in c.errors() {
-            eprintln!("warning: {}: {e} (skipped)", which.display());
+            super::warning(tr_fmt("cli.skipped", &[("error", &format!("{}: {e}", which.display()))]));
         }
     }
     let mut builder = DiffBuilder::new(&old, &new, args.examples);
@@ -139,17 +141,19 @@ pub fn diff(args: DiffArgs) -> Result<i32> {
             out.push_str(&format!("    {}\n", lint::shorten(e, 160)));
         }
     }
-    out.push_str(&format!("total: {} lines, {} changed, {} groups\n", d.total, d.changed, d.groups.len()));
+    let args: [(&str, &dyn std::fmt::Display); 3] = [("total", &d.total), ("changed", &d.changed), ("groups", &d.groups.len())];
+    out.push_str(&tr_fmt("cli.diff_total", &args));
+    out.push('\n');
     write_stdout(out.as_bytes())?;
     Ok(0)
 }
 
 fn read_lossy(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| tr_fmt("cli.cannot_read", &[("path", &path.display())]))?;
     Ok(match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("warning: {}: not valid UTF-8; invalid bytes replaced", path.display());
+            super::warning(tr_fmt("cli.invalid_utf8", &[("place", &path.display())]));
             String::from_utf8_lossy(e.as_bytes()).into_owned()
         }
     })
@@ -157,7 +161,7 @@ fn read_lossy(path: &Path) -> Result<String> {
 
 fn report(problems: &[RuleIssue]) {
     for p in problems {
-        eprintln!("warning: {p}");
+        super::warning(p);
     }
 }
 

@@ -14,6 +14,7 @@ pub mod sync;
 
 use crate::engine::lint::{self, Severity};
 use crate::engine::{self, Classifier, RuleSet, Verdict, eval};
+use crate::i18n::{tr, tr_fmt};
 
 /// bouncelab: bounce qualification rules, MX rules and ramp-up, on your desk.
 #[derive(Parser, Debug)]
@@ -103,7 +104,9 @@ pub enum Command {
     Sync(sync::SyncArgs),
 }
 
-/// Runs a parsed command line (not the GUI case).
+/// Runs a parsed command line (not the GUI case). Human-readable text is in
+/// the current thread's language (`main` makes the system locale's current);
+/// machine formats (JSON, TSV, CSV, RON) are the same in every language.
 pub fn run(command: Command) -> Result<i32> {
     match command {
         Command::Classify { rules, format, files } => classify(rules.as_deref(), format, &files),
@@ -128,9 +131,36 @@ pub fn load_rules(path: Option<&Path>) -> Result<(RuleSet, Classifier)> {
     let doc = load_doc(path)?;
     let c = Classifier::new(&doc);
     for e in c.errors() {
-        eprintln!("warning: {e} (skipped)");
+        warning(tr_fmt("cli.skipped", &[("error", e)]));
     }
     Ok((doc, c))
+}
+
+/// Prints `warning: {message}` on stderr, the word in the current language.
+pub(crate) fn warning(message: impl std::fmt::Display) {
+    eprintln!("{}: {message}", tr("lint.cli_warning"));
+}
+
+/// Prints `error: {message}` on stderr, the word in the current language.
+pub fn error(message: impl std::fmt::Display) {
+    eprintln!("{}: {message}", tr("lint.cli_error"));
+}
+
+/// Columns `s` takes in a terminal: Hangul, CJK ideographs, kana and
+/// full-width forms take two, everything else one.
+pub(crate) fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| match u32::from(c) {
+            0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xA960..=0xA97F => 2,
+            0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// `s` followed by spaces up to `width` terminal columns.
+pub(crate) fn pad(s: &str, width: usize) -> String {
+    format!("{s}{}", " ".repeat(width.saturating_sub(display_width(s))))
 }
 
 /// Lines classified per parallel block: bounds memory on endless input.
@@ -155,7 +185,7 @@ pub(crate) fn for_each_block(files: &[PathBuf], mut f: impl FnMut(&[String]) -> 
         let mut lineno = 0usize;
         loop {
             buf.clear();
-            let n = reader.read_until(b'\n', &mut buf).with_context(|| format!("reading {name}"))?;
+            let n = reader.read_until(b'\n', &mut buf).with_context(|| tr_fmt("cli.reading", &[("name", &name)]))?;
             if n > 0 {
                 lineno += 1;
                 while matches!(buf.last(), Some(b'\n' | b'\r')) {
@@ -164,7 +194,7 @@ pub(crate) fn for_each_block(files: &[PathBuf], mut f: impl FnMut(&[String]) -> 
                 let line = match String::from_utf8(std::mem::take(&mut buf)) {
                     Ok(s) => s,
                     Err(e) => {
-                        eprintln!("warning: {name}:{lineno}: not valid UTF-8; invalid bytes replaced");
+                        warning(tr_fmt("cli.invalid_utf8", &[("place", &format!("{name}:{lineno}"))]));
                         String::from_utf8_lossy(e.as_bytes()).into_owned()
                     }
                 };
@@ -183,7 +213,7 @@ pub(crate) fn for_each_block(files: &[PathBuf], mut f: impl FnMut(&[String]) -> 
         return run(&mut std::io::stdin().lock(), "stdin");
     }
     for file in files {
-        let handle = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        let handle = std::fs::File::open(file).with_context(|| tr_fmt("cli.cannot_open", &[("path", &file.display())]))?;
         run(&mut std::io::BufReader::with_capacity(1 << 16, handle), &file.display().to_string())?;
     }
     Ok(())
@@ -213,7 +243,7 @@ fn classify(rules: Option<&Path>, format: ClassifyFormat, files: &[PathBuf]) -> 
 /// One verdict in the CLI's JSON shape.
 #[derive(serde::Serialize)]
 pub struct VerdictJson<'a> {
-    /// Hard / Soft / Ignored.
+    /// Hard / Soft / Ignored (stable English names, never translated).
     pub failure_type: &'static str,
     /// ACC reason label.
     pub reason: &'a str,
@@ -290,7 +320,7 @@ fn eval_cmd(corpus: &Path, rules: Option<&Path>, o: &EvalOpts) -> Result<i32> {
     let (_, c) = load_rules(rules)?;
     let samples = eval::read_tsv(corpus)?;
     if o.folds == 0 {
-        bail!("--folds must be at least 1");
+        bail!("{}", tr("cli.folds_min"));
     }
     let picked: Vec<&eval::Sample> = samples
         .iter()
@@ -310,26 +340,28 @@ fn eval_cmd(corpus: &Path, rules: Option<&Path>, o: &EvalOpts) -> Result<i32> {
         }
         println!();
     }
-    println!("samples          {}", r.total);
-    println!("reason accuracy  {:.1} % ({}/{})", 100.0 * r.reason_accuracy(), r.reason_correct, r.total);
-    println!("hard/soft        {:.1} % ({}/{})", 100.0 * r.hardness_accuracy(), r.hardness_correct, r.total);
-    println!("\nper-category recall");
+    let labels = [tr("cli.eval_samples"), tr("cli.eval_reason_accuracy"), tr("cli.eval_hardness")];
+    let w = labels.iter().map(|l| display_width(l)).max().unwrap_or(0) + 2;
+    println!("{}{}", pad(labels[0], w), r.total);
+    println!("{}{:.1} % ({}/{})", pad(labels[1], w), 100.0 * r.reason_accuracy(), r.reason_correct, r.total);
+    println!("{}{:.1} % ({}/{})", pad(labels[2], w), 100.0 * r.hardness_accuracy(), r.hardness_correct, r.total);
+    println!("\n{}", tr("cli.eval_recall"));
     let mut cats: Vec<_> = r.per_category.iter().collect();
     cats.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(b.0)));
     for (cat, (ok, n)) in cats {
         println!("  {cat:<16} {:>5.1} % ({ok}/{n})", 100.0 * *ok as f64 / *n as f64);
     }
-    println!("\ntop confusions (expected -> got)");
+    println!("\n{}", tr("cli.eval_confusions"));
     for ((e, g), n) in r.top_confusions(10) {
         println!("  {n:>3}  {e} -> {g}");
     }
     let mut code = 0;
     if o.min_reason.is_some_and(|m| 100.0 * r.reason_accuracy() < m) {
-        eprintln!("error: reason accuracy below {}%", o.min_reason.unwrap_or_default());
+        error(tr_fmt("cli.eval_reason_below", &[("min", &o.min_reason.unwrap_or_default())]));
         code = 1;
     }
     if o.min_hardness.is_some_and(|m| 100.0 * r.hardness_accuracy() < m) {
-        eprintln!("error: hard/soft accuracy below {}%", o.min_hardness.unwrap_or_default());
+        error(tr_fmt("cli.eval_hardness_below", &[("min", &o.min_hardness.unwrap_or_default())]));
         code = 1;
     }
     Ok(code)
@@ -341,15 +373,16 @@ fn lint_cmd(file: &Path, strict: bool) -> Result<i32> {
     let lints = lint::lint(&doc, &c, None);
     let errors = lints.iter().filter(|l| l.severity == Severity::Error).count();
     for l in &lints {
-        let sev = match l.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        };
+        let sev = tr(match l.severity {
+            Severity::Error => "lint.cli_error",
+            Severity::Warning => "lint.cli_warning",
+            Severity::Info => "lint.cli_info",
+        });
         println!("{}: {sev}: {}", file.display(), l.message);
     }
     let warnings = lints.iter().filter(|l| l.severity == Severity::Warning).count();
-    println!("{} bounce rules, {} MX rules: {errors} errors, {warnings} warnings", doc.bounce_rules.len(), doc.mx_rules.len());
+    let (bounce, mx) = (doc.bounce_rules.len(), doc.mx_rules.len());
+    println!("{}", tr_fmt("lint.cli_summary", &[("bounce", &bounce), ("mx", &mx), ("errors", &errors), ("warnings", &warnings)]));
     Ok(if errors > 0 || (strict && warnings > 0) { 1 } else { 0 })
 }
 
@@ -357,14 +390,21 @@ fn test_cmd(file: &Path) -> Result<i32> {
     let doc = RuleSet::load(file)?;
     let c = Classifier::new(&doc);
     for e in c.errors() {
-        println!("error: {e}");
+        println!("{}: {e}", tr("lint.cli_error"));
     }
     let failures = lint::run_examples(&doc, &c);
     for f in &failures {
-        let kind = if f.must_match { "must-match" } else { "must-not-match" };
-        println!("FAIL rule #{} '{}': {kind} {:?}: {}", f.rule + 1, doc.bounce_rules[f.rule].name, lint::shorten(&f.text, 100), f.problem);
+        let text = format!("{:?}", lint::shorten(&f.text, 100));
+        let args: [(&str, &dyn std::fmt::Display); 4] = [
+            ("place", &lint::rule_place(&doc, f.rule)),
+            ("kind", &lint::example_kind(f.must_match)),
+            ("text", &text),
+            ("problem", &f.problem),
+        ];
+        println!("{}", tr_fmt("lint.cli_fail", &args));
     }
     let total: usize = doc.bounce_rules.iter().filter(|r| r.is_active()).map(|r| r.must_match.len() + r.must_not_match.len()).sum();
-    println!("{} passed, {} failed", total - failures.len(), failures.len());
+    let failed = failures.len();
+    println!("{}", tr_fmt("lint.cli_tested", &[("passed", &(total - failed)), ("failed", &failed)]));
     Ok(if failures.is_empty() && c.errors().is_empty() { 0 } else { 1 })
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::engine::dns::{self, LookupOptions, MxReport};
 use crate::engine::mx::{self, Limits, MxRule, ThroughputLevel, Timeouts};
+use crate::i18n::{tr, tr_fmt};
 
 /// Output format of `mx`.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -61,10 +62,10 @@ fn parse_nameserver(s: &str) -> std::result::Result<SocketAddr, String> {
 pub fn run(args: MxArgs) -> Result<i32> {
     let Some(level) = ThroughputLevel::parse(&args.level) else {
         let names: Vec<&str> = ThroughputLevel::ALL.iter().map(|l| l.label()).collect();
-        bail!("unknown level '{}': use one of {} or 1-6", args.level, names.join(", "));
+        bail!("{}", tr_fmt("cli.mx_unknown_level", &[("level", &args.level), ("names", &names.join(", "))]));
     };
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 60.0) {
-        bail!("--timeout must be between 0 and 60 seconds, got {}", args.timeout);
+        bail!("{}", tr_fmt("cli.mx_timeout", &[("got", &args.timeout)]));
     }
     let (doc, _) = super::load_rules(args.rules.as_deref())?;
     let opts = LookupOptions { nameserver: args.nameserver, timeout: Duration::from_secs_f64(args.timeout), ..LookupOptions::default() };
@@ -73,7 +74,7 @@ pub fn run(args: MxArgs) -> Result<i32> {
             let out = MxOut::new(&report, &doc.mx_rules, level, args.id);
             match args.format {
                 MxFormat::Json => println!("{}", serde_json::to_string_pretty(&out)?),
-                MxFormat::Text => print!("{}", text_table(&out)),
+                MxFormat::Text => print!("{}", text_table(&out, level)),
             }
             Ok(0)
         }
@@ -83,7 +84,7 @@ pub fn run(args: MxArgs) -> Result<i32> {
                 println!("{}", serde_json::to_string_pretty(&err)?);
             }
             if e.is_definite() {
-                eprintln!("error: {e}");
+                super::error(&e);
                 Ok(1)
             } else {
                 Err(e.into())
@@ -173,41 +174,55 @@ impl<'a> MxOut<'a> {
     }
 }
 
-fn text_table(out: &MxOut) -> String {
-    let mut s = format!("MX hosts of {} (limits at level {})\n", out.domain, out.level);
+/// The human-readable table: headings and notes in the current language, values as in the JSON.
+fn text_table(out: &MxOut, level: ThroughputLevel) -> String {
+    let mut s = tr_fmt("cli.mx_heading", &[("domain", &out.domain), ("level", &level.display_label())]);
+    s.push('\n');
     if out.implicit {
-        s.push_str("no MX record: mail goes to the domain's own address (implicit MX, RFC 5321 §5.1)\n");
+        s.push_str(tr("cli.mx_implicit"));
+        s.push('\n');
     }
-    let header = ["PREF", "HOST", "RULE", "CONN", "MSG/CONN", "MSG/HOUR", "ADDRESSES"];
+    let header = [
+        tr("cli.mx_col_pref"),
+        tr("cli.mx_col_host"),
+        tr("cli.mx_col_rule"),
+        tr("cli.mx_col_conn"),
+        tr("cli.mx_col_per_conn"),
+        tr("cli.mx_col_per_hour"),
+        tr("cli.mx_col_addresses"),
+    ];
     let mut rows: Vec<[String; 7]> = Vec::new();
     for h in &out.hosts {
         let (rule, conn, per, hour) = match &h.rule {
             Some(r) => (
-                format!("#{} {}{}", r.number, r.mask, if r.shared { " (shared)" } else { "" }),
+                format!("#{} {}{}", r.number, r.mask, if r.shared { tr("cli.mx_shared") } else { "" }),
                 r.limits.max_connections.to_string(),
                 r.limits.max_msgs_per_connection.to_string(),
                 r.limits.msgs_per_hour.to_string(),
             ),
-            None => ("(no rule matches)".into(), "-".into(), "-".into(), "-".into()),
+            None => (tr("cli.mx_no_rule").into(), "-".into(), "-".into(), "-".into()),
         };
         let addrs = if h.addresses.is_empty() {
-            format!("(none{})", h.address_error.map(|e| format!(": {e}")).unwrap_or_default())
+            match h.address_error {
+                Some(e) => tr_fmt("cli.mx_no_address_error", &[("error", &e)]),
+                None => tr("cli.mx_no_address").to_owned(),
+            }
         } else {
             h.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")
         };
         rows.push([h.preference.to_string(), h.host.to_string(), rule, conn, per, hour, addrs]);
     }
-    let mut widths = header.map(str::len);
+    let mut widths = header.map(super::display_width);
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
+            *w = (*w).max(super::display_width(c));
         }
     }
     let mut line = |cells: &[&str]| {
         let mut l = String::new();
         for (i, c) in cells.iter().enumerate() {
             let w = widths[i];
-            let pad = w.saturating_sub(c.chars().count());
+            let pad = w.saturating_sub(super::display_width(c));
             // Numbers right-aligned, text left-aligned; the last column is not padded.
             if i == cells.len() - 1 {
                 l.push_str(c);

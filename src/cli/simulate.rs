@@ -9,6 +9,7 @@ use clap::ValueEnum;
 use crate::engine::mx::Severity;
 use crate::engine::scenario::{Scenario, has_errors, validate};
 use crate::engine::simulate::{Counts, Simulation, simulate};
+use crate::i18n::{tr, tr_fmt};
 
 /// Where `simulate` looks for a scenario when none is given.
 pub const DEFAULT_SCENARIO_PATH: &str = "sample_rules/scenario.ron";
@@ -69,11 +70,11 @@ pub fn run(args: SimulateArgs) -> Result<i32> {
     }
     let problems = validate(&scenario, &doc.mx_rules);
     for p in &problems {
-        let sev = if p.severity == Severity::Error { "error" } else { "warning" };
-        eprintln!("{sev}: scenario {}: {}", p.field, p.message);
+        let sev = tr(if p.severity == Severity::Error { "lint.cli_error" } else { "lint.cli_warning" });
+        eprintln!("{}", tr_fmt("cli.scenario_problem", &[("severity", &sev), ("field", &p.field), ("message", &p.message)]));
     }
     if has_errors(&problems) {
-        bail!("the scenario '{}' cannot be simulated (errors above)", scenario.name);
+        bail!("{}", tr_fmt("cli.scenario_refused", &[("name", &scenario.name)]));
     }
     let sim = simulate(&scenario, &doc.mx_rules)?;
     let stdout = std::io::stdout();
@@ -86,7 +87,7 @@ pub fn run(args: SimulateArgs) -> Result<i32> {
         // `bouncelab simulate | head` is fine.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
         r => {
-            r.context("writing the series")?;
+            r.context(tr("cli.writing_series"))?;
             Ok(0)
         }
     }

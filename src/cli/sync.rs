@@ -9,6 +9,7 @@ use clap::ArgGroup;
 use crate::engine::RuleSet;
 use crate::engine::lint;
 use crate::engine::sync::{self, ChangeId, SyncError, SyncReport};
+use crate::i18n::{tr, tr_fmt};
 
 /// Arguments of `bouncelab sync`.
 ///
@@ -39,7 +40,7 @@ pub fn run(args: SyncArgs) -> Result<i32> {
     let file = &args.file;
     let doc = RuleSet::load(file)?;
     if doc.custom_mode {
-        println!("{}: custom mode: sync is off, the rules are wholly yours", file.display());
+        println!("{}", tr_fmt("cli.sync_custom", &[("file", &file.display())]));
         return Ok(0);
     }
     let up = doc.upstream.as_ref().ok_or_else(|| SyncError::NoUpstream(file.clone()))?;
@@ -47,15 +48,15 @@ pub fn run(args: SyncArgs) -> Result<i32> {
     let upstream = RuleSet::load(&up_path)?;
     let base = sync::load_base(file)?;
     let report = sync::check(&doc, base.as_ref(), &upstream);
-    println!("upstream: {}", up_path.display());
+    println!("{}", tr_fmt("cli.sync_upstream", &[("path", &up_path.display())]));
     if base.is_none() {
-        println!("first sync: no base yet, so every rule that differs from upstream is a conflict");
+        println!("{}", tr("cli.sync_first"));
     }
     if args.apply {
         return apply(file, &doc, base.as_ref(), &report, args.take_upstream_conflicts);
     }
     if !report.pending() {
-        println!("up to date");
+        println!("{}", tr("cli.sync_up_to_date"));
         return Ok(0);
     }
     for c in &report.changes {
@@ -67,12 +68,11 @@ pub fn run(args: SyncArgs) -> Result<i32> {
     };
     print_effect(&doc, &report, &extra);
     let conflicts = report.conflicts().count();
-    println!(
-        "{} change(s) pending, {conflicts} conflict(s); `bouncelab sync --apply {}` applies the rest{}",
-        report.changes.len() - conflicts,
-        file.display(),
-        if conflicts > 0 { " (add --take-upstream-conflicts to take upstream's version of the conflicts)" } else { "" }
-    );
+    let changes = report.changes.len() - conflicts;
+    let hint = if conflicts > 0 { tr("cli.sync_conflicts_hint") } else { "" };
+    let args: [(&str, &dyn std::fmt::Display); 4] =
+        [("changes", &changes), ("conflicts", &conflicts), ("file", &file.display()), ("hint", &hint)];
+    println!("{}", tr_fmt("cli.sync_pending", &args));
     Ok(1)
 }
 
@@ -90,16 +90,16 @@ fn apply(file: &Path, doc: &RuleSet, old_base: Option<&RuleSet>, report: &SyncRe
     let mut left = 0;
     for c in &report.changes {
         if selection.contains(&c.id) {
-            println!("applied {c}");
+            println!("{}", tr_fmt("cli.sync_applied_change", &[("change", c)]));
         } else {
             left += 1;
-            println!("kept local {c}");
+            println!("{}", tr_fmt("cli.sync_kept_change", &[("change", c)]));
         }
     }
     match (report.changes.len() - left, left) {
-        (0, 0) => println!("up to date"),
-        (n, 0) => println!("{n} change(s) applied to {} (previous version in .bak)", file.display()),
-        (n, l) => println!("{n} change(s) applied, {l} conflict(s) left: rerun with --take-upstream-conflicts, or edit by hand"),
+        (0, 0) => println!("{}", tr("cli.sync_up_to_date")),
+        (n, 0) => println!("{}", tr_fmt("cli.sync_applied", &[("n", &n), ("file", &file.display())])),
+        (n, l) => println!("{}", tr_fmt("cli.sync_applied_left", &[("n", &n), ("left", &l)])),
     }
     Ok(if left > 0 { 1 } else { 0 })
 }
@@ -107,10 +107,10 @@ fn apply(file: &Path, doc: &RuleSet, old_base: Option<&RuleSet>, report: &SyncRe
 fn print_effect(doc: &RuleSet, report: &SyncReport, extra: &[String]) {
     let effect = sync::effect_on_examples(doc, report, &report.all_ids(), extra);
     if effect.changed == 0 {
-        println!("effect on examples: none of {} verdicts change", effect.total);
+        println!("{}", tr_fmt("cli.sync_effect_none", &[("total", &effect.total)]));
         return;
     }
-    println!("effect on examples: {} of {} verdicts change", effect.changed, effect.total);
+    println!("{}", tr_fmt("cli.sync_effect_some", &[("changed", &effect.changed), ("total", &effect.total)]));
     for g in &effect.groups {
         println!("  {} x {} -> {}", g.count, g.old, g.new);
         for e in &g.examples {
@@ -120,6 +120,6 @@ fn print_effect(doc: &RuleSet, report: &SyncReport, extra: &[String]) {
 }
 
 fn read_lines(p: &Path) -> Result<Vec<String>> {
-    let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+    let bytes = std::fs::read(p).with_context(|| tr_fmt("cli.cannot_read", &[("path", &p.display())]))?;
     Ok(String::from_utf8_lossy(&bytes).lines().filter(|l| !l.trim().is_empty()).map(String::from).collect())
 }

@@ -11,6 +11,7 @@ use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use super::ruleset::{FailureType, QuarantinePolicy, RuleSet};
 use super::smtp::{self, EnhancedCode, Reply};
+use crate::i18n::{tr, tr_fmt};
 
 /// Compiled program size allowed for one pattern; hostile patterns fail cleanly.
 pub const RULE_SIZE_LIMIT: usize = 2 << 20;
@@ -126,10 +127,27 @@ pub enum RuleProblem {
     UnknownReason(String),
 }
 
-/// A problem attached to a place in the document.
+impl RuleProblem {
+    /// What is wrong, in the current language (the `Display` text is English).
+    pub fn display_message(&self) -> String {
+        match self {
+            RuleProblem::InvalidRegex { message, position: Some(p) } => {
+                tr_fmt("engine.invalid_regex_at", &[("pos", &(p + 1)), ("message", message)])
+            }
+            RuleProblem::InvalidRegex { message, position: None } => tr_fmt("engine.invalid_regex", &[("message", message)]),
+            RuleProblem::EmptyPattern => tr("engine.empty_pattern").to_owned(),
+            RuleProblem::UnknownCategory(id) => tr_fmt("engine.unknown_category", &[("id", id)]),
+            RuleProblem::UnknownReason(id) => tr_fmt("engine.unknown_reason", &[("id", id)]),
+        }
+    }
+}
+
+/// A problem attached to a place in the document. Its `Display` is for
+/// people: the place in the language current when the classifier was built,
+/// the problem in the current language.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CompileError {
-    /// Where: `bounce rule #3 'name'`, `category 'x'`, `enhanced fallback 2`.
+    /// Where: `bounce rule #3 'name'`, `category 'x'`, `enhanced code fallback #2 '5.1.1'`.
     pub place: String,
     /// Index of the bounce rule, when the problem is a rule's.
     pub rule: Option<usize>,
@@ -139,7 +157,7 @@ pub struct CompileError {
 
 impl std::fmt::Display for CompileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.place, self.problem)
+        write!(f, "{}: {}", self.place, self.problem.display_message())
     }
 }
 
@@ -281,7 +299,7 @@ impl Classifier {
             let r = reason_idx(&c.reason);
             if r.is_none() {
                 errors.push(CompileError {
-                    place: format!("category '{}'", c.id),
+                    place: tr_fmt("engine.place_category", &[("id", &c.id)]),
                     rule: None,
                     problem: RuleProblem::UnknownReason(c.reason.clone()),
                 });
@@ -317,8 +335,10 @@ impl Classifier {
             if !r.is_active() {
                 continue;
             }
-            let place = format!("bounce rule #{} '{}'", i + 1, r.name);
-            let mut fail = |problem| errors.push(CompileError { place: place.clone(), rule: Some(i), problem });
+            let mut fail = |problem| {
+                let place = tr_fmt("engine.place_rule", &[("n", &(i + 1)), ("name", &r.name)]);
+                errors.push(CompileError { place, rule: Some(i), problem });
+            };
             let Some(category) = category_idx(&r.category) else {
                 fail(RuleProblem::UnknownCategory(r.category.clone()));
                 continue;
@@ -359,7 +379,7 @@ impl Classifier {
             .build()
             .unwrap_or_else(|e| {
                 errors.push(CompileError {
-                    place: "rule set".into(),
+                    place: tr("engine.place_rule_set").to_owned(),
                     rule: None,
                     problem: RuleProblem::InvalidRegex { message: e.to_string(), position: None },
                 });
@@ -367,7 +387,7 @@ impl Classifier {
                 RegexSet::empty()
             });
 
-        let mut fallbacks = |list: &[super::ruleset::CodeFallback], what: &str| {
+        let mut fallbacks = |list: &[super::ruleset::CodeFallback], what: &'static str| {
             let mut out = Vec::new();
             for (i, f) in list.iter().enumerate() {
                 match category_idx(&f.category) {
@@ -377,7 +397,7 @@ impl Classifier {
                         failure_type: f.failure_type.unwrap_or(categories[c as usize].failure_type),
                     }),
                     None => errors.push(CompileError {
-                        place: format!("{what} fallback #{} '{}'", i + 1, f.code),
+                        place: tr_fmt(what, &[("n", &(i + 1)), ("code", &f.code)]),
                         rule: None,
                         problem: RuleProblem::UnknownCategory(f.category.clone()),
                     }),
@@ -385,8 +405,8 @@ impl Classifier {
             }
             out
         };
-        let enhanced_fallbacks = fallbacks(&doc.enhanced_fallbacks, "enhanced code");
-        let reply_fallbacks = fallbacks(&doc.reply_fallbacks, "reply code");
+        let enhanced_fallbacks = fallbacks(&doc.enhanced_fallbacks, "engine.place_enhanced_fallback");
+        let reply_fallbacks = fallbacks(&doc.reply_fallbacks, "engine.place_reply_fallback");
 
         Classifier {
             rules,
@@ -436,10 +456,10 @@ impl Classifier {
         self.rule_names.get(rule).map_or("", String::as_str)
     }
 
-    /// The quarantine consequence of a verdict, as a sentence.
+    /// The quarantine consequence of a verdict, as a sentence in the current language.
     pub fn quarantine_text(&self, v: &Verdict) -> String {
         if v.failure_type == FailureType::Ignored {
-            return "not an error: never quarantined".into();
+            return tr("engine.not_an_error").to_owned();
         }
         let r = self.reason(v);
         r.quarantine.describe(r.release_after_days)

@@ -43,13 +43,16 @@ impl VerdictKey {
     }
 }
 
+/// For people, in the current language: `userunknown (User unknown, Hard, rule 'unknown')`.
 impl std::fmt::Display for VerdictKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({}, {}", self.category, self.reason, self.failure_type)?;
-        match &self.rule {
-            Some(r) => write!(f, ", rule '{r}')"),
-            None => f.write_str(", no rule)"),
-        }
+        use crate::i18n::tr_fmt;
+        let (category, reason, ty) = (&self.category, &self.reason, self.failure_type.display_label());
+        let text = match &self.rule {
+            Some(rule) => tr_fmt("engine.verdict_rule", &[("category", category), ("reason", reason), ("type", &ty), ("rule", rule)]),
+            None => tr_fmt("engine.verdict_no_rule", &[("category", category), ("reason", reason), ("type", &ty)]),
+        };
+        f.write_str(&text)
     }
 }
 

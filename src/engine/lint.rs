@@ -1,10 +1,15 @@
 //! Lint: what is wrong or suspicious in a rule set, and its examples run as tests.
+//!
+//! Messages are for people: written in the current language (`[lint]` keys)
+//! when the lint runs. Filter and test on [`LintKind`] and the indices, not on
+//! the text.
 
 use std::collections::HashMap;
 
 use super::classify::{Classifier, DecidedBy};
 use super::mx;
 use super::ruleset::RuleSet;
+use crate::i18n::{tr, tr_fmt};
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -55,7 +60,7 @@ pub struct Lint {
     pub rule: Option<usize>,
     /// MX rule index, when it is about one.
     pub mx_rule: Option<usize>,
-    /// Human-readable, names the place.
+    /// Human-readable, names the place; in the current language.
     pub message: String,
 }
 
@@ -68,8 +73,21 @@ pub struct ExampleFailure {
     pub text: String,
     /// True for a must-match example, false for a must-not-match one.
     pub must_match: bool,
-    /// What happened instead.
+    /// The earlier rule that wins a must-match example this rule's pattern matches.
+    pub won_by: Option<usize>,
+    /// What happened instead, in the current language.
     pub problem: String,
+}
+
+/// `rule #3 'name'` in the current language.
+pub fn rule_place(doc: &RuleSet, rule: usize) -> String {
+    let name = doc.bounce_rules.get(rule).map_or("", |r| r.name.as_str());
+    tr_fmt("lint.place", &[("n", &(rule + 1)), ("name", &name)])
+}
+
+/// `must-match` / `must-not-match` in the current language.
+pub fn example_kind(must_match: bool) -> &'static str {
+    tr(if must_match { "lint.must_match" } else { "lint.must_not_match" })
 }
 
 /// Outcome of one must-match example.
@@ -102,22 +120,24 @@ pub fn run_examples(doc: &RuleSet, c: &Classifier) -> Vec<ExampleFailure> {
             continue;
         }
         for t in &r.must_match {
-            let problem = match example_outcome(c, i, t) {
+            let (won_by, problem) = match example_outcome(c, i, t) {
                 ExampleOutcome::Won => continue,
-                ExampleOutcome::TakenBy(w) => format!("won by earlier rule #{} '{}'", w + 1, doc.bounce_rules[w].name),
+                ExampleOutcome::TakenBy(w) => (Some(w), tr_fmt("lint.won_by", &[("place", &rule_place(doc, w))])),
                 ExampleOutcome::NotMatched => {
                     let v = c.classify(t);
-                    match (v.decided_by, v.rule) {
-                        (DecidedBy::Rule, Some(w)) => format!("not matched; rule #{} '{}' wins it", w + 1, doc.bounce_rules[w].name),
-                        _ => "not matched by the pattern".to_owned(),
-                    }
+                    let problem = match (v.decided_by, v.rule) {
+                        (DecidedBy::Rule, Some(w)) => tr_fmt("lint.not_matched_rule_wins", &[("place", &rule_place(doc, w))]),
+                        _ => tr("lint.not_matched").to_owned(),
+                    };
+                    (None, problem)
                 }
             };
-            out.push(ExampleFailure { rule: i, text: t.clone(), must_match: true, problem });
+            out.push(ExampleFailure { rule: i, text: t.clone(), must_match: true, won_by, problem });
         }
         for t in &r.must_not_match {
             if c.rule_matches(i, t).unwrap_or(false) {
-                out.push(ExampleFailure { rule: i, text: t.clone(), must_match: false, problem: "matched, but must not be".into() });
+                let problem = tr("lint.counter_matched").to_owned();
+                out.push(ExampleFailure { rule: i, text: t.clone(), must_match: false, won_by: None, problem });
             }
         }
     }
@@ -137,7 +157,7 @@ pub fn lint_and_examples(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usi
     let failures = run_examples(doc, c);
     let mut out = Vec::new();
     let mut push = |severity, kind, rule: Option<usize>, message: String| out.push(Lint { severity, kind, rule, mx_rule: None, message });
-    let place = |i: usize| format!("rule #{} '{}'", i + 1, doc.bounce_rules[i].name);
+    let place = |i: usize| rule_place(doc, i);
 
     for e in c.errors() {
         push(Severity::Error, LintKind::Invalid, e.rule, e.to_string());
@@ -147,35 +167,44 @@ pub fn lint_and_examples(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usi
     let mut patterns: HashMap<&str, usize> = HashMap::new();
     for (i, r) in doc.bounce_rules.iter().enumerate() {
         if let Some(&j) = names.get(r.name.as_str()) {
-            push(Severity::Error, LintKind::DuplicateName, Some(i), format!("{}: same name as rule #{}", place(i), j + 1));
+            push(
+                Severity::Error,
+                LintKind::DuplicateName,
+                Some(i),
+                tr_fmt("lint.duplicate_name", &[("place", &place(i)), ("n", &(j + 1))]),
+            );
         } else {
             names.insert(&r.name, i);
         }
         if let Some(&j) = patterns.get(r.pattern.as_str()) {
-            push(Severity::Warning, LintKind::DuplicatePattern, Some(i), format!("{}: same pattern as rule #{}", place(i), j + 1));
+            let message = tr_fmt("lint.duplicate_pattern", &[("place", &place(i)), ("n", &(j + 1))]);
+            push(Severity::Warning, LintKind::DuplicatePattern, Some(i), message);
         } else {
             patterns.insert(&r.pattern, i);
         }
         if r.is_active() && c.rule_matches(i, "") == Some(true) {
-            push(
-                Severity::Error,
-                LintKind::MatchesEmpty,
-                Some(i),
-                format!("{}: the pattern matches the empty string, so it matches every text", place(i)),
-            );
+            push(Severity::Error, LintKind::MatchesEmpty, Some(i), tr_fmt("lint.matches_empty", &[("place", &place(i))]));
         }
     }
 
     for f in failures.iter().cloned() {
         let (sev, kind) = if !f.must_match {
             (Severity::Error, LintKind::CounterExampleMatched)
-        } else if f.problem.starts_with("won by") {
+        } else if f.won_by.is_some() {
             (Severity::Warning, LintKind::ExampleTaken)
         } else {
             (Severity::Error, LintKind::ExampleNotMatched)
         };
-        let what = if f.must_match { "must-match" } else { "must-not-match" };
-        push(sev, kind, Some(f.rule), format!("{}: {what} example {:?}: {}", place(f.rule), shorten(&f.text, 60), f.problem));
+        let message = tr_fmt(
+            "lint.example",
+            &[
+                ("place", &place(f.rule)),
+                ("kind", &example_kind(f.must_match)),
+                ("text", &format!("{:?}", shorten(&f.text, 60))),
+                ("problem", &f.problem),
+            ],
+        );
+        push(sev, kind, Some(f.rule), message);
     }
 
     for (i, r) in doc.bounce_rules.iter().enumerate() {
@@ -187,17 +216,11 @@ pub fn lint_and_examples(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usi
         if !r.must_match.is_empty() && won == 0 && batch == 0 {
             let taken = r.must_match.iter().all(|t| matches!(example_outcome(c, i, t), ExampleOutcome::TakenBy(_)));
             if taken {
-                push(
-                    Severity::Warning,
-                    LintKind::Shadowed,
-                    Some(i),
-                    format!("{}: shadowed: every example is won by an earlier rule", place(i)),
-                );
+                push(Severity::Warning, LintKind::Shadowed, Some(i), tr_fmt("lint.shadowed", &[("place", &place(i))]));
             }
         } else if r.must_match.is_empty() && batch == 0 {
-            let msg =
-                if batch_hits.is_some() { "no example and no batch line reaches it" } else { "dead: no must-match example reaches it" };
-            push(Severity::Warning, LintKind::Dead, Some(i), format!("{}: {msg}", place(i)));
+            let key = if batch_hits.is_some() { "lint.dead_with_batch" } else { "lint.dead" };
+            push(Severity::Warning, LintKind::Dead, Some(i), tr_fmt(key, &[("place", &place(i))]));
         }
     }
 
@@ -205,7 +228,7 @@ pub fn lint_and_examples(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usi
         let used = doc.categories.iter().any(|c| c.reason == reason.id)
             || doc.bounce_rules.iter().any(|r| r.reason.as_deref() == Some(&reason.id));
         if !used {
-            push(Severity::Info, LintKind::ReasonUnused, None, format!("reason '{}' is used by no category or rule", reason.id));
+            push(Severity::Info, LintKind::ReasonUnused, None, tr_fmt("lint.reason_unused", &[("id", &reason.id)]));
         }
     }
 
@@ -219,7 +242,7 @@ pub fn lint_and_examples(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usi
             kind: LintKind::Mx,
             rule: None,
             mx_rule: Some(p.rule),
-            message: format!("MX rule #{} '{}': {}", p.rule + 1, doc.mx_rules[p.rule].mask, p.message),
+            message: tr_fmt("lint.mx", &[("n", &(p.rule + 1)), ("mask", &doc.mx_rules[p.rule].mask), ("message", &p.message)]),
         });
     }
     (out, failures)

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::{tr, tr_fmt};
+
 /// The six throughput levels, slowest first (ACC's names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 pub enum ThroughputLevel {
@@ -36,18 +38,33 @@ impl ThroughputLevel {
         self as usize
     }
 
-    /// ACC's label.
+    /// ACC's English label: stable, used by files, JSON and CSV outputs and [`Self::parse`].
     pub fn label(self) -> &'static str {
         ["Slow", "Normal", "Fast", "Very fast", "Boost", "Custom"][self.index()]
     }
 
+    /// The label users read, in the current language.
+    pub fn display_label(self) -> &'static str {
+        tr([
+            "engine.level_slow",
+            "engine.level_normal",
+            "engine.level_fast",
+            "engine.level_very_fast",
+            "engine.level_boost",
+            "engine.level_custom",
+        ][self.index()])
+    }
+
     /// Parses a label or a 1-based number ("very fast", "VeryFast", "4").
     pub fn parse(s: &str) -> Option<ThroughputLevel> {
-        let norm: String = s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_ascii_lowercase();
-        if let Ok(n) = norm.parse::<usize>() {
+        let digits: String = s.chars().filter(|c| c.is_alphanumeric()).collect();
+        if let Ok(n) = digits.parse::<usize>() {
             return Self::ALL.get(n.checked_sub(1)?).copied();
         }
-        Self::ALL.into_iter().find(|l| l.label().replace(' ', "").to_ascii_lowercase() == norm)
+        let norm_label = |t: &str| t.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+        let norm = norm_label(s);
+        // The English name always works (files, scripts); the current language's too (what the UI shows).
+        Self::ALL.into_iter().find(|l| norm_label(l.label()) == norm || norm_label(l.display_label()) == norm)
     }
 }
 
@@ -96,13 +113,22 @@ impl TlsMode {
     /// All modes.
     pub const ALL: [TlsMode; 3] = [TlsMode::Default, TlsMode::Disabled, TlsMode::Opportunistic];
 
-    /// Label.
+    /// Stable English label, as in JSON outputs and sync reports.
     pub fn label(self) -> &'static str {
         match self {
             TlsMode::Default => "Default",
             TlsMode::Disabled => "Disabled",
             TlsMode::Opportunistic => "Opportunistic",
         }
+    }
+
+    /// The label users read, in the current language.
+    pub fn display_label(self) -> &'static str {
+        tr(match self {
+            TlsMode::Default => "engine.tls_default",
+            TlsMode::Disabled => "engine.tls_disabled",
+            TlsMode::Opportunistic => "engine.tls_opportunistic",
+        })
     }
 }
 
@@ -209,19 +235,19 @@ pub fn mask_covers(earlier: &str, later: &str) -> bool {
     dp[a.len()][b.len()]
 }
 
-/// Why a mask is not well-formed, if it is not.
+/// Why a mask is not well-formed, if it is not (in the current language).
 pub fn mask_problem(mask: &str) -> Option<String> {
     if mask.trim().is_empty() {
-        return Some("the mask is empty".into());
+        return Some(tr("lint.mask_empty").to_owned());
     }
     if let Some(c) = mask.chars().find(|c| !(c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '*' | '?'))) {
-        return Some(format!("character '{c}' cannot appear in a host name"));
+        return Some(tr_fmt("lint.mask_character", &[("c", &c)]));
     }
     if mask.contains("**") {
-        return Some("'**' is the same as '*': write one".into());
+        return Some(tr("lint.mask_double_star").to_owned());
     }
     if mask.contains("..") {
-        return Some("'..' can never match a host name".into());
+        return Some(tr("lint.mask_double_dot").to_owned());
     }
     None
 }
@@ -253,7 +279,7 @@ pub enum Severity {
     Error,
 }
 
-/// A problem found in the MX rules.
+/// A problem found in the MX rules (its message in the current language).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MxProblem {
     /// Index of the rule.
@@ -273,9 +299,9 @@ pub fn validate(rules: &[MxRule]) -> Vec<MxProblem> {
             push(i, Severity::Error, p);
         }
         for (l, lim) in r.levels.iter().enumerate() {
-            let name = ThroughputLevel::ALL[l].label();
+            let name = ThroughputLevel::ALL[l].display_label();
             if lim.max_connections == 0 || lim.max_msgs_per_connection == 0 || lim.msgs_per_hour == 0 {
-                push(i, Severity::Error, format!("level {name}: every limit must be positive"));
+                push(i, Severity::Error, tr_fmt("lint.mx_zero_limit", &[("level", &name)]));
             }
         }
         // Custom is the analyst's own level: only Slow..Boost must grow.
@@ -285,24 +311,17 @@ pub fn validate(rules: &[MxRule]) -> Vec<MxProblem> {
                 || b.max_msgs_per_connection < a.max_msgs_per_connection
                 || b.msgs_per_hour < a.msgs_per_hour
             {
-                push(
-                    i,
-                    Severity::Warning,
-                    format!(
-                        "level {} has lower limits than the slower level {}",
-                        ThroughputLevel::ALL[l].label(),
-                        ThroughputLevel::ALL[l - 1].label()
-                    ),
-                );
+                let (level, slower) = (ThroughputLevel::ALL[l].display_label(), ThroughputLevel::ALL[l - 1].display_label());
+                push(i, Severity::Warning, tr_fmt("lint.mx_level_order", &[("level", &level), ("slower", &slower)]));
             }
         }
         if let Some(r2) = r.ids
             && r2.first > r2.last
         {
-            push(i, Severity::Error, format!("identifier range {}-{} is empty", r2.first, r2.last));
+            push(i, Severity::Error, tr_fmt("lint.mx_empty_ids", &[("first", &r2.first), ("last", &r2.last)]));
         }
         if let Some(j) = rules[..i].iter().position(|e| e.ids.is_none() && mask_covers(&e.mask, &r.mask)) {
-            push(i, Severity::Warning, format!("never used: rule #{} '{}' matches every host this mask matches", j + 1, rules[j].mask));
+            push(i, Severity::Warning, tr_fmt("lint.mx_never_used", &[("n", &(j + 1)), ("mask", &rules[j].mask)]));
         }
     }
     out

@@ -13,12 +13,16 @@
 //! - the counter is address-wide; the threshold is that of the error's reason;
 //! - while quarantined nothing is sent, so events of those days are ignored;
 //!   a release clears the counter.
+//!
+//! The day-by-day texts (`events`, `decisions`, flow notes) are sentences for
+//! people, written in the current language (`[quarantine_engine]` keys).
 
 use serde::{Deserialize, Serialize};
 
 use super::classify::{Classifier, Verdict};
-use super::ruleset::{FailureType, QuarantinePolicy, RuleSet, ordinal};
+use super::ruleset::{FailureType, QuarantinePolicy, RuleSet, display_ordinal};
 use super::scenario::RetryPolicy;
+use crate::i18n::{tr, tr_fmt};
 
 /// Days simulated at most, from the first event: ten years.
 pub const MAX_DAYS: u32 = 3_660;
@@ -63,13 +67,15 @@ pub struct DayEvent {
 pub struct DayReport {
     /// Day number.
     pub day: u32,
-    /// The day's events, as text (`Bounce: Mailbox full (Soft)`).
+    /// The day's events, as text in the current language (`Bounce: Mailbox full (Soft)`).
     pub events: Vec<String>,
     /// Error counter at the end of the day.
     pub error_count: u32,
     /// In quarantine at the end of the day.
     pub quarantined: bool,
-    /// Which rule decided what, in words a trainer can read out.
+    /// Released from quarantine at the start of this day.
+    pub released: bool,
+    /// Which rule decided what, in words a trainer can read out (current language).
     pub decisions: Vec<String>,
 }
 
@@ -117,36 +123,34 @@ pub fn simulate_address(doc: &RuleSet, events: &[DayEvent], until_day: Option<u3
         if day > end || day - first >= MAX_DAYS {
             break;
         }
-        let mut row = DayReport { day, events: Vec::new(), error_count: 0, quarantined: false, decisions: Vec::new() };
+        let mut row = DayReport { day, events: Vec::new(), error_count: 0, quarantined: false, released: false, decisions: Vec::new() };
         let mut counted_today = false;
         if quarantined && release == Some(day) {
             quarantined = false;
+            row.released = true;
             count = 0;
             let p = report.periods.last().map(|p| (p.reason.clone(), day - p.start_day)).unwrap_or_default();
-            row.decisions.push(format!("released: {} addresses leave quarantine after {} days; the counter restarts at 0", p.0, p.1));
+            row.decisions.push(tr_fmt("quarantine_engine.released", &[("reason", &p.0), ("days", &p.1)]));
         }
         if let Some(l) = last_counted.filter(|_| count > 0 && settings.reset_after_quiet_days > 0)
             && day - l >= settings.reset_after_quiet_days
         {
             count = 0;
-            row.decisions.push(format!(
-                "counter reset: no error counted for {} days (quiet period of {} days)",
-                day - l,
-                settings.reset_after_quiet_days
-            ));
+            row.decisions
+                .push(tr_fmt("quarantine_engine.quiet_reset", &[("days", &(day - l)), ("quiet", &settings.reset_after_quiet_days)]));
         }
         while let Some(e) = next.next_if(|e| e.day == day) {
             row.events.push(describe_event(doc, &e.event));
             if quarantined {
-                row.decisions.push("ignored: the address is in quarantine, so nothing is sent to it".into());
+                row.decisions.push(tr("quarantine_engine.ignored_in_quarantine").to_owned());
                 continue;
             }
             let (reason, failure_type) = match &e.event {
                 Event::Success => {
                     row.decisions.push(if count > 0 {
-                        format!("counter reset: a delivery succeeded ({count} error(s) forgotten)")
+                        tr_fmt("quarantine_engine.success_reset", &[("count", &count)])
                     } else {
-                        "delivered: the counter stays at 0".to_owned()
+                        tr("quarantine_engine.delivered").to_owned()
                     });
                     count = 0;
                     continue;
@@ -154,7 +158,7 @@ pub fn simulate_address(doc: &RuleSet, events: &[DayEvent], until_day: Option<u3
                 Event::Bounce { reason, failure_type } => match doc.reason(reason) {
                     Some(r) => (r, failure_type.unwrap_or(r.failure_type)),
                     None => {
-                        row.decisions.push(format!("not counted: the rule set has no reason '{reason}'"));
+                        row.decisions.push(tr_fmt("quarantine_engine.unknown_reason", &[("reason", reason)]));
                         continue;
                     }
                 },
@@ -162,40 +166,52 @@ pub fn simulate_address(doc: &RuleSet, events: &[DayEvent], until_day: Option<u3
             let label = &reason.label;
             let threshold = match (failure_type, reason.quarantine) {
                 (FailureType::Ignored, _) => {
-                    row.decisions.push(format!("not counted: {label} is Ignored here, not an error"));
+                    row.decisions.push(tr_fmt(
+                        "quarantine_engine.not_counted_ignored",
+                        &[("label", label), ("ignored", &FailureType::Ignored.display_label())],
+                    ));
                     continue;
                 }
                 (_, QuarantinePolicy::Never) => {
-                    row.decisions.push(format!("not counted: {label} never quarantines (it is about the sender, not the address)"));
+                    row.decisions.push(tr_fmt("quarantine_engine.not_counted_never", &[("label", label)]));
                     continue;
                 }
                 (FailureType::Hard, _) => 1,
                 (FailureType::Soft, QuarantinePolicy::AfterErrors(n)) => n.max(1),
             };
             if failure_type == FailureType::Soft && settings.count_once_per_day && counted_today {
-                row.decisions.push(format!("not counted again: soft errors count at most once per day ({label})"));
+                row.decisions.push(tr_fmt("quarantine_engine.not_counted_again", &[("label", label)]));
                 continue;
             }
             count = count.saturating_add(1);
             counted_today = true;
             last_counted = Some(day);
             if count < threshold {
-                row.decisions.push(format!("{} error counted: {label} quarantines on the {} error", ordinal(count), ordinal(threshold)));
+                row.decisions.push(tr_fmt(
+                    "quarantine_engine.counted",
+                    &[("nth", &display_ordinal(count)), ("label", label), ("threshold", &display_ordinal(threshold))],
+                ));
                 continue;
             }
             let why = if failure_type == FailureType::Hard {
-                format!("quarantined: {label} is a Hard error, quarantined on the 1st error")
+                tr_fmt(
+                    "quarantine_engine.quarantined_hard",
+                    &[("label", label), ("hard", &FailureType::Hard.display_label()), ("first", &display_ordinal(1))],
+                )
             } else {
-                format!(
-                    "quarantined: {} error reached {label}'s threshold ({})",
-                    ordinal(count),
-                    reason.quarantine.describe(reason.release_after_days)
+                tr_fmt(
+                    "quarantine_engine.quarantined_threshold",
+                    &[
+                        ("nth", &display_ordinal(count)),
+                        ("label", label),
+                        ("policy", &reason.quarantine.describe(reason.release_after_days)),
+                    ],
                 )
             };
             row.decisions.push(why);
             let release_day = reason.release_after_days.map(|n| day.saturating_add(n.max(1)));
             if let Some(r) = release_day {
-                row.decisions.push(format!("release planned on day {r} ({} days)", r - day));
+                row.decisions.push(tr_fmt("quarantine_engine.release_planned", &[("day", &r), ("days", &(r - day))]));
             }
             report.periods.push(QuarantinePeriod { start_day: day, reason: label.clone(), release_day });
             quarantined = true;
@@ -210,12 +226,12 @@ pub fn simulate_address(doc: &RuleSet, events: &[DayEvent], until_day: Option<u3
 
 fn describe_event(doc: &RuleSet, e: &Event) -> String {
     match e {
-        Event::Success => "Delivered".into(),
+        Event::Success => tr("quarantine_engine.event_delivered").to_owned(),
         Event::Bounce { reason, failure_type } => {
             let r = doc.reason(reason);
             let label = r.map_or(reason.as_str(), |r| r.label.as_str());
-            let ft = failure_type.or(r.map(|r| r.failure_type)).map_or("?", FailureType::label);
-            format!("Bounce: {label} ({ft})")
+            let ft = failure_type.or(r.map(|r| r.failure_type)).map_or("?", FailureType::display_label);
+            tr_fmt("quarantine_engine.event_bounce", &[("label", &label), ("type", &ft)])
         }
     }
 }
@@ -243,13 +259,22 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
-    /// The label users see.
+    /// The product's English label (stable).
     pub fn label(self) -> &'static str {
         match self {
             DeliveryStatus::TakenIntoAccount => "Taken into account by the service provider",
             DeliveryStatus::Sent => "Sent",
             DeliveryStatus::Failed => "Failed",
         }
+    }
+
+    /// The label users see, in the current language.
+    pub fn display_label(self) -> &'static str {
+        tr(match self {
+            DeliveryStatus::TakenIntoAccount => "engine.delivery_taken",
+            DeliveryStatus::Sent => "engine.delivery_sent",
+            DeliveryStatus::Failed => "engine.delivery_failed",
+        })
     }
 }
 
@@ -262,7 +287,7 @@ pub struct StatusStep {
     pub status: DeliveryStatus,
     /// 1-based attempt number, if the step is an attempt.
     pub attempt: Option<usize>,
-    /// What happened and why.
+    /// What happened and why, in the current language.
     pub note: String,
 }
 
@@ -282,29 +307,27 @@ pub fn delivery_flow(results: &[AttemptResult], retry: &RetryPolicy) -> Vec<Stat
         at_hours: 0.0,
         status: DeliveryStatus::TakenIntoAccount,
         attempt: None,
-        note: "relayed to the Enhanced MTA".into(),
+        note: tr("quarantine_engine.flow_relayed").to_owned(),
     }];
     let mut t = 0.0_f64;
     for n in 1..=10_000usize {
         let result = results.get(n - 1).copied().unwrap_or(AttemptResult::SoftBounce);
-        let assumed = if n > results.len() { " (assumed)" } else { "" };
-        let (status, note) = match result {
-            AttemptResult::Delivered => (DeliveryStatus::Sent, format!("delivered{assumed}")),
-            AttemptResult::HardBounce => (DeliveryStatus::Failed, format!("hard bounce{assumed}: failed at once, no retry")),
-            AttemptResult::SoftBounce => {
-                (DeliveryStatus::TakenIntoAccount, format!("soft bounce{assumed}: status unchanged, only the failure reason is updated"))
-            }
+        let assumed = if n > results.len() { tr("quarantine_engine.flow_assumed") } else { "" };
+        let (status, key) = match result {
+            AttemptResult::Delivered => (DeliveryStatus::Sent, "quarantine_engine.flow_delivered"),
+            AttemptResult::HardBounce => (DeliveryStatus::Failed, "quarantine_engine.flow_hard"),
+            AttemptResult::SoftBounce => (DeliveryStatus::TakenIntoAccount, "quarantine_engine.flow_soft"),
         };
+        let note = tr_fmt(key, &[("assumed", &assumed)]);
         steps.push(StatusStep { at_hours: hours(t), status, attempt: Some(n), note });
         if status != DeliveryStatus::TakenIntoAccount {
             return steps;
         }
         let next = t + r.delay_minutes(t).max(1.0);
         if next >= end {
-            let note = format!(
-                "the next retry (at {:.1} h) would be past the {:.1}-day validity: failed after {n} attempt(s)",
-                hours(next),
-                r.validity_hours / 24.0
+            let note = tr_fmt(
+                "quarantine_engine.flow_expired",
+                &[("at", &format!("{:.1}", hours(next))), ("days", &format!("{:.1}", r.validity_hours / 24.0)), ("n", &n)],
             );
             steps.push(StatusStep { at_hours: hours(end), status: DeliveryStatus::Failed, attempt: None, note });
             return steps;

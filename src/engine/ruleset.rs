@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::mx::MxRule;
+use crate::i18n::{tr, tr_fmt};
 
 /// Format version written by this build; older files are upgraded on load.
 pub const FORMAT_VERSION: u32 = 1;
@@ -27,7 +28,8 @@ impl FailureType {
     /// All types, in display order.
     pub const ALL: [FailureType; 3] = [FailureType::Hard, FailureType::Soft, FailureType::Ignored];
 
-    /// The label users know.
+    /// The stable English name (`Hard`, `Soft`, `Ignored`): what files, CSV,
+    /// JSON and TSV outputs carry and what parsers accept. Never translated.
     pub fn label(self) -> &'static str {
         match self {
             FailureType::Hard => "Hard",
@@ -35,8 +37,18 @@ impl FailureType {
             FailureType::Ignored => "Ignored",
         }
     }
+
+    /// The label users read, in the current language (GUI, CLI human output).
+    pub fn display_label(self) -> &'static str {
+        tr(match self {
+            FailureType::Hard => "engine.failure_hard",
+            FailureType::Soft => "engine.failure_soft",
+            FailureType::Ignored => "engine.failure_ignored",
+        })
+    }
 }
 
+/// The stable English name ([`FailureType::label`]), as in files and machine outputs.
 impl std::fmt::Display for FailureType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.label())
@@ -53,16 +65,14 @@ pub enum QuarantinePolicy {
 }
 
 impl QuarantinePolicy {
-    /// A short sentence for the UI, e.g. "quarantined after 3rd error".
+    /// A short sentence for the UI in the current language, e.g. "quarantined after 3rd error".
     pub fn describe(self, release_after_days: Option<u32>) -> String {
         let base = match self {
-            QuarantinePolicy::Never => return "never quarantined".to_owned(),
-            QuarantinePolicy::AfterErrors(n) => {
-                format!("quarantined after {} error", ordinal(n.max(1)))
-            }
+            QuarantinePolicy::Never => return tr("engine.never_quarantined").to_owned(),
+            QuarantinePolicy::AfterErrors(n) => tr_fmt("engine.quarantined_after", &[("nth", &display_ordinal(n.max(1)))]),
         };
         match release_after_days {
-            Some(d) => format!("{base}, released after {d} days"),
+            Some(d) => tr_fmt("engine.released_after", &[("base", &base), ("days", &d)]),
             None => base,
         }
     }
@@ -78,6 +88,19 @@ pub fn ordinal(n: u32) -> String {
         _ => "th",
     };
     format!("{n}{suffix}")
+}
+
+/// [`ordinal`] in the current language ("3rd", "3번째", "第3次", "3º"...).
+pub fn display_ordinal(n: u32) -> String {
+    // The catalogue has one template per English suffix; other languages give the four the same form.
+    let key = match (n % 10, n % 100) {
+        (_, 11..=13) => "engine.ordinal_th",
+        (1, _) => "engine.ordinal_st",
+        (2, _) => "engine.ordinal_nd",
+        (3, _) => "engine.ordinal_rd",
+        _ => "engine.ordinal_th",
+    };
+    tr_fmt(key, &[("n", &n)])
 }
 
 /// An ACC failure reason (User unknown, Mailbox full, ...) and its quarantine policy.
@@ -139,13 +162,23 @@ impl RuleStatus {
     /// All statuses, in display order.
     pub const ALL: [RuleStatus; 3] = [RuleStatus::ToQualify, RuleStatus::Keep, RuleStatus::Ignore];
 
-    /// The label users know.
+    /// The stable English name (`To qualify`, `Keep`, `Ignore`) of CSV files
+    /// and sync reports. Never translated.
     pub fn label(self) -> &'static str {
         match self {
             RuleStatus::ToQualify => "To qualify",
             RuleStatus::Keep => "Keep",
             RuleStatus::Ignore => "Ignore",
         }
+    }
+
+    /// The label users read, in the current language.
+    pub fn display_label(self) -> &'static str {
+        tr(match self {
+            RuleStatus::ToQualify => "engine.status_to_qualify",
+            RuleStatus::Keep => "engine.status_keep",
+            RuleStatus::Ignore => "engine.status_ignore",
+        })
     }
 }
 
@@ -453,6 +486,8 @@ mod tests {
         assert_eq!(ordinal(3), "3rd");
         assert_eq!(ordinal(11), "11th");
         assert_eq!(ordinal(22), "22nd");
+        assert_eq!(display_ordinal(3), "3rd", "English by default");
+        assert_eq!(display_ordinal(111), "111th");
     }
 
     #[test]

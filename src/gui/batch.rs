@@ -18,8 +18,10 @@ use egui_extras::{Column, TableBuilder};
 
 use super::widgets::{failure_color, failure_label, named};
 use super::{Action, PanelCtx};
+use crate::engine::classify::DecidedBy;
 use crate::engine::lint::shorten;
 use crate::engine::{Classifier, FailureType};
+use crate::i18n::{tr, tr_fmt};
 use input::{Format, Lines, Source};
 use summary::{clusters_ui, load_report, reason_bars};
 use view::{Filter, SortKey};
@@ -57,6 +59,8 @@ pub struct BatchPanel {
     pub sort: (SortKey, bool),
     /// Last reading report, cancel or export message.
     pub message: Option<String>,
+    /// Whether the message tells of a problem (shown in the warning colour).
+    message_warn: bool,
     lines: Option<Arc<Lines>>,
     results: Option<Results>,
     job: Option<Job>,
@@ -65,7 +69,7 @@ pub struct BatchPanel {
     paused_for: Option<Arc<Classifier>>,
     view: Vec<u32>,
     view_key: Option<(u64, Filter, (SortKey, bool))>,
-    export: Option<Receiver<Result<String, String>>>,
+    export: Option<Receiver<Result<(usize, String), String>>>,
     serial: u64,
 }
 
@@ -160,7 +164,8 @@ impl BatchPanel {
                 }
                 Poll::Done(Msg::Loaded(lines)) => {
                     self.job = None;
-                    self.message = Some(load_report(&lines));
+                    let (report, warn) = load_report(&lines);
+                    self.say(report, warn);
                     self.lines = Some(Arc::new(*lines));
                     self.results = None;
                     self.view_key = None;
@@ -176,7 +181,7 @@ impl BatchPanel {
                 Poll::Lost => {
                     self.job = None;
                     self.paused_for = Some(classifier.clone());
-                    self.message = Some("The batch worker stopped without an answer; press Classify to try again.".into());
+                    self.say(tr("batch.worker_lost").to_owned(), true);
                 }
             }
         }
@@ -193,7 +198,10 @@ impl BatchPanel {
         if let Some(rx) = &self.export {
             match rx.try_recv() {
                 Ok(res) => {
-                    self.message = Some(res.unwrap_or_else(|e| e));
+                    match res {
+                        Ok((n, path)) => self.say(tr_fmt("batch.exported", &[("n", &n), ("path", &path)]), false),
+                        Err(e) => self.say(tr_fmt("batch.export_failed", &[("error", &e)]), true),
+                    }
                     self.export = None;
                 }
                 Err(TryRecvError::Empty) => egui_ctx.request_repaint_after(tick),
@@ -202,16 +210,21 @@ impl BatchPanel {
         }
     }
 
+    /// Shows a message under the input; `warn` when something was skipped, cut or failed.
+    fn say(&mut self, text: String, warn: bool) {
+        self.message = Some(text);
+        self.message_warn = warn;
+    }
+
     /// Draws the panel.
     pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
-        ui.heading("Batch");
-        ui.label("Classify many responses at once: paste them, open a file (lines, CSV/TSV, .eml DSN) or drop files here. Results follow every rule edit.");
+        ui.heading(tr("panel.batch"));
+        ui.label(tr("batch.intro"));
         self.input_ui(ui);
         self.progress_ui(ui);
         if let Some(m) = &self.message {
             // Plain when all went well; warning colour when something was skipped, cut or failed.
-            let clean = m.starts_with("Read ") && !m.contains(" · ") || m.starts_with("Exported");
-            let color = if clean { ui.visuals().text_color() } else { ui.visuals().warn_fg_color };
+            let color = if self.message_warn { ui.visuals().warn_fg_color } else { ui.visuals().text_color() };
             ui.label(RichText::new(m).color(color));
         }
         if self.results.is_none() {
@@ -232,8 +245,8 @@ impl BatchPanel {
         if let Some(held) = &self.held {
             egui::Frame::group(ui.style()).show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    ui.label(format!("A paste of {:.1} MB is held here (too large to show).", held.len() as f64 / 1e6));
-                    discard = ui.button("Discard").clicked();
+                    ui.label(tr_fmt("batch.held", &[("mb", &format_args!("{:.1}", held.len() as f64 / 1e6))]));
+                    discard = ui.button(tr("tester.discard")).clicked();
                 });
             });
         } else {
@@ -243,8 +256,8 @@ impl BatchPanel {
                     .code_editor()
                     .desired_rows(4)
                     .desired_width(f32::INFINITY)
-                    .hint_text("One response per line, e.g. 550 5.1.1 <a@example.com>: User unknown");
-                named(ui.add(te), Role::MultilineTextInput, "Responses to classify");
+                    .hint_text(tr("batch.input_hint"));
+                named(ui.add(te), Role::MultilineTextInput, tr("batch.input_a11y"));
             });
         }
         if discard {
@@ -253,44 +266,44 @@ impl BatchPanel {
         let ectx = ui.ctx().clone();
         ui.horizontal_wrapped(|ui| {
             let has_text = self.held.is_some() || !self.input.trim().is_empty();
-            if ui.add_enabled(has_text, egui::Button::new("Classify")).on_hover_text("Read the box above and classify it").clicked() {
+            if ui.add_enabled(has_text, egui::Button::new(tr("batch.classify"))).on_hover_text(tr("batch.classify_tip")).clicked() {
                 let text = self.held.clone().unwrap_or_else(|| self.input.clone());
                 self.load_text(text, &ectx);
             }
             ui.separator();
             let resp = named(
-                ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(260.0).hint_text("/path/to/bounces.log")),
+                ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(260.0).hint_text(tr("batch.path_hint"))),
                 Role::TextInput,
-                "File path",
+                tr("batch.file_path"),
             );
             let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let has_path = !self.path.trim().is_empty();
-            if (ui.add_enabled(has_path, egui::Button::new("Open file")).clicked() || enter) && has_path {
+            if (ui.add_enabled(has_path, egui::Button::new(tr("batch.open_file"))).clicked() || enter) && has_path {
                 self.open_paths(vec![PathBuf::from(self.path.trim())], &ectx);
             }
             ui.separator();
-            ui.label("Format");
+            ui.label(tr("batch.format"));
             let before = (self.format, self.column);
             let r = egui::ComboBox::from_id_salt("batch_format").selected_text(self.format.label()).show_ui(ui, |ui| {
                 for f in Format::ALL {
                     ui.selectable_value(&mut self.format, f, f.label());
                 }
             });
-            named(r.response, Role::ComboBox, "Format");
-            ui.label("Column");
+            named(r.response, Role::ComboBox, tr("batch.format"));
+            ui.label(tr("batch.column"));
             let header = self.lines.as_ref().and_then(|l| l.stats.csv.as_ref()).and_then(|c| c.header.clone());
             let col_name =
                 |i: usize| header.as_ref().and_then(|h| h.get(i)).map_or_else(|| format!("{}", i + 1), |h| format!("{} {h}", i + 1));
             let r = egui::ComboBox::from_id_salt("batch_column")
-                .selected_text(self.column.map_or_else(|| "auto".to_owned(), &col_name))
+                .selected_text(self.column.map_or_else(|| tr("batch.column_auto").to_owned(), &col_name))
                 .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut self.column, None, "auto");
+                    ui.selectable_value(&mut self.column, None, tr("batch.column_auto"));
                     let n = header.as_ref().map_or(12, Vec::len);
                     for i in 0..n {
                         ui.selectable_value(&mut self.column, Some(i), col_name(i));
                     }
                 });
-            named(r.response, Role::ComboBox, "CSV column");
+            named(r.response, Role::ComboBox, tr("batch.column_a11y"));
             if (self.format, self.column) != before {
                 self.reread(&ectx);
             }
@@ -321,7 +334,7 @@ impl BatchPanel {
     fn progress_ui(&mut self, ui: &mut Ui) {
         let Some(job) = &self.job else {
             let paused = self.paused_for.is_some() && self.lines.is_some();
-            if paused && ui.button("Resume classification").clicked() {
+            if paused && ui.button(tr("batch.resume")).clicked() {
                 self.paused_for = None;
                 ui.ctx().request_repaint();
             }
@@ -330,22 +343,26 @@ impl BatchPanel {
         let (done, total) = job.progress();
         let frac = if total > 0 { done as f32 / total as f32 } else { 0.0 };
         let text = match job.stage {
-            Stage::Reading => format!("Reading: {:.1} of {:.1} MB", done as f64 / 1e6, total as f64 / 1e6),
-            Stage::Classifying => format!("Classifying: {done} of {total} lines"),
+            Stage::Reading => tr_fmt(
+                "batch.reading",
+                &[("done", &format_args!("{:.1}", done as f64 / 1e6)), ("total", &format_args!("{:.1}", total as f64 / 1e6))],
+            ),
+            Stage::Classifying => tr_fmt("batch.classifying", &[("done", &done), ("total", &total)]),
         };
         let mut cancel = false;
         ui.horizontal(|ui| {
             ui.add(egui::ProgressBar::new(frac.clamp(0.0, 1.0)).text(text).desired_width(420.0));
-            cancel = ui.button("Cancel").clicked();
+            cancel = ui.button(tr("dialog.cancel")).clicked();
         });
         if cancel {
             let stage = job.stage;
             self.paused_for = job.classifier.clone();
             self.job = None;
-            self.message = Some(match stage {
-                Stage::Reading => "Reading cancelled.".into(),
-                Stage::Classifying => "Classification cancelled: the results shown (if any) are from earlier rules.".into(),
-            });
+            let text = match stage {
+                Stage::Reading => tr("batch.reading_cancelled"),
+                Stage::Classifying => tr("batch.classify_cancelled"),
+            };
+            self.say(text.to_owned(), true);
         }
     }
 
@@ -353,27 +370,27 @@ impl BatchPanel {
         let (Some(r), Some(lines)) = (&self.results, &self.lines) else { return };
         let s = &r.summary;
         ui.horizontal_wrapped(|ui| {
-            ui.strong(format!("{} lines", r.verdicts.len()));
+            ui.strong(tr_fmt("batch.lines", &[("n", &r.verdicts.len())]));
             for (k, t) in FailureType::ALL.into_iter().enumerate() {
                 ui.separator();
                 failure_label(ui, t, None);
                 ui.label(s.per_type[k].to_string());
             }
             ui.separator();
-            ui.label(format!("Unmatched {}", s.unmatched));
+            ui.label(tr_fmt("batch.unmatched", &[("n", &s.unmatched)]));
             ui.separator();
-            ui.weak(format!("classified in {} ms", r.elapsed.as_millis()));
+            ui.weak(tr_fmt("batch.elapsed", &[("ms", &r.elapsed.as_millis())]));
             if self.job.is_some() {
-                ui.weak("(updating)");
+                ui.weak(tr("batch.updating"));
             }
         });
         let filter = &mut self.filter;
         ui.columns(2, |cols| {
-            cols[0].strong("Lines per reason");
+            cols[0].strong(tr("batch.per_reason"));
             egui::ScrollArea::vertical().id_salt("batch_reasons").max_height(170.0).show(&mut cols[0], |ui| {
                 reason_bars(ui, r, filter);
             });
-            cols[1].strong(format!("Unmatched lines: {} in {} templates", s.unmatched, s.templates));
+            cols[1].strong(tr_fmt("batch.unmatched_heading", &[("n", &s.unmatched), ("templates", &s.templates)]));
             egui::ScrollArea::vertical().id_salt("batch_clusters").max_height(170.0).show(&mut cols[1], |ui| {
                 clusters_ui(ui, r, lines, ctx);
             });
@@ -384,55 +401,55 @@ impl BatchPanel {
         let Some(r) = &self.results else { return };
         let (c, s, f) = (&r.classifier, &r.summary, &mut self.filter);
         ui.horizontal_wrapped(|ui| {
-            ui.label("Filter");
-            combo(ui, "Filter by type", f.failure_type.map_or("any type".into(), |t| t.label().into()), |ui| {
-                ui.selectable_value(&mut f.failure_type, None, "any type");
+            ui.label(tr("batch.filter"));
+            let type_text = f.failure_type.map_or(tr("batch.any_type"), |t| t.display_label()).to_owned();
+            combo(ui, "batch_filter_type", tr("batch.filter_type"), type_text, |ui| {
+                ui.selectable_value(&mut f.failure_type, None, tr("batch.any_type"));
                 for t in FailureType::ALL {
-                    ui.selectable_value(&mut f.failure_type, Some(t), t.label());
+                    ui.selectable_value(&mut f.failure_type, Some(t), t.display_label());
                 }
             });
-            let reason_text = f.reason.and_then(|i| c.reasons().get(i as usize)).map_or("any reason".into(), |x| x.label.clone());
-            combo(ui, "Filter by reason", reason_text, |ui| {
-                ui.selectable_value(&mut f.reason, None, "any reason");
+            let reason_text = f.reason.and_then(|i| c.reasons().get(i as usize)).map_or(tr("batch.any_reason"), |x| &x.label).to_owned();
+            combo(ui, "batch_filter_reason", tr("batch.filter_reason"), reason_text, |ui| {
+                ui.selectable_value(&mut f.reason, None, tr("batch.any_reason"));
                 for (i, x) in c.reasons().iter().enumerate().filter(|(i, _)| s.per_reason[*i] > 0) {
                     ui.selectable_value(&mut f.reason, Some(i as u16), format!("{} ({})", x.label, s.per_reason[i]));
                 }
             });
-            let cat_text = f.category.and_then(|i| c.categories().get(i as usize)).map_or("any category".into(), |x| x.id.clone());
-            combo(ui, "Filter by category", cat_text, |ui| {
-                ui.selectable_value(&mut f.category, None, "any category");
+            let cat_text = f.category.and_then(|i| c.categories().get(i as usize)).map_or(tr("batch.any_category"), |x| &x.id).to_owned();
+            combo(ui, "batch_filter_category", tr("batch.filter_category"), cat_text, |ui| {
+                ui.selectable_value(&mut f.category, None, tr("batch.any_category"));
                 for (i, x) in c.categories().iter().enumerate().filter(|(i, _)| s.per_category[*i] > 0) {
                     ui.selectable_value(&mut f.category, Some(i as u16), format!("{} ({})", x.id, s.per_category[i]));
                 }
             });
             let rule_text = match f.rule {
-                None => "any rule".to_owned(),
-                Some(None) => "no rule".to_owned(),
+                None => tr("batch.any_rule").to_owned(),
+                Some(None) => tr("batch.no_rule").to_owned(),
                 Some(Some(i)) => format!("#{} {}", i + 1, c.rule_name(i)),
             };
-            combo(ui, "Filter by rule", rule_text, |ui| {
-                ui.selectable_value(&mut f.rule, None, "any rule");
-                ui.selectable_value(&mut f.rule, Some(None), format!("no rule ({})", s.unmatched));
+            combo(ui, "batch_filter_rule", tr("batch.filter_rule"), rule_text, |ui| {
+                ui.selectable_value(&mut f.rule, None, tr("batch.any_rule"));
+                ui.selectable_value(&mut f.rule, Some(None), tr_fmt("batch.no_rule_n", &[("n", &s.unmatched)]));
                 for (i, n) in s.hits.iter().enumerate().filter(|(_, n)| **n > 0) {
                     ui.selectable_value(&mut f.rule, Some(Some(i)), format!("#{} {} ({n})", i + 1, c.rule_name(i)));
                 }
             });
-            ui.checkbox(&mut f.unmatched_only, "Unmatched only");
-            if ui.button("Clear filters").clicked() {
+            ui.checkbox(&mut f.unmatched_only, tr("batch.unmatched_only"));
+            if ui.button(tr("batch.clear_filters")).clicked() {
                 *f = Filter::default();
             }
             ui.separator();
-            ui.label(format!("{} of {} lines shown", self.view.len(), r.verdicts.len()));
+            ui.label(tr_fmt("batch.shown", &[("shown", &self.view.len()), ("total", &r.verdicts.len())]));
         });
         ui.horizontal(|ui| {
             named(
-                ui.add(egui::TextEdit::singleline(&mut self.export_path).desired_width(300.0).hint_text("/path/to/results.csv")),
+                ui.add(egui::TextEdit::singleline(&mut self.export_path).desired_width(300.0).hint_text(tr("batch.export_hint"))),
                 Role::TextInput,
-                "Export path",
+                tr("batch.export_path"),
             );
             let can = !self.export_path.trim().is_empty() && self.export.is_none();
-            if ui.add_enabled(can, egui::Button::new("Export CSV")).on_hover_text("Write the lines shown (filter applied) as CSV").clicked()
-            {
+            if ui.add_enabled(can, egui::Button::new(tr("batch.export_csv"))).on_hover_text(tr("batch.export_csv_tip")).clicked() {
                 self.start_export(ui.ctx());
             }
         });
@@ -445,10 +462,11 @@ impl BatchPanel {
         let (tx, rx) = std::sync::mpsc::channel();
         let repaint = repaint.clone();
         let _ = std::thread::Builder::new().name("batch-export".into()).spawn(move || {
+            // Plain data back: the UI thread words it in the interface language.
             let res = view::to_csv(&lines, &verdicts, &c, &rows)
-                .map_err(|e| format!("Export failed: {e}"))
-                .and_then(|bytes| crate::engine::fsio::write_atomic(&path, &bytes, false).map_err(|e| format!("Export failed: {e}")))
-                .map(|()| format!("Exported {} lines to {}", rows.len(), path.display()));
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| crate::engine::fsio::write_atomic(&path, &bytes, false).map_err(|e| e.to_string()))
+                .map(|()| (rows.len(), path.display().to_string()));
             let _ = tx.send(res);
             repaint.request_repaint();
         });
@@ -485,30 +503,30 @@ impl BatchPanel {
             .min_scrolled_height(120.0)
             .header(22.0, |mut h| {
                 for (title, key) in [
-                    ("Line", Some(SortKey::Line)),
-                    ("Response", None),
-                    ("Type", Some(SortKey::Type)),
-                    ("Reason", Some(SortKey::Reason)),
-                    ("Category", Some(SortKey::Category)),
-                    ("Rule", Some(SortKey::Rule)),
-                    ("Decided by", Some(SortKey::DecidedBy)),
+                    (tr("batch.col_line"), Some(SortKey::Line)),
+                    (tr("batch.col_response"), None),
+                    (tr("batch.col_type"), Some(SortKey::Type)),
+                    (tr("batch.col_reason"), Some(SortKey::Reason)),
+                    (tr("batch.col_category"), Some(SortKey::Category)),
+                    (tr("batch.col_rule"), Some(SortKey::Rule)),
+                    (tr("batch.col_decided_by"), Some(SortKey::DecidedBy)),
                 ] {
                     h.col(|ui| match key {
                         Some(k) => {
                             let mark = if sort.0 != k {
                                 ""
                             } else if sort.1 {
-                                " (desc)"
+                                tr("batch.sort_desc")
                             } else {
-                                " (asc)"
+                                tr("batch.sort_asc")
                             };
                             let b = egui::Button::new(RichText::new(format!("{title}{mark}")).strong()).frame(false);
-                            if ui.add(b).on_hover_text("Sort by this column").clicked() {
+                            if ui.add(b).on_hover_text(tr("batch.sort_tip")).clicked() {
                                 *sort = (k, sort.0 == k && !sort.1);
                             }
                         }
                         None => {
-                            ui.strong(title).on_hover_text("Click a row to load it in the tester");
+                            ui.strong(title).on_hover_text(tr("batch.response_tip"));
                         }
                     });
                 }
@@ -524,7 +542,7 @@ impl BatchPanel {
                         ui.label(RichText::new(shorten(text, 240).replace(['\n', '\r'], " ")).monospace());
                     });
                     row.col(|ui| {
-                        ui.label(RichText::new(v.failure_type.label()).color(failure_color(v.failure_type, dark)));
+                        ui.label(RichText::new(v.failure_type.display_label()).color(failure_color(v.failure_type, dark)));
                     });
                     row.col(|ui| {
                         ui.label(&c.reason(v).label);
@@ -535,13 +553,13 @@ impl BatchPanel {
                     row.col(|ui| {
                         match view::won_by(v) {
                             Some(k) => ui.label(format!("#{} {}", k + 1, c.rule_name(k))),
-                            None => ui.weak("none"),
+                            None => ui.weak(tr("batch.none")),
                         };
                     });
                     row.col(|ui| {
-                        ui.label(v.decided_by.as_str());
+                        ui.label(decided_label(v.decided_by));
                     });
-                    if row.response().on_hover_text("Click to load this line in the tester").clicked() {
+                    if row.response().on_hover_text(tr("batch.row_tip")).clicked() {
                         ctx.act(Action::LoadInTester(text.to_string()));
                     }
                 });
@@ -549,7 +567,18 @@ impl BatchPanel {
     }
 }
 
-fn combo(ui: &mut Ui, name: &str, selected: String, body: impl FnOnce(&mut Ui)) {
-    let r = egui::ComboBox::from_id_salt(name).selected_text(selected).width(140.0).show_ui(ui, body);
+/// A filter combo box: a stable id, an accessible name in the interface language.
+fn combo(ui: &mut Ui, id: &str, name: &str, selected: String, body: impl FnOnce(&mut Ui)) {
+    let r = egui::ComboBox::from_id_salt(id).selected_text(selected).width(140.0).show_ui(ui, body);
     named(r.response, Role::ComboBox, name);
+}
+
+/// What decided a line, in words (the CSV export keeps the machine names).
+fn decided_label(d: DecidedBy) -> &'static str {
+    match d {
+        DecidedBy::Rule => tr("batch.decided_rule"),
+        DecidedBy::EnhancedCode => tr("batch.decided_enhanced"),
+        DecidedBy::ReplyCode => tr("batch.decided_reply"),
+        DecidedBy::None => tr("batch.none"),
+    }
 }

@@ -56,7 +56,7 @@ impl BounceRulesPanel {
         match (op, sel) {
             (ListOp::Add, _) => {
                 let at = sel.map_or(rules.len(), |s| s + 1);
-                let name = ctx.rules.unique_rule_name("New rule");
+                let name = ctx.rules.unique_rule_name(tr("app.new_rule"));
                 let category = ctx.rules.default_category.clone();
                 let mut r = BounceRule::new(name, "", category);
                 r.status = RuleStatus::ToQualify;
@@ -262,11 +262,12 @@ impl BounceRulesPanel {
                     });
                     row.col(|ui| {
                         let r = &mut ctx.rules.bounce_rules[i];
-                        let resp = egui::ComboBox::from_id_salt(("st", i)).selected_text(r.status.label()).width(72.0).show_ui(ui, |ui| {
-                            for s in RuleStatus::ALL {
-                                ctx.edited |= ui.selectable_value(&mut r.status, s, s.label()).changed();
-                            }
-                        });
+                        let resp =
+                            egui::ComboBox::from_id_salt(("st", i)).selected_text(r.status.display_label()).width(72.0).show_ui(ui, |ui| {
+                                for s in RuleStatus::ALL {
+                                    ctx.edited |= ui.selectable_value(&mut r.status, s, s.display_label()).changed();
+                                }
+                            });
                         a11y(&resp.response, Role::ComboBox, &tr_fmt("rules.a11y_status", &[("n", &(i + 1))]));
                     });
                     row.col(|ui| {
@@ -331,7 +332,7 @@ impl BounceRulesPanel {
         match &problem {
             Some(p @ RuleProblem::InvalidRegex { .. }) => regex_problem_ui(ui, &r.pattern, p),
             Some(p) => {
-                ui.colored_label(error_color(ui), p.to_string());
+                ui.colored_label(error_color(ui), p.display_message());
             }
             None => {}
         }
@@ -360,9 +361,9 @@ impl BounceRulesPanel {
             ui.label(tr("rules.type_override"));
             edited |= failure_override_combo(ui, "detail_ft", &mut r.failure_type);
             ui.label(tr("rules.status"));
-            let resp = egui::ComboBox::from_id_salt("detail_status").selected_text(r.status.label()).show_ui(ui, |ui| {
+            let resp = egui::ComboBox::from_id_salt("detail_status").selected_text(r.status.display_label()).show_ui(ui, |ui| {
                 for s in RuleStatus::ALL {
-                    edited |= ui.selectable_value(&mut r.status, s, s.label()).changed();
+                    edited |= ui.selectable_value(&mut r.status, s, s.display_label()).changed();
                 }
             });
             a11y(&resp.response, Role::ComboBox, tr("rules.rule_status"));
@@ -433,14 +434,14 @@ fn examples_ui(ui: &mut Ui, salt: &str, list: &mut Vec<String>, check: impl Fn(&
 pub fn failure_override_combo(ui: &mut Ui, id: impl egui::AsIdSalt, value: &mut Option<FailureType>) -> bool {
     let dark = ui.visuals().dark_mode;
     let shown = match value {
-        Some(t) => RichText::new(t.label()).color(failure_color(*t, dark)),
+        Some(t) => RichText::new(t.display_label()).color(failure_color(*t, dark)),
         None => RichText::new("—").weak(),
     };
     let mut changed = false;
     let resp = egui::ComboBox::from_id_salt(id).selected_text(shown).width(50.0).show_ui(ui, |ui| {
         changed |= ui.selectable_value(value, None, tr("rules.type_from_category")).changed();
         for t in FailureType::ALL {
-            changed |= ui.selectable_value(value, Some(t), t.label()).changed();
+            changed |= ui.selectable_value(value, Some(t), t.display_label()).changed();
         }
     });
     a11y(&resp.response, Role::ComboBox, tr("rules.type_override_a11y"));

@@ -9,12 +9,14 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use super::document::Compiled;
 use crate::engine::RuleSet;
+use crate::i18n::Lang;
 
 /// Rule sets up to this size compile inline: it takes a few milliseconds and
 /// keeps results exact in the same frame.
 pub const INLINE_RULES: usize = 300;
 
-type Request = (u64, RuleSet, Option<Vec<usize>>);
+/// Generation, rules, batch hits, and the UI language the lint messages are written in.
+type Request = (u64, RuleSet, Option<Vec<usize>>, Lang);
 
 /// A background compiler with a one-slot mailbox.
 pub struct CompileWorker {
@@ -34,7 +36,7 @@ impl CompileWorker {
             .name("bouncelab-compile".into())
             .spawn(move || {
                 loop {
-                    let (generation, rules, hits) = {
+                    let (generation, rules, hits, lang) = {
                         let (lock, cv) = &*worker_slot;
                         let mut guard = lock.lock().unwrap_or_else(|p| p.into_inner());
                         loop {
@@ -44,6 +46,8 @@ impl CompileWorker {
                             guard = cv.wait(guard).unwrap_or_else(|p| p.into_inner());
                         }
                     };
+                    // The language is per thread: lint messages follow the UI's.
+                    lang.make_current();
                     let compiled = Compiled::new(&rules, generation, hits.as_deref());
                     if tx.send(compiled).is_err() {
                         return; // The document is gone.
@@ -54,10 +58,10 @@ impl CompileWorker {
         CompileWorker { slot, results, pending: None }
     }
 
-    /// Asks for a compile; replaces any request not started yet.
-    pub fn request(&mut self, generation: u64, rules: RuleSet, hits: Option<Vec<usize>>) {
+    /// Asks for a compile with messages in `lang`; replaces any request not started yet.
+    pub fn request(&mut self, generation: u64, rules: RuleSet, hits: Option<Vec<usize>>, lang: Lang) {
         let (lock, cv) = &*self.slot;
-        *lock.lock().unwrap_or_else(|p| p.into_inner()) = Some((generation, rules, hits));
+        *lock.lock().unwrap_or_else(|p| p.into_inner()) = Some((generation, rules, hits, lang));
         cv.notify_one();
         self.pending = Some(generation);
     }

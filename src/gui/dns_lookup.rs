@@ -12,6 +12,7 @@ use super::widgets::{error_color, named};
 use super::{Action, PanelCtx};
 use crate::engine::dns::{self, CancelToken, DnsError, LookupOptions, MxReport};
 use crate::engine::mx::{self, ThroughputLevel};
+use crate::i18n::{tr, tr_fmt};
 
 /// What a finished lookup gave.
 type Outcome = Result<MxReport, DnsError>;
@@ -43,7 +44,7 @@ impl Default for DnsLookupPanel {
 }
 
 /// Parses the nameserver setting: empty = system configuration; a bare IP
-/// gets port 53 (people often leave it out).
+/// gets port 53 (people often leave it out). The error is in the current language.
 pub fn parse_nameserver(s: &str) -> Result<Option<SocketAddr>, String> {
     let s = s.trim();
     if s.is_empty() {
@@ -55,20 +56,20 @@ pub fn parse_nameserver(s: &str) -> Result<Option<SocketAddr>, String> {
     if let Ok(ip) = s.parse::<IpAddr>() {
         return Ok(Some(SocketAddr::new(ip, 53)));
     }
-    Err(format!("'{}' is not IP:PORT (e.g. 127.0.0.1:53 or [::1]:53)", s.chars().take(60).collect::<String>()))
+    Err(tr_fmt("dns.bad_nameserver", &[("value", &s.chars().take(60).collect::<String>())]))
 }
 
 /// A headline for each kind of failure, so the user sees at a glance what happened.
 fn headline(e: &DnsError) -> &'static str {
     match e {
-        DnsError::InvalidName { .. } => "Invalid domain name",
-        DnsError::NxDomain { .. } => "The domain does not exist (NXDOMAIN)",
-        DnsError::NoMailHost { .. } => "No mail host: no MX record and no address",
-        DnsError::NullMx { .. } => "Null MX: this domain accepts no mail",
-        DnsError::ServerFailure { .. } => "The DNS server failed to answer (SERVFAIL or similar)",
-        DnsError::Timeout { .. } => "No answer from the DNS server (timeout)",
-        DnsError::Cancelled { .. } => "Lookup cancelled",
-        DnsError::Other(_) => "DNS error",
+        DnsError::InvalidName { .. } => tr("dns.h_invalid"),
+        DnsError::NxDomain { .. } => tr("dns.h_nxdomain"),
+        DnsError::NoMailHost { .. } => tr("dns.h_no_mail_host"),
+        DnsError::NullMx { .. } => tr("dns.h_null_mx"),
+        DnsError::ServerFailure { .. } => tr("dns.h_servfail"),
+        DnsError::Timeout { .. } => tr("dns.h_timeout"),
+        DnsError::Cancelled { .. } => tr("dns.h_cancelled"),
+        DnsError::Other(_) => tr("dns.h_other"),
     }
 }
 
@@ -90,7 +91,7 @@ impl DnsLookupPanel {
             Err(TryRecvError::Empty) => {}
             Err(TryRecvError::Disconnected) => {
                 let q = run.query.clone();
-                self.result = Some((q, Err(DnsError::Other("the lookup stopped without an answer".into()))));
+                self.result = Some((q, Err(DnsError::Other(tr("dns.stopped").into()))));
                 self.running = None;
             }
         }
@@ -107,7 +108,7 @@ impl DnsLookupPanel {
         let nameserver = match parse_nameserver(nameserver) {
             Ok(ns) => ns,
             Err(e) => {
-                self.result = Some((query, Err(DnsError::Other(format!("Nameserver setting: {e}")))));
+                self.result = Some((query, Err(DnsError::Other(tr_fmt("dns.nameserver_setting", &[("error", &e)])))));
                 return;
             }
         };
@@ -123,7 +124,7 @@ impl DnsLookupPanel {
         });
         match spawned {
             Ok(_) => self.running = Some(Running { query, cancel, rx }),
-            Err(e) => self.result = Some((query, Err(DnsError::Other(format!("cannot start the lookup thread: {e}"))))),
+            Err(e) => self.result = Some((query, Err(DnsError::Other(tr_fmt("dns.no_thread", &[("error", &e)]))))),
         }
     }
 
@@ -138,35 +139,34 @@ impl DnsLookupPanel {
 
     /// Draws the panel. `nameserver` is the persisted setting, edited in place.
     pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx, nameserver: &mut String) {
-        ui.heading("DNS lookup");
-        ui.label(RichText::new("The MX hosts of a domain by preference, their addresses, and the MX rule that applies to each.").weak());
+        ui.heading(tr("panel.dns_lookup"));
+        ui.label(RichText::new(tr("dns.intro")).weak());
         ui.add_space(4.0);
         let mut go = false;
         ui.horizontal(|ui| {
-            ui.label("Domain or address");
-            let te = egui::TextEdit::singleline(&mut self.input).hint_text("example.com or someone@example.com").desired_width(320.0);
-            let resp = named(ui.add(te), Role::TextInput, "Domain or recipient address");
+            ui.label(tr("dns.input"));
+            let te = egui::TextEdit::singleline(&mut self.input).hint_text(tr("dns.input_hint")).desired_width(320.0);
+            let resp = named(ui.add(te), Role::TextInput, tr("dns.a11y_input"));
             go |= resp.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
             if self.is_running() {
                 ui.add(egui::Spinner::new());
-                if ui.button("Cancel").on_hover_text("Stop this lookup").clicked() {
+                if ui.button(tr("dns.cancel")).on_hover_text(tr("dns.cancel_tip")).clicked() {
                     self.cancel();
                 }
             } else {
                 let can = !self.input.trim().is_empty();
-                go |= ui.add_enabled(can, egui::Button::new("Look up")).on_hover_text("Resolve the MX hosts (Enter)").clicked();
+                go |= ui.add_enabled(can, egui::Button::new(tr("dns.look_up"))).on_hover_text(tr("dns.look_up_tip")).clicked();
             }
         });
         ui.horizontal(|ui| {
-            ui.label("Nameserver");
-            let te = egui::TextEdit::singleline(nameserver).hint_text("system configuration").desired_width(170.0);
-            named(ui.add(te), Role::TextInput, "Nameserver IP:PORT")
-                .on_hover_text("Optional DNS server as IP:PORT; empty uses the system configuration");
-            ui.label("Timeout");
+            ui.label(tr("dns.nameserver"));
+            let te = egui::TextEdit::singleline(nameserver).hint_text(tr("dns.nameserver_hint")).desired_width(170.0);
+            named(ui.add(te), Role::TextInput, tr("dns.a11y_nameserver")).on_hover_text(tr("dns.nameserver_tip"));
+            ui.label(tr("dns.timeout"));
             let dv = egui::DragValue::new(&mut self.timeout_secs).range(1..=60).suffix(" s");
-            named(ui.add(dv), Role::SpinButton, "Timeout seconds").on_hover_text("How long to wait for one DNS answer (2 attempts)");
-            ui.label("Limits at level");
-            level_combo(ui, "dns_level", &mut self.level, "Level for the limits");
+            named(ui.add(dv), Role::SpinButton, tr("dns.a11y_timeout")).on_hover_text(tr("dns.timeout_tip"));
+            ui.label(tr("dns.limits_level"));
+            level_combo(ui, "dns_level", &mut self.level, tr("dns.a11y_level"));
         });
         if let Err(e) = parse_nameserver(nameserver) {
             ui.label(RichText::new(e).color(error_color(ui)));
@@ -176,12 +176,12 @@ impl DnsLookupPanel {
         }
         ui.separator();
         if let Some(run) = &self.running {
-            ui.label(format!("Looking up {}…", run.query));
+            ui.label(tr_fmt("dns.looking_up", &[("query", &run.query)]));
             return;
         }
         match &self.result {
             None => {
-                ui.label(RichText::new("Type a domain or a recipient address and press Enter.").weak());
+                ui.label(RichText::new(tr("dns.prompt")).weak());
             }
             Some((_, Err(e))) => {
                 let color = if matches!(e, DnsError::Cancelled { .. }) { ui.visuals().warn_fg_color } else { error_color(ui) };
@@ -195,25 +195,27 @@ impl DnsLookupPanel {
     fn report_ui(&self, ui: &mut Ui, ctx: &mut PanelCtx, report: &MxReport) {
         ui.horizontal(|ui| {
             ui.strong(&report.domain);
-            ui.label(format!("{} mail host(s), tried lowest preference first", report.hosts.len()));
+            ui.label(tr_fmt("dns.hosts_count", &[("n", &report.hosts.len())]));
         });
         if report.implicit {
-            ui.label(
-                RichText::new("No MX record: mail goes to the domain's own A/AAAA address (implicit MX, RFC 5321 section 5.1).")
-                    .color(ui.visuals().warn_fg_color),
-            );
+            ui.label(RichText::new(tr("dns.implicit_note")).color(ui.visuals().warn_fg_color));
         }
         ui.add_space(4.0);
         let rules = &ctx.rules.mx_rules;
         let mut select = None;
         egui::ScrollArea::both().id_salt("dns_hosts_scroll").show(ui, |ui| {
             egui::Grid::new("dns_hosts").num_columns(5).striped(true).spacing([16.0, 6.0]).show(ui, |ui| {
-                for h in ["Preference", "Host", "Addresses", "MX rule", &format!("Limits at {}", self.level.label())] {
+                let limits_at = tr_fmt("dns.col_limits", &[("level", &self.level.display_label())]);
+                for h in [tr("dns.col_preference"), tr("dns.col_host"), tr("dns.col_addresses"), tr("dns.col_rule"), &limits_at] {
                     ui.strong(h);
                 }
                 ui.end_row();
                 for host in &report.hosts {
-                    ui.label(if report.implicit { "implicit".to_owned() } else { host.preference.to_string() });
+                    if report.implicit {
+                        ui.label(tr("dns.implicit"));
+                    } else {
+                        ui.label(host.preference.to_string());
+                    }
                     ui.monospace(&host.host);
                     ui.vertical(|ui| {
                         for a in &host.addresses {
@@ -222,19 +224,19 @@ impl DnsLookupPanel {
                         if let Some(e) = &host.address_error {
                             ui.label(RichText::new(e).color(ui.visuals().warn_fg_color));
                         } else if host.addresses.is_empty() {
-                            ui.weak("no address");
+                            ui.weak(tr("dns.no_address"));
                         }
                     });
                     match mx::find_rule(rules, &host.host, None).rule.filter(|&w| w < rules.len()) {
                         Some(w) => {
                             let r = &rules[w];
-                            if ui.link(format!("#{} {}", w + 1, r.mask)).on_hover_text("Show this rule in the MX rules panel").clicked() {
+                            if ui.link(format!("#{} {}", w + 1, r.mask)).on_hover_text(tr("dns.show_rule_tip")).clicked() {
                                 select = Some(w);
                             }
                             ui.label(limits_text(r.limits(self.level), r.shared));
                         }
                         None => {
-                            ui.label(RichText::new("no rule matches").color(error_color(ui)));
+                            ui.label(RichText::new(tr("dns.no_rule")).color(error_color(ui)));
                             ui.label("");
                         }
                     }

@@ -8,12 +8,13 @@ use egui::util::undoer::{Settings, Undoer};
 use super::compile_worker::{CompileWorker, INLINE_RULES};
 use crate::engine::lint::{self, Lint, Severity};
 use crate::engine::{Classifier, RuleSet};
+use crate::i18n::{Lang, tr};
 
 /// What every panel needs to know about the rules, recomputed once per edit.
 pub struct Compiled {
     /// The classifier of the current document.
     pub classifier: Arc<Classifier>,
-    /// Lint findings.
+    /// Lint findings, their messages in [`Compiled::lang`].
     pub lints: Vec<Lint>,
     /// Per bounce rule: indices into `lints`.
     pub rule_lints: Vec<Vec<usize>>,
@@ -23,10 +24,12 @@ pub struct Compiled {
     pub generation: u64,
     /// Lines won per rule in the last batch run, if one ran on these rules.
     pub batch_hits: Option<Vec<usize>>,
+    /// The language the messages were written in (the thread's when compiled).
+    pub lang: Lang,
 }
 
 impl Compiled {
-    /// Compiles and lints a document.
+    /// Compiles and lints a document; messages in the current thread's language.
     pub fn new(doc: &RuleSet, generation: u64, batch_hits: Option<&[usize]>) -> Compiled {
         let classifier = Classifier::new(doc);
         let (lints, failures) = lint::lint_and_examples(doc, &classifier, batch_hits);
@@ -53,6 +56,7 @@ impl Compiled {
             example_stats,
             generation,
             batch_hits: batch_hits.map(<[usize]>::to_vec),
+            lang: Lang::current(),
         }
     }
 
@@ -82,6 +86,8 @@ pub struct Document {
     pub batch_hits: Option<Vec<usize>>,
     worker: Option<CompileWorker>,
     next_generation: u64,
+    /// Language of the newest compile asked for.
+    lang: Lang,
 }
 
 impl Document {
@@ -91,7 +97,19 @@ impl Document {
         let settings = Settings { max_undos: 200, stable_time: 0.6, auto_save_interval: 5.0 };
         let mut undoer = Undoer::with_settings(settings);
         undoer.add_undo(&rules);
-        Document { saved: rules.clone(), rules, path, dirty: false, compiled, undoer, batch_hits: None, worker: None, next_generation: 1 }
+        let lang = compiled.lang;
+        Document {
+            saved: rules.clone(),
+            rules,
+            path,
+            dirty: false,
+            compiled,
+            undoer,
+            batch_hits: None,
+            worker: None,
+            next_generation: 1,
+            lang,
+        }
     }
 
     /// Unsaved changes?
@@ -101,7 +119,7 @@ impl Document {
 
     /// File name for titles.
     pub fn display_name(&self) -> String {
-        self.path.as_deref().and_then(Path::file_name).map_or_else(|| "Untitled".to_owned(), |n| n.to_string_lossy().into_owned())
+        self.path.as_deref().and_then(Path::file_name).map_or_else(|| tr("app.untitled").to_owned(), |n| n.to_string_lossy().into_owned())
     }
 
     /// Call after any change to `rules`: recompiles, updates the dirty flag and
@@ -165,6 +183,15 @@ impl Document {
         self.dirty = false;
     }
 
+    /// Call every frame with the UI language: when it changed, recompiles so
+    /// that lint and compile messages are rewritten in it.
+    pub fn set_language(&mut self, lang: Lang) {
+        if lang != self.lang {
+            self.lang = lang;
+            self.recompile();
+        }
+    }
+
     /// Recompiles with the given batch hit counts (None clears them).
     pub fn set_batch_hits(&mut self, hits: Option<Vec<usize>>) {
         self.batch_hits = hits;
@@ -177,13 +204,16 @@ impl Document {
         self.dirty = self.rules != self.saved;
         let hits = self.batch_hits.as_deref().filter(|h| h.len() == self.rules.bounce_rules.len());
         if self.rules.bounce_rules.len() <= INLINE_RULES {
+            let ui_lang = Lang::current();
+            self.lang.make_current();
             self.compiled = Compiled::new(&self.rules, generation, hits);
+            ui_lang.make_current();
             if let Some(w) = &mut self.worker {
                 w.pending = None;
             }
         } else {
             let hits = hits.map(<[usize]>::to_vec);
-            self.worker.get_or_insert_with(CompileWorker::start).request(generation, self.rules.clone(), hits);
+            self.worker.get_or_insert_with(CompileWorker::start).request(generation, self.rules.clone(), hits, self.lang);
         }
     }
 

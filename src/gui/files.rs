@@ -57,11 +57,11 @@ impl FilePicker {
         let ctx = ctx.clone();
         let name = suggested.to_owned();
         let dir = start_dir.clone();
+        // Translated here: the dialog thread has its own (default) language.
+        let (rules_filter, all_filter) = (crate::i18n::tr("app.filter_rules"), crate::i18n::tr("app.filter_all"));
+        let title = purpose.title();
         std::thread::spawn(move || {
-            let mut d = rfd::FileDialog::new()
-                .add_filter("bouncelab rules (RON)", &["ron"])
-                .add_filter("All files", &["*"])
-                .set_title(purpose.title());
+            let mut d = rfd::FileDialog::new().add_filter(rules_filter, &["ron"]).add_filter(all_filter, &["*"]).set_title(title);
             if let Some(dir) = dir {
                 d = d.set_directory(dir);
             }

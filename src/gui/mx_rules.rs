@@ -7,28 +7,7 @@ use egui_extras::{Column, TableBuilder};
 use super::PanelCtx;
 use super::widgets::{a11y, error_color, named};
 use crate::engine::mx::{self, IdRange, Limits, MxProblem, MxRule, Severity, ThroughputLevel, TlsMode};
-
-/// Field explanations shown as tooltips (from the domain notes).
-mod tip {
-    pub const MASK: &str = "MX mask, matched against the MX host name (not the recipient domain). \
-        '*' is any run of characters, '?' one character, case-insensitive, e.g. *.mail.protection.outlook.com or mx?.free.fr. \
-        Rules are tried in list order: the first match wins, so the catch-all '*' comes last.";
-    pub const IDS: &str = "Range of sending IP identifiers (affinities) the rule applies to. \
-        Unticked: the rule applies to every sending IP.";
-    pub const SHARED: &str = "Shared: the limits are shared across all sending IPs. Unticked: each IP gets the limits on its own.";
-    pub const TLS: &str = "TLS towards the MX: Default follows the MTA's global setting, Disabled never uses TLS, \
-        Opportunistic uses STARTTLS when the MX offers it.";
-    pub const CONNECT: &str = "Connection timeout in seconds: how long to wait for the MX to accept a connection (docs example: 10 s).";
-    pub const SESSION: &str = "Session timeout in seconds: the longest a whole SMTP session may last (docs example: 4 min = 240 s).";
-    pub const BETWEEN: &str = "Seconds to wait between two messages on one connection (docs example: 1 min = 60 s).";
-    pub const MAX_CONN: &str = "Maximum number of connections open at once to the MX.";
-    pub const MSGS_CONN: &str = "Maximum number of messages sent over one connection before it is closed. \
-        Pushing as many as possible on one connection looks like spam.";
-    pub const PER_HOUR: &str = "Messages per hour allowed per IP (or across all IPs when shared), matched to the IP's reputation. \
-        The hourly quota is spread over 12 slots of 5 minutes.";
-    pub const LEVELS: &str = "The six throughput levels, used mainly during IP ramp-up: Slow is the most cautious, Boost full speed, \
-        Custom the analyst's own. A faster level should never have lower limits than a slower one.";
-}
+use crate::i18n::{tr, tr_fmt};
 
 /// A change to the MX rule list, applied after the table is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,15 +47,11 @@ fn starter_rule() -> MxRule {
     r
 }
 
-/// One line summary of limits, e.g. "5 connections, 20 messages per connection, 600 per hour".
+/// One line summary of limits (in the current language), e.g.
+/// "5 connections, 20 messages per connection, 600 messages per hour (per IP)".
 pub fn limits_text(l: Limits, shared: bool) -> String {
-    format!(
-        "{} connections, {} messages per connection, {} messages per hour{}",
-        l.max_connections,
-        l.max_msgs_per_connection,
-        l.msgs_per_hour,
-        if shared { " (shared by all IPs)" } else { " (per IP)" }
-    )
+    let key = if shared { "mx.limits_shared" } else { "mx.limits_per_ip" };
+    tr_fmt(key, &[("conn", &l.max_connections), ("msgs", &l.max_msgs_per_connection), ("hour", &l.msgs_per_hour)])
 }
 
 impl MxRulesPanel {
@@ -128,15 +103,16 @@ impl MxRulesPanel {
         }
         let mut op = None;
         ui.horizontal(|ui| {
-            ui.heading("MX rules");
+            ui.heading(tr("panel.mx_rules"));
             ui.add_space(12.0);
             let has_sel = self.selected.is_some();
+            // The list buttons say the same as the bounce rule editor's.
             let buttons: [(&str, &str, bool, MxOp); 5] = [
-                ("Add", "Add a rule after the selected one", true, MxOp::Add),
-                ("Duplicate", "Duplicate the selected rule", has_sel, MxOp::Duplicate),
-                ("Delete", "Delete the selected rule", has_sel, MxOp::Delete),
-                ("Up", "Move up (earlier rules win)", has_sel && self.selected != Some(0), MxOp::Up),
-                ("Down", "Move down", self.selected.is_some_and(|s| s + 1 < n), MxOp::Down),
+                (tr("rules.add"), tr("rules.add_tip"), true, MxOp::Add),
+                (tr("rules.duplicate"), tr("rules.duplicate_tip"), has_sel, MxOp::Duplicate),
+                (tr("rules.delete"), tr("rules.delete_tip"), has_sel, MxOp::Delete),
+                (tr("rules.up"), tr("rules.up_tip"), has_sel && self.selected != Some(0), MxOp::Up),
+                (tr("rules.down"), tr("rules.down_tip"), self.selected.is_some_and(|s| s + 1 < n), MxOp::Down),
             ];
             for (label, tip, enabled, o) in buttons {
                 if ui.add_enabled(enabled, egui::Button::new(label)).on_hover_text(tip).clicked() {
@@ -145,13 +121,7 @@ impl MxRulesPanel {
             }
         });
         let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
-        ui.label(
-            RichText::new(format!(
-                "{n} rules, {errors} errors, {} warnings · masks match the MX host name · first match in list order wins · the catch-all * comes last",
-                problems.len() - errors
-            ))
-            .weak(),
-        );
+        ui.label(RichText::new(tr_fmt("mx.summary", &[("n", &n), ("errors", &errors), ("warnings", &(problems.len() - errors))])).weak());
 
         // Below the table: the selected rule's levels on the left, the host tester on the right,
         // so the table keeps the full width for its many columns.
@@ -198,15 +168,15 @@ impl MxRulesPanel {
         table
             .header(22.0, |mut h| {
                 for (title, tip) in [
-                    ("#", "Order: the first matching rule wins"),
-                    ("Mask", tip::MASK),
-                    ("Identifiers", tip::IDS),
-                    ("Shared", tip::SHARED),
-                    ("TLS", tip::TLS),
-                    ("Connect s", tip::CONNECT),
-                    ("Session s", tip::SESSION),
-                    ("Between s", tip::BETWEEN),
-                    ("Problems", "Problems found by validation: errors in red, warnings in amber"),
+                    ("#", tr("mx.order_tip")),
+                    (tr("mx.col_mask"), tr("mx.tip_mask")),
+                    (tr("mx.col_ids"), tr("mx.tip_ids")),
+                    (tr("mx.col_shared"), tr("mx.tip_shared")),
+                    (tr("mx.col_tls"), tr("mx.tip_tls")),
+                    (tr("mx.col_connect"), tr("mx.tip_connect")),
+                    (tr("mx.col_session"), tr("mx.tip_session")),
+                    (tr("mx.col_between"), tr("mx.tip_between")),
+                    (tr("mx.col_problems"), tr("mx.problems_tip")),
                 ] {
                     h.col(|ui| {
                         ui.strong(title).on_hover_text(tip);
@@ -224,8 +194,8 @@ impl MxRulesPanel {
                     row.col(|ui| {
                         // A button, not a label: selectable labels would swallow the row click.
                         let b = egui::Button::selectable(self.selected == Some(i), format!("{}", i + 1));
-                        if named(ui.add(b), Role::Button, &format!("Select MX rule {}", i + 1)).on_hover_text("Select this rule").clicked()
-                        {
+                        let name = tr_fmt("mx.a11y_select", &[("n", &(i + 1))]);
+                        if named(ui.add(b), Role::Button, &name).on_hover_text(tr("mx.select_tip")).clicked() {
                             self.selected = Some(i);
                         }
                     });
@@ -234,32 +204,37 @@ impl MxRulesPanel {
                         if has_error {
                             te = te.text_color(error_color(ui));
                         }
-                        edited |= named(ui.add(te), Role::TextInput, &format!("MX rule {} mask", i + 1)).on_hover_text(tip::MASK).changed();
+                        let name = tr_fmt("mx.a11y_mask", &[("n", &(i + 1))]);
+                        edited |= named(ui.add(te), Role::TextInput, &name).on_hover_text(tr("mx.tip_mask")).changed();
                     });
                     row.col(|ui| edited |= ids_ui(ui, i, &mut r.ids));
                     row.col(|ui| {
-                        let resp = ui.checkbox(&mut r.shared, "").on_hover_text(tip::SHARED);
-                        a11y(&resp, Role::CheckBox, &format!("MX rule {} shared", i + 1));
+                        let resp = ui.checkbox(&mut r.shared, "").on_hover_text(tr("mx.tip_shared"));
+                        a11y(&resp, Role::CheckBox, &tr_fmt("mx.a11y_shared", &[("n", &(i + 1))]));
                         edited |= resp.changed();
                     });
-                    row.col(|ui| edited |= tls_combo(ui, ("mx_tls", i), &mut r.tls, &format!("MX rule {} TLS", i + 1)));
+                    row.col(|ui| edited |= tls_combo(ui, ("mx_tls", i), &mut r.tls, &tr_fmt("mx.a11y_tls", &[("n", &(i + 1))])));
                     let t = &mut r.timeouts;
                     for (v, what, tip) in [
-                        (&mut t.connect_secs, "connect timeout", tip::CONNECT),
-                        (&mut t.session_secs, "session timeout", tip::SESSION),
-                        (&mut t.between_msgs_secs, "wait between messages", tip::BETWEEN),
+                        (&mut t.connect_secs, "mx.a11y_connect", tr("mx.tip_connect")),
+                        (&mut t.session_secs, "mx.a11y_session", tr("mx.tip_session")),
+                        (&mut t.between_msgs_secs, "mx.a11y_between", tr("mx.tip_between")),
                     ] {
                         row.col(|ui| {
                             let resp = ui.add(egui::DragValue::new(v).range(0..=86_400).suffix(" s")).on_hover_text(tip);
-                            edited |= named(resp, Role::SpinButton, &format!("MX rule {} {what}", i + 1)).changed();
+                            edited |= named(resp, Role::SpinButton, &tr_fmt(what, &[("n", &(i + 1))])).changed();
                         });
                     }
                     row.col(|ui| {
                         if let Some(first) = mine.first() {
                             let color = if has_error { error_color(ui) } else { ui.visuals().warn_fg_color };
-                            let more = if mine.len() > 1 { format!(" (+{} more)", mine.len() - 1) } else { String::new() };
+                            let shown = if mine.len() > 1 {
+                                tr_fmt("mx.problem_more", &[("message", &first.message), ("n", &(mine.len() - 1))])
+                            } else {
+                                first.message.clone()
+                            };
                             let all: Vec<&str> = mine.iter().map(|p| p.message.as_str()).collect();
-                            let text = RichText::new(format!("{}{more}", first.message)).color(color);
+                            let text = RichText::new(shown).color(color);
                             ui.add(egui::Label::new(text).selectable(false).truncate()).on_hover_text(all.join("\n"));
                         }
                     });
@@ -270,72 +245,74 @@ impl MxRulesPanel {
                 });
             });
         if n == 0 {
-            ui.label(RichText::new("No MX rules yet: press Add. Finish with a catch-all '*' rule.").weak());
+            ui.label(RichText::new(tr("mx.empty")).weak());
         }
     }
 
     fn detail_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx, problems: &[MxProblem]) {
         let Some(i) = self.selected.filter(|&s| s < ctx.rules.mx_rules.len()) else {
-            ui.label(RichText::new("Select a rule (click its number) to edit its limits per throughput level.").weak());
+            ui.label(RichText::new(tr("mx.select_hint")).weak());
             return;
         };
         let r = &mut ctx.rules.mx_rules[i];
         let mut edited = false;
         ui.horizontal(|ui| {
-            ui.strong(format!("MX rule #{}", i + 1));
+            ui.strong(tr_fmt("mx.rule_n", &[("n", &(i + 1))]));
             ui.monospace(&r.mask);
-            ui.label(RichText::new(if r.shared { "limits shared by all IPs" } else { "limits per IP" }).weak());
+            ui.label(RichText::new(if r.shared { tr("mx.scope_shared") } else { tr("mx.scope_per_ip") }).weak());
         });
-        ui.label("Limits per throughput level").on_hover_text(tip::LEVELS);
+        ui.label(tr("mx.levels_label")).on_hover_text(tr("mx.tip_levels"));
         egui::Grid::new("mx_levels").num_columns(7).striped(true).spacing([10.0, 4.0]).show(ui, |ui| {
             ui.label("");
             for l in ThroughputLevel::ALL {
-                ui.strong(l.label()).on_hover_text(tip::LEVELS);
+                ui.strong(l.display_label()).on_hover_text(tr("mx.tip_levels"));
             }
             ui.end_row();
             type Field = fn(&mut Limits) -> &mut u32;
             let fields: [(&str, &str, Field); 3] = [
-                ("Max connections", tip::MAX_CONN, |l| &mut l.max_connections),
-                ("Messages per connection", tip::MSGS_CONN, |l| &mut l.max_msgs_per_connection),
-                ("Messages per hour", tip::PER_HOUR, |l| &mut l.msgs_per_hour),
+                (tr("mx.field_max_conn"), tr("mx.tip_max_conn"), |l| &mut l.max_connections),
+                (tr("mx.field_msgs_conn"), tr("mx.tip_msgs_conn"), |l| &mut l.max_msgs_per_connection),
+                (tr("mx.field_per_hour"), tr("mx.tip_per_hour"), |l| &mut l.msgs_per_hour),
             ];
             for (name, tip, field) in fields {
                 ui.label(name).on_hover_text(tip);
                 for (k, l) in ThroughputLevel::ALL.into_iter().enumerate() {
                     let v = field(&mut r.levels[k]);
                     let resp = ui.add_sized([64.0, 20.0], egui::DragValue::new(v).range(0..=10_000_000).speed(1.0)).on_hover_text(tip);
-                    edited |= named(resp, Role::SpinButton, &format!("{name} at {}", l.label())).changed();
+                    edited |=
+                        named(resp, Role::SpinButton, &tr_fmt("mx.a11y_level_field", &[("field", &name), ("level", &l.display_label())]))
+                            .changed();
                 }
                 ui.end_row();
             }
         });
         ui.horizontal(|ui| {
-            ui.label("Note:");
-            let te = egui::TextEdit::singleline(&mut r.note).desired_width(f32::INFINITY).hint_text("where the numbers come from");
-            edited |= named(ui.add(te), Role::TextInput, "MX rule note").changed();
+            ui.label(tr("rules.note"));
+            let te = egui::TextEdit::singleline(&mut r.note).desired_width(f32::INFINITY).hint_text(tr("mx.note_hint"));
+            edited |= named(ui.add(te), Role::TextInput, tr("mx.a11y_note")).changed();
         });
         ctx.edited |= edited;
         let mine: Vec<&MxProblem> = problems.iter().filter(|p| p.rule == i).collect();
         if mine.is_empty() {
-            ui.label(RichText::new("No problems found in this rule.").weak());
+            ui.label(RichText::new(tr("mx.no_problems")).weak());
         }
         for p in mine {
-            let (word, color) = match p.severity {
-                Severity::Error => ("Error", error_color(ui)),
-                Severity::Warning => ("Warning", ui.visuals().warn_fg_color),
+            let (key, color) = match p.severity {
+                Severity::Error => ("mx.problem_error", error_color(ui)),
+                Severity::Warning => ("mx.problem_warning", ui.visuals().warn_fg_color),
             };
-            ui.label(RichText::new(format!("{word}: {}", p.message)).color(color));
+            ui.label(RichText::new(tr_fmt(key, &[("message", &p.message)])).color(color));
         }
     }
 
     fn tester_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
-        ui.heading("Test a host name");
-        ui.label(RichText::new("Type an MX host name (not the recipient domain) to see which rule applies.").weak());
+        ui.heading(tr("mx.test_heading"));
+        ui.label(RichText::new(tr("mx.test_intro")).weak());
         let te = egui::TextEdit::singleline(&mut self.test_host).hint_text("mx1.free.fr").desired_width(f32::INFINITY);
-        named(ui.add(te), Role::TextInput, "Host name to test");
+        named(ui.add(te), Role::TextInput, tr("mx.a11y_test_host"));
         ui.horizontal(|ui| {
-            ui.label("Level");
-            level_combo(ui, "mx_test_level", &mut self.test_level, "Level for the host test");
+            ui.label(tr("mx.level"));
+            level_combo(ui, "mx_test_level", &mut self.test_level, tr("mx.a11y_test_level"));
         });
         ui.add_space(6.0);
         let host = self.test_host.trim();
@@ -345,31 +322,30 @@ impl MxRulesPanel {
         let rules = &ctx.rules.mx_rules;
         let m = mx::find_rule(rules, host, None);
         let Some(w) = m.rule.filter(|&w| w < rules.len()) else {
-            ui.label(RichText::new("No rule matches this host: add a catch-all '*' rule at the end.").color(error_color(ui)));
+            ui.label(RichText::new(tr("mx.no_rule")).color(error_color(ui)));
             return;
         };
         let r = &rules[w];
         ui.horizontal_wrapped(|ui| {
-            ui.label("Applies:");
-            if ui
-                .link(RichText::new(format!("rule #{} {}", w + 1, r.mask)).strong())
-                .on_hover_text("Select this rule in the table")
-                .clicked()
-            {
+            ui.label(tr("mx.applies"));
+            let winner = tr_fmt("mx.rule_ref", &[("n", &(w + 1)), ("mask", &r.mask)]);
+            if ui.link(RichText::new(winner).strong()).on_hover_text(tr("mx.select_in_table")).clicked() {
                 self.select(w);
             }
         });
-        ui.label(RichText::new("The first rule in list order whose mask matches the host.").weak());
-        ui.label(format!("At {}: {}", self.test_level.label(), limits_text(r.limits(self.test_level), r.shared)));
+        ui.label(RichText::new(tr("mx.first_match")).weak());
+        let limits = limits_text(r.limits(self.test_level), r.shared);
+        ui.label(tr_fmt("mx.limits_at", &[("level", &self.test_level.display_label()), ("limits", &limits)]));
         if let Some(ids) = r.ids {
-            ui.label(format!("Only for sending IP identifiers {} to {}", ids.first, ids.last));
+            ui.label(tr_fmt("mx.ids_only", &[("first", &ids.first), ("last", &ids.last)]));
         }
         if m.shadowed.is_empty() {
-            ui.label(RichText::new("No later rule matches this host.").weak());
+            ui.label(RichText::new(tr("mx.no_shadowed")).weak());
         } else {
-            ui.label("Later rules that also match (never used for this host):");
+            ui.label(tr("mx.shadowed_heading"));
             for &s in m.shadowed.iter().filter(|&&s| s < rules.len()) {
-                if ui.link(format!("rule #{} {}, shadowed by rule #{}", s + 1, rules[s].mask, w + 1)).clicked() {
+                let text = tr_fmt("mx.shadowed", &[("n", &(s + 1)), ("mask", &rules[s].mask), ("winner", &(w + 1))]);
+                if ui.link(text).clicked() {
                     self.select(s);
                 }
             }
@@ -380,8 +356,8 @@ impl MxRulesPanel {
 /// Optional identifier range: a tick box and, when ticked, first and last.
 fn ids_ui(ui: &mut Ui, i: usize, ids: &mut Option<IdRange>) -> bool {
     let mut on = ids.is_some();
-    let resp = ui.checkbox(&mut on, "").on_hover_text(tip::IDS);
-    a11y(&resp, Role::CheckBox, &format!("MX rule {} restricted to identifiers", i + 1));
+    let resp = ui.checkbox(&mut on, "").on_hover_text(tr("mx.tip_ids"));
+    a11y(&resp, Role::CheckBox, &tr_fmt("mx.a11y_ids", &[("n", &(i + 1))]));
     let mut changed = false;
     if resp.changed() {
         *ids = on.then_some(IdRange { first: 1, last: 1 });
@@ -389,13 +365,13 @@ fn ids_ui(ui: &mut Ui, i: usize, ids: &mut Option<IdRange>) -> bool {
     }
     match ids {
         Some(r) => {
-            for (v, what) in [(&mut r.first, "first"), (&mut r.last, "last")] {
-                let resp = ui.add(egui::DragValue::new(v).range(0..=1_000_000)).on_hover_text(tip::IDS);
-                changed |= named(resp, Role::SpinButton, &format!("MX rule {} {what} identifier", i + 1)).changed();
+            for (v, what) in [(&mut r.first, "mx.a11y_first_id"), (&mut r.last, "mx.a11y_last_id")] {
+                let resp = ui.add(egui::DragValue::new(v).range(0..=1_000_000)).on_hover_text(tr("mx.tip_ids"));
+                changed |= named(resp, Role::SpinButton, &tr_fmt(what, &[("n", &(i + 1))])).changed();
             }
         }
         None => {
-            ui.weak("all").on_hover_text(tip::IDS);
+            ui.weak(tr("mx.ids_all")).on_hover_text(tr("mx.tip_ids"));
         }
     }
     changed
@@ -404,23 +380,23 @@ fn ids_ui(ui: &mut Ui, i: usize, ids: &mut Option<IdRange>) -> bool {
 /// TLS mode combo; returns true if changed.
 fn tls_combo(ui: &mut Ui, id: impl egui::AsIdSalt, value: &mut TlsMode, name: &str) -> bool {
     let mut changed = false;
-    let resp = egui::ComboBox::from_id_salt(id).selected_text(value.label()).width(104.0).show_ui(ui, |ui| {
+    let resp = egui::ComboBox::from_id_salt(id).selected_text(value.display_label()).width(104.0).show_ui(ui, |ui| {
         for t in TlsMode::ALL {
-            changed |= ui.selectable_value(value, t, t.label()).changed();
+            changed |= ui.selectable_value(value, t, t.display_label()).changed();
         }
     });
-    a11y(&resp.response.on_hover_text(tip::TLS), Role::ComboBox, name);
+    a11y(&resp.response.on_hover_text(tr("mx.tip_tls")), Role::ComboBox, name);
     changed
 }
 
 /// Throughput level combo (shared with the DNS lookup panel); returns true if changed.
 pub fn level_combo(ui: &mut Ui, id: impl egui::AsIdSalt, value: &mut ThroughputLevel, name: &str) -> bool {
     let mut changed = false;
-    let resp = egui::ComboBox::from_id_salt(id).selected_text(value.label()).width(96.0).show_ui(ui, |ui| {
+    let resp = egui::ComboBox::from_id_salt(id).selected_text(value.display_label()).width(96.0).show_ui(ui, |ui| {
         for l in ThroughputLevel::ALL {
-            changed |= ui.selectable_value(value, l, l.label()).changed();
+            changed |= ui.selectable_value(value, l, l.display_label()).changed();
         }
     });
-    a11y(&resp.response.on_hover_text(tip::LEVELS), Role::ComboBox, name);
+    a11y(&resp.response.on_hover_text(tr("mx.tip_levels")), Role::ComboBox, name);
     changed
 }

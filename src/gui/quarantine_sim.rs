@@ -12,6 +12,7 @@ use crate::engine::quarantine::{
 };
 use crate::engine::scenario::RetryPolicy;
 use crate::engine::{Classifier, RuleSet};
+use crate::i18n::{tr, tr_fmt};
 
 /// What happened to the address on one row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,28 +34,28 @@ pub struct EventRow {
     pub event: RowEvent,
 }
 
-/// Ready-made histories for trainers: (button label, what it shows).
+/// Ready-made histories for trainers: catalogue keys of (button label, what it shows).
 pub const PRESETS: [(&str, &str); 6] = [
-    ("Mailbox full 3 days in a row", "Soft: quarantined on the 3rd day, released 30 days later"),
-    ("User unknown once", "Hard: quarantined on the 1st error"),
-    ("Refused every day", "Refused is about the sender: never counted"),
-    ("Mailbox full, delivered, mailbox full", "A delivery in between resets the counter"),
-    ("Inactive user with a quiet gap", "10 quiet days reset the counter"),
-    ("Mailbox full twice the same day", "Soft errors count at most once a day"),
+    ("quarantine.preset_full3", "quarantine.preset_full3_tip"),
+    ("quarantine.preset_unknown", "quarantine.preset_unknown_tip"),
+    ("quarantine.preset_refused", "quarantine.preset_refused_tip"),
+    ("quarantine.preset_reset", "quarantine.preset_reset_tip"),
+    ("quarantine.preset_gap", "quarantine.preset_gap_tip"),
+    ("quarantine.preset_same_day", "quarantine.preset_same_day_tip"),
 ];
 
-/// The events of a preset (by its label); empty for an unknown label.
-pub fn preset(label: &str) -> Vec<EventRow> {
+/// The events of a preset (by the catalogue key of its label); empty for an unknown key.
+pub fn preset(key: &str) -> Vec<EventRow> {
     let r = |day, id: &str| EventRow { day, event: RowEvent::Reason(id.to_owned()) };
-    match label {
-        "Mailbox full 3 days in a row" => (1..=3).map(|d| r(d, "mailbox_full")).collect(),
-        "User unknown once" => vec![r(1, "user_unknown")],
-        "Refused every day" => (1..=7).map(|d| r(d, "refused")).collect(),
-        "Mailbox full, delivered, mailbox full" => {
+    match key {
+        "quarantine.preset_full3" => (1..=3).map(|d| r(d, "mailbox_full")).collect(),
+        "quarantine.preset_unknown" => vec![r(1, "user_unknown")],
+        "quarantine.preset_refused" => (1..=7).map(|d| r(d, "refused")).collect(),
+        "quarantine.preset_reset" => {
             vec![r(1, "mailbox_full"), r(2, "mailbox_full"), EventRow { day: 3, event: RowEvent::Delivered }, r(4, "mailbox_full")]
         }
-        "Inactive user with a quiet gap" => vec![r(1, "inactive_user"), r(2, "inactive_user"), r(14, "inactive_user")],
-        "Mailbox full twice the same day" => vec![r(1, "mailbox_full"), r(1, "mailbox_full"), r(2, "mailbox_full")],
+        "quarantine.preset_gap" => vec![r(1, "inactive_user"), r(2, "inactive_user"), r(14, "inactive_user")],
+        "quarantine.preset_same_day" => vec![r(1, "mailbox_full"), r(1, "mailbox_full"), r(2, "mailbox_full")],
         _ => Vec::new(),
     }
 }
@@ -107,23 +108,22 @@ pub fn report(rows: &[EventRow], until_day: u32, doc: &RuleSet, classifier: &Cla
     simulate_address(doc, &day_events(rows, classifier), until)
 }
 
-/// Hours as `15 min`, `1 h 45 min`, `3 d 12 h`.
+/// Hours as `15 min`, `1 h 45 min`, `3 d 12 h` (units in the interface language).
 pub fn fmt_hours(h: f64) -> String {
     if !h.is_finite() || h < 0.0 {
         return "-".into();
     }
     let mins = (h * 60.0).round() as u64;
     match mins {
-        0 => "0 min".into(),
-        m if m < 60 => format!("{m} min"),
+        m if m < 60 => tr_fmt("quarantine.fmt_min", &[("m", &m)]),
         m if m < 24 * 60 => {
             if m % 60 == 0 {
-                format!("{} h", m / 60)
+                tr_fmt("quarantine.fmt_h", &[("h", &(m / 60))])
             } else {
-                format!("{} h {} min", m / 60, m % 60)
+                tr_fmt("quarantine.fmt_h_min", &[("h", &(m / 60)), ("m", &(m % 60))])
             }
         }
-        m => format!("{} d {} h", m / (24 * 60), (m % (24 * 60)) / 60),
+        m => tr_fmt("quarantine.fmt_d_h", &[("d", &(m / (24 * 60))), ("h", &((m % (24 * 60)) / 60))]),
     }
 }
 
@@ -133,18 +133,12 @@ impl QuarantineSimPanel {
         // One scroll area, the message flow under the address table: side by side,
         // the long decision texts squeezed both into narrow columns.
         egui::ScrollArea::both().id_salt("quarantine_scroll").show(ui, |ui| {
-            ui.heading("Quarantine of one address");
-            ui.label(
-                RichText::new(
-                    "Pick what happened to one address day by day. The table applies the rule set's quarantine policy \
-                     (Reasons panel): hard errors at once, soft errors at their reason's threshold, counted at most once a day.",
-                )
-                .weak(),
-            );
+            ui.heading(tr("quarantine.heading"));
+            ui.label(RichText::new(tr("quarantine.intro")).weak());
             ui.horizontal_wrapped(|ui| {
-                ui.label("Presets:");
+                ui.label(tr("quarantine.presets"));
                 for (label, tip) in PRESETS {
-                    if ui.button(label).on_hover_text(tip).clicked() {
+                    if ui.button(tr(label)).on_hover_text(tr(tip)).clicked() {
                         self.rows = preset(label);
                     }
                 }
@@ -164,29 +158,30 @@ impl QuarantineSimPanel {
         let classifier = &ctx.compiled.classifier;
         let mut delete = None;
         egui::Grid::new("quarantine_rows").num_columns(4).spacing([8.0, 4.0]).striped(true).show(ui, |ui| {
-            ui.strong("Day");
-            ui.strong("What happened");
+            ui.strong(tr("quarantine.col_day"));
+            ui.strong(tr("quarantine.col_what"));
             ui.strong("");
             ui.strong("");
             ui.end_row();
             for (i, row) in self.rows.iter_mut().enumerate() {
                 let n = i + 1;
                 let dv = egui::DragValue::new(&mut row.day).range(0..=MAX_DAYS).speed(0.1);
-                named(ui.add(dv), Role::SpinButton, &format!("Event {n} day"));
+                named(ui.add(dv), Role::SpinButton, &tr_fmt("quarantine.event_day_a11y", &[("n", &n)]));
                 event_combo(ui, n, &mut row.event, ctx.rules);
                 if let RowEvent::Text(t) = &mut row.event {
                     ui.horizontal(|ui| {
                         let te = egui::TextEdit::singleline(t).desired_width(300.0).hint_text("550 5.2.2 User quota exceeded");
-                        named(ui.add(te), Role::TextInput, &format!("Event {n} bounce text"));
+                        named(ui.add(te), Role::TextInput, &tr_fmt("quarantine.event_text_a11y", &[("n", &n)]));
                         if !t.trim().is_empty() {
                             let v = classifier.classify(t);
-                            ui.weak(format!("{} / {}", v.failure_type.label(), classifier.reason(&v).label));
+                            ui.weak(format!("{} / {}", v.failure_type.display_label(), classifier.reason(&v).label));
                         }
                     });
                 } else {
                     ui.label("");
                 }
-                if named(ui.small_button("Delete"), Role::Button, &format!("Delete event {n}")).clicked() {
+                let a11y_name = tr_fmt("quarantine.delete_event_a11y", &[("n", &n)]);
+                if named(ui.small_button(tr("quarantine.delete")), Role::Button, &a11y_name).clicked() {
                     delete = Some(i);
                 }
                 ui.end_row();
@@ -196,50 +191,53 @@ impl QuarantineSimPanel {
             self.rows.remove(i);
         }
         ui.horizontal(|ui| {
-            if ui.button("Add event").on_hover_text("The same event on the next day").clicked() {
+            if ui.button(tr("quarantine.add_event")).on_hover_text(tr("quarantine.add_event_tip")).clicked() {
                 let next = self.rows.last().map_or(EventRow { day: 1, event: RowEvent::Reason("mailbox_full".into()) }, |r| EventRow {
                     day: r.day.saturating_add(1).min(MAX_DAYS),
                     event: r.event.clone(),
                 });
                 self.rows.push(next);
             }
-            if ui.button("Clear").clicked() {
+            if ui.button(tr("quarantine.clear")).clicked() {
                 self.rows.clear();
             }
             ui.add_space(12.0);
-            ui.label("Show days up to");
-            named(ui.add(egui::DragValue::new(&mut self.until_day).range(0..=MAX_DAYS).speed(0.2)), Role::SpinButton, "Last day shown");
-            ui.checkbox(&mut self.compact, "Group quiet days");
+            ui.label(tr("quarantine.until"));
+            let dv = egui::DragValue::new(&mut self.until_day).range(0..=MAX_DAYS).speed(0.2);
+            named(ui.add(dv), Role::SpinButton, tr("quarantine.until_a11y"));
+            ui.checkbox(&mut self.compact, tr("quarantine.compact"));
         });
     }
 
     fn report_ui(&self, ui: &mut Ui, rep: &QuarantineReport) {
         if rep.days.is_empty() {
-            ui.weak("No events: add one or pick a preset.");
+            ui.weak(tr("quarantine.no_events"));
             return;
         }
         let quarantined_days = rep.days.iter().filter(|d| d.quarantined).count();
-        let summary = match rep.periods.first() {
-            Some(p) => format!(
-                "Quarantined on day {} ({}){}; {quarantined_days} day(s) in quarantine in all.",
-                p.start_day,
-                p.reason,
-                p.release_day.map_or_else(|| ", no automatic release".to_owned(), |r| format!(", released on day {r}"))
-            ),
-            None => "Never quarantined.".to_owned(),
-        };
-        ui.strong(summary);
+        match rep.periods.first() {
+            Some(p) => {
+                let (day, reason, days) = (&p.start_day, &p.reason, &quarantined_days);
+                ui.strong(match p.release_day {
+                    Some(r) => tr_fmt("quarantine.summary_released", &[("day", day), ("reason", reason), ("release", &r), ("days", days)]),
+                    None => tr_fmt("quarantine.summary_no_release", &[("day", day), ("reason", reason), ("days", days)]),
+                });
+            }
+            None => {
+                ui.strong(tr("quarantine.never_quarantined"));
+            }
+        }
         let release_of = |day: u32| rep.periods.iter().rev().find(|p| p.start_day <= day).and_then(|p| p.release_day).filter(|&r| r > day);
         egui::Grid::new("quarantine_days").num_columns(6).striped(true).spacing([12.0, 4.0]).show(ui, |ui| {
             for (t, tip) in [
-                ("Day", "Day number"),
-                ("Events", "What the address got that day"),
-                ("Errors", "Error counter at the end of the day"),
-                ("Quarantine", "In quarantine at the end of the day"),
-                ("Released", "When the quarantine ends by itself"),
-                ("Decision", "Which rule decided what"),
+                ("quarantine.col_day", "quarantine.col_day_tip"),
+                ("quarantine.col_events", "quarantine.col_events_tip"),
+                ("quarantine.col_errors", "quarantine.col_errors_tip"),
+                ("quarantine.col_quarantine", "quarantine.col_quarantine_tip"),
+                ("quarantine.col_released", "quarantine.col_released_tip"),
+                ("quarantine.col_decision", "quarantine.col_decision_tip"),
             ] {
-                ui.strong(t).on_hover_text(tip);
+                ui.strong(tr(t)).on_hover_text(tr(tip));
             }
             ui.end_row();
             let mut i = 0;
@@ -257,26 +255,30 @@ impl QuarantineSimPanel {
                     }
                 }
                 let last = &rep.days[j - 1];
-                ui.label(if j - i > 1 { format!("{} to {}", d.day, last.day) } else { d.day.to_string() });
-                let events = if d.events.is_empty() {
-                    if d.quarantined { "nothing sent".to_owned() } else { "no mail".to_owned() }
+                ui.label(if j - i > 1 {
+                    tr_fmt("quarantine.day_range", &[("first", &d.day), ("last", &last.day)])
                 } else {
-                    d.events.join("; ")
-                };
-                nowrap(ui, &events);
+                    d.day.to_string()
+                });
+                if d.events.is_empty() {
+                    nowrap(ui, if d.quarantined { tr("quarantine.nothing_sent") } else { tr("quarantine.no_mail") });
+                } else {
+                    nowrap(ui, &d.events.join("; "));
+                }
                 ui.label(d.error_count.to_string());
                 if d.quarantined {
-                    ui.label(RichText::new("In quarantine").color(error_color(ui)).strong());
+                    ui.label(RichText::new(tr("quarantine.in_quarantine")).color(error_color(ui)).strong());
                 } else {
-                    ui.label("no");
+                    ui.label(tr("quarantine.no"));
                 }
-                let released_today = d.decisions.iter().any(|x| x.starts_with("released"));
-                ui.label(match (released_today, d.quarantined.then(|| release_of(d.day)).flatten()) {
-                    (true, _) => "released today".to_owned(),
-                    (_, Some(r)) => format!("on day {r}"),
-                    _ if d.quarantined => "never by itself".to_owned(),
-                    _ => String::new(),
-                });
+                // From the periods, not the decision texts: those are worded in the interface language.
+                let released_today = rep.periods.iter().any(|p| p.release_day == Some(d.day));
+                match (released_today, d.quarantined.then(|| release_of(d.day)).flatten()) {
+                    (true, _) => ui.label(tr("quarantine.released_today")),
+                    (_, Some(r)) => ui.label(tr_fmt("quarantine.on_day", &[("day", &r)])),
+                    _ if d.quarantined => ui.label(tr("quarantine.never_by_itself")),
+                    _ => ui.label(""),
+                };
                 ui.vertical(|ui| {
                     for x in &d.decisions {
                         nowrap(ui, x);
@@ -289,22 +291,16 @@ impl QuarantineSimPanel {
     }
 
     fn flow_ui(&mut self, ui: &mut Ui) {
-        ui.heading("Delivery status of one message");
-        ui.label(
-            RichText::new(
-                "Enhanced MTA: Taken into account by the service provider, then Sent, or Failed on a hard bounce or \
-                 when retries run out at the end of the validity period.",
-            )
-            .weak(),
-        );
+        ui.heading(tr("quarantine.flow_heading"));
+        ui.label(RichText::new(tr("quarantine.flow_intro")).weak());
         ui.horizontal_wrapped(|ui| {
             use AttemptResult::*;
             for (label, attempts) in [
-                ("Soft bounces until it expires", vec![SoftBounce]),
-                ("Delivered on the 3rd attempt", vec![SoftBounce, SoftBounce, Delivered]),
-                ("Hard bounce", vec![HardBounce]),
+                ("quarantine.flow_soft_expires", vec![SoftBounce]),
+                ("quarantine.flow_third", vec![SoftBounce, SoftBounce, Delivered]),
+                ("quarantine.attempt_hard", vec![HardBounce]),
             ] {
-                if ui.button(label).clicked() {
+                if ui.button(tr(label)).clicked() {
                     self.attempts = attempts;
                 }
             }
@@ -313,15 +309,16 @@ impl QuarantineSimPanel {
         for (i, a) in self.attempts.iter_mut().enumerate() {
             ui.horizontal(|ui| {
                 let n = i + 1;
-                ui.label(format!("Attempt {n}"));
+                ui.label(tr_fmt("quarantine.attempt", &[("n", &n)]));
                 let resp =
                     egui::ComboBox::from_id_salt(("flow_attempt", i)).selected_text(attempt_label(*a)).width(120.0).show_ui(ui, |ui| {
                         for r in [AttemptResult::Delivered, AttemptResult::SoftBounce, AttemptResult::HardBounce] {
                             ui.selectable_value(a, r, attempt_label(r));
                         }
                     });
-                a11y(&resp.response, Role::ComboBox, &format!("Attempt {n} result"));
-                if named(ui.small_button("Delete"), Role::Button, &format!("Delete attempt {n}")).clicked() {
+                a11y(&resp.response, Role::ComboBox, &tr_fmt("quarantine.attempt_a11y", &[("n", &n)]));
+                let a11y_name = tr_fmt("quarantine.delete_attempt_a11y", &[("n", &n)]);
+                if named(ui.small_button(tr("quarantine.delete")), Role::Button, &a11y_name).clicked() {
                     delete = Some(i);
                 }
             });
@@ -330,24 +327,26 @@ impl QuarantineSimPanel {
             self.attempts.remove(i);
         }
         ui.horizontal(|ui| {
-            if ui.button("Add attempt").clicked() && self.attempts.len() < 100 {
+            if ui.button(tr("quarantine.add_attempt")).clicked() && self.attempts.len() < 100 {
                 self.attempts.push(AttemptResult::SoftBounce);
             }
-            ui.weak("after the last one, attempts are assumed to soft-bounce");
+            ui.weak(tr("quarantine.assumed_soft"));
         });
         let r = &mut self.retry;
         ui.horizontal_wrapped(|ui| {
-            ui.label("Retry after");
-            let dv = egui::DragValue::new(&mut r.first_retry_minutes).range(1.0..=10_000.0).suffix(" min");
-            named(ui.add(dv), Role::SpinButton, "Flow first retry delay");
-            ui.label("x");
-            named(ui.add(egui::DragValue::new(&mut r.backoff).range(1.0..=100.0).speed(0.05)), Role::SpinButton, "Flow backoff factor");
-            ui.label("up to");
-            let dv = egui::DragValue::new(&mut r.max_delay_minutes).range(1.0..=100_000.0).suffix(" min");
-            named(ui.add(dv), Role::SpinButton, "Flow longest retry delay");
-            ui.label("validity");
-            let dv = egui::DragValue::new(&mut r.validity_hours).range(0.1..=720.0).speed(0.5).suffix(" h");
-            named(ui.add(dv), Role::SpinButton, "Flow validity period");
+            let (min, h) = (tr("quarantine.min_suffix"), tr("quarantine.h_suffix"));
+            ui.label(tr("quarantine.retry_after"));
+            let dv = egui::DragValue::new(&mut r.first_retry_minutes).range(1.0..=10_000.0).suffix(min);
+            named(ui.add(dv), Role::SpinButton, tr("quarantine.first_retry_a11y"));
+            ui.label(tr("quarantine.times"));
+            let dv = egui::DragValue::new(&mut r.backoff).range(1.0..=100.0).speed(0.05);
+            named(ui.add(dv), Role::SpinButton, tr("quarantine.backoff_a11y"));
+            ui.label(tr("quarantine.up_to"));
+            let dv = egui::DragValue::new(&mut r.max_delay_minutes).range(1.0..=100_000.0).suffix(min);
+            named(ui.add(dv), Role::SpinButton, tr("quarantine.max_delay_a11y"));
+            ui.label(tr("quarantine.validity"));
+            let dv = egui::DragValue::new(&mut r.validity_hours).range(0.1..=720.0).speed(0.5).suffix(h);
+            named(ui.add(dv), Role::SpinButton, tr("quarantine.validity_a11y"));
         });
         ui.add_space(6.0);
         let steps = delivery_flow(&self.attempts, &self.retry);
@@ -362,9 +361,9 @@ fn nowrap(ui: &mut Ui, text: &str) {
 
 fn attempt_label(a: AttemptResult) -> &'static str {
     match a {
-        AttemptResult::Delivered => "Delivered",
-        AttemptResult::SoftBounce => "Soft bounce",
-        AttemptResult::HardBounce => "Hard bounce",
+        AttemptResult::Delivered => tr("quarantine.delivered"),
+        AttemptResult::SoftBounce => tr("quarantine.attempt_soft"),
+        AttemptResult::HardBounce => tr("quarantine.attempt_hard"),
     }
 }
 
@@ -372,15 +371,15 @@ fn flow_table(ui: &mut Ui, steps: &[StatusStep]) {
     // Thousands of soft bounces with a tiny retry delay: show the start and the end.
     const SHOWN: usize = 60;
     egui::Grid::new("quarantine_flow_steps").num_columns(4).striped(true).spacing([10.0, 4.0]).show(ui, |ui| {
-        for t in ["At", "Attempt", "Status", "What happened"] {
-            ui.strong(t);
+        for t in ["quarantine.col_at", "quarantine.col_attempt", "quarantine.col_status", "quarantine.col_what"] {
+            ui.strong(tr(t));
         }
         ui.end_row();
         let skip = steps.len().saturating_sub(SHOWN);
         for (i, s) in steps.iter().enumerate() {
             if skip > 0 && i == SHOWN / 2 {
                 ui.label("...");
-                ui.label(format!("{skip} more"));
+                ui.label(tr_fmt("quarantine.more", &[("n", &skip)]));
                 ui.label("");
                 ui.label("");
                 ui.end_row();
@@ -390,7 +389,7 @@ fn flow_table(ui: &mut Ui, steps: &[StatusStep]) {
             }
             ui.label(fmt_hours(s.at_hours));
             ui.label(s.attempt.map_or_else(String::new, |n| n.to_string()));
-            ui.label(RichText::new(s.status.label()).strong());
+            ui.label(RichText::new(s.status.display_label()).strong());
             nowrap(ui, &s.note);
             ui.end_row();
         }
@@ -398,23 +397,26 @@ fn flow_table(ui: &mut Ui, steps: &[StatusStep]) {
 }
 
 fn event_combo(ui: &mut Ui, n: usize, event: &mut RowEvent, doc: &RuleSet) {
-    let text = match event {
-        RowEvent::Delivered => "Delivered".to_owned(),
-        RowEvent::Reason(id) => doc.reason(id).map_or_else(|| format!("{id} (unknown reason)"), |r| format!("Bounce: {}", r.label)),
-        RowEvent::Text(_) => "Bounce text".to_owned(),
+    let text = match &*event {
+        RowEvent::Delivered => tr("quarantine.delivered").to_owned(),
+        RowEvent::Reason(id) => doc.reason(id).map_or_else(
+            || tr_fmt("quarantine.unknown_reason", &[("id", id)]),
+            |r| tr_fmt("quarantine.bounce_reason", &[("reason", &r.label)]),
+        ),
+        RowEvent::Text(_) => tr("quarantine.bounce_text").to_owned(),
     };
     let resp = egui::ComboBox::from_id_salt(("quarantine_event", n)).selected_text(text).width(200.0).show_ui(ui, |ui| {
-        ui.selectable_value(event, RowEvent::Delivered, "Delivered");
+        ui.selectable_value(event, RowEvent::Delivered, tr("quarantine.delivered"));
         for r in &doc.reasons {
-            let label = format!("Bounce: {} ({})", r.label, r.failure_type.label());
+            let label = tr_fmt("quarantine.bounce_reason_type", &[("reason", &r.label), ("type", &r.failure_type.display_label())]);
             ui.selectable_value(event, RowEvent::Reason(r.id.clone()), label);
         }
         let is_text = matches!(event, RowEvent::Text(_));
-        if ui.selectable_label(is_text, "Bounce text (classified)").clicked() && !is_text {
+        if ui.selectable_label(is_text, tr("quarantine.bounce_text_classified")).clicked() && !is_text {
             *event = RowEvent::Text(String::new());
         }
     });
-    a11y(&resp.response, Role::ComboBox, &format!("Event {n} kind"));
+    a11y(&resp.response, Role::ComboBox, &tr_fmt("quarantine.event_kind_a11y", &[("n", &n)]));
 }
 
 #[cfg(test)]
@@ -426,6 +428,7 @@ mod tests {
         for (label, _) in PRESETS {
             assert!(!preset(label).is_empty(), "{label}");
         }
+        assert_eq!(fmt_hours(0.0), "0 min");
         assert_eq!(fmt_hours(0.25), "15 min");
         assert_eq!(fmt_hours(1.75), "1 h 45 min");
         assert_eq!(fmt_hours(84.0), "3 d 12 h");

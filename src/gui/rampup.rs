@@ -7,7 +7,10 @@
 //! worker thread while the last result stays on screen.
 
 mod editor;
+mod export;
 mod view;
+
+pub use export::encode_png_region;
 
 pub use view::{fmt_count, fmt_done};
 
@@ -18,12 +21,14 @@ use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::Instant;
 
 use egui::Ui;
+use rayon::prelude::*;
 
 use super::PanelCtx;
 use crate::cli::simulate::DEFAULT_SCENARIO_PATH;
 use crate::engine::mx::{MxRule, ThroughputLevel};
 use crate::engine::scenario::{self, LevelSchedule, Scenario, ScenarioProblem};
-use crate::engine::simulate::{RunKind, SimulateError, Simulation, simulate, simulate_run};
+use crate::engine::simulate::{SimulateError, Simulation, run_kinds, simulate, simulate_run};
+use crate::i18n::{tr, tr_fmt};
 
 /// Above this estimated cost ([`cost`]) the simulation runs on a worker thread.
 /// The default scenario costs 35; a 30-day, 100-provider one costs 3,000.
@@ -38,6 +43,8 @@ pub struct SimResult {
     pub sim: Option<Arc<Simulation>>,
     /// Wall time of the simulation, ms.
     pub millis: f64,
+    /// Whether a worker thread computed it (the scenario cost more than [`WORKER_THRESHOLD`]).
+    pub on_worker: bool,
 }
 
 /// Shared between the UI and a worker: runs done, runs in all, and a stop flag.
@@ -64,6 +71,10 @@ pub struct RampUpPanel {
     pub file: String,
     /// Typed path for the CSV export.
     pub csv_file: String,
+    /// Typed path for the PNG export of the plots.
+    pub png_file: String,
+    /// Where the plots were drawn last frame (points): the PNG export's crop.
+    plots_rect: Option<egui::Rect>,
     /// The plan as typed: comma-separated levels, one per day.
     pub plan_text: String,
     /// Why `plan_text` could not be read, if it could not.
@@ -85,7 +96,7 @@ impl Default for RampUpPanel {
         let (scenario, file_note) = if path.exists() {
             match Scenario::load(path) {
                 Ok(s) => (s, None),
-                Err(e) => (Scenario::default(), Some((true, format!("{e}; the built-in scenario is open instead")))),
+                Err(e) => (Scenario::default(), Some((true, tr_fmt("rampup.bad_file", &[("error", &e)])))),
             }
         } else {
             (Scenario::default(), None)
@@ -94,6 +105,8 @@ impl Default for RampUpPanel {
             scenario: Scenario::default(),
             file: DEFAULT_SCENARIO_PATH.to_owned(),
             csv_file: "rampup.csv".to_owned(),
+            png_file: "rampup.png".to_owned(),
+            plots_rect: None,
             plan_text: String::new(),
             plan_error: None,
             detail_run: 1,
@@ -116,17 +129,8 @@ pub fn cost(s: &Scenario, rules: &[MxRule]) -> u64 {
     providers.max(1) * (days + per_ip)
 }
 
-/// The runs a scenario gives: the six levels, then the schedule unless it is fixed.
-fn run_kinds(s: &Scenario) -> Vec<RunKind> {
-    let mut kinds: Vec<RunKind> = ThroughputLevel::ALL.iter().map(|&l| RunKind::Fixed(l)).collect();
-    if !matches!(s.schedule, LevelSchedule::Fixed(_)) {
-        kinds.push(RunKind::Schedule);
-    }
-    kinds
-}
-
-/// Simulates run by run so the worker can report progress and stop early
-/// (`None` when cancelled).
+/// Simulates the runs in parallel, counting finished ones so the worker can
+/// report progress; runs not yet started are skipped once cancelled (`None`).
 fn simulate_stepwise(s: &Scenario, rules: &[MxRule], p: &Progress) -> Option<Result<Simulation, SimulateError>> {
     let problems = scenario::validate(s, rules);
     if scenario::has_errors(&problems) {
@@ -134,18 +138,18 @@ fn simulate_stepwise(s: &Scenario, rules: &[MxRule], p: &Progress) -> Option<Res
     }
     let kinds = run_kinds(s);
     p.total.store(kinds.len(), Ordering::Relaxed);
-    let mut runs = Vec::with_capacity(kinds.len());
-    for kind in kinds {
-        if p.cancel.load(Ordering::Relaxed) {
-            return None;
-        }
-        match simulate_run(s, rules, kind) {
-            Ok(r) => runs.push(r),
-            Err(e) => return Some(Err(e)),
-        }
-        p.done.fetch_add(1, Ordering::Relaxed);
-    }
-    Some(Ok(Simulation { runs, problems }))
+    let runs: Option<Result<Vec<_>, _>> = kinds
+        .into_par_iter()
+        .map(|kind| {
+            if p.cancel.load(Ordering::Relaxed) {
+                return None;
+            }
+            let run = simulate_run(s, rules, kind);
+            p.done.fetch_add(1, Ordering::Relaxed);
+            Some(run)
+        })
+        .collect();
+    Some(runs?.map(|runs| Simulation { runs, problems }))
 }
 
 /// Validates and simulates; with `progress`, run by run (`None` when cancelled).
@@ -159,12 +163,13 @@ fn compute(s: &Scenario, rules: &[MxRule], progress: Option<&Progress>) -> Optio
         Ok(sim) => (sim.problems.clone(), Some(Arc::new(sim))),
         Err(SimulateError::Invalid(p)) => (p, None),
     };
-    Some(SimResult { problems, sim, millis: start.elapsed().as_secs_f64() * 1000.0 })
+    let on_worker = progress.is_some();
+    Some(SimResult { problems, sim, millis: start.elapsed().as_secs_f64() * 1000.0, on_worker })
 }
 
 /// The plan as text, e.g. `Slow, Slow, Normal`.
 pub fn plan_to_text(plan: &[ThroughputLevel]) -> String {
-    plan.iter().map(|l| l.label()).collect::<Vec<_>>().join(", ")
+    plan.iter().map(|l| l.display_label()).collect::<Vec<_>>().join(", ")
 }
 
 /// Reads a comma-separated plan (labels or numbers 1 to 6); says which entry is wrong.
@@ -179,7 +184,7 @@ pub fn parse_plan(text: &str) -> Result<Vec<ThroughputLevel>, String> {
             Some(l) => out.push(l),
             None => {
                 let shown: String = part.chars().take(30).collect();
-                return Err(format!("day {}: '{shown}' is not a level (Slow, Normal, Fast, Very fast, Boost, Custom, or 1 to 6)", i + 1));
+                return Err(tr_fmt("rampup.plan_bad_entry", &[("day", &(i + 1)), ("entry", &shown)]));
             }
         }
     }
@@ -243,7 +248,10 @@ impl RampUpPanel {
         let (tx, rx) = mpsc::channel();
         let progress = Arc::new(Progress::default());
         let (s, rules_owned, p, egui_ctx) = (self.scenario.clone(), rules.to_vec(), progress.clone(), ctx.clone());
+        let lang = crate::i18n::Lang::current();
         let spawned = std::thread::Builder::new().name("rampup-sim".into()).spawn(move || {
+            // Validation messages are worded on this thread: in the UI's language.
+            lang.make_current();
             if let Some(r) = compute(&s, &rules_owned, Some(&p)) {
                 // The receiver may be gone (a newer job replaced this one): nothing to do then.
                 let _ = tx.send(r);
@@ -295,37 +303,11 @@ impl RampUpPanel {
                 ctx.act(super::Action::Status(msg));
                 self.export = None;
             }
-            Err(TryRecvError::Disconnected) => self.export = None,
+            Err(TryRecvError::Disconnected) => {
+                self.file_note = Some((true, tr("rampup.export_no_result").to_owned()));
+                self.export = None;
+            }
             Err(TryRecvError::Empty) => {}
         }
-    }
-
-    /// Writes the shown series as CSV on a thread (large series take a while).
-    fn start_export(&mut self, ctx: &egui::Context) {
-        let Some(sim) = self.result().and_then(|r| r.sim.clone()) else {
-            self.file_note = Some((true, "Nothing to export: the scenario has errors".into()));
-            return;
-        };
-        let path = std::path::PathBuf::from(self.csv_file.trim());
-        if path.as_os_str().is_empty() {
-            self.file_note = Some((true, "Type the path of the CSV file first".into()));
-            return;
-        }
-        let (tx, rx) = mpsc::channel();
-        let egui_ctx = ctx.clone();
-        std::thread::spawn(move || {
-            let written = std::fs::File::create(&path).and_then(|f| {
-                let mut w = std::io::BufWriter::new(f);
-                crate::cli::simulate::write_csv(&mut w, &sim)?;
-                std::io::Write::flush(&mut w)
-            });
-            let msg = match written {
-                Ok(()) => (false, format!("Exported the series to {}", path.display())),
-                Err(e) => (true, format!("Could not write {}: {e}", path.display())),
-            };
-            let _ = tx.send(msg);
-            egui_ctx.request_repaint();
-        });
-        self.export = Some(rx);
     }
 }

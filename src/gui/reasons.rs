@@ -95,7 +95,7 @@ impl ReasonsPanel {
             let id = unique_id(ctx.rules.reasons.iter().map(|r| r.id.as_str()), "new_reason");
             ctx.rules.reasons.push(ReasonDef {
                 id,
-                label: "New reason".into(),
+                label: tr("app.new_reason").into(),
                 failure_type: FailureType::Soft,
                 quarantine: QuarantinePolicy::AfterErrors(3),
                 release_after_days: None,
@@ -128,7 +128,7 @@ impl ReasonsPanel {
                 ui.horizontal(|ui| {
                     ctx.edited |= failure_override_combo(ui, ("cat_ft", k), &mut c.failure_type);
                     if c.failure_type.is_none() {
-                        ui.label(RichText::new(inherited.label()).color(failure_color(inherited, dark)).weak());
+                        ui.label(RichText::new(inherited.display_label()).color(failure_color(inherited, dark)).weak());
                     }
                 });
                 let mut momentum = c.momentum.unwrap_or(0);

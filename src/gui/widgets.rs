@@ -21,7 +21,7 @@ pub fn failure_color(t: FailureType, dark: bool) -> Color32 {
 /// A failure type as a coloured, bold label.
 pub fn failure_label(ui: &mut Ui, t: FailureType, size: Option<f32>) -> egui::Response {
     let dark = ui.visuals().dark_mode;
-    let mut text = RichText::new(t.label()).strong().color(failure_color(t, dark));
+    let mut text = RichText::new(t.display_label()).strong().color(failure_color(t, dark));
     if let Some(s) = size {
         text = text.size(s);
     }
@@ -79,10 +79,13 @@ pub fn regex_problem_ui(ui: &mut Ui, pattern: &str, problem: &RuleProblem) {
             let caret = format!("{}^", " ".repeat((*pos).min(120)));
             ui.label(RichText::new(caret).monospace().color(color));
         }
-        let at = position.map(|p| format!(" (character {})", p + 1)).unwrap_or_default();
-        ui.label(RichText::new(format!("Invalid regex{at}: {message}")).color(color));
+        let text = match position {
+            Some(p) => crate::i18n::tr_fmt("engine.regex_error_at", &[("pos", &(p + 1)), ("message", message)]),
+            None => crate::i18n::tr_fmt("engine.regex_error", &[("message", message)]),
+        };
+        ui.label(RichText::new(text).color(color));
     } else {
-        ui.label(RichText::new(problem.to_string()).color(color));
+        ui.label(RichText::new(problem.display_message()).color(color));
     }
 }
 

@@ -1,8 +1,11 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+/// The binary, in English whatever the system's locale (human output follows it).
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_bouncelab"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bouncelab"));
+    c.env("LC_ALL", "C");
+    c
 }
 
 fn run_with_stdin(args: &[&str], input: &[u8]) -> (i32, String, String) {
@@ -111,4 +114,87 @@ fn eval_scores_a_labeled_tsv() {
     assert!(out.contains("hard/soft"));
     let (code, _, _) = run_with_stdin(&["eval", corpus.to_str().unwrap(), "--rules", &rules(), "--min-reason", "100.1"], b"");
     assert_eq!(code, 1);
+}
+
+#[test]
+fn human_output_follows_the_system_language_and_json_does_not() {
+    let mut doc = crate::default_doc();
+    let first = doc.bounce_rules[0].name.clone();
+    doc.bounce_rules.push(bouncelab::engine::BounceRule::new(first, "some new phrase", "userunknown"));
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("r.ron");
+    doc.save(&p).unwrap();
+    let korean = |args: &[&str], input: &[u8]| {
+        let mut child = bin()
+            .env("LC_ALL", "ko_KR.UTF-8")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, out) = korean(&["lint", p.to_str().unwrap()], b"");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(": 오류: 규칙 #"), "{out}");
+    assert!(out.contains("이름이 같습니다"), "{out}");
+    assert!(out.contains("반송 규칙"), "{out}");
+    let (_, english, _) = run_with_stdin(&["lint", p.to_str().unwrap()], b"");
+    assert!(english.contains(": error: rule #") && english.contains("same name as rule #1"), "{english}");
+    let (code, out) = korean(&["classify", "--rules", &rules()], b"550 5.1.1 ... User is unknown {mx003}\n");
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["failure_type"], "Hard", "machine output is the same in every language");
+}
+
+/// Runs the binary under `locale`; returns (exit code, stdout, stderr).
+fn run_in(locale: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_bouncelab")).env("LC_ALL", locale).args(args).stdin(Stdio::null()).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn scenario_export_and_eval_reports_are_korean_and_their_data_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc = crate::default_doc();
+    doc.mx_rules.clear();
+    doc.bounce_rules[0].enabled = false;
+    let rules = dir.path().join("r.ron");
+    doc.save(&rules).unwrap();
+    let scenario = dir.path().join("s.ron");
+    std::fs::write(&scenario, bouncelab::engine::scenario::Scenario::default().to_ron_string().unwrap()).unwrap();
+    let (rules, scenario) = (rules.to_str().unwrap(), scenario.to_str().unwrap());
+
+    // simulate: the scenario's warnings follow the language, the CSV series do not.
+    let args = ["simulate", "--rules", rules, "--scenario", scenario, "--days", "1", "--format", "csv"];
+    let (code, csv_en, err_en) = run_in("C", &args);
+    assert_eq!(code, 0, "{err_en}");
+    assert!(err_en.contains("warning: scenario providers[0].mx_host: ") && err_en.contains("no MX rule matches"), "{err_en}");
+    let (code, csv_ko, err_ko) = run_in("ko_KR.UTF-8", &args);
+    assert_eq!(code, 0, "{err_ko}");
+    assert!(err_ko.contains("경고: 시나리오 providers[0].mx_host: "), "{err_ko}");
+    assert!(err_ko.contains("일치하는 MX 규칙이 없습니다") && err_ko.contains("느림: IP당 시간당 500건"), "{err_ko}");
+    assert!(!err_ko.contains("no MX rule"), "{err_ko}");
+    assert!(csv_en.starts_with("level,hour,destination,"));
+    assert_eq!(csv_ko, csv_en, "the CSV is the same in every language");
+
+    // export: the compatibility report follows the language, the exported file does not.
+    let args = ["export", "--format", "kumomta", rules];
+    let (code, toml_en, err_en) = run_in("C", &args);
+    assert_eq!(code, 0, "{err_en}");
+    assert!(err_en.contains("warning: rule #1 '") && err_en.contains("(skipped)") && err_en.contains("exported 35 of 36"), "{err_en}");
+    let (code, toml_ko, err_ko) = run_in("ko_KR.UTF-8", &args);
+    assert_eq!(code, 0, "{err_ko}");
+    assert!(err_ko.contains("경고: 규칙 #1 '") && err_ko.contains("(건너뜀)"), "{err_ko}");
+    assert!(err_ko.contains("반송 규칙 36개 중 35개를 내보냈습니다"), "{err_ko}");
+    assert_eq!(toml_ko, toml_en, "the exported file is the same in every language");
+
+    // eval: the summary headings follow the language.
+    let corpus = crate::data("mini_corpus.tsv");
+    let (code, out, _) = run_in("ko_KR.UTF-8", &["eval", corpus.to_str().unwrap(), "--rules", rules]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("사유 정확도") && out.contains("카테고리별 재현율") && !out.contains("reason accuracy"), "{out}");
 }

@@ -250,7 +250,7 @@ fn rules_file(dir: &std::path::Path) -> String {
 }
 
 fn mx_cli(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bouncelab")).arg("mx").args(args).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_bouncelab")).env("LC_ALL", "C").arg("mx").args(args).output().unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 

@@ -148,3 +148,50 @@ fn batch_reads_a_csv_file_with_ragged_rows_and_exports() {
     assert!(written.contains("User unknown"));
     assert!(shown(&h, "Exported 50 lines"));
 }
+
+/// The Batch panel with results (summary, bars, clusters, table, reading
+/// report, an open filter menu) in every language: kittest panics on a
+/// missing glyph, so rendering is the glyph check.
+#[test]
+fn batch_panel_renders_in_every_language() {
+    use bouncelab::gui::settings::Settings;
+    use bouncelab::i18n::{Lang, tr, tr_fmt};
+
+    let mut text: Vec<String> = crate::table("reference_bounces.tsv").into_iter().map(|r| r[0].clone()).collect();
+    text.push(String::new()); // a blank line: the reading report says it was skipped
+    text.push("Flux capacitor overheated on node 7 (ticket 12) near relay1.example.net".into());
+    let text = text.join("\n");
+    let classified = text.lines().filter(|l| !l.trim().is_empty()).count();
+    for lang in Lang::all() {
+        let settings =
+            Settings { language: Some(lang.code().to_owned()), panel: Panel::Batch, tester_beside_rules: false, ..Settings::default() };
+        let mut app = BounceLabApp::with_settings(settings, Some(crate::data("../../sample_rules/default.ron")));
+        app.typed_dialogs = true;
+        let mut h = harness(app);
+        settle(&mut h);
+        let ctx = h.ctx.clone();
+        h.state_mut().batch.load_text(text.clone(), &ctx);
+        wait_for_batch(&mut h);
+        lang.make_current();
+        let code = lang.code();
+        for key in ["batch.per_reason", "batch.unmatched_only", "batch.col_decided_by", "batch.export_csv"] {
+            assert!(shown(&h, tr(key)), "{code}: {key} shown");
+        }
+        assert!(shown(&h, &tr_fmt("batch.make_rule_a11y", &[("n", &1)])), "{code}: cluster button");
+        assert!(shown(&h, &tr_fmt("batch.lines", &[("n", &classified)])), "{code}: line count");
+        assert!(shown(&h, &tr_fmt("batch.report_blank", &[("n", &1)])), "{code}: reading report");
+        // Open a filter menu so its entries render too.
+        h.get_by_label(tr("batch.filter_rule")).click();
+        settle(&mut h);
+        assert!(shown(&h, tr("batch.any_rule")), "{code}: filter menu open");
+        if lang != Lang::ENGLISH {
+            assert_ne!(tr("batch.per_reason"), "Lines per reason", "{code}: translated");
+        }
+        if code == "ko" {
+            for ko in ["사유별 줄 수", "미일치만", "결정 근거", "CSV 내보내기"] {
+                assert!(shown(&h, ko), "ko: {ko} shown");
+            }
+        }
+        Lang::ENGLISH.make_current();
+    }
+}

@@ -4,10 +4,13 @@
 use std::time::{Duration, Instant};
 
 use crate::gui_support::{harness, settle, shown};
+use bouncelab::engine::dns::{MxHost, MxReport};
 use bouncelab::engine::mx::{self, MxRule, ThroughputLevel};
 use bouncelab::gui::Panel;
 use bouncelab::gui::app::BounceLabApp;
 use bouncelab::gui::mx_rules::limits_text;
+use bouncelab::gui::settings::Settings;
+use bouncelab::i18n::{CATALOGUES, Lang, tr, tr_fmt};
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -148,4 +151,131 @@ fn dns_panel_rejects_a_bad_nameserver_and_a_bad_name_without_a_lookup() {
     h.get_by_label("Look up").click();
     wait_for_lookup(&mut h);
     assert!(shown(&h, "Invalid domain name"));
+}
+
+/// Whether some widget's label is exactly `text`.
+fn shown_exactly(h: &Harness<'_, BounceLabApp>, text: &str) -> bool {
+    h.query_all_by_label(text).next().is_some()
+}
+
+/// The app in `lang` with a rule selected, a host typed in the tester, a
+/// level-order warning, and a finished lookup (so no network is needed).
+fn localised_app(lang: Lang) -> BounceLabApp {
+    let settings =
+        Settings { panel: Panel::MxRules, tester_beside_rules: false, language: Some(lang.code().to_owned()), ..Settings::default() };
+    let mut app = BounceLabApp::with_settings(settings, Some(crate::data("../../sample_rules/default.ron")));
+    app.typed_dialogs = true;
+    app.document.rules.mx_rules[0].levels[ThroughputLevel::Normal.index()].max_connections = 10_000;
+    app.document.after_structural_edit();
+    app.mx_rules.select(0);
+    app.mx_rules.test_host = "mx1.free.fr".into();
+    let host =
+        |preference, host: &str, addresses: Vec<std::net::IpAddr>| MxHost { preference, host: host.into(), addresses, address_error: None };
+    let report = MxReport {
+        domain: "free.fr".into(),
+        hosts: vec![host(10, "mx1.free.fr", vec!["192.0.2.1".parse().unwrap()]), host(20, "ghost.free.fr", Vec::new())],
+        implicit: false,
+    };
+    app.dns.input = "free.fr".into();
+    app.dns.result = Some(("free.fr".into(), Ok(report)));
+    app
+}
+
+/// Both panels in every language: kittest panics on a missing glyph, so
+/// rendering is the glyph check; the panels show their own catalogue's words.
+#[test]
+fn mx_and_dns_panels_render_translated_in_every_language() {
+    for lang in Lang::all() {
+        let mut h = harness(localised_app(lang));
+        h.run_steps(3);
+        let code = lang.code();
+        // The app made its language current on this thread: tr gives what the panels show.
+        assert_eq!(Lang::current(), lang);
+        for text in [tr("mx.test_heading"), tr("mx.levels_label"), tr("mx.col_mask"), tr("mx.first_match"), tr("rules.add")] {
+            assert!(shown_exactly(&h, text), "{code}: MX panel shows {text}");
+        }
+        let rules = h.state().document.rules.mx_rules.clone();
+        let w = mx::find_rule(&rules, "mx1.free.fr", None).rule.expect("the defaults match free.fr");
+        assert!(shown_exactly(&h, &tr_fmt("mx.rule_ref", &[("n", &(w + 1)), ("mask", &rules[w].mask)])), "{code}: winner");
+        h.get_by_label(&tr_fmt("mx.a11y_select", &[("n", &1)]));
+        let field =
+            tr_fmt("mx.a11y_level_field", &[("field", &tr("mx.field_max_conn")), ("level", &ThroughputLevel::Normal.display_label())]);
+        h.get_by_label(&field);
+
+        h.state_mut().settings.panel = Panel::DnsLookup;
+        h.run_steps(3);
+        for text in [tr("dns.input"), tr("dns.col_preference"), tr("dns.col_addresses"), tr("dns.no_address"), tr("dns.nameserver")] {
+            assert!(shown_exactly(&h, text), "{code}: DNS panel shows {text}");
+        }
+        h.get_by_label(tr("dns.look_up"));
+        h.get_by_label(tr("dns.a11y_input"));
+        assert!(shown_exactly(&h, &tr_fmt("dns.hosts_count", &[("n", &2)])), "{code}: host count");
+
+        if code == "ko" {
+            assert!(shown_exactly(&h, "조회") && shown_exactly(&h, "우선순위"), "Korean words from ko.toml");
+            h.state_mut().settings.panel = Panel::MxRules;
+            h.run_steps(3);
+            assert!(shown_exactly(&h, "호스트 이름 테스트"));
+            h.get_by_label("MX 규칙 1 선택");
+        }
+        if lang != Lang::ENGLISH {
+            for key in ["mx.test_heading", "dns.look_up", "dns.col_preference"] {
+                assert_ne!(tr(key), CATALOGUES[0].messages[key], "{code}: {key} translated");
+            }
+        }
+    }
+    Lang::ENGLISH.make_current();
+}
+
+/// Every message of the MX, DNS and sync sections, hover texts included,
+/// drawn once per language: a character the bundled fonts lack panics.
+#[test]
+fn every_mx_dns_and_sync_message_has_glyphs_in_the_bundled_fonts() {
+    let mut drawn = 0;
+    for cat in CATALOGUES.iter() {
+        let mut texts: Vec<&str> =
+            cat.messages.iter().filter(|(k, _)| ["mx.", "dns.", "sync."].iter().any(|s| k.starts_with(s))).map(|(_, v)| *v).collect();
+        texts.sort_unstable();
+        assert!(texts.len() > 150, "{}: the sections are there", cat.code);
+        drawn += texts.len();
+        let mut h = egui_kittest::Harness::builder()
+            .with_size(egui::vec2(1400.0, 900.0))
+            .with_context_setup(bouncelab::gui::widgets::install_fonts)
+            .build_ui(move |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    for t in &texts {
+                        ui.label(*t);
+                    }
+                });
+            });
+        h.run_steps(2);
+    }
+    assert!(drawn >= 6 * 150);
+}
+
+/// Every `mx.`, `dns.` and `sync.` key the three panels name is in en.toml
+/// (a missing key would show as the key itself).
+#[test]
+fn every_key_the_mx_dns_and_sync_panels_name_is_in_the_english_catalogue() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/gui");
+    let files = ["mx_rules.rs", "dns_lookup.rs", "sync_dialog.rs", "sync_dialog/view.rs", "sync_dialog/diff.rs"];
+    let en = &CATALOGUES[0].messages;
+    let (mut found, mut missing) = (0, Vec::new());
+    for f in files {
+        let text = std::fs::read_to_string(root.join(f)).expect("source");
+        for section in ["mx", "dns", "sync", "rules", "panel"] {
+            for (i, _) in text.match_indices(&format!("\"{section}.")) {
+                let rest = &text[i + 1..];
+                let key = &rest[..rest.find('"').unwrap_or(0)];
+                if key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.') {
+                    found += 1;
+                    if !en.contains_key(key) {
+                        missing.push(format!("{f}: {key}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(found > 180, "the scan finds the keys ({found})");
+    assert!(missing.is_empty(), "{missing:#?}");
 }

@@ -11,6 +11,7 @@ use bouncelab::gui::app::BounceLabApp;
 use bouncelab::gui::settings::Settings;
 use bouncelab::gui::sync_dialog::SyncAction;
 use bouncelab::gui::{Action, Panel};
+use bouncelab::i18n::{Lang, tr, tr_fmt};
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -59,7 +60,13 @@ fn setup(edit: impl FnOnce(&mut RuleSet)) -> (tempfile::TempDir, PathBuf) {
 }
 
 fn harness(doc: &std::path::Path) -> Harness<'static, BounceLabApp> {
-    let settings = Settings { panel: Panel::BounceRules, tester_beside_rules: false, ..Settings::default() };
+    harness_in(doc, None)
+}
+
+/// [`harness`] in a language (`None`: English).
+fn harness_in(doc: &std::path::Path, language: Option<&str>) -> Harness<'static, BounceLabApp> {
+    let language = language.map(str::to_owned);
+    let settings = Settings { panel: Panel::BounceRules, tester_beside_rules: false, language, ..Settings::default() };
     let mut app = BounceLabApp::with_settings(settings, Some(doc.to_owned()));
     app.typed_dialogs = true;
     Harness::builder()
@@ -157,4 +164,69 @@ fn custom_mode_turns_sync_off_and_leaving_it_previews_first() {
     h.run();
     assert!(!h.state().document.rules.custom_mode);
     assert!(shown(&h, "Added upstream: rule 'quota'"), "after leaving, the update is offered");
+}
+
+/// An item label as the dialog words it, e.g. "rule 'quota'".
+fn item(key: &str) -> String {
+    tr_fmt("sync.item", &[("kind", &tr("sync.kind_rule")), ("key", &key)])
+}
+
+/// The dialog in every language (kittest panics on a missing glyph): report,
+/// conflict, apply and custom mode all speak the catalogue's words; Korean and
+/// Spanish are checked against their catalogues' literal text too.
+#[test]
+fn the_sync_dialog_speaks_every_language() {
+    for lang in Lang::all() {
+        let code = lang.code();
+        let (_dir, doc) = setup(|local| local.bounce_rules[1].pattern = "mailbox (quota )?full".into());
+        let mut h = harness_in(&doc, Some(code));
+        h.run();
+        assert!(h.state().sync.open, "{code}: the check on open shows the update");
+        assert_eq!(Lang::current(), lang);
+        let added = tr_fmt("sync.added", &[("item", &item("quota"))]);
+        let removed = tr_fmt("sync.removed", &[("item", &item("old"))]);
+        let conflict = tr_fmt("sync.conflict", &[("item", &item("full")), ("why", &tr("sync.why_both_changed"))]);
+        for text in [tr("sync.title"), tr("sync.col_local"), tr("sync.col_upstream"), tr("sync.col_base"), tr("sync.effect_heading")] {
+            assert!(shown(&h, text), "{code}: {text}");
+        }
+        for text in [&added, &removed, &conflict] {
+            assert!(shown(&h, text), "{code}: {text}");
+        }
+        h.get_by_label(&tr_fmt("sync.a11y_take_upstream", &[("item", &item("full"))]));
+        match code {
+            "ko" => {
+                assert!(shown(&h, "업스트림에서 추가: 규칙 'quota'"), "ko.toml's words");
+                assert!(shown(&h, "충돌: 규칙 'full': 로컬과 업스트림 양쪽에서 변경됨"));
+                assert!(shown(&h, "내 버전") && shown(&h, "예시에 미치는 영향"));
+            }
+            "es" => {
+                assert!(shown(&h, "Añadida en upstream: regla 'quota'"), "es.toml's words");
+                assert!(shown(&h, "Conflicto: regla 'full': cambiada localmente y en upstream"));
+                assert!(shown(&h, "Tuya") && shown(&h, "Efecto en los ejemplos"));
+            }
+            _ => {}
+        }
+
+        let n = h.state().sync.selection.len();
+        h.get_by_label(&tr_fmt("sync.apply_selected", &[("n", &n)])).click();
+        h.run();
+        assert!(names(&h.state().document.rules).contains(&"quota"), "{code}: applied");
+        assert!(shown(&h, &tr_fmt("sync.applied", &[("n", &n)])), "{code}: status bar");
+        if code == "es" {
+            assert!(shown(&h, "en un solo paso"));
+        }
+
+        let ctx = h.ctx.clone();
+        h.state_mut().run_action(Action::Sync(SyncAction::SetCustomMode(true)), &ctx);
+        h.run();
+        assert!(shown(&h, tr("sync.custom_heading")), "{code}: custom mode");
+        h.get_by_label(tr("sync.leave_custom_more")).click();
+        h.run();
+        assert!(shown(&h, tr("sync.leave_would_change")), "{code}: leave preview");
+        h.get_by_label(tr("sync.stay_custom"));
+        if code == "ko" {
+            h.get_by_label("취소 (사용자 지정 모드 유지)");
+        }
+    }
+    Lang::ENGLISH.make_current();
 }

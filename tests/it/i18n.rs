@@ -61,6 +61,129 @@ fn lookup_and_placeholders_follow_the_thread_language() {
     Lang::ENGLISH.make_current();
 }
 
+/// Every `engine.*`, `lint.*`, `quarantine_engine.*`, `scenario.*`, `interchange.*`, `cli.*` and `app.*`
+/// key the source names is in en.toml
+/// (a missing key would show as the key itself).
+#[test]
+fn every_engine_key_named_in_the_source_is_in_the_english_catalogue() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("src").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    let en = &CATALOGUES[0].messages;
+    let mut missing = BTreeSet::new();
+    let mut found = 0;
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("source");
+        for section in ["engine", "lint", "quarantine_engine", "scenario", "interchange", "cli", "app"] {
+            for (i, _) in text.match_indices(&format!("\"{section}.")) {
+                let rest = &text[i + 1..];
+                let key = &rest[..rest.find('"').unwrap_or(0)];
+                if key.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '.') {
+                    found += 1;
+                    if !en.contains_key(key) {
+                        missing.insert(format!("{}: {key}", f.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(found > 50, "the scan finds the keys ({found})");
+    assert!(missing.is_empty(), "{missing:#?}");
+}
+
+#[test]
+fn engine_labels_are_localised_and_machine_formats_stay_english() {
+    use bouncelab::engine::interchange::{self, Format};
+    use bouncelab::engine::mx::TlsMode;
+    use bouncelab::engine::quarantine::DeliveryStatus;
+    use bouncelab::engine::ruleset::{QuarantinePolicy, RuleStatus};
+    use bouncelab::engine::simulate::RunKind;
+    use bouncelab::engine::{Classifier, FailureType, ThroughputLevel};
+
+    assert_eq!(FailureType::Hard.display_label(), "Hard", "English by default");
+    assert_eq!(QuarantinePolicy::AfterErrors(3).describe(Some(30)), "quarantined after 3rd error, released after 30 days");
+    Lang::from_code("ko").expect("ko").make_current();
+    assert_eq!(FailureType::Hard.display_label(), "하드");
+    assert_eq!(FailureType::Soft.display_label(), "소프트");
+    assert_eq!(RuleStatus::ToQualify.display_label(), "검토 필요");
+    assert_eq!(ThroughputLevel::VeryFast.display_label(), "매우 빠름");
+    assert_eq!(TlsMode::Opportunistic.display_label(), "가능하면 사용");
+    assert_eq!(RunKind::Schedule.display_label(), "일정");
+    assert_eq!(DeliveryStatus::Sent.display_label(), "발송됨");
+    assert_eq!(QuarantinePolicy::AfterErrors(3).describe(Some(30)), "3번째 오류에서 격리, 30일 후 해제");
+    // The stable names do not move: files, CSV, JSON, TSV and parsing use them.
+    assert_eq!((FailureType::Hard.label(), FailureType::Hard.to_string()), ("Hard", "Hard".to_owned()));
+    assert_eq!(RuleStatus::ToQualify.label(), "To qualify");
+    assert_eq!(ThroughputLevel::parse("Very fast"), Some(ThroughputLevel::VeryFast));
+    assert_eq!(RunKind::Schedule.label(), "Schedule");
+    let doc = crate::default_doc();
+    let c = Classifier::new(&doc);
+    let v = c.classify("550 5.1.1 ... User is unknown {mx003}");
+    let json = serde_json::to_value(bouncelab::cli::VerdictJson::new(&c, &v)).expect("json");
+    assert_eq!(json["failure_type"], "Hard");
+    let mut typed = doc.clone();
+    typed.bounce_rules[0].failure_type = Some(FailureType::Hard);
+    typed.bounce_rules[0].status = RuleStatus::ToQualify;
+    let csv = interchange::export(&typed, Format::Csv).text;
+    assert!(csv.lines().nth(1).is_some_and(|l| l.contains(",Hard,")), "{csv}");
+    let ron = typed.to_ron_string().expect("ron");
+    assert!(ron.contains("failure_type: Some(Hard)") && ron.contains("ToQualify"));
+    for text in [&csv, &ron] {
+        assert!(!text.contains("하드") && !text.contains("검토"), "no Korean in machine formats");
+    }
+    Lang::ENGLISH.make_current();
+}
+
+#[test]
+fn lint_and_quarantine_sentences_follow_the_language() {
+    use bouncelab::engine::lint::{self, LintKind};
+    use bouncelab::engine::quarantine::{AttemptResult, DayEvent, Event, delivery_flow, simulate_address};
+    use bouncelab::engine::scenario::RetryPolicy;
+    use bouncelab::engine::{BounceRule, Classifier};
+
+    let mut doc = crate::default_doc();
+    let first = doc.bounce_rules[0].name.clone();
+    doc.bounce_rules.push(BounceRule::new(first, "some new phrase", "userunknown"));
+    doc.mx_rules[0].mask = "mx..example.com".into();
+    let c = Classifier::new(&doc);
+    let english = lint::lint(&doc, &c, None);
+    let dup = english.iter().find(|l| l.kind == LintKind::DuplicateName).expect("duplicate name found");
+    assert!(dup.message.contains("same name as rule #1"), "{}", dup.message);
+    assert!(english.iter().any(|l| l.kind == LintKind::Mx && l.message.contains("can never match")));
+
+    let events: Vec<DayEvent> = (0..3).map(|day| DayEvent { day, event: Event::bounce("mailbox_full") }).collect();
+    let flow = |lang: Lang| {
+        lang.make_current();
+        let korean = lint::lint(&doc, &c, None);
+        let rep = simulate_address(&doc, &events, None);
+        let notes: Vec<String> = delivery_flow(&[AttemptResult::SoftBounce], &RetryPolicy::default()).into_iter().map(|s| s.note).collect();
+        Lang::ENGLISH.make_current();
+        (korean, rep, notes)
+    };
+    let (korean, rep, notes) = flow(Lang::from_code("ko").expect("ko"));
+    let kinds = |l: &[lint::Lint]| l.iter().map(|l| (l.kind, l.rule, l.mx_rule)).collect::<Vec<_>>();
+    assert_eq!(kinds(&korean), kinds(&english), "the same findings in every language");
+    let dup = korean.iter().find(|l| l.kind == LintKind::DuplicateName).expect("duplicate name found");
+    assert!(dup.message.contains("규칙 #1과(와) 이름이 같습니다"), "{}", dup.message);
+    assert!(korean.iter().any(|l| l.kind == LintKind::Mx && l.message.contains("MX 규칙 #1")));
+    assert!(rep.days[2].quarantined);
+    assert!(rep.days[2].decisions.iter().any(|d| d.starts_with("격리됨")), "{:?}", rep.days[2].decisions);
+    assert!(rep.days[0].events[0].starts_with("반송: "), "{:?}", rep.days[0].events);
+    let released = rep.days.iter().find(|d| d.released).expect("a release day");
+    assert_eq!(released.day, 32);
+    assert!(notes.iter().any(|n| n.contains("소프트 바운스")), "{notes:?}");
+    assert!(notes.last().is_some_and(|n| n.contains("유효 기간")), "{notes:?}");
+}
+
 #[cfg(feature = "gui")]
 mod gui {
     use bouncelab::gui::Panel;
@@ -93,6 +216,29 @@ mod gui {
                 assert_ne!(label, "Tester", "{}: nav label translated", lang.code());
             }
             Lang::ENGLISH.make_current();
+        }
+    }
+
+    /// File > Check for updates is translated, and the status text that sends
+    /// the user there names the same menu and entry in every language.
+    #[test]
+    fn the_file_menu_sync_entries_are_translated() {
+        let settings = Settings { language: Some("ko".to_owned()), ..Settings::default() };
+        let mut app = BounceLabApp::with_settings(settings, Some(crate::data("../../sample_rules/default.ron")));
+        app.typed_dialogs = true;
+        let mut h = crate::gui_support::harness(app);
+        h.run_steps(2);
+        h.get_by_label("파일").click();
+        h.run_steps(2);
+        assert!(h.query_by_label("업데이트 확인…").is_some(), "the entry is in Korean");
+        assert!(h.query_by_label("사용자 지정 모드 (동기화 꺼짐)").is_some(), "the custom mode switch is in Korean");
+        assert!(h.query_by_label_contains("Check for updates").is_none() && h.query_by_label_contains("Custom mode").is_none());
+        for lang in Lang::all() {
+            lang.make_current();
+            let entry = format!("{} > {}", tr("menu.file"), tr("app.check_updates").trim_end_matches('…'));
+            let status = tr("sync.check_failed_status");
+            Lang::ENGLISH.make_current();
+            assert!(status.contains(&entry), "{}: '{status}' names '{entry}'", lang.code());
         }
     }
 

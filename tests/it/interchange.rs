@@ -203,8 +203,10 @@ fn diff_groups_changed_verdicts() {
 
 fn run(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
     use std::io::Write;
+    // The CLI speaks the system's language; these checks read its English.
     let mut child = Command::new(env!("CARGO_BIN_EXE_bouncelab"))
         .args(args)
+        .env("LC_ALL", "C")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -4,11 +4,15 @@ mod classify;
 mod cli;
 mod dns;
 #[cfg(feature = "gui")]
+mod gallery;
+#[cfg(feature = "gui")]
 mod gui;
 #[cfg(feature = "gui")]
 mod gui_batch;
 #[cfg(feature = "gui")]
 mod gui_mx;
+#[cfg(feature = "gui")]
+mod gui_quarantine_i18n;
 #[cfg(feature = "gui")]
 mod gui_rampup;
 #[cfg(feature = "gui")]

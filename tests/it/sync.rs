@@ -81,7 +81,7 @@ fn check_file(doc: &Path) -> (RuleSet, sync::SyncReport) {
 }
 
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bouncelab")).args(args).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_bouncelab")).env("LC_ALL", "C").args(args).output().unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 

@@ -3,6 +3,7 @@
 
 use super::{Export, Import, ImportError, RuleIssue};
 use crate::engine::ruleset::{BounceRule, FailureType, RuleSet, RuleStatus};
+use crate::i18n::{tr, tr_fmt};
 
 /// The header, in the order written. `name`, `pattern` and `category` are required on import.
 pub const COLUMNS: [&str; 10] =
@@ -18,7 +19,7 @@ pub fn export(doc: &RuleSet) -> Export {
     let mut rows: Vec<Vec<String>> = vec![COLUMNS.iter().map(|c| (*c).to_owned()).collect()];
     for (i, r) in doc.bounce_rules.iter().enumerate() {
         if r.must_match.iter().chain(&r.must_not_match).any(|e| e.contains(EXAMPLE_SEPARATOR)) {
-            problems.push(RuleIssue::rule(i, &r.name, "an example contains ' | ': it will read back as two examples", false));
+            problems.push(RuleIssue::rule(i, &r.name, tr("interchange.csv_separator"), false));
         }
         rows.push(vec![
             r.name.clone(),
@@ -36,7 +37,7 @@ pub fn export(doc: &RuleSet) -> Export {
     for row in &rows {
         // Writing to memory cannot fail; report rather than panic if it ever does.
         if let Err(e) = w.write_record(row) {
-            problems.push(RuleIssue::file(format!("CSV writer: {e}")));
+            problems.push(RuleIssue::file(tr_fmt("interchange.writer_failed", &[("format", &"CSV"), ("error", &e)])));
         }
     }
     let bytes = w.into_inner().unwrap_or_default();
@@ -55,7 +56,7 @@ pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
         let h = h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
         match COLUMNS.iter().position(|c| *c == h) {
             Some(k) => col[k] = Some(i),
-            None => problems.push(RuleIssue::file(format!("unknown column '{h}' ignored"))),
+            None => problems.push(RuleIssue::file(tr_fmt("interchange.csv_unknown_column", &[("column", &h)]))),
         }
     }
     for required in [0, 1, 2] {
@@ -69,27 +70,27 @@ pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(String::new(), |p| format!("line {}: ", p.line()));
-                problems.push(RuleIssue::rule(index, &format!("row {}", index + 1), format!("{line}{e}"), true));
+                let msg = e.position().map_or_else(|| e.to_string(), |p| super::at_line(p.line() as usize, &e));
+                problems.push(RuleIssue::rule(index, &tr_fmt("interchange.row", &[("n", &(index + 1))]), msg, true));
                 continue;
             }
         };
         let line = record.position().map_or(index + 2, |p| p.line() as usize);
         let name = col[0].and_then(|c| record.get(c)).unwrap_or("").to_owned();
-        let shown = if name.is_empty() { format!("line {line}") } else { name.clone() };
+        let shown = if name.is_empty() { tr_fmt("interchange.line", &[("n", &line)]) } else { name.clone() };
         if record.len() != headers.len() {
-            let msg = format!("line {line}: {} fields, the header has {}", record.len(), headers.len());
-            problems.push(RuleIssue::rule(index, &shown, msg, true));
+            let msg = tr_fmt("interchange.csv_fields", &[("n", &record.len()), ("header", &headers.len())]);
+            problems.push(RuleIssue::rule(index, &shown, super::at_line(line, &msg), true));
             continue;
         }
         match row_to_rule(&record, &col, name) {
             Ok(rule) => {
                 for note in super::json::check_rule(&rule, base) {
-                    problems.push(RuleIssue::rule(index, &rule.name, format!("line {line}: {note}"), false));
+                    problems.push(RuleIssue::rule(index, &rule.name, super::at_line(line, &note), false));
                 }
                 rules.push(rule);
             }
-            Err(msg) => problems.push(RuleIssue::rule(index, &shown, format!("line {line}: {msg}"), true)),
+            Err(msg) => problems.push(RuleIssue::rule(index, &shown, super::at_line(line, &msg), true)),
         }
     }
     Ok(Import { rules, problems })
@@ -107,7 +108,7 @@ fn row_to_rule(record: &::csv::StringRecord, col: &[Option<usize>; COLUMNS.len()
             FailureType::ALL
                 .into_iter()
                 .find(|t| t.label().eq_ignore_ascii_case(s))
-                .ok_or_else(|| format!("failure_type '{s}' is not Hard, Soft or Ignored"))?,
+                .ok_or_else(|| tr_fmt("interchange.csv_bad_type", &[("value", &s)]))?,
         ),
     };
     rule.status = match get(5).trim() {
@@ -115,12 +116,12 @@ fn row_to_rule(record: &::csv::StringRecord, col: &[Option<usize>; COLUMNS.len()
         s => RuleStatus::ALL
             .into_iter()
             .find(|st| status_name(*st).eq_ignore_ascii_case(s) || st.label().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("status '{s}' is not Keep, ToQualify or Ignore"))?,
+            .ok_or_else(|| tr_fmt("interchange.csv_bad_status", &[("value", &s)]))?,
     };
     rule.enabled = match get(6).trim().to_ascii_lowercase().as_str() {
         "" | "true" | "yes" | "1" => true,
         "false" | "no" | "0" => false,
-        s => return Err(format!("enabled '{s}' is not true or false")),
+        s => return Err(tr_fmt("interchange.csv_bad_enabled", &[("value", &s)])),
     };
     rule.note = get(7).to_owned();
     let split = |s: &str| if s.is_empty() { Vec::new() } else { s.split(EXAMPLE_SEPARATOR).map(String::from).collect() };

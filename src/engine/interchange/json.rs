@@ -2,6 +2,7 @@
 
 use super::{Export, Import, ImportError, RuleIssue};
 use crate::engine::ruleset::{BounceRule, RuleSet};
+use crate::i18n::{tr, tr_fmt};
 
 /// Exports every bounce rule as a pretty JSON array.
 pub fn export(doc: &RuleSet) -> Export {
@@ -11,7 +12,10 @@ pub fn export(doc: &RuleSet) -> Export {
             Export { text, problems: Vec::new() }
         }
         // Plain data never fails to serialise; report rather than panic if it ever does.
-        Err(e) => Export { text: String::new(), problems: vec![RuleIssue::file(format!("JSON writer: {e}"))] },
+        Err(e) => Export {
+            text: String::new(),
+            problems: vec![RuleIssue::file(tr_fmt("interchange.writer_failed", &[("format", &"JSON"), ("error", &e)]))],
+        },
     }
 }
 
@@ -25,15 +29,11 @@ pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
         serde_json::Value::Object(mut o) => match o.remove("bounce_rules") {
             Some(serde_json::Value::Array(a)) => a,
             _ => {
-                return Err(ImportError::Syntax {
-                    format: "JSON",
-                    line: None,
-                    message: "expected an array of rules or an object with a 'bounce_rules' array".into(),
-                });
+                return Err(ImportError::Syntax { format: "JSON", line: None, message: tr("interchange.json_expected_rules").into() });
             }
         },
         _ => {
-            return Err(ImportError::Syntax { format: "JSON", line: None, message: "expected an array of rules".into() });
+            return Err(ImportError::Syntax { format: "JSON", line: None, message: tr("interchange.json_expected_array").into() });
         }
     };
     let mut rules = Vec::new();
@@ -58,13 +58,13 @@ pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
 pub(crate) fn check_rule(rule: &BounceRule, base: &RuleSet) -> Vec<String> {
     let mut out = Vec::new();
     if base.category(&rule.category).is_none() {
-        out.push(format!("unknown category '{}'", rule.category));
+        out.push(tr_fmt("engine.unknown_category", &[("id", &rule.category)]));
     }
     if let Some(r) = rule.reason.as_deref().filter(|r| base.reason(r).is_none()) {
-        out.push(format!("unknown reason '{r}'"));
+        out.push(tr_fmt("engine.unknown_reason", &[("id", &r)]));
     }
     if rule.pattern.trim().is_empty() {
-        out.push("empty pattern".into());
+        out.push(tr("interchange.empty_pattern").into());
     } else if let Err(e) = crate::engine::classify::compile_pattern(&rule.pattern) {
         out.push(e.to_string());
     }

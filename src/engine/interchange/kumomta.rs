@@ -18,6 +18,7 @@ use toml::Spanned;
 
 use super::{Export, Import, ImportError, Meta, RuleIssue};
 use crate::engine::ruleset::{BounceRule, RuleSet};
+use crate::i18n::{tr, tr_fmt};
 
 /// The class a rule whose category has no `kumomta` name goes under: KumoMTA's default.
 pub const FALLBACK_CLASS: &str = "Uncategorized";
@@ -42,11 +43,12 @@ pub fn export(doc: &RuleSet) -> Export {
             Some(k) if is_bare_key(k) => k.to_owned(),
             other => {
                 let why = match other {
-                    None => format!("unknown category '{}'", rule.category),
-                    Some("") => format!("category '{}' has no KumoMTA class", rule.category),
-                    Some(k) => format!("KumoMTA class '{k}' is not a plain name"),
+                    None => tr_fmt("engine.unknown_category", &[("id", &rule.category)]),
+                    Some("") => tr_fmt("interchange.kumo_no_class", &[("id", &rule.category)]),
+                    Some(k) => tr_fmt("interchange.kumo_not_plain", &[("class", &k)]),
                 };
-                problems.push(RuleIssue::rule(i, &rule.name, format!("{why}: exported as {FALLBACK_CLASS}"), false));
+                let msg = tr_fmt("interchange.exported_as", &[("why", &why), ("class", &FALLBACK_CLASS)]);
+                problems.push(RuleIssue::rule(i, &rule.name, msg, false));
                 FALLBACK_CLASS.to_owned()
             }
         };
@@ -93,10 +95,10 @@ pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
     let table: toml::Table = toml::from_str(text).map_err(syntax)?;
     let mut problems = Vec::new();
     for key in table.keys().filter(|k| *k != RULES_KEY) {
-        problems.push(RuleIssue::file(format!("unknown top-level key '{key}' ignored (from a newer KumoMTA?)")));
+        problems.push(RuleIssue::file(tr_fmt("interchange.kumo_unknown_key", &[("key", key)])));
     }
     if !matches!(table.get(RULES_KEY), Some(toml::Value::Table(_))) {
-        problems.push(RuleIssue::file("no [rules] table: nothing to import"));
+        problems.push(RuleIssue::file(tr("interchange.kumo_no_rules")));
         return Ok(Import { rules: Vec::new(), problems });
     }
     let parsed: RulesOnly = toml::from_str(text).map_err(syntax)?;
@@ -110,8 +112,8 @@ pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
         let class = key.get_ref().as_str();
         let span = value.span();
         let toml::Value::Array(items) = value.into_inner() else {
-            problems
-                .push(RuleIssue::file(format!("line {}: class '{class}' is not a list of patterns: ignored", line_of(text, span.start))));
+            let msg = tr_fmt("interchange.kumo_not_list", &[("class", &class)]);
+            problems.push(RuleIssue::file(super::at_line(line_of(text, span.start), &msg)));
             continue;
         };
         let metas = metas_in(text.get(span.clone()).unwrap_or(""));
@@ -123,7 +125,8 @@ pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
             let index = position;
             position += 1;
             let toml::Value::String(raw) = item else {
-                problems.push(RuleIssue::rule(index, &name, format!("class '{class}': item {} is not a string", n + 1), true));
+                let msg = tr_fmt("interchange.kumo_not_string", &[("class", &class), ("n", &(n + 1))]);
+                problems.push(RuleIssue::rule(index, &name, msg, true));
                 continue;
             };
             let pattern = match raw.strip_prefix(CASE_FLAG) {
@@ -134,7 +137,7 @@ pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
                 }
             };
             if let Some(what) = super::pcre_only_syntax(&pattern) {
-                problems.push(RuleIssue::rule(index, &name, format!("{what} is not supported by Rust regex"), true));
+                problems.push(RuleIssue::rule(index, &name, tr_fmt("interchange.kumo_unsupported", &[("what", &what)]), true));
                 continue;
             }
             if let Err(e) = crate::engine::classify::compile_pattern(&pattern) {
@@ -144,12 +147,8 @@ pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
             let category = match super::category_for(base, class, meta, |c| c.kumomta.as_str()) {
                 Some(c) => c.id.clone(),
                 None => {
-                    problems.push(RuleIssue::rule(
-                        index,
-                        &name,
-                        format!("unknown class '{class}': no category has it, default category '{}' used", base.default_category),
-                        false,
-                    ));
+                    let msg = tr_fmt("interchange.kumo_unknown_class", &[("class", &class), ("default", &base.default_category)]);
+                    problems.push(RuleIssue::rule(index, &name, msg, false));
                     base.default_category.clone()
                 }
             };
@@ -157,9 +156,7 @@ pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
         }
     }
     if case_sensitive > 0 {
-        problems.push(RuleIssue::file(format!(
-            "{case_sensitive} pattern(s) without (?i): KumoMTA matches them case-sensitively, bouncelab ignores case"
-        )));
+        problems.push(RuleIssue::file(tr_fmt("interchange.kumo_case", &[("n", &case_sensitive)])));
     }
     super::restore_order(&mut out);
     Ok(Import { rules: out.into_iter().map(|(_, r)| r).collect(), problems })

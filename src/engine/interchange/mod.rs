@@ -19,6 +19,7 @@ pub mod kumomta;
 pub mod powermta;
 
 use super::ruleset::{BounceRule, Category, RuleSet};
+use crate::i18n::{tr, tr_fmt};
 
 /// The formats bouncelab exports and imports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -70,7 +71,7 @@ pub struct RuleIssue {
     pub rule: Option<usize>,
     /// Rule name (or a generated one on import), empty for file-level issues.
     pub name: String,
-    /// What is wrong, naming the line when the source has lines.
+    /// What is wrong, naming the line when the source has lines; in the current language.
     pub message: String,
     /// True when the rule was left out of the result.
     pub skipped: bool,
@@ -90,14 +91,11 @@ impl RuleIssue {
 
 impl std::fmt::Display for RuleIssue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if let Some(i) = self.rule {
-            write!(f, "rule #{} '{}': ", i + 1, self.name)?;
-        }
-        f.write_str(&self.message)?;
-        if self.skipped {
-            f.write_str(" (skipped)")?;
-        }
-        Ok(())
+        let text = match self.rule {
+            Some(i) => tr_fmt("interchange.issue_rule", &[("n", &(i + 1)), ("name", &self.name), ("message", &self.message)]),
+            None => self.message.clone(),
+        };
+        if self.skipped { f.write_str(&tr_fmt("interchange.issue_skipped", &[("message", &text)])) } else { f.write_str(&text) }
     }
 }
 
@@ -123,7 +121,7 @@ pub struct Import {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     /// The file is not valid in its format (TOML, JSON, CSV header).
-    #[error("{format} syntax error{}: {message}", line.map(|l| format!(" at line {l}")).unwrap_or_default())]
+    #[error("{}", syntax_message(.format, .line, .message))]
     Syntax {
         /// Format name.
         format: &'static str,
@@ -133,8 +131,21 @@ pub enum ImportError {
         message: String,
     },
     /// A column the rules cannot do without is missing from the CSV header.
-    #[error("CSV header has no '{0}' column (expected: {columns})", columns = csv::COLUMNS.join(", "))]
+    #[error("{}", tr_fmt("interchange.missing_column", &[("column", .0), ("columns", &csv::COLUMNS.join(", "))]))]
     MissingColumn(&'static str),
+}
+
+/// [`ImportError::Syntax`] in the current language.
+fn syntax_message(format: &str, line: &Option<usize>, message: &str) -> String {
+    match line {
+        Some(l) => tr_fmt("interchange.syntax_at", &[("format", &format), ("line", l), ("message", &message)]),
+        None => tr_fmt("interchange.syntax", &[("format", &format), ("message", &message)]),
+    }
+}
+
+/// A message about line `n` of the source.
+pub(crate) fn at_line(n: usize, message: &dyn std::fmt::Display) -> String {
+    tr_fmt("interchange.at_line", &[("n", &n), ("message", message)])
 }
 
 /// Exports the document's bounce rules in `format`.
@@ -207,24 +218,23 @@ pub(crate) fn category_for<'a>(
 /// Problems of a rule that keep it out of an MTA export (inactive, empty or invalid pattern).
 pub(crate) fn export_blocker(rule: &BounceRule) -> Option<String> {
     if !rule.is_active() {
-        return Some("disabled or ignored in bouncelab: not exported, the MTA would apply it".into());
+        return Some(tr("interchange.disabled").into());
     }
     if rule.pattern.trim().is_empty() {
-        return Some("empty pattern: it would match every response".into());
+        return Some(tr("interchange.empty_pattern_export").into());
     }
     super::classify::compile_pattern(&rule.pattern).err().map(|e| e.to_string())
 }
 
 /// Per-rule notes for what an MTA format cannot carry (overrides).
 pub(crate) fn lost_overrides(rule: &BounceRule) -> Option<String> {
-    let mut lost = Vec::new();
-    if let Some(r) = &rule.reason {
-        lost.push(format!("reason override '{r}'"));
-    }
-    if let Some(t) = rule.failure_type {
-        lost.push(format!("failure type override {t}"));
-    }
-    (!lost.is_empty()).then(|| format!("{} not representable in this format: the category's applies", lost.join(" and ")))
+    let ty = rule.failure_type.map(|t| t.display_label());
+    Some(match (&rule.reason, ty) {
+        (Some(r), Some(t)) => tr_fmt("interchange.lost_both", &[("reason", r), ("type", &t)]),
+        (Some(r), None) => tr_fmt("interchange.lost_reason", &[("reason", r)]),
+        (None, Some(t)) => tr_fmt("interchange.lost_type", &[("type", &t)]),
+        (None, None) => return None,
+    })
 }
 
 /// Puts rules imported with position comments back in the exported order; rules

@@ -10,6 +10,7 @@
 
 use super::{Export, Import, ImportError, Meta, RuleIssue};
 use crate::engine::ruleset::{BounceRule, RuleSet};
+use crate::i18n::{tr, tr_fmt};
 
 /// PowerMTA's catch-all category, used for categories without a `powermta` name.
 pub const FALLBACK_CATEGORY: &str = "other";
@@ -31,7 +32,7 @@ pub fn export(doc: &RuleSet) -> Export {
             continue;
         }
         if rule.pattern.contains(['\n', '\r']) {
-            problems.push(RuleIssue::rule(i, &rule.name, "pattern spans several lines: PowerMTA reads one per line", true));
+            problems.push(RuleIssue::rule(i, &rule.name, tr("interchange.pmta_multiline"), true));
             continue;
         }
         for warning in pcre_differences(&rule.pattern) {
@@ -43,7 +44,7 @@ pub fn export(doc: &RuleSet) -> Export {
         let category = match doc.category(&rule.category).map(|c| c.powermta.as_str()) {
             Some(p) if !p.is_empty() && !p.contains(char::is_whitespace) => p,
             _ => {
-                let msg = format!("category '{}' has no PowerMTA category: exported as '{FALLBACK_CATEGORY}'", rule.category);
+                let msg = tr_fmt("interchange.pmta_no_category", &[("id", &rule.category), ("fallback", &FALLBACK_CATEGORY)]);
                 problems.push(RuleIssue::rule(i, &rule.name, msg, false));
                 FALLBACK_CATEGORY
             }
@@ -78,8 +79,8 @@ pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
         let index = position;
         position += 1;
         let Some((pattern, class)) = split_line(line) else {
-            let name = meta.map_or_else(|| format!("line {lineno}"), |m| m.name);
-            problems.push(RuleIssue::rule(index, &name, format!("line {lineno}: expected '/regex/ category'"), true));
+            let name = meta.map_or_else(|| tr_fmt("interchange.line", &[("n", &lineno)]), |m| m.name);
+            problems.push(RuleIssue::rule(index, &name, super::at_line(lineno, &tr("interchange.pmta_expected")), true));
             continue;
         };
         let name = match &meta {
@@ -100,23 +101,19 @@ pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
         };
         let pattern = unescape_slashes(pattern);
         if let Some(what) = super::pcre_only_syntax(&pattern) {
-            problems.push(RuleIssue::rule(
-                index,
-                &name,
-                format!("line {lineno}: {what} is not supported by bouncelab's regex engine"),
-                true,
-            ));
+            let msg = tr_fmt("interchange.pmta_unsupported", &[("what", &what)]);
+            problems.push(RuleIssue::rule(index, &name, super::at_line(lineno, &msg), true));
             continue;
         }
         if let Err(e) = crate::engine::classify::compile_pattern(&pattern) {
-            problems.push(RuleIssue::rule(index, &name, format!("line {lineno}: {e}"), true));
+            problems.push(RuleIssue::rule(index, &name, super::at_line(lineno, &e), true));
             continue;
         }
         let category = match super::category_for(base, class, meta.as_ref(), |c| c.powermta.as_str()) {
             Some(c) => c.id.clone(),
             None => {
-                let msg = format!("line {lineno}: unknown PowerMTA category '{class}': default category '{}' used", base.default_category);
-                problems.push(RuleIssue::rule(index, &name, msg, false));
+                let msg = tr_fmt("interchange.pmta_unknown_category", &[("class", &class), ("default", &base.default_category)]);
+                problems.push(RuleIssue::rule(index, &name, super::at_line(lineno, &msg), false));
                 base.default_category.clone()
             }
         };
@@ -184,10 +181,10 @@ pub fn rust_only_syntax(pattern: &str) -> Option<&'static str> {
         group.contains('u') && group.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
     });
     if flags {
-        return Some("Rust-only flag 'u' (Unicode mode switch) is not PCRE syntax");
+        return Some(tr("interchange.pmta_rust_flag"));
     }
     if ["&&", "--", "~~"].iter().any(|op| in_class(pattern, op)) {
-        return Some("Rust-only character class set operation (&&, --, ~~) is not PCRE syntax");
+        return Some(tr("interchange.pmta_rust_set"));
     }
     None
 }
@@ -196,10 +193,10 @@ pub fn rust_only_syntax(pattern: &str) -> Option<&'static str> {
 fn pcre_differences(pattern: &str) -> Vec<&'static str> {
     let mut out = Vec::new();
     if pattern.contains("\\p{") || pattern.contains("\\P{") {
-        out.push("Unicode class \\p{..}: PowerMTA's PCRE may lack Unicode support or these names");
+        out.push(tr("interchange.pmta_unicode_class"));
     }
     if pattern.contains("(?P<") {
-        out.push("named group (?P<..>): older PCRE builds reject it; (?<..>) is safer");
+        out.push(tr("interchange.pmta_named_group"));
     }
     out
 }

@@ -2,6 +2,7 @@
 
 use super::{LevelSchedule, MAX_HORIZON_DAYS, MAX_IPS, MAX_PROVIDERS, Provider, Scenario, Volume, slot_capacity};
 use crate::engine::mx::{MxRule, Severity, ThroughputLevel, find_rule};
+use crate::i18n::{tr, tr_fmt};
 
 /// The MX rule one or more sending IPs use towards a provider.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,14 +30,16 @@ pub fn routes(provider: &Provider, ips: u32, rules: &[MxRule]) -> Vec<Route> {
     out
 }
 
-/// A problem with a scenario, tied to the field it is about.
+/// A problem with a scenario, tied to the field it is about. The message is
+/// written in the current thread's language (`[scenario]` keys) when
+/// [`validate`] runs; test and filter on `field` and `severity`, not on the text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScenarioProblem {
     /// Field path, e.g. `providers[2].share_pct`.
     pub field: String,
     /// Warning: simulated anyway (as the message says); Error: not simulated.
     pub severity: Severity,
-    /// What is wrong and what the simulator does about it.
+    /// What is wrong and what the simulator does about it, in the current language.
     pub message: String,
 }
 
@@ -52,52 +55,49 @@ pub fn validate(s: &Scenario, rules: &[MxRule]) -> Vec<ScenarioProblem> {
     let mut out = Vec::new();
     let mut err = |field: &str, message: String| out.push(ScenarioProblem { field: field.into(), severity: Severity::Error, message });
     if s.ips == 0 || s.ips > MAX_IPS {
-        err("ips", format!("the number of sending IPs must be between 1 and {MAX_IPS} (got {})", s.ips));
+        err("ips", tr_fmt("scenario.ips", &[("max", &MAX_IPS), ("got", &s.ips)]));
     }
     if s.horizon_days == 0 || s.horizon_days > MAX_HORIZON_DAYS {
-        err("horizon_days", format!("the horizon must be between 1 and {MAX_HORIZON_DAYS} days (got {})", s.horizon_days));
+        err("horizon_days", tr_fmt("scenario.horizon", &[("max", &MAX_HORIZON_DAYS), ("got", &s.horizon_days)]));
     }
     let (messages, days) = match s.volume {
         Volume::Campaign { messages } => (messages, 1),
         Volume::PerDay { messages, days } => (messages, days),
     };
     if !(messages.is_finite() && messages > 0.0 && messages <= 1e12) {
-        err("volume.messages", format!("the volume must be a positive number of messages (got {messages})"));
+        err("volume.messages", tr_fmt("scenario.volume", &[("got", &messages)]));
     }
     if days == 0 {
-        err("volume.days", "sending on 0 days sends nothing: give at least 1 day".into());
+        err("volume.days", tr("scenario.zero_days").into());
     }
     let r = &s.retry;
     let ok = |x: f64, lo: f64, hi: f64| x.is_finite() && x >= lo && x <= hi;
     if !ok(r.first_retry_minutes, 0.0, 10_000.0) {
-        err("retry.first_retry_minutes", format!("the first retry delay must be 0 to 10,000 minutes (got {})", r.first_retry_minutes));
+        err("retry.first_retry_minutes", tr_fmt("scenario.first_retry", &[("got", &r.first_retry_minutes)]));
     }
     if !ok(r.backoff, 1.0, 100.0) {
-        err("retry.backoff", format!("the backoff factor must be 1 to 100 (got {})", r.backoff));
+        err("retry.backoff", tr_fmt("scenario.backoff", &[("got", &r.backoff)]));
     }
     if !ok(r.max_delay_minutes, 0.0, 100_000.0) || r.max_delay_minutes < r.first_retry_minutes {
-        err(
-            "retry.max_delay_minutes",
-            format!("the longest delay ({}) must be at least the first delay ({})", r.max_delay_minutes, r.first_retry_minutes),
-        );
+        err("retry.max_delay_minutes", tr_fmt("scenario.max_delay", &[("max", &r.max_delay_minutes), ("first", &r.first_retry_minutes)]));
     }
     if !ok(r.validity_hours, 0.1, 24.0 * 30.0) {
-        err("retry.validity_hours", format!("the validity must be 0.1 to 720 hours (got {})", r.validity_hours));
+        err("retry.validity_hours", tr_fmt("scenario.validity", &[("got", &r.validity_hours)]));
     }
     if s.providers.is_empty() {
-        err("providers", "add at least one provider".into());
+        err("providers", tr("scenario.no_provider").into());
     }
     if s.providers.len() > MAX_PROVIDERS {
-        err("providers", format!("at most {MAX_PROVIDERS} providers (got {})", s.providers.len()));
+        err("providers", tr_fmt("scenario.too_many_providers", &[("max", &MAX_PROVIDERS), ("got", &s.providers.len())]));
     }
     match &s.schedule {
-        LevelSchedule::Plan(p) if p.is_empty() => err("schedule", "the plan lists no level: give one level per day".into()),
+        LevelSchedule::Plan(p) if p.is_empty() => err("schedule", tr("scenario.empty_plan").into()),
         LevelSchedule::AutoPromote { clean_days, max_soft_bounce_pct, .. } => {
             if *clean_days == 0 {
-                err("schedule.clean_days", "promotion needs at least 1 clean day".into());
+                err("schedule.clean_days", tr("scenario.clean_days").into());
             }
             if !ok(*max_soft_bounce_pct, 0.0, 100.0) {
-                err("schedule.max_soft_bounce_pct", format!("the soft bounce threshold must be 0 to 100 % (got {max_soft_bounce_pct})"));
+                err("schedule.max_soft_bounce_pct", tr_fmt("scenario.soft_threshold", &[("got", max_soft_bounce_pct)]));
             }
         }
         _ => {}
@@ -107,26 +107,22 @@ pub fn validate(s: &Scenario, rules: &[MxRule]) -> Vec<ScenarioProblem> {
         && p.len() > s.horizon_days as usize
     {
         let (n, h) = (p.len(), s.horizon_days);
-        warn("schedule", format!("the plan has {n} days but the horizon is {h} days: days after {h} are not simulated"));
+        warn("schedule", tr_fmt("scenario.plan_longer", &[("n", &n), ("h", &h)]));
     }
     if let Volume::PerDay { days, .. } = s.volume
         && days > s.horizon_days
     {
         let h = s.horizon_days;
-        warn("volume.days", format!("sending on {days} days but the horizon is {h} days: later sends are not simulated"));
+        warn("volume.days", tr_fmt("scenario.days_longer", &[("days", &days), ("h", &h)]));
     }
     let sum: f64 = s.providers.iter().map(|p| if p.share_pct.is_finite() { p.share_pct } else { 0.0 }).sum();
     out.extend(provider_problems(s, rules));
     if !s.providers.is_empty() && sum.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
-        out.push(ScenarioProblem {
-            field: "providers".into(),
-            severity: Severity::Error,
-            message: "the shares sum to 0 %: give each provider its share of recipients".into(),
-        });
+        out.push(ScenarioProblem { field: "providers".into(), severity: Severity::Error, message: tr("scenario.shares_zero").into() });
     } else if !s.providers.is_empty() && (sum - 100.0).abs() > 0.01 {
-        let (how, by) = if sum > 100.0 { ("over", sum - 100.0) } else { ("under", 100.0 - sum) };
-        let message =
-            format!("the shares sum to {sum:.2} %, {by:.2} points {how} 100 %: each share is scaled by {:.4} to make 100 %", 100.0 / sum);
+        let (key, by) = if sum > 100.0 { ("scenario.shares_over", sum - 100.0) } else { ("scenario.shares_under", 100.0 - sum) };
+        let (sum_s, by_s, factor) = (format!("{sum:.2}"), format!("{by:.2}"), format!("{:.4}", 100.0 / sum));
+        let message = tr_fmt(key, &[("sum", &sum_s), ("by", &by_s), ("factor", &factor)]);
         out.push(ScenarioProblem { field: "providers".into(), severity: Severity::Warning, message });
     }
     out
@@ -140,7 +136,7 @@ fn provider_problems(s: &Scenario, rules: &[MxRule]) -> Vec<ScenarioProblem> {
         };
         let name = &p.name;
         if !(p.share_pct.is_finite() && p.share_pct >= 0.0) {
-            push("share_pct", Severity::Error, format!("{name}: the share must be 0 % or more (got {})", p.share_pct));
+            push("share_pct", Severity::Error, tr_fmt("scenario.share_negative", &[("name", name), ("got", &p.share_pct)]));
         }
         let rates = [
             ("delivered_pct", p.delivered_pct),
@@ -151,64 +147,46 @@ fn provider_problems(s: &Scenario, rules: &[MxRule]) -> Vec<ScenarioProblem> {
         let mut bad = false;
         for (f, v) in rates {
             if !(v.is_finite() && (0.0..=100.0).contains(&v)) {
-                push(f, Severity::Error, format!("{name}: a rate must be between 0 and 100 % (got {v})"));
+                push(f, Severity::Error, tr_fmt("scenario.rate_range", &[("name", name), ("got", &v)]));
                 bad = true;
             }
         }
         let total: f64 = rates.iter().map(|r| r.1).sum();
         if !bad && total > 100.0 + 1e-9 {
-            push(
-                "delivered_pct",
-                Severity::Error,
-                format!("{name}: the rates sum to {total:.2} %, over 100 % by {:.2} points", total - 100.0),
-            );
+            let (total_s, by) = (format!("{total:.2}"), format!("{:.2}", total - 100.0));
+            push("delivered_pct", Severity::Error, tr_fmt("scenario.rates_over", &[("name", name), ("total", &total_s), ("by", &by)]));
         } else if !bad && total < 100.0 - 0.01 {
-            push(
-                "delivered_pct",
-                Severity::Warning,
-                format!("{name}: the rates sum to {total:.2} %; the missing {:.2} points count as delivered", 100.0 - total),
-            );
+            let (total_s, by) = (format!("{total:.2}"), format!("{:.2}", 100.0 - total));
+            push("delivered_pct", Severity::Warning, tr_fmt("scenario.rates_under", &[("name", name), ("total", &total_s), ("by", &by)]));
         }
         if !bad && p.soft_bounce_pct + p.deferral_pct >= 100.0 {
-            push("deferral_pct", Severity::Warning, format!("{name}: every attempt is retried, nothing is ever delivered or bounced"));
+            push("deferral_pct", Severity::Warning, tr_fmt("scenario.always_retried", &[("name", name)]));
         }
         if s.ips == 0 || s.ips > MAX_IPS {
             continue;
         }
         for route in routes(p, s.ips, rules) {
-            let on = if route.ips == s.ips { String::new() } else { format!(" ({} of the {} IPs)", route.ips, s.ips) };
+            let on = if route.ips == s.ips { String::new() } else { tr_fmt("scenario.ips_of", &[("n", &route.ips), ("total", &s.ips)]) };
             let limits = match route.rule {
                 None => {
-                    push(
-                        "mx_host",
-                        Severity::Warning,
-                        format!(
-                            "{name}: no MX rule matches '{}'{on}: using the built-in cautious limits (Slow: 500 msgs/h per IP)",
-                            p.mx_host
-                        ),
-                    );
+                    let (slow, hour) = (ThroughputLevel::Slow.display_label(), super::BUILTIN_LIMITS[0].msgs_per_hour);
+                    let args: [(&str, &dyn std::fmt::Display); 5] =
+                        [("name", name), ("host", &p.mx_host), ("on", &on), ("slow", &slow), ("hour", &hour)];
+                    push("mx_host", Severity::Warning, tr_fmt("scenario.no_mx_rule", &args));
                     continue;
                 }
                 Some(r) => &rules[r],
             };
             if limits.mask.chars().all(|c| c == '*') {
-                push(
-                    "mx_host",
-                    Severity::Warning,
-                    format!(
-                        "{name}: no specific MX rule matches '{}'{on}: using the catch-all '{}' (rule #{})",
-                        p.mx_host,
-                        limits.mask,
-                        route.rule.unwrap_or(0) + 1
-                    ),
-                );
+                let n = route.rule.unwrap_or(0) + 1;
+                let args: [(&str, &dyn std::fmt::Display); 5] =
+                    [("name", name), ("host", &p.mx_host), ("on", &on), ("mask", &limits.mask), ("n", &n)];
+                push("mx_host", Severity::Warning, tr_fmt("scenario.catch_all", &args));
             }
             if let Some(l) = ThroughputLevel::ALL.into_iter().find(|l| slot_capacity(limits.limits(*l)) <= 0.0) {
-                push(
-                    "mx_host",
-                    Severity::Warning,
-                    format!("{name}: MX rule '{}' has a zero limit at level {}: nothing is sent at that level", limits.mask, l.label()),
-                );
+                let level = l.display_label();
+                let args: [(&str, &dyn std::fmt::Display); 3] = [("name", name), ("mask", &limits.mask), ("level", &level)];
+                push("mx_host", Severity::Warning, tr_fmt("scenario.zero_limit", &args));
             }
         }
     }

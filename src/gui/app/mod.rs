@@ -147,6 +147,7 @@ impl BounceLabApp {
     pub fn frame_ui(&mut self, ui: &mut Ui) {
         let ctx = ui.ctx().clone();
         self.lang.make_current();
+        self.document.set_language(self.lang);
         self.apply_look(&ctx);
         let mut actions = Vec::new();
         self.shortcuts(&ctx, &mut actions);
@@ -314,11 +315,11 @@ impl BounceLabApp {
                 }
             });
             ui.separator();
-            if ui.button("Check for updates…").clicked() {
+            if ui.button(tr("app.check_updates")).clicked() {
                 actions.push(Action::Sync(SyncAction::Check));
             }
             let mut custom = self.document.rules.custom_mode;
-            if ui.checkbox(&mut custom, "Custom mode (sync off)").clicked() {
+            if ui.checkbox(&mut custom, tr("app.custom_mode")).clicked() {
                 actions.push(Action::Sync(SyncAction::SetCustomMode(custom)));
             }
             ui.separator();
@@ -394,7 +395,7 @@ impl BounceLabApp {
             ui.label(RichText::new(path).monospace());
             ui.separator();
             if self.document.rules.custom_mode {
-                ui.label(RichText::new("Custom mode: upstream sync is off").strong());
+                ui.label(RichText::new(tr("sync.custom_status")).strong());
                 ui.separator();
             }
             let (bounce, mx) = (self.document.rules.bounce_rules.len(), self.document.rules.mx_rules.len());
@@ -440,7 +441,7 @@ impl BounceLabApp {
             }
             Action::NewRuleFromText { pattern, example, category, at } => {
                 let rules = &mut self.document.rules;
-                let mut r = BounceRule::new(rules.unique_rule_name("Rule from tester"), pattern, category);
+                let mut r = BounceRule::new(rules.unique_rule_name(tr("app.rule_from_tester")), pattern, category);
                 r.status = engine::ruleset::RuleStatus::ToQualify;
                 r.must_match.push(example);
                 let at = at.min(rules.bounce_rules.len());
@@ -502,7 +503,7 @@ impl BounceLabApp {
             AfterConfirm::OpenPath(p) => self.open_path(&p),
             AfterConfirm::New => {
                 let mut doc = engine::default_rules();
-                doc.name = "Untitled".into();
+                doc.name = tr("app.untitled").into();
                 doc.bounce_rules.clear();
                 doc.mx_rules.clear();
                 self.document = Document::new(doc, None);

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::engine::smtp;
+use crate::i18n::tr;
 
 /// At most this many lines are kept (the rest of the input is reported as cut).
 pub const MAX_LINES: usize = 2_000_000;
@@ -36,13 +37,13 @@ impl Format {
     /// All formats, in menu order.
     pub const ALL: [Format; 4] = [Format::Auto, Format::Lines, Format::Csv, Format::Dsn];
 
-    /// Menu label.
+    /// Menu label, in the interface language.
     pub fn label(self) -> &'static str {
         match self {
-            Format::Auto => "Auto",
-            Format::Lines => "One per line",
-            Format::Csv => "CSV / TSV column",
-            Format::Dsn => "DSN emails (.eml)",
+            Format::Auto => tr("batch.format_auto"),
+            Format::Lines => tr("batch.format_lines"),
+            Format::Csv => tr("batch.format_csv"),
+            Format::Dsn => tr("batch.format_dsn"),
         }
     }
 }
@@ -81,8 +82,10 @@ pub struct LoadStats {
     pub capped: bool,
     /// DSN emails without any recipient block.
     pub dsn_without_recipients: usize,
-    /// Files that could not be read, with why.
+    /// Files that could not be read, with why (the system's words).
     pub errors: Vec<String>,
+    /// Paths given that are folders (worded by the UI thread, in its language).
+    pub folders: Vec<String>,
     /// CSV details of the last CSV source.
     pub csv: Option<CsvInfo>,
 }
@@ -98,6 +101,8 @@ pub struct Lines {
     pub source_of: Vec<u16>,
     /// Source names ("paste" or file names).
     pub sources: Vec<String>,
+    /// Whether the source was a paste (its source name is then "paste").
+    pub pasted: bool,
     /// Reading report.
     pub stats: LoadStats,
     bytes: usize,
@@ -166,6 +171,7 @@ pub fn load(source: Source, format: Format, column: Option<usize>, progress: &Ar
         Source::Text(text) => {
             progress.total.store(text.len() as u64, Ordering::Relaxed);
             out.sources.push("paste".into());
+            out.pasted = true;
             let format = if format == Format::Auto { Format::Lines } else { format };
             let reader = Counting { inner: std::io::Cursor::new(text.into_bytes()), progress: progress.clone() };
             read_one(BufReader::with_capacity(256 << 10, reader), format, column, &mut out, cancel);
@@ -181,7 +187,7 @@ pub fn load(source: Source, format: Format, column: Option<usize>, progress: &Ar
                 let file = match std::fs::File::open(&p) {
                     Ok(f) if p.is_dir() => {
                         drop(f);
-                        out.stats.errors.push(format!("{}: is a folder", p.display()));
+                        out.stats.folders.push(p.display().to_string());
                         continue;
                     }
                     Ok(f) => f,

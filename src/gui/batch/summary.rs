@@ -10,6 +10,7 @@ use crate::engine::lint::shorten;
 use crate::engine::templates;
 use crate::gui::widgets::named;
 use crate::gui::{Action, PanelCtx};
+use crate::i18n::{tr, tr_fmt};
 
 /// Clusters listed (each with its button).
 const SHOWN_CLUSTERS: usize = 100;
@@ -29,7 +30,8 @@ pub fn reason_bars(ui: &mut Ui, r: &Results, filter: &mut Filter) {
             let (rect, resp) = ui.allocate_exact_size(egui::vec2(200.0, 14.0), egui::Sense::click());
             let w = (200.0 * n as f32 / max as f32).max(2.0);
             ui.painter().rect_filled(egui::Rect::from_min_size(rect.min, egui::vec2(w, 14.0)), 2.0, fill);
-            let resp = named(resp, Role::Button, &format!("{label}: {n} lines")).on_hover_text("Show only these lines");
+            let resp =
+                named(resp, Role::Button, &tr_fmt("batch.bar_a11y", &[("reason", label), ("n", &n)])).on_hover_text(tr("batch.bar_tip"));
             if resp.clicked() {
                 filter.reason = Some(i as u16);
             }
@@ -43,15 +45,13 @@ pub fn reason_bars(ui: &mut Ui, r: &Results, filter: &mut Filter) {
 pub fn clusters_ui(ui: &mut Ui, r: &Results, lines: &Lines, ctx: &mut PanelCtx) {
     let s = &r.summary;
     if s.clusters.is_empty() {
-        ui.weak("Every line is won by a rule.");
+        ui.weak(tr("batch.all_won"));
         return;
     }
     for (k, cl) in s.clusters.iter().take(SHOWN_CLUSTERS).enumerate() {
         ui.horizontal(|ui| {
-            let b = ui
-                .add(egui::Button::new("Make a rule").small())
-                .on_hover_text("New rule at the end of the list, matching every line of this template");
-            if named(b, Role::Button, &format!("Make a rule from cluster {}", k + 1)).clicked() {
+            let b = ui.add(egui::Button::new(tr("batch.make_rule")).small()).on_hover_text(tr("batch.make_rule_tip"));
+            if named(b, Role::Button, &tr_fmt("batch.make_rule_a11y", &[("n", &(k + 1))])).clicked() {
                 make_rule(r, lines, cl, ctx);
             }
             ui.label(RichText::new(cl.count.to_string()).strong());
@@ -59,7 +59,7 @@ pub fn clusters_ui(ui: &mut Ui, r: &Results, lines: &Lines, ctx: &mut PanelCtx) 
         });
     }
     if s.clusters.len() > SHOWN_CLUSTERS || s.templates > s.clusters.len() {
-        ui.weak(format!("{} more templates not listed", s.templates.saturating_sub(SHOWN_CLUSTERS)));
+        ui.weak(tr_fmt("batch.more_templates", &[("n", &s.templates.saturating_sub(SHOWN_CLUSTERS))]));
     }
 }
 
@@ -76,38 +76,37 @@ fn make_rule(r: &Results, lines: &Lines, cl: &templates::Cluster, ctx: &mut Pane
     }
     let at = ctx.rules.bounce_rules.len();
     ctx.act(Action::NewRuleFromText { pattern, example: sample.to_string(), category: r.classifier.category(v).id.clone(), at });
-    ctx.act(Action::Status(format!(
-        "New rule #{} from an unmatched cluster of {} lines: the batch re-classifies with it",
-        at + 1,
-        cl.count
-    )));
+    ctx.act(Action::Status(tr_fmt("batch.rule_from_cluster", &[("n", &(at + 1)), ("count", &cl.count)])));
 }
 
-/// One line about how the reading went.
-pub fn load_report(l: &Lines) -> String {
-    let mut parts = vec![format!("Read {} responses from {}", l.texts.len(), l.sources.join(", "))];
+/// One line about how the reading went, in the interface language, and
+/// whether something was skipped, cut or failed (shown as a warning).
+pub fn load_report(l: &Lines) -> (String, bool) {
+    let sources = if l.pasted { tr("batch.report_paste").to_owned() } else { l.sources.join(", ") };
+    let mut parts = vec![tr_fmt("batch.report_read", &[("n", &l.texts.len()), ("sources", &sources)])];
     let st = &l.stats;
     if let Some(csv) = &st.csv {
-        let delim = if csv.delimiter == '\t' { "tab".to_owned() } else { format!("'{}'", csv.delimiter) };
-        let head = if csv.header.is_some() { "header row skipped" } else { "no header" };
-        parts.push(format!("CSV: {delim} delimiter, column {}, {head}", csv.column + 1));
+        let delim = if csv.delimiter == '\t' { tr("batch.report_tab").to_owned() } else { format!("'{}'", csv.delimiter) };
+        let head = if csv.header.is_some() { tr("batch.report_header_skipped") } else { tr("batch.report_no_header") };
+        parts.push(tr_fmt("batch.report_csv", &[("delimiter", &delim), ("column", &(csv.column + 1)), ("header", &head)]));
     }
-    for (n, what) in [
-        (st.blank, "blank lines skipped"),
-        (st.skipped_rows, "rows skipped (too short for the column, or malformed)"),
-        (st.lossy, "lines with invalid UTF-8 replaced"),
-        (st.truncated, "lines cut at 1 MB"),
-        (st.dsn_without_recipients, "emails without a DSN recipient"),
+    let info = parts.len();
+    for (n, key) in [
+        (st.blank, "batch.report_blank"),
+        (st.skipped_rows, "batch.report_skipped_rows"),
+        (st.lossy, "batch.report_lossy"),
+        (st.truncated, "batch.report_truncated"),
+        (st.dsn_without_recipients, "batch.report_no_recipient"),
     ] {
         if n > 0 {
-            parts.push(format!("{n} {what}"));
+            parts.push(tr_fmt(key, &[("n", &n)]));
         }
     }
     if st.capped {
-        parts.push(format!("stopped at {} lines / {} MB: the rest was not read", input::MAX_LINES, input::MAX_TOTAL_BYTES >> 20));
+        parts.push(tr_fmt("batch.report_capped", &[("lines", &input::MAX_LINES), ("mb", &(input::MAX_TOTAL_BYTES >> 20))]));
     }
-    for e in st.errors.iter().take(3) {
-        parts.push(e.clone());
-    }
-    parts.join(" · ")
+    let folders = st.folders.iter().map(|p| tr_fmt("batch.report_folder", &[("path", p)]));
+    parts.extend(folders.chain(st.errors.iter().cloned()).take(3));
+    let warn = parts.len() > info;
+    (parts.join(" · "), warn)
 }

@@ -9,6 +9,7 @@ use crate::engine::scenario::{LevelSchedule, MAX_HORIZON_DAYS, MAX_IPS, Provider
 use crate::gui::mx_rules::level_combo;
 use crate::gui::widgets::{error_color, named};
 use crate::gui::{Action, PanelCtx};
+use crate::i18n::{tr, tr_fmt};
 
 /// Width of the field names, so the inputs line up.
 const LABEL_WIDTH: f32 = 120.0;
@@ -17,8 +18,8 @@ const LABEL_WIDTH: f32 = 120.0;
 fn problems_ui(ui: &mut Ui, problems: &[ScenarioProblem], matches: impl Fn(&str) -> bool) {
     for p in problems.iter().filter(|p| matches(&p.field)) {
         let color = if p.severity == Severity::Error { error_color(ui) } else { ui.visuals().warn_fg_color };
-        let what = if p.severity == Severity::Error { "Error" } else { "Warning" };
-        ui.label(RichText::new(format!("{what}: {}", p.message)).color(color));
+        let key = if p.severity == Severity::Error { "rampup.problem_error" } else { "rampup.problem_warning" };
+        ui.label(RichText::new(tr_fmt(key, &[("message", &p.message)])).color(color));
     }
 }
 
@@ -43,21 +44,21 @@ enum ScheduleKind {
 impl RampUpPanel {
     /// Draws the editor; edits go straight into `self.scenario`.
     pub(super) fn editor_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx, problems: &[ScenarioProblem]) {
-        ui.heading("Ramp-up scenario");
+        ui.heading(tr("rampup.editor_heading"));
         self.file_ui(ui, ctx);
         ui.separator();
         let s = &mut self.scenario;
-        row(ui, "Name", "Shown in exports and the status bar", |ui| {
-            named(ui.add(egui::TextEdit::singleline(&mut s.name).desired_width(f32::INFINITY)), Role::TextInput, "Scenario name");
+        row(ui, tr("rampup.name"), tr("rampup.name_tip"), |ui| {
+            named(ui.add(egui::TextEdit::singleline(&mut s.name).desired_width(f32::INFINITY)), Role::TextInput, tr("rampup.name_a11y"));
         });
-        row(ui, "Sending IPs", "New IPs being warmed up; per-IP limits are multiplied by this", |ui| {
-            named(ui.add(egui::DragValue::new(&mut s.ips).range(0..=MAX_IPS).speed(0.1)), Role::SpinButton, "Number of sending IPs");
+        row(ui, tr("rampup.ips"), tr("rampup.ips_tip"), |ui| {
+            named(ui.add(egui::DragValue::new(&mut s.ips).range(0..=MAX_IPS).speed(0.1)), Role::SpinButton, tr("rampup.ips_a11y"));
         });
         problems_ui(ui, problems, |f| f == "ips");
         volume_ui(ui, s);
         problems_ui(ui, problems, |f| f.starts_with("volume"));
-        row(ui, "Horizon", "Days simulated; mail still queued at the end shows as not delivered within the horizon", |ui| {
-            ui.add(egui::Slider::new(&mut s.horizon_days, 1..=MAX_HORIZON_DAYS).logarithmic(true).text("days simulated"));
+        row(ui, tr("rampup.horizon"), tr("rampup.horizon_tip"), |ui| {
+            ui.add(egui::Slider::new(&mut s.horizon_days, 1..=MAX_HORIZON_DAYS).logarithmic(true).text(tr("rampup.horizon_unit")));
         });
         problems_ui(ui, problems, |f| f == "horizon_days");
         ui.separator();
@@ -71,33 +72,33 @@ impl RampUpPanel {
 
     fn file_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         let before = self.file_note.clone();
-        row(ui, "Scenario file", "A RON scenario file (see sample_rules/scenario.ron)", |ui| {
+        row(ui, tr("rampup.file"), tr("rampup.file_tip"), |ui| {
             let te = egui::TextEdit::singleline(&mut self.file).desired_width(200.0).hint_text("sample_rules/scenario.ron");
-            named(ui.add(te), Role::TextInput, "Scenario file path");
+            named(ui.add(te), Role::TextInput, tr("rampup.file_a11y"));
             let path = std::path::PathBuf::from(self.file.trim());
-            if ui.button("Load").on_hover_text("Read the scenario from this file").clicked() {
+            if ui.button(tr("rampup.load")).on_hover_text(tr("rampup.load_tip")).clicked() {
                 match Scenario::load(&path) {
                     Ok(s) => {
                         self.set_scenario(s);
-                        self.file_note = Some((false, format!("Loaded {}", path.display())));
+                        self.file_note = Some((false, tr_fmt("rampup.loaded", &[("path", &path.display())])));
                     }
-                    Err(e) => self.file_note = Some((true, format!("Could not load: {e}"))),
+                    Err(e) => self.file_note = Some((true, tr_fmt("rampup.load_failed", &[("error", &e)]))),
                 }
             }
-            if ui.button("Save").on_hover_text("Write the scenario to this file (RON)").clicked() {
+            if ui.button(tr("rampup.save")).on_hover_text(tr("rampup.save_tip")).clicked() {
                 let written = self
                     .scenario
                     .to_ron_string()
                     .map_err(|e| e.to_string())
                     .and_then(|t| crate::engine::fsio::write_atomic(&path, t.as_bytes(), false).map_err(|e| e.to_string()));
                 self.file_note = Some(match written {
-                    Ok(()) => (false, format!("Saved {}", path.display())),
-                    Err(e) => (true, format!("Could not save {}: {e}", path.display())),
+                    Ok(()) => (false, tr_fmt("rampup.saved", &[("path", &path.display())])),
+                    Err(e) => (true, tr_fmt("rampup.save_failed", &[("path", &path.display()), ("error", &e)])),
                 });
             }
-            if ui.button("Default").on_hover_text("Start again from the built-in scenario").clicked() {
+            if ui.button(tr("rampup.default")).on_hover_text(tr("rampup.default_tip")).clicked() {
                 self.set_scenario(Scenario::default());
-                self.file_note = Some((false, "Built-in scenario".into()));
+                self.file_note = Some((false, tr("rampup.builtin").to_owned()));
             }
         });
         if let Some((err, msg)) = &self.file_note {
@@ -119,11 +120,11 @@ impl RampUpPanel {
             LevelSchedule::AutoPromote { .. } => ScheduleKind::Auto,
         };
         let old = kind;
-        row(ui, "Level schedule", "Which throughput level applies on which day", |ui| {
+        row(ui, tr("rampup.schedule"), tr("rampup.schedule_tip"), |ui| {
             for (k, label, tip) in [
-                (ScheduleKind::Fixed, "Fixed level", "One level all along (all six are simulated anyway, for comparison)"),
-                (ScheduleKind::Plan, "Plan", "One level per day, typed as a list"),
-                (ScheduleKind::Auto, "Auto-promote", "Go one level up after N clean days"),
+                (ScheduleKind::Fixed, tr("rampup.fixed"), tr("rampup.fixed_tip")),
+                (ScheduleKind::Plan, tr("rampup.plan"), tr("rampup.plan_tip")),
+                (ScheduleKind::Auto, tr("rampup.auto"), tr("rampup.auto_tip")),
             ] {
                 ui.radio_value(&mut kind, k, label).on_hover_text(tip);
             }
@@ -144,16 +145,16 @@ impl RampUpPanel {
         }
         match &mut s.schedule {
             LevelSchedule::Fixed(l) => {
-                row(ui, "Level", "The level in use; its line is drawn thicker", |ui| {
-                    level_combo(ui, "rampup_fixed_level", l, "Fixed level");
-                    ui.weak("all six levels are simulated for comparison");
+                row(ui, tr("rampup.level"), tr("rampup.level_tip"), |ui| {
+                    level_combo(ui, "rampup_fixed_level", l, tr("rampup.fixed"));
+                    ui.weak(tr("rampup.all_six"));
                 });
             }
             LevelSchedule::Plan(plan) => {
-                row(ui, "Levels per day", "Comma-separated, one level per day; the last one stays after the plan ends", |ui| {
+                row(ui, tr("rampup.per_day"), tr("rampup.per_day_tip"), |ui| {
                     let te =
                         egui::TextEdit::singleline(&mut self.plan_text).desired_width(f32::INFINITY).hint_text("Slow, Slow, Normal, Fast");
-                    if named(ui.add(te), Role::TextInput, "Plan levels per day").changed() {
+                    if named(ui.add(te), Role::TextInput, tr("rampup.plan_a11y")).changed() {
                         match parse_plan(&self.plan_text) {
                             Ok(p) => {
                                 *plan = p;
@@ -164,24 +165,24 @@ impl RampUpPanel {
                     }
                 });
                 if let Some(e) = &self.plan_error {
-                    ui.label(RichText::new(format!("Error: {e} (the last valid plan is simulated)")).color(error_color(ui)));
+                    ui.label(RichText::new(tr_fmt("rampup.plan_error", &[("error", e)])).color(error_color(ui)));
                 }
-                ui.weak(format!("{} days planned; the last level stays after the plan ends", plan.len()));
+                ui.weak(tr_fmt("rampup.plan_days", &[("days", &plan.len())]));
             }
             LevelSchedule::AutoPromote { start, clean_days, max_soft_bounce_pct } => {
-                row(ui, "Start level", "Level on day 1", |ui| {
-                    level_combo(ui, "rampup_auto_start", start, "Auto-promote start level");
+                row(ui, tr("rampup.start_level"), tr("rampup.start_level_tip"), |ui| {
+                    level_combo(ui, "rampup_auto_start", start, tr("rampup.start_a11y"));
                 });
-                row(ui, "Clean days", "Clean days in a row before going one level up (never past Boost)", |ui| {
+                row(ui, tr("rampup.clean_days"), tr("rampup.clean_days_tip"), |ui| {
                     named(
                         ui.add(egui::DragValue::new(clean_days).range(0..=365).speed(0.1)),
                         Role::SpinButton,
-                        "Clean days before promotion",
+                        tr("rampup.clean_days_a11y"),
                     );
                 });
-                row(ui, "Clean below", "A day is clean when its soft bounces are at most this share of its attempts", |ui| {
-                    let dv = egui::DragValue::new(max_soft_bounce_pct).range(0.0..=100.0).speed(0.1).suffix(" % soft");
-                    named(ui.add(dv), Role::SpinButton, "Clean day soft bounce limit");
+                row(ui, tr("rampup.clean_below"), tr("rampup.clean_below_tip"), |ui| {
+                    let dv = egui::DragValue::new(max_soft_bounce_pct).range(0.0..=100.0).speed(0.1).suffix(tr("rampup.soft_suffix"));
+                    named(ui.add(dv), Role::SpinButton, tr("rampup.clean_below_a11y"));
                 });
             }
         }
@@ -192,9 +193,9 @@ impl RampUpPanel {
 fn volume_ui(ui: &mut Ui, s: &mut Scenario) {
     let per_day = matches!(s.volume, Volume::PerDay { .. });
     let mut want_per_day = per_day;
-    row(ui, "Volume", "One campaign sent at hour 0, or the same volume at the start of each day", |ui| {
-        ui.radio_value(&mut want_per_day, false, "One campaign");
-        ui.radio_value(&mut want_per_day, true, "Every day");
+    row(ui, tr("rampup.volume"), tr("rampup.volume_tip"), |ui| {
+        ui.radio_value(&mut want_per_day, false, tr("rampup.one_campaign"));
+        ui.radio_value(&mut want_per_day, true, tr("rampup.every_day"));
     });
     if want_per_day != per_day {
         s.volume = match s.volume {
@@ -204,19 +205,19 @@ fn volume_ui(ui: &mut Ui, s: &mut Scenario) {
     }
     match &mut s.volume {
         Volume::Campaign { messages } => {
-            row(ui, "Messages", "Messages handed to the MTA at hour 0", |ui| {
+            row(ui, tr("rampup.messages"), tr("rampup.messages_tip"), |ui| {
                 let dv = egui::DragValue::new(messages).range(0.0..=1e12).speed(1000.0).max_decimals(0);
-                named(ui.add(dv), Role::SpinButton, "Campaign messages");
-                ui.weak("in the campaign");
+                named(ui.add(dv), Role::SpinButton, tr("rampup.messages_a11y"));
+                ui.weak(tr("rampup.in_campaign"));
             });
         }
         Volume::PerDay { messages, days } => {
-            row(ui, "Messages", "Messages handed to the MTA at the start of each sending day", |ui| {
+            row(ui, tr("rampup.messages"), tr("rampup.messages_day_tip"), |ui| {
                 let dv = egui::DragValue::new(messages).range(0.0..=1e12).speed(1000.0).max_decimals(0);
-                named(ui.add(dv), Role::SpinButton, "Messages per day");
-                ui.weak("per day, on");
-                named(ui.add(egui::DragValue::new(days).range(0..=MAX_HORIZON_DAYS).speed(0.1)), Role::SpinButton, "Sending days");
-                ui.weak("days");
+                named(ui.add(dv), Role::SpinButton, tr("rampup.per_day_a11y"));
+                ui.weak(tr("rampup.per_day_on"));
+                named(ui.add(egui::DragValue::new(days).range(0..=MAX_HORIZON_DAYS).speed(0.1)), Role::SpinButton, tr("rampup.days_a11y"));
+                ui.weak(tr("rampup.days"));
             });
         }
     }
@@ -224,47 +225,47 @@ fn volume_ui(ui: &mut Ui, s: &mut Scenario) {
 
 fn retry_ui(ui: &mut Ui, s: &mut Scenario) {
     let r = &mut s.retry;
-    row(ui, "Retries", "Soft bounces and deferrals are retried: the n-th retry waits first x backoff^(n-1), capped", |ui| {
-        ui.weak("first after");
-        let dv = egui::DragValue::new(&mut r.first_retry_minutes).range(0.0..=10_000.0).speed(1.0).suffix(" min");
-        named(ui.add(dv), Role::SpinButton, "First retry delay");
+    row(ui, tr("rampup.retries"), tr("rampup.retries_tip"), |ui| {
+        ui.weak(tr("rampup.first_after"));
+        let dv = egui::DragValue::new(&mut r.first_retry_minutes).range(0.0..=10_000.0).speed(1.0).suffix(tr("rampup.min_suffix"));
+        named(ui.add(dv), Role::SpinButton, tr("rampup.first_a11y"));
         ui.weak("x");
         let dv = egui::DragValue::new(&mut r.backoff).range(1.0..=100.0).speed(0.05).max_decimals(2);
-        named(ui.add(dv), Role::SpinButton, "Backoff factor");
-        ui.weak("each time");
+        named(ui.add(dv), Role::SpinButton, tr("rampup.backoff_a11y"));
+        ui.weak(tr("rampup.each_time"));
     });
     row(ui, "", "", |ui| {
-        ui.weak("at most");
-        let dv = egui::DragValue::new(&mut r.max_delay_minutes).range(0.0..=100_000.0).speed(1.0).suffix(" min");
-        named(ui.add(dv), Role::SpinButton, "Longest retry delay");
-        ui.weak("apart; fail after");
-        let dv = egui::DragValue::new(&mut r.validity_hours).range(0.0..=720.0).speed(0.5).suffix(" h");
-        named(ui.add(dv), Role::SpinButton, "Validity period");
-        ui.weak("(Enhanced MTA: 84 h = 3.5 days)");
+        ui.weak(tr("rampup.at_most"));
+        let dv = egui::DragValue::new(&mut r.max_delay_minutes).range(0.0..=100_000.0).speed(1.0).suffix(tr("rampup.min_suffix"));
+        named(ui.add(dv), Role::SpinButton, tr("rampup.max_delay_a11y"));
+        ui.weak(tr("rampup.fail_after"));
+        let dv = egui::DragValue::new(&mut r.validity_hours).range(0.0..=720.0).speed(0.5).suffix(tr("rampup.h_suffix"));
+        named(ui.add(dv), Role::SpinButton, tr("rampup.validity_a11y"));
+        ui.weak(tr("rampup.validity_note"));
     });
 }
 
 fn providers_ui(ui: &mut Ui, s: &mut Scenario, problems: &[ScenarioProblem]) {
     let sum: f64 = s.providers.iter().map(|p| if p.share_pct.is_finite() { p.share_pct } else { 0.0 }).sum();
     ui.horizontal(|ui| {
-        ui.strong("Providers");
-        ui.weak(format!("{} providers, shares sum to {sum:.1} %", s.providers.len()));
-        if ui.button("Add provider").on_hover_text("A new provider with a 0 % share").clicked() {
+        ui.strong(tr("rampup.providers"));
+        ui.weak(tr_fmt("rampup.providers_sum", &[("count", &s.providers.len()), ("sum", &format!("{sum:.1}"))]));
+        if ui.button(tr("rampup.add_provider")).on_hover_text(tr("rampup.add_provider_tip")).clicked() {
             let n = s.providers.len() + 1;
-            s.providers.push(Provider::new(&format!("Provider {n}"), 0.0, "mx.example.org", 1.0, 1.0, 1.0));
+            s.providers.push(Provider::new(&tr_fmt("rampup.new_provider", &[("n", &n)]), 0.0, "mx.example.org", 1.0, 1.0, 1.0));
         }
     });
-    ui.weak("Rates are % of attempts; the MX host picks the MX rule by its mask.");
+    ui.weak(tr("rampup.rates_note"));
     let mut delete = None;
     egui::Grid::new("rampup_providers").num_columns(8).spacing([4.0, 4.0]).striped(true).show(ui, |ui| {
         for (title, tip) in [
-            ("Name", "Name shown in tables and series"),
-            ("Share", "Share of the recipients, %"),
-            ("MX host", "One MX host of the provider: it picks the MX rule by mask"),
-            ("Deliv.", "Attempts delivered, %"),
-            ("Soft", "Attempts soft-bounced (retried), %"),
-            ("Hard", "Attempts hard-bounced (failed at once), %"),
-            ("Defer", "Attempts deferred with a 4xx (retried), %"),
+            (tr("rampup.pcol_name"), tr("rampup.pcol_name_tip")),
+            (tr("rampup.pcol_share"), tr("rampup.pcol_share_tip")),
+            (tr("rampup.pcol_mx"), tr("rampup.pcol_mx_tip")),
+            (tr("rampup.pcol_delivered"), tr("rampup.pcol_delivered_tip")),
+            (tr("rampup.pcol_soft"), tr("rampup.pcol_soft_tip")),
+            (tr("rampup.pcol_hard"), tr("rampup.pcol_hard_tip")),
+            (tr("rampup.pcol_defer"), tr("rampup.pcol_defer_tip")),
             ("", ""),
         ] {
             ui.strong(title).on_hover_text(tip);
@@ -278,20 +279,20 @@ fn providers_ui(ui: &mut Ui, s: &mut Scenario, problems: &[ScenarioProblem]) {
             let n = i + 1;
             let h = ui.spacing().interact_size.y;
             let te = egui::TextEdit::singleline(&mut p.name);
-            named(ui.add_sized([80.0, h], te), Role::TextInput, &format!("Provider {n} name"));
-            pct(ui, &mut p.share_pct, bad("share_pct"), &format!("Provider {n} share"));
+            named(ui.add_sized([80.0, h], te), Role::TextInput, &tr_fmt("rampup.p_name_a11y", &[("n", &n)]));
+            pct(ui, &mut p.share_pct, bad("share_pct"), &tr_fmt("rampup.p_share_a11y", &[("n", &n)]));
             let mut te = egui::TextEdit::singleline(&mut p.mx_host);
             if let Some(sev) = bad("mx_host") {
                 te = te.text_color(if sev == Severity::Error { error_color(ui) } else { ui.visuals().warn_fg_color });
             }
             let host = ui.add_sized([120.0, h], te).on_hover_text(p.mx_host.as_str());
-            named(host, Role::TextInput, &format!("Provider {n} MX host"));
-            pct(ui, &mut p.delivered_pct, bad("delivered_pct"), &format!("Provider {n} delivered rate"));
-            pct(ui, &mut p.soft_bounce_pct, bad("soft_bounce_pct"), &format!("Provider {n} soft bounce rate"));
-            pct(ui, &mut p.hard_bounce_pct, bad("hard_bounce_pct"), &format!("Provider {n} hard bounce rate"));
-            pct(ui, &mut p.deferral_pct, bad("deferral_pct"), &format!("Provider {n} deferral rate"));
-            let del = ui.small_button("x").on_hover_text("Delete this provider");
-            if named(del, Role::Button, &format!("Delete provider {n}")).clicked() {
+            named(host, Role::TextInput, &tr_fmt("rampup.p_mx_a11y", &[("n", &n)]));
+            pct(ui, &mut p.delivered_pct, bad("delivered_pct"), &tr_fmt("rampup.p_delivered_a11y", &[("n", &n)]));
+            pct(ui, &mut p.soft_bounce_pct, bad("soft_bounce_pct"), &tr_fmt("rampup.p_soft_a11y", &[("n", &n)]));
+            pct(ui, &mut p.hard_bounce_pct, bad("hard_bounce_pct"), &tr_fmt("rampup.p_hard_a11y", &[("n", &n)]));
+            pct(ui, &mut p.deferral_pct, bad("deferral_pct"), &tr_fmt("rampup.p_defer_a11y", &[("n", &n)]));
+            let del = ui.small_button(tr("rampup.delete")).on_hover_text(tr("rampup.delete_tip"));
+            if named(del, Role::Button, &tr_fmt("rampup.p_delete_a11y", &[("n", &n)])).clicked() {
                 delete = Some(i);
             }
             ui.end_row();

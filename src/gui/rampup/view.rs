@@ -1,5 +1,5 @@
 //! The results side of the ramp-up panel: the level table, the two plots,
-//! the per-provider breakdown and the CSV export.
+//! the per-provider breakdown and the export buttons.
 
 use egui::{Color32, RichText, Role, Ui};
 use egui_plot::{Corner, HoverPosition, Legend, Line, Plot, PlotPoints};
@@ -9,6 +9,7 @@ use crate::engine::mx::ThroughputLevel;
 use crate::engine::scenario::LevelSchedule;
 use crate::engine::simulate::{Counts, Run, RunKind, Simulation};
 use crate::gui::widgets::{error_color, named};
+use crate::i18n::{tr, tr_fmt};
 
 /// One colour per run: the six levels, then the schedule.
 const COLORS: [Color32; 7] = [
@@ -41,9 +42,11 @@ pub fn fmt_count(x: f64) -> String {
 /// Time to deliver everything: `36 h (1.5 days)`, or "not within horizon".
 pub fn fmt_done(h: Option<f64>) -> String {
     match h {
-        Some(h) if h.is_finite() && h >= 48.0 => format!("{h:.0} h ({:.1} days)", h / 24.0),
-        Some(h) if h.is_finite() => format!("{h:.0} h"),
-        _ => "not within horizon".into(),
+        Some(h) if h.is_finite() && h >= 48.0 => {
+            tr_fmt("rampup.done_days", &[("hours", &format!("{h:.0}")), ("days", &format!("{:.1}", h / 24.0))])
+        }
+        Some(h) if h.is_finite() => tr_fmt("rampup.done_hours", &[("hours", &format!("{h:.0}"))]),
+        _ => tr("rampup.done_never").to_owned(),
     }
 }
 
@@ -53,8 +56,12 @@ fn levels_text(levels: &[ThroughputLevel]) -> String {
     let mut i = 0;
     while i < levels.len() {
         let j = levels[i..].iter().position(|l| *l != levels[i]).map_or(levels.len(), |k| i + k);
-        let days = if j - i == 1 { format!("day {}", i + 1) } else { format!("days {}-{}", i + 1, j) };
-        parts.push(format!("{days} {}", levels[i].label()));
+        let days = if j - i == 1 {
+            tr_fmt("rampup.day_one", &[("day", &(i + 1))])
+        } else {
+            tr_fmt("rampup.day_range", &[("first", &(i + 1)), ("last", &j)])
+        };
+        parts.push(format!("{days} {}", levels[i].display_label()));
         i = j;
     }
     parts.join(", ")
@@ -76,74 +83,75 @@ impl RampUpPanel {
 
     /// Draws the results of the last simulation.
     pub(super) fn results_ui(&mut self, ui: &mut Ui) {
-        ui.heading("Simulated throughput per level");
+        ui.heading(tr("rampup.results_heading"));
         if let Some((done, total)) = self.progress() {
             ui.horizontal(|ui| {
                 let frac = if total > 0 { done as f32 / total as f32 } else { 0.0 };
-                ui.add(egui::ProgressBar::new(frac).desired_width(200.0).text(format!("run {done} of {total}")));
-                ui.weak("Simulating a large scenario; the previous result stays on screen.");
+                ui.add(
+                    egui::ProgressBar::new(frac)
+                        .desired_width(200.0)
+                        .text(tr_fmt("rampup.progress", &[("done", &done), ("total", &total)])),
+                );
+                ui.weak(tr("rampup.large_note"));
             });
         }
         let Some(result) = self.result().cloned() else {
-            ui.weak("Simulating...");
+            ui.weak(tr("rampup.simulating"));
             return;
         };
         let Some(sim) = result.sim.clone() else {
             let errors = result.problems.iter().filter(|p| p.severity == crate::engine::mx::Severity::Error).count();
-            ui.label(
-                RichText::new(format!("Not simulated: the scenario has {errors} error(s); fix the fields marked in red on the left."))
-                    .color(error_color(ui)),
-            );
+            ui.label(RichText::new(tr_fmt("rampup.not_simulated", &[("errors", &errors)])).color(error_color(ui)));
             return;
         };
         let hours = sim.runs.first().map_or(0, |r| r.hourly.len());
-        ui.weak(format!(
-            "{} runs over {hours} hours in 5-minute slots, simulated in {:.0} ms. Rows and lines: each level for the whole horizon{}.",
-            sim.runs.len(),
-            result.millis,
-            if sim.runs.len() > 6 { ", then the schedule" } else { "" }
-        ));
+        let then = if sim.runs.len() > 6 { tr("rampup.summary_then") } else { "" };
+        let ms = format!("{:.0}", result.millis);
+        ui.weak(tr_fmt("rampup.summary", &[("runs", &sim.runs.len()), ("hours", &hours), ("ms", &ms), ("then", &then)]));
         self.level_table(ui, &sim);
         ui.add_space(8.0);
         let hl = self.highlighted();
-        ui.strong("Delivered messages per hour");
-        series_plot(ui, "rampup_delivered", &sim, hl, |c| c.delivered, "delivered", 240.0);
-        ui.strong("Queue backlog: messages waiting in the MTA at the end of each hour");
-        series_plot(ui, "rampup_backlog", &sim, hl, |c| c.queued, "queued", 170.0);
-        ui.weak("Click a legend entry to hide or show its line; drag to pan, double-click to reset.");
+        // Everything drawn here (titles, axes, legends) is what the PNG export crops to, as far as it is on screen.
+        let plots = ui.vertical(|ui| {
+            ui.strong(tr("rampup.plot_delivered"));
+            series_plot(ui, "rampup_delivered", &sim, hl, |c| c.delivered, tr("rampup.what_delivered"), 240.0);
+            ui.strong(tr("rampup.plot_backlog"));
+            series_plot(ui, "rampup_backlog", &sim, hl, |c| c.queued, tr("rampup.what_queued"), 170.0);
+        });
+        self.plots_rect = Some(plots.response.rect.intersect(ui.clip_rect()));
+        ui.weak(tr("rampup.plot_help"));
         ui.add_space(8.0);
         self.provider_table(ui, &sim);
         ui.add_space(8.0);
-        ui.horizontal(|ui| {
-            ui.strong("Export");
-            let te = egui::TextEdit::singleline(&mut self.csv_file).desired_width(260.0).hint_text("rampup.csv");
-            named(ui.add(te), Role::TextInput, "CSV file");
-            let busy = self.export.is_some();
-            let b = ui.add_enabled(!busy, egui::Button::new("Export CSV"));
-            if b.on_hover_text("Every run, hour and provider (plus 'all'), same columns as `bouncelab simulate`").clicked() {
-                self.start_export(ui.ctx());
-            }
-        });
+        let busy = self.export.is_some();
+        ui.strong(tr("rampup.export"));
+        if export_row(ui, &mut self.csv_file, "rampup.csv", ["rampup.csv_file", "rampup.export_csv", "rampup.export_csv_tip"], busy) {
+            self.start_export(ui.ctx());
+        }
+        if export_row(ui, &mut self.png_file, "rampup.png", ["rampup.png_file", "rampup.export_png", "rampup.export_png_tip"], busy) {
+            self.start_png_export(ui.ctx());
+        }
+        ui.add_space(8.0);
     }
 
     fn level_table(&self, ui: &mut Ui, sim: &Simulation) {
         let hl = self.highlighted();
         egui::Grid::new("rampup_levels").num_columns(7).striped(true).spacing([14.0, 4.0]).show(ui, |ui| {
             for (t, tip) in [
-                ("Level", "The run: one level all along, or the schedule"),
-                ("Done in", "Time to deliver all: hours from the first send until nothing is left in the queue (all delivered or failed)"),
-                ("Delivered", "Messages delivered within the horizon"),
-                ("Expired", "Failed (expired): messages still undelivered at the end of the validity period"),
-                ("Hard", "Hard bounced: messages failed at once by a hard bounce"),
-                ("Queued", "Still queued: messages in the MTA at the end of the horizon"),
-                ("Peak/h", "Peak per hour: most messages delivered in one hour"),
+                (tr("rampup.col_level"), tr("rampup.col_level_tip")),
+                (tr("rampup.col_done"), tr("rampup.col_done_tip")),
+                (tr("rampup.col_delivered"), tr("rampup.col_delivered_tip")),
+                (tr("rampup.col_expired"), tr("rampup.col_expired_tip")),
+                (tr("rampup.col_hard"), tr("rampup.col_hard_tip")),
+                (tr("rampup.col_queued"), tr("rampup.col_queued_tip")),
+                (tr("rampup.col_peak"), tr("rampup.col_peak_tip")),
             ] {
                 ui.strong(t).on_hover_text(tip);
             }
             ui.end_row();
             for run in &sim.runs {
                 let t = &run.totals;
-                let mut name = RichText::new(run.kind.label());
+                let mut name = RichText::new(run.kind.display_label());
                 if run.kind == hl {
                     name = name.strong();
                 }
@@ -161,7 +169,7 @@ impl RampUpPanel {
             }
         });
         if let Some(run) = sim.runs.iter().find(|r| r.kind == RunKind::Schedule) {
-            ui.weak(format!("Schedule: {}", levels_text(&run.levels_by_day)));
+            ui.weak(tr_fmt("rampup.schedule_line", &[("levels", &levels_text(&run.levels_by_day))]));
         }
     }
 
@@ -171,26 +179,26 @@ impl RampUpPanel {
         }
         self.detail_run = self.detail_run.min(sim.runs.len() - 1);
         ui.horizontal(|ui| {
-            ui.strong("Per provider at");
-            let current = sim.runs[self.detail_run].kind.label();
+            ui.strong(tr("rampup.per_provider_at"));
+            let current = sim.runs[self.detail_run].kind.display_label();
             let resp = egui::ComboBox::from_id_salt("rampup_detail_run").selected_text(current).width(110.0).show_ui(ui, |ui| {
                 for (i, r) in sim.runs.iter().enumerate() {
-                    ui.selectable_value(&mut self.detail_run, i, r.kind.label());
+                    ui.selectable_value(&mut self.detail_run, i, r.kind.display_label());
                 }
             });
-            crate::gui::widgets::a11y(&resp.response, Role::ComboBox, "Provider breakdown level");
+            crate::gui::widgets::a11y(&resp.response, Role::ComboBox, tr("rampup.breakdown_level"));
         });
         let run: &Run = &sim.runs[self.detail_run];
         egui::Grid::new("rampup_providers_out").num_columns(8).striped(true).spacing([12.0, 4.0]).show(ui, |ui| {
             for (t, tip) in [
-                ("Provider", ""),
-                ("MX rule", "The MX rule(s) its IPs use (shared: one limit for all IPs and providers it matches)"),
-                ("Delivered", "Messages delivered"),
-                ("Expired", "Failed (expired): undelivered at the end of the validity period"),
-                ("Hard", "Hard bounced: failed at once"),
-                ("Queued", "Still queued: in the MTA at the end of the horizon"),
-                ("Done in", "Time to deliver all: until its queue is empty"),
-                ("Peak/h", "Peak per hour: most delivered in one hour"),
+                (tr("rampup.col_provider"), ""),
+                (tr("rampup.col_mx_rule"), tr("rampup.col_mx_rule_tip")),
+                (tr("rampup.col_delivered"), tr("rampup.col_p_delivered_tip")),
+                (tr("rampup.col_expired"), tr("rampup.col_p_expired_tip")),
+                (tr("rampup.col_hard"), tr("rampup.col_p_hard_tip")),
+                (tr("rampup.col_queued"), tr("rampup.col_p_queued_tip")),
+                (tr("rampup.col_done"), tr("rampup.col_p_done_tip")),
+                (tr("rampup.col_peak"), tr("rampup.col_p_peak_tip")),
             ] {
                 ui.strong(t).on_hover_text(tip);
             }
@@ -200,7 +208,7 @@ impl RampUpPanel {
                     .groups
                     .iter()
                     .filter(|g| g.providers.contains(&i))
-                    .map(|g| format!("{}{}", g.mask, if g.shared { " (shared)" } else { "" }))
+                    .map(|g| format!("{}{}", g.mask, if g.shared { tr("rampup.shared_suffix") } else { "" }))
                     .collect();
                 let t = &p.totals;
                 ui.label(&p.name);
@@ -217,13 +225,23 @@ impl RampUpPanel {
     }
 }
 
+/// A path field and its export button (keys: field name, button, tip); true when clicked.
+fn export_row(ui: &mut Ui, path: &mut String, hint: &str, [field, button, tip]: [&'static str; 3], busy: bool) -> bool {
+    ui.horizontal(|ui| {
+        let te = egui::TextEdit::singleline(path).desired_width(260.0).hint_text(hint);
+        named(ui.add(te), Role::TextInput, tr(field));
+        ui.add_enabled(!busy, egui::Button::new(tr(button))).on_hover_text(tr(tip)).clicked()
+    })
+    .inner
+}
+
 /// One line per run of `value` per hour; the highlighted run is thicker.
 fn series_plot(ui: &mut Ui, id: &str, sim: &Simulation, hl: RunKind, value: fn(&Counts) -> f64, what: &'static str, height: f32) {
     let link = egui::Id::unique("rampup_plots_x");
     Plot::new(id)
         .height(height)
         .legend(Legend::default().position(Corner::RightTop).follow_insertion_order(true))
-        .x_axis_label("hours since the first send")
+        .x_axis_label(tr("rampup.x_axis"))
         .allow_scroll(false)
         .include_y(0.0)
         .include_x(0.0)
@@ -232,15 +250,25 @@ fn series_plot(ui: &mut Ui, id: &str, sim: &Simulation, hl: RunKind, value: fn(&
         .label_formatter(move |pos| match pos {
             HoverPosition::NearDataPoint { plot_name, position, .. } => {
                 let h = position.x.max(0.0).round() as u64;
-                Some(format!("{plot_name}\nhour {h} (day {}, {:02}:00)\n{} {what}", h / 24 + 1, h % 24, fmt_count(position.y)))
+                Some(tr_fmt(
+                    "rampup.hover_point",
+                    &[
+                        ("series", &plot_name),
+                        ("hour", &h),
+                        ("day", &(h / 24 + 1)),
+                        ("clock", &format!("{:02}:00", h % 24)),
+                        ("value", &fmt_count(position.y)),
+                        ("what", &what),
+                    ],
+                ))
             }
-            HoverPosition::Elsewhere { position } => Some(format!("hour {:.0}", position.x.max(0.0))),
+            HoverPosition::Elsewhere { position } => Some(tr_fmt("rampup.hover_hour", &[("hour", &format!("{:.0}", position.x.max(0.0)))])),
         })
         .show(ui, |pu| {
             for (i, run) in sim.runs.iter().enumerate() {
                 let points: PlotPoints = run.hourly.iter().enumerate().map(|(h, c)| [h as f64, finite(value(c))]).collect();
                 let width = if run.kind == hl { 3.0 } else { 1.5 };
-                pu.line(Line::new(run.kind.label(), points).color(COLORS[i % COLORS.len()]).width(width));
+                pu.line(Line::new(run.kind.display_label(), points).color(COLORS[i % COLORS.len()]).width(width));
             }
         });
 }

@@ -1,0 +1,223 @@
+//! The per-slot mechanics of the ramp-up simulation: cohorts waiting in a
+//! provider's lane, retries coming due, capacity shared out between lanes, and
+//! attempts served oldest cohort first.
+
+use std::collections::VecDeque;
+
+use super::{CapacityGroup, Counts, DUST_MESSAGES, RETRY_GRID_DIVISOR};
+use crate::engine::mx::ThroughputLevel;
+use crate::engine::scenario::Outcome;
+
+/// Mail of one provider injected on one day.
+pub(super) struct Cohort {
+    pub(super) start: u32,
+    pub(super) expires: u32,
+    /// Waiting for capacity.
+    pub(super) ready: f64,
+    /// Retries by arrival slot, in increasing slot order (the delay grows with age).
+    pub(super) pending: VecDeque<(u32, f64)>,
+    pub(super) pending_total: f64,
+    /// Retries that would come after the validity deadline: they fail at it.
+    pub(super) doomed: f64,
+}
+
+impl Cohort {
+    pub(super) fn queued(&self) -> f64 {
+        self.ready + self.pending_total + self.doomed
+    }
+}
+
+/// One provider's queue: its cohorts, what waits for a deadline, and its hourly counts.
+pub(super) struct Lane {
+    pub(super) out: Outcome,
+    pub(super) share: f64,
+    pub(super) cohorts: VecDeque<Cohort>,
+    /// Nothing is ready and nothing is due before this slot.
+    pub(super) asleep_until: u32,
+    /// Remainders of finished cohorts waiting for their deadline: (deadline, messages).
+    pub(super) doomed: VecDeque<(u32, f64)>,
+    pub(super) hour: Counts,
+    pub(super) hourly: Vec<Counts>,
+}
+
+/// Expires the cohorts past validity, moves due retries back to the queue and
+/// returns how many messages are ready. A lane with nothing ready sleeps until
+/// its next retry or deadline, so quiet lanes cost one comparison per slot.
+pub(super) fn lane_arrivals(lane: &mut Lane, slot: u32) -> f64 {
+    if slot < lane.asleep_until {
+        return 0.0;
+    }
+    while let Some(&(_, amount)) = lane.doomed.front().filter(|d| d.0 <= slot) {
+        lane.hour.expired += amount;
+        lane.doomed.pop_front();
+    }
+    while lane.cohorts.front().is_some_and(|c| c.expires <= slot) {
+        if let Some(c) = lane.cohorts.pop_front() {
+            lane.hour.expired += c.queued();
+        }
+    }
+    let (mut ready, mut next_due, mut emptied) = (0.0, u32::MAX, false);
+    for c in lane.cohorts.iter_mut() {
+        while let Some(&(at, amount)) = c.pending.front() {
+            if at > slot {
+                break;
+            }
+            c.ready += amount;
+            c.pending_total -= amount;
+            c.pending.pop_front();
+        }
+        if c.pending.is_empty() {
+            // Drops float drift so an empty pipeline is exactly empty.
+            c.ready += c.pending_total;
+            c.pending_total = 0.0;
+        }
+        if c.ready + c.pending_total < DUST_MESSAGES {
+            // A fluid tail never reaches zero: stop retrying it, it fails at the deadline.
+            c.doomed += c.ready + c.pending_total;
+            (c.ready, c.pending_total) = (0.0, 0.0);
+            c.pending.clear();
+        }
+        emptied |= c.pending.is_empty() && c.ready <= 0.0;
+        next_due = next_due.min(c.pending.front().map_or(c.expires, |p| p.0));
+        ready += c.ready;
+    }
+    if emptied {
+        // Only its deadline is left: park what waits for it, drop the cohort.
+        for c in lane.cohorts.iter().filter(|c| c.pending.is_empty() && c.ready <= 0.0 && c.doomed > 0.0) {
+            let at = lane.doomed.partition_point(|d| d.0 <= c.expires);
+            lane.doomed.insert(at, (c.expires, c.doomed));
+        }
+        lane.cohorts.retain(|c| !(c.pending.is_empty() && c.ready <= 0.0));
+    }
+    if let Some(d) = lane.doomed.front() {
+        next_due = next_due.min(d.0);
+    }
+    lane.asleep_until = if ready > 0.0 { 0 } else { next_due };
+    ready
+}
+
+impl Lane {
+    pub(super) fn queued(&self) -> f64 {
+        self.cohorts.iter().map(Cohort::queued).sum::<f64>() + self.doomed.iter().map(|d| d.1).sum::<f64>()
+    }
+
+    pub(super) fn is_idle(&self) -> bool {
+        self.cohorts.is_empty() && self.doomed.is_empty()
+    }
+}
+
+/// Gives each awake lane its own pools' capacity, then splits each shared pool
+/// over its providers in proportion to what they still have ready; `want` is
+/// consumed, `got` receives what each may attempt.
+pub(super) fn allocate(
+    groups: &mut [CapacityGroup],
+    pools: &Pools,
+    level: ThroughputLevel,
+    awake: &[usize],
+    want: &mut [f64],
+    got: &mut [f64],
+) {
+    let l = level.index();
+    for &p in awake {
+        for &gi in &pools.own[p] {
+            let g = &mut groups[gi];
+            let cap = g.slot_capacity[l];
+            let x = want[p].min(cap);
+            if x > 0.0 {
+                got[p] += x;
+                want[p] -= x;
+                g.peak_slot_attempted = g.peak_slot_attempted.max(x);
+                g.peak_utilisation = g.peak_utilisation.max(x / cap);
+            }
+        }
+    }
+    for &gi in &pools.shared {
+        let g = &mut groups[gi];
+        let cap = g.slot_capacity[l];
+        let demand: f64 = g.providers.iter().map(|&p| want[p]).sum();
+        if !(demand > 0.0 && cap > 0.0) {
+            continue;
+        }
+        let ratio = (cap / demand).min(1.0);
+        let mut served = 0.0;
+        for &p in &g.providers {
+            let x = want[p] * ratio;
+            got[p] += x;
+            want[p] -= x;
+            served += x;
+        }
+        g.peak_slot_attempted = g.peak_slot_attempted.max(served);
+        g.peak_utilisation = g.peak_utilisation.max((served / cap).min(1.0));
+    }
+}
+
+/// Which pools each lane owns, and the shared pools, by index into the groups.
+pub(super) struct Pools {
+    pub(super) own: Vec<Vec<usize>>,
+    pub(super) shared: Vec<usize>,
+}
+
+impl Pools {
+    pub(super) fn new(groups: &[CapacityGroup], lanes: usize) -> Pools {
+        let mut own = vec![Vec::new(); lanes];
+        let mut shared = Vec::new();
+        for (i, g) in groups.iter().enumerate() {
+            match (g.shared, g.providers.first()) {
+                (false, Some(&p)) if p < lanes => own[p].push(i),
+                _ => shared.push(i),
+            }
+        }
+        Pools { own, shared }
+    }
+}
+
+/// Attempts `x` messages of a lane, oldest cohort first; returns (attempts, soft bounces).
+pub(super) fn serve(lane: &mut Lane, mut x: f64, slot: u32, delays: &[u32]) -> (f64, f64) {
+    let out = lane.out;
+    let retry_share = out.soft + out.deferred;
+    let (mut attempted, mut soft) = (0.0, 0.0);
+    for c in lane.cohorts.iter_mut() {
+        if x <= 0.0 {
+            break;
+        }
+        let a = if c.ready <= x {
+            std::mem::take(&mut c.ready)
+        } else {
+            c.ready -= x;
+            x
+        };
+        x -= a;
+        if a <= 0.0 {
+            continue;
+        }
+        attempted += a;
+        soft += a * out.soft;
+        let h = &mut lane.hour;
+        h.attempted += a;
+        h.delivered += a * out.delivered;
+        h.hard_bounced += a * out.hard;
+        h.soft_bounced += a * out.soft;
+        h.deferred += a * out.deferred;
+        let retry = a * retry_share;
+        if retry <= 0.0 {
+            continue;
+        }
+        let age = (slot - c.start) as usize;
+        let delay = delays.get(age).or(delays.last()).copied().unwrap_or(1);
+        // Retries are batched on a grid of a quarter of their delay (never
+        // earlier than due): long delays then merge into few arrivals.
+        let grid = (delay / RETRY_GRID_DIVISOR).max(1);
+        let at = slot.saturating_add(delay).div_ceil(grid).saturating_mul(grid);
+        if at >= c.expires {
+            c.doomed += retry;
+        } else {
+            match c.pending.back_mut() {
+                // Keeps the pipeline sorted when the grid widens.
+                Some((t, amount)) if *t >= at => *amount += retry,
+                _ => c.pending.push_back((at, retry)),
+            }
+            c.pending_total += retry;
+        }
+    }
+    (attempted, soft)
+}

@@ -1,0 +1,83 @@
+//! The trainer gallery (assets/gallery.ron): every reply, English and
+//! localised, is classified by the shipped rules to the reason of its card,
+//! and every card is translated into every shipped language.
+
+use bouncelab::engine::Classifier;
+use bouncelab::gui::Panel;
+use bouncelab::gui::app::BounceLabApp;
+use bouncelab::gui::gallery::{GalleryCard, parse_cards};
+use bouncelab::gui::settings::Settings;
+use bouncelab::i18n::Lang;
+
+use crate::gui_support::{harness, shown};
+
+fn cards() -> Vec<GalleryCard> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/gallery.ron");
+    let text = std::fs::read_to_string(&path).expect("assets/gallery.ron");
+    parse_cards(&text).unwrap_or_else(|e| panic!("assets/gallery.ron: {e}"))
+}
+
+#[test]
+fn every_gallery_reply_classifies_to_the_reason_of_its_card() {
+    let doc = crate::default_doc();
+    let c = Classifier::new(&doc);
+    let cards = cards();
+    assert!(cards.len() >= 7, "one card per reason");
+    let mut problems = Vec::new();
+    for card in &cards {
+        assert!(doc.reason(&card.reason).is_some(), "card '{}': reason '{}' is not in the default rules", card.title, card.reason);
+        let mut n = 0;
+        for ex in card.all_examples() {
+            n += 1;
+            let v = c.classify(ex);
+            let got = &c.reason(&v).id;
+            if *got != card.reason {
+                problems.push(format!("card '{}': {ex:?} is {got} ({:?}), not {}", card.title, v.decided_by, card.reason));
+            }
+        }
+        assert!(n > card.examples.len(), "card '{}' has localised replies", card.title);
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_card_is_translated_into_every_shipped_language() {
+    let codes: Vec<&str> = Lang::all().map(Lang::code).collect();
+    for card in cards() {
+        for code in card.localized.keys() {
+            assert!(codes.contains(&code.as_str()), "card '{}': '{code}' is not a shipped language", card.title);
+        }
+        for lang in Lang::all().filter(|&l| l != Lang::ENGLISH) {
+            let l = card.localized.get(lang.code()).unwrap_or_else(|| panic!("card '{}': no {} translation", card.title, lang.code()));
+            assert!(!l.title.is_empty() && !l.explain.is_empty(), "card '{}' in {}: title and explanation", card.title, lang.code());
+            assert!(!l.examples.is_empty(), "card '{}' in {}: localised replies", card.title, lang.code());
+            assert_ne!(card.title_in(lang), card.title, "card '{}' in {}: title translated", card.title, lang.code());
+            // Localised replies first, the English ones still there.
+            let shown: Vec<&String> = card.examples_in(lang).collect();
+            assert_eq!(shown.first().copied(), l.examples.first());
+            assert!(card.examples.iter().all(|e| shown.contains(&e)));
+        }
+        assert_eq!(card.title_in(Lang::ENGLISH), card.title);
+        assert!(card.examples_in(Lang::ENGLISH).eq(card.examples.iter()));
+    }
+}
+
+#[test]
+fn the_built_in_gallery_is_the_shipped_file() {
+    assert_eq!(bouncelab::gui::gallery::built_in_cards().expect("built-in gallery parses"), cards());
+}
+
+#[test]
+fn in_korean_the_gallery_shows_korean_cards_and_the_english_replies() {
+    let settings = Settings { panel: Panel::Gallery, tester_beside_rules: false, language: Some("ko".into()), ..Settings::default() };
+    let app = BounceLabApp::with_settings(settings, Some(crate::data("../../sample_rules/default.ron")));
+    let mut h = harness(app);
+    h.run_steps(3);
+    assert!(shown(&h, "알 수 없는 사용자"), "Korean title of the User unknown card");
+    assert!(shown(&h, "주소가 존재하지 않습니다"), "Korean explanation");
+    assert!(shown(&h, "존재하지 않는 사용자입니다"), "a Korean reply");
+    assert!(shown(&h, "550 5.2.2 User quota exceeded"), "the English replies stay");
+    assert!(shown(&h, "하드"), "failure types in Korean");
+    assert!(!shown(&h, "The address does not exist."), "no English explanation");
+    Lang::ENGLISH.make_current();
+}
