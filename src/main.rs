@@ -1,8 +1,6 @@
 //! Entry point: no subcommand opens the desktop app, a subcommand runs the CLI.
 
-use clap::Parser;
-
-use bouncelab::cli::{self, Cli};
+use bouncelab::cli;
 
 fn main() {
     // `bouncelab eval … | head` should end quietly, like other Unix tools.
@@ -11,11 +9,12 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let args = Cli::parse();
+    // Help and human-readable output in the system's language; machine formats do not change.
+    // The app then takes the language saved in its settings.
+    bouncelab::i18n::Lang::system().make_current();
+    let args = cli::help::parse();
     let code = match args.command {
         Some(cmd) => {
-            // Human-readable output in the system's language; machine formats do not change.
-            bouncelab::i18n::Lang::system().make_current();
             match cli::run(cmd) {
                 Ok(code) => code,
                 Err(e) => {
@@ -44,9 +43,7 @@ fn open_app(file: Option<std::path::PathBuf>) -> i32 {
 
 #[cfg(not(feature = "gui"))]
 fn open_app(_file: Option<std::path::PathBuf>) -> i32 {
-    use clap::CommandFactory;
-    let _ = Cli::command().print_help();
-    bouncelab::i18n::Lang::system().make_current();
+    let _ = cli::help::command().print_help();
     eprintln!("\n{}", bouncelab::i18n::tr("cli.no_gui"));
     2
 }

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 
+pub mod help;
 pub mod interchange;
 pub mod mx;
 pub mod simulate;

@@ -23,6 +23,8 @@ use serde::Serialize;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
+use crate::i18n::{tr, tr_fmt};
+
 /// How to reach DNS.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LookupOptions {
@@ -73,7 +75,7 @@ pub struct MxReport {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DnsError {
     /// The input is not a domain name.
-    #[error("'{input}' is not a valid domain: {reason}")]
+    #[error("{}", crate::i18n::tr_fmt("errors.dns_invalid_name", &[("input", .input), ("reason", .reason)]))]
     InvalidName {
         /// What the user typed (shortened when very long).
         input: String,
@@ -81,25 +83,25 @@ pub enum DnsError {
         reason: String,
     },
     /// NXDOMAIN.
-    #[error("{domain} does not exist (NXDOMAIN)")]
+    #[error("{}", crate::i18n::tr_fmt("errors.dns_nxdomain", &[("domain", .domain)]))]
     NxDomain {
         /// The domain.
         domain: String,
     },
     /// No MX and no A/AAAA: nowhere to deliver.
-    #[error("{domain} has no mail host: no MX record and no A/AAAA address")]
+    #[error("{}", crate::i18n::tr_fmt("errors.dns_no_mail_host", &[("domain", .domain)]))]
     NoMailHost {
         /// The domain.
         domain: String,
     },
     /// The domain publishes a Null MX (`MX 0 .`).
-    #[error("{domain} accepts no mail: it publishes a Null MX (RFC 7505)")]
+    #[error("{}", crate::i18n::tr_fmt("errors.dns_null_mx", &[("domain", .domain)]))]
     NullMx {
         /// The domain.
         domain: String,
     },
     /// The server answered with an error code (SERVFAIL, REFUSED...).
-    #[error("the DNS server could not answer for {domain}: {code}")]
+    #[error("{}", crate::i18n::tr_fmt("errors.dns_server_failure", &[("domain", .domain), ("code", .code)]))]
     ServerFailure {
         /// The domain.
         domain: String,
@@ -107,7 +109,7 @@ pub enum DnsError {
         code: String,
     },
     /// The server did not answer in time.
-    #[error("no answer from the DNS server for {domain} ({attempts} attempt(s) of {:.1} s)", .timeout.as_secs_f64())]
+    #[error("{}", crate::i18n::tr_fmt("errors.dns_timeout", &[("domain", .domain), ("attempts", .attempts), ("seconds", &format!("{:.1}", .timeout.as_secs_f64()))]))]
     Timeout {
         /// The domain.
         domain: String,
@@ -117,7 +119,7 @@ pub enum DnsError {
         attempts: usize,
     },
     /// The caller cancelled the lookup.
-    #[error("lookup of {domain} cancelled")]
+    #[error("{}", crate::i18n::tr_fmt("errors.dns_cancelled", &[("domain", .domain)]))]
     Cancelled {
         /// The domain.
         domain: String,
@@ -200,30 +202,30 @@ pub fn normalize_domain(input: &str) -> Result<String, DnsError> {
     }
     let s = s.strip_suffix('.').unwrap_or(s);
     if s.is_empty() {
-        return Err(invalid("the domain is empty".into()));
+        return Err(invalid(tr("errors.dns_empty").into()));
     }
     if s.chars().any(char::is_whitespace) {
-        return Err(invalid("a domain cannot contain spaces".into()));
+        return Err(invalid(tr("errors.dns_spaces").into()));
     }
     if let Some(c) = s.chars().find(|c| c.is_ascii() && !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))) {
-        return Err(invalid(format!("character '{c}' is not allowed in a domain name")));
+        return Err(invalid(tr_fmt("errors.dns_bad_char", &[("char", &c)])));
     }
     // Checked before punycode conversion too, so a huge input is not processed.
     if s.len() > 4 * MAX_NAME {
-        return Err(invalid(format!("{} characters, more than the {MAX_NAME} a domain name can have", s.chars().count())));
+        return Err(invalid(tr_fmt("errors.dns_too_long", &[("count", &s.chars().count()), ("max", &MAX_NAME)])));
     }
     let ascii = idna::domain_to_ascii_cow(s.as_bytes(), idna::AsciiDenyList::URL)
-        .map_err(|_| invalid("not a valid internationalized domain name".into()))?
+        .map_err(|_| invalid(tr("errors.dns_bad_idn").into()))?
         .into_owned();
     if ascii.len() > MAX_NAME {
-        return Err(invalid(format!("{} characters, more than the {MAX_NAME} a domain name can have", ascii.len())));
+        return Err(invalid(tr_fmt("errors.dns_too_long", &[("count", &ascii.len()), ("max", &MAX_NAME)])));
     }
     for label in ascii.split('.') {
         if label.is_empty() {
-            return Err(invalid("empty label ('..' or a leading dot)".into()));
+            return Err(invalid(tr("errors.dns_empty_label").into()));
         }
         if label.len() > MAX_LABEL {
-            return Err(invalid(format!("label '{}' has {} characters, more than {MAX_LABEL}", shorten(label, 20), label.len())));
+            return Err(invalid(tr_fmt("errors.dns_long_label", &[("label", &shorten(label, 20)), ("count", &label.len()), ("max", &MAX_LABEL)])));
         }
     }
     Ok(ascii)
@@ -256,7 +258,7 @@ pub fn lookup_mx_blocking(input: &str, opts: &LookupOptions, cancel: Option<&Can
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| DnsError::Other(format!("cannot start the DNS runtime: {e}")))?;
+        .map_err(|e| DnsError::Other(tr_fmt("errors.dns_runtime", &[("error", &e)])))?;
     let never = CancelToken::new();
     let cancel = cancel.unwrap_or(&never);
     rt.block_on(async {
@@ -283,7 +285,7 @@ fn build_resolver(opts: &LookupOptions) -> Result<TokioResolver, DnsError> {
             TokioResolver::builder_with_config(cfg, provider)
         }
         None => TokioResolver::builder(provider)
-            .map_err(|e| DnsError::Other(format!("cannot read the system DNS configuration: {e}; give a nameserver IP:PORT")))?,
+            .map_err(|e| DnsError::Other(tr_fmt("errors.dns_system_config", &[("error", &e)])))?,
     };
     let o: &mut ResolverOpts = builder.options_mut();
     // Clamped: a zero or absurd value from settings must not panic or hang.
@@ -292,7 +294,7 @@ fn build_resolver(opts: &LookupOptions) -> Result<TokioResolver, DnsError> {
     // A DNS tool: /etc/hosts would hide what mail servers actually see.
     o.use_hosts_file = ResolveHosts::Never;
     o.cache_size = 0;
-    builder.build().map_err(|e| DnsError::Other(format!("cannot set up the DNS resolver: {e}")))
+    builder.build().map_err(|e| DnsError::Other(tr_fmt("errors.dns_resolver", &[("error", &e)])))
 }
 
 async fn lookup_inner(resolver: &TokioResolver, domain: &str, opts: &LookupOptions) -> Result<MxReport, DnsError> {
@@ -413,9 +415,9 @@ fn map_err(e: NetError, domain: &str, opts: &LookupOptions) -> DnsError {
         NetError::Timeout | NetError::NoConnections => timeout_err(&domain, opts),
         NetError::Dns(HDnsError::ResponseCode(code)) => DnsError::ServerFailure { domain, code: code.to_str().to_string() },
         NetError::Dns(HDnsError::NoRecordsFound(nr)) => DnsError::ServerFailure { domain, code: nr.response_code.to_str().to_string() },
-        NetError::Proto(p) => DnsError::Other(format!("the DNS server sent an unreadable answer for {domain}: {p}")),
-        NetError::Io(io) => DnsError::Other(format!("cannot reach the DNS server for {domain}: {io}")),
-        e => DnsError::Other(format!("DNS lookup of {domain} failed: {e}")),
+        NetError::Proto(p) => DnsError::Other(tr_fmt("errors.dns_unreadable_answer", &[("domain", &domain), ("error", &p)])),
+        NetError::Io(io) => DnsError::Other(tr_fmt("errors.dns_unreachable", &[("domain", &domain), ("error", &io)])),
+        e => DnsError::Other(tr_fmt("errors.dns_failed", &[("domain", &domain), ("error", &e)])),
     }
 }
 

@@ -45,7 +45,7 @@ pub enum CorpusError {
         message: String,
     },
     /// A needed column is missing from the header.
-    #[error("{path}: no column '{column}' in the header")]
+    #[error("{}", crate::i18n::tr_fmt("errors.corpus_missing_column", &[("path", .path), ("column", .column)]))]
     MissingColumn {
         /// The file.
         path: String,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 /// Why a file could not be written. The previous file, if any, is untouched.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write {path}: {source}")]
+#[error("{}", crate::i18n::tr_fmt("errors.write_failed", &[("path", &.path.display()), ("error", .source)]))]
 pub struct WriteError {
     /// The target file.
     pub path: PathBuf,

@@ -388,7 +388,7 @@ pub enum LoadError {
         message: String,
     },
     /// The file is from a newer bouncelab.
-    #[error("{path}: format version {found} is newer than this build understands ({FORMAT_VERSION})")]
+    #[error("{}", crate::i18n::tr_fmt("errors.load_version", &[("path", &.path.display()), ("found", .found), ("supported", &FORMAT_VERSION)]))]
     Version {
         /// The file.
         path: PathBuf,
@@ -401,7 +401,7 @@ pub enum LoadError {
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
     /// Serialisation failed (should not happen for valid documents).
-    #[error("cannot serialise the rule set: {0}")]
+    #[error("{}", crate::i18n::tr_fmt("errors.save_serialize", &[("error", .0)]))]
     Serialize(#[from] ron::Error),
     /// Writing failed; the previous file is untouched.
     #[error(transparent)]

@@ -116,7 +116,10 @@ impl DnsLookupPanel {
         let cancel = CancelToken::new();
         let (tx, rx) = mpsc::channel();
         let (q, token, repaint) = (query.clone(), cancel.clone(), egui_ctx.clone());
+        let lang = crate::i18n::Lang::current();
         let spawned = std::thread::Builder::new().name("mx-lookup".into()).spawn(move || {
+            // Problems found here (bad name, unreachable server) are worded in the UI's language.
+            lang.make_current();
             let outcome = dns::lookup_mx_blocking(&q, &opts, Some(&token));
             // The panel may have moved on (cancel, new lookup): then nobody listens.
             let _ = tx.send(outcome);

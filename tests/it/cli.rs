@@ -198,3 +198,52 @@ fn scenario_export_and_eval_reports_are_korean_and_their_data_is_not() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("사유 정확도") && out.contains("카테고리별 재현율") && !out.contains("reason accuracy"), "{out}");
 }
+
+#[test]
+fn help_follows_the_locale() {
+    let (code, en, _) = run_in("C", &["mx", "--help"]);
+    assert_eq!(code, 0);
+    for text in ["Usage: bouncelab mx", "Arguments:", "Options:", "Domain or recipient address (IDN allowed)", "Exit status: 0 when mail hosts"] {
+        assert!(en.contains(text), "{text:?} in\n{en}");
+    }
+    let (code, ko, _) = run_in("ko_KR.UTF-8", &["mx", "--help"]);
+    assert_eq!(code, 0);
+    for text in ["사용법: bouncelab mx", "인수:", "옵션:", "도메인 또는 수신자 주소 (IDN 허용)", "종료 상태:", "도움말 출력"] {
+        assert!(ko.contains(text), "{text:?} in\n{ko}");
+    }
+    for english in ["Usage:", "Options:", "Print help", "[default:", "possible values"] {
+        assert!(!ko.contains(english), "{english:?} left in\n{ko}");
+    }
+    let (_, top, _) = run_in("zh_TW.UTF-8", &["--help"]);
+    assert!(top.contains("命令：") && top.contains("顯示此說明或指定子命令的說明"), "{top}");
+    // Parsing is unchanged by the translation.
+    let (code, out, _) = run_in("ko_KR.UTF-8", &["simulate", "--days", "1", "--format", "json"]);
+    assert_eq!(code, 0);
+    assert!(serde_json::from_str::<serde_json::Value>(&out).is_ok());
+}
+
+/// Every subcommand and argument has its help text in the catalogue (the
+/// catalogue test then holds every language to the same keys).
+#[test]
+fn every_argument_has_catalogue_help() {
+    use bouncelab::cli::help::key;
+    use clap::CommandFactory;
+
+    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>, seen: &mut usize) {
+        let mut keys = vec![key(path, "about")];
+        keys.extend(cmd.get_arguments().map(|a| a.get_id().as_str()).filter(|id| !["help", "version"].contains(id)).map(|id| key(path, id)));
+        for k in keys {
+            *seen += 1;
+            if bouncelab::i18n::lookup("en", &format!("cli_help.{k}")).is_none() {
+                missing.push(k);
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, &key(path, sub.get_name()), missing, seen);
+        }
+    }
+    let (mut missing, mut seen) = (Vec::new(), 0);
+    walk(&bouncelab::cli::Cli::command(), "", &mut missing, &mut seen);
+    assert!(seen > 50, "{seen} texts");
+    assert!(missing.is_empty(), "no help in en.toml for: {missing:?}");
+}

@@ -1,9 +1,30 @@
 //! Message catalogues: complete, consistent, and every language renders the
 //! main panels without missing glyphs.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use bouncelab::i18n::{CATALOGUES, Lang, tr, tr_fmt};
+use bouncelab::i18n::{CATALOGUES, Lang, lookup, tr, tr_fmt};
+
+/// A catalogue file read as a translator sees it: flattened `section.key` → text.
+pub fn messages(code: &str) -> BTreeMap<String, String> {
+    fn flatten(prefix: &str, table: &toml::Table, out: &mut BTreeMap<String, String>) {
+        for (k, v) in table {
+            let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            match v {
+                toml::Value::Table(t) => flatten(&key, t, out),
+                toml::Value::String(s) => {
+                    out.insert(key, s.clone());
+                }
+                other => panic!("{code}.toml: {key} is not text: {other:?}"),
+            }
+        }
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("assets/i18n/{code}.toml"));
+    let table: toml::Table = toml::from_str(&std::fs::read_to_string(path).expect("catalogue")).expect("valid TOML");
+    let mut out = BTreeMap::new();
+    flatten("", &table, &mut out);
+    out
+}
 
 fn placeholders(s: &str) -> BTreeSet<&str> {
     s.split('{').skip(1).filter_map(|p| p.split_once('}').map(|(n, _)| n)).collect()
@@ -11,25 +32,47 @@ fn placeholders(s: &str) -> BTreeSet<&str> {
 
 #[test]
 fn every_catalogue_has_exactly_the_english_keys_and_placeholders() {
-    let en = &CATALOGUES[0];
-    assert_eq!(en.code, "en");
+    assert_eq!(CATALOGUES[0].code, "en");
     assert!(CATALOGUES.len() >= 6, "six languages ship");
+    let en = messages("en");
     let mut problems = Vec::new();
     for c in CATALOGUES.iter().skip(1) {
-        for (k, v) in &en.messages {
-            match c.messages.get(k) {
+        let msgs = messages(c.code);
+        for (k, v) in &en {
+            match msgs.get(k) {
                 None => problems.push(format!("{}: missing key {k}", c.code)),
                 Some(t) if placeholders(t) != placeholders(v) => problems.push(format!("{}: {k} placeholders differ", c.code)),
                 Some(_) => {}
             }
         }
-        for k in c.messages.keys() {
-            if !en.messages.contains_key(k) {
+        for k in msgs.keys() {
+            if !en.contains_key(k) {
                 problems.push(format!("{}: unknown key {k}", c.code));
             }
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// What rust-i18n embedded is every file, key for key, text for text.
+#[test]
+fn the_embedded_catalogues_are_the_files() {
+    let files: BTreeSet<String> = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/i18n"))
+        .expect("assets/i18n")
+        .filter_map(|e| e.ok()?.path().file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    let codes: BTreeSet<String> = CATALOGUES.iter().map(|c| c.code.to_owned()).collect();
+    assert_eq!(codes, files, "one catalogue a file");
+    for c in CATALOGUES.iter() {
+        let msgs = messages(c.code);
+        assert!(msgs.len() > 900, "{}: {} keys", c.code, msgs.len());
+        for (k, v) in &msgs {
+            assert_eq!(lookup(c.code, k), Some(v.as_str()), "{}: {k}", c.code);
+        }
+        assert_eq!(c.name, msgs["meta.name"]);
+    }
+    assert_eq!(lookup("ko", "no.such.key"), None);
+    assert_eq!(tr("no.such.key"), "no.such.key", "a missing key shows as itself");
 }
 
 #[test]
@@ -78,12 +121,12 @@ fn every_engine_key_named_in_the_source_is_in_the_english_catalogue() {
     }
     let mut files = Vec::new();
     walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
-    let en = &CATALOGUES[0].messages;
+    let en = messages("en");
     let mut missing = BTreeSet::new();
     let mut found = 0;
     for f in files {
         let text = std::fs::read_to_string(&f).expect("source");
-        for section in ["engine", "lint", "quarantine_engine", "scenario", "interchange", "cli", "app"] {
+        for section in ["engine", "lint", "quarantine_engine", "scenario", "interchange", "cli", "app", "errors"] {
             for (i, _) in text.match_indices(&format!("\"{section}.")) {
                 let rest = &text[i + 1..];
                 let key = &rest[..rest.find('"').unwrap_or(0)];
@@ -252,4 +295,32 @@ mod gui {
             Harness::builder().with_size(egui::vec2(1400.0, 900.0)).build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app);
         h.run_steps(3);
     }
+}
+
+/// Errors the engine reports (DNS, files, sync) read in the UI's language.
+#[test]
+fn engine_errors_follow_the_language() {
+    use bouncelab::engine::dns::{DnsError, normalize_domain};
+    use bouncelab::engine::fsio::write_atomic;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let unwritable = dir.path().join("missing-folder").join("rules.ron");
+    let texts = |lang: Lang| {
+        lang.make_current();
+        let bad_name = normalize_domain("exa mple.com").expect_err("space").to_string();
+        let nx = DnsError::NxDomain { domain: "nowhere.example".into() }.to_string();
+        let write = write_atomic(&unwritable, b"x", false).expect_err("no folder").to_string();
+        Lang::ENGLISH.make_current();
+        (bad_name, nx, write)
+    };
+    let (bad_name, nx, write) = texts(Lang::ENGLISH);
+    assert_eq!(bad_name, "'exa mple.com' is not a valid domain: a domain cannot contain spaces");
+    assert_eq!(nx, "nowhere.example does not exist (NXDOMAIN)");
+    assert!(write.starts_with("cannot write "), "{write}");
+    let (bad_name, nx, write) = texts(Lang::from_code("ko").expect("ko"));
+    assert_eq!(bad_name, "'exa mple.com'은(는) 올바른 도메인이 아닙니다: 도메인에는 공백을 넣을 수 없습니다");
+    assert_eq!(nx, "nowhere.example이(가) 존재하지 않습니다 (NXDOMAIN)");
+    assert!(write.contains("에 쓸 수 없습니다"), "{write}");
+    let (bad_name, ..) = texts(Lang::from_code("es").expect("es"));
+    assert!(bad_name.contains("no es un dominio válido: un dominio no puede contener espacios"), "{bad_name}");
 }

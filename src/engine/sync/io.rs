@@ -9,13 +9,13 @@ use crate::engine::ruleset::{LoadError, RuleSet, SaveError, Upstream};
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     /// The document names no upstream source.
-    #[error("{0}: the rule set names no upstream source (add `upstream: Some(Upstream(path: \"...\"))`)")]
+    #[error("{}", crate::i18n::tr_fmt("errors.sync_no_upstream", &[("path", &.0.display())]))]
     NoUpstream(PathBuf),
     /// The upstream path does not exist.
-    #[error("upstream {0} not found")]
+    #[error("{}", crate::i18n::tr_fmt("errors.sync_upstream_missing", &[("path", &.0.display())]))]
     UpstreamMissing(PathBuf),
     /// The upstream folder holds no usable rule file.
-    #[error("upstream folder {path}: {problem}")]
+    #[error("{}", crate::i18n::tr_fmt("errors.sync_upstream_folder", &[("path", &.path.display()), ("problem", .problem)]))]
     UpstreamFolder {
         /// The folder.
         path: PathBuf,
@@ -79,8 +79,8 @@ pub fn resolve_upstream(doc_path: &Path, up: &Upstream) -> Result<PathBuf, SyncE
     rons.sort();
     match rons.len() {
         1 => Ok(rons.remove(0)),
-        0 => Err(folder_err("no rules.ron and no .ron file".into())),
-        n => Err(folder_err(format!("no rules.ron and {n} .ron files; name the file in `upstream.path`"))),
+        0 => Err(folder_err(crate::i18n::tr("errors.sync_no_ron").into())),
+        n => Err(folder_err(crate::i18n::tr_fmt("errors.sync_many_ron", &[("n", &n)]))),
     }
 }
 
