@@ -14,15 +14,13 @@ fn main() {
     bouncelab::i18n::Lang::system().make_current();
     let args = cli::help::parse();
     let code = match args.command {
-        Some(cmd) => {
-            match cli::run(cmd) {
-                Ok(code) => code,
-                Err(e) => {
-                    cli::error(format!("{e:#}"));
-                    2
-                }
+        Some(cmd) => match cli::run(cmd) {
+            Ok(code) => code,
+            Err(e) => {
+                cli::error(format!("{e:#}"));
+                2
             }
-        }
+        },
         None => open_app(args.file),
     };
     std::process::exit(code);

@@ -37,7 +37,7 @@ fn localize(mut cmd: Command, path: &str) -> Command {
         let text = help_text(&key(path, &id));
         // Defaults and choices are in the translated text, so clap adds no English to it.
         cmd = cmd.mut_arg(&id, |a| {
-            let a = a.hide_default_value(true).hide_possible_values(true);
+            let a = if a.get_action().takes_values() { a.hide_default_value(true).hide_possible_values(true) } else { a };
             match text {
                 Some(t) => a.help(t).long_help(None),
                 None => a,

@@ -225,7 +225,10 @@ pub fn normalize_domain(input: &str) -> Result<String, DnsError> {
             return Err(invalid(tr("errors.dns_empty_label").into()));
         }
         if label.len() > MAX_LABEL {
-            return Err(invalid(tr_fmt("errors.dns_long_label", &[("label", &shorten(label, 20)), ("count", &label.len()), ("max", &MAX_LABEL)])));
+            return Err(invalid(tr_fmt(
+                "errors.dns_long_label",
+                &[("label", &shorten(label, 20)), ("count", &label.len()), ("max", &MAX_LABEL)],
+            )));
         }
     }
     Ok(ascii)
@@ -284,8 +287,7 @@ fn build_resolver(opts: &LookupOptions) -> Result<TokioResolver, DnsError> {
             let cfg = ResolverConfig::from_name_servers(vec![server]);
             TokioResolver::builder_with_config(cfg, provider)
         }
-        None => TokioResolver::builder(provider)
-            .map_err(|e| DnsError::Other(tr_fmt("errors.dns_system_config", &[("error", &e)])))?,
+        None => TokioResolver::builder(provider).map_err(|e| DnsError::Other(tr_fmt("errors.dns_system_config", &[("error", &e)])))?,
     };
     let o: &mut ResolverOpts = builder.options_mut();
     // Clamped: a zero or absurd value from settings must not panic or hang.

@@ -203,12 +203,15 @@ fn scenario_export_and_eval_reports_are_korean_and_their_data_is_not() {
 fn help_follows_the_locale() {
     let (code, en, _) = run_in("C", &["mx", "--help"]);
     assert_eq!(code, 0);
-    for text in ["Usage: bouncelab mx", "Arguments:", "Options:", "Domain or recipient address (IDN allowed)", "Exit status: 0 when mail hosts"] {
+    for text in
+        ["Usage: bouncelab mx", "Arguments:", "Options:", "Domain or recipient address (IDN allowed)", "Exit status: 0 when mail hosts"]
+    {
         assert!(en.contains(text), "{text:?} in\n{en}");
     }
     let (code, ko, _) = run_in("ko_KR.UTF-8", &["mx", "--help"]);
     assert_eq!(code, 0);
-    for text in ["사용법: bouncelab mx", "인수:", "옵션:", "도메인 또는 수신자 주소 (IDN 허용)", "종료 상태:", "도움말 출력"] {
+    for text in ["사용법: bouncelab mx", "인수:", "옵션:", "도메인 또는 수신자 주소 (IDN 허용)", "종료 상태:", "도움말 출력"]
+    {
         assert!(ko.contains(text), "{text:?} in\n{ko}");
     }
     for english in ["Usage:", "Options:", "Print help", "[default:", "possible values"] {
@@ -231,7 +234,9 @@ fn every_argument_has_catalogue_help() {
 
     fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>, seen: &mut usize) {
         let mut keys = vec![key(path, "about")];
-        keys.extend(cmd.get_arguments().map(|a| a.get_id().as_str()).filter(|id| !["help", "version"].contains(id)).map(|id| key(path, id)));
+        keys.extend(
+            cmd.get_arguments().map(|a| a.get_id().as_str()).filter(|id| !["help", "version"].contains(id)).map(|id| key(path, id)),
+        );
         for k in keys {
             *seen += 1;
             if bouncelab::i18n::lookup("en", &format!("cli_help.{k}")).is_none() {

@@ -15,7 +15,7 @@ pub fn messages(code: &str) -> BTreeMap<String, String> {
                 toml::Value::String(s) => {
                     out.insert(key, s.clone());
                 }
-                other => panic!("{code}.toml: {key} is not text: {other:?}"),
+                other => panic!("{key} is not text: {other:?}"),
             }
         }
     }
