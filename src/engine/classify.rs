@@ -92,6 +92,15 @@ pub struct ReasonInfo {
     pub quarantine: QuarantinePolicy,
     /// Release delay.
     pub release_after_days: Option<u32>,
+    /// The label in other languages (see [`super::ruleset::ReasonDef::labels`]).
+    pub labels: std::collections::BTreeMap<String, String>,
+}
+
+impl ReasonInfo {
+    /// The label in the current thread's language when the rule set has it, else `label`.
+    pub fn display_label(&self) -> &str {
+        super::ruleset::localized_label(&self.label, &self.labels)
+    }
 }
 
 /// A resolved category.
@@ -288,6 +297,7 @@ impl Classifier {
                 label: r.label.clone(),
                 quarantine: r.quarantine,
                 release_after_days: r.release_after_days,
+                labels: r.labels.clone(),
             })
             .collect();
         let reason_types: Vec<FailureType> = doc.reasons.iter().map(|r| r.failure_type).collect();
@@ -320,6 +330,7 @@ impl Classifier {
                     label: "Unknown".into(),
                     quarantine: QuarantinePolicy::Never,
                     release_after_days: None,
+                    labels: Default::default(),
                 });
                 categories.push(CategoryInfo {
                     id: doc.default_category.clone(),

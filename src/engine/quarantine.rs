@@ -163,24 +163,24 @@ pub fn simulate_address(doc: &RuleSet, events: &[DayEvent], until_day: Option<u3
                     }
                 },
             };
-            let label = &reason.label;
+            let label = reason.display_label();
             let threshold = match (failure_type, reason.quarantine) {
                 (FailureType::Ignored, _) => {
                     row.decisions.push(tr_fmt(
                         "quarantine_engine.not_counted_ignored",
-                        &[("label", label), ("ignored", &FailureType::Ignored.display_label())],
+                        &[("label", &label), ("ignored", &FailureType::Ignored.display_label())],
                     ));
                     continue;
                 }
                 (_, QuarantinePolicy::Never) => {
-                    row.decisions.push(tr_fmt("quarantine_engine.not_counted_never", &[("label", label)]));
+                    row.decisions.push(tr_fmt("quarantine_engine.not_counted_never", &[("label", &label)]));
                     continue;
                 }
                 (FailureType::Hard, _) => 1,
                 (FailureType::Soft, QuarantinePolicy::AfterErrors(n)) => n.max(1),
             };
             if failure_type == FailureType::Soft && settings.count_once_per_day && counted_today {
-                row.decisions.push(tr_fmt("quarantine_engine.not_counted_again", &[("label", label)]));
+                row.decisions.push(tr_fmt("quarantine_engine.not_counted_again", &[("label", &label)]));
                 continue;
             }
             count = count.saturating_add(1);
@@ -189,21 +189,21 @@ pub fn simulate_address(doc: &RuleSet, events: &[DayEvent], until_day: Option<u3
             if count < threshold {
                 row.decisions.push(tr_fmt(
                     "quarantine_engine.counted",
-                    &[("nth", &display_ordinal(count)), ("label", label), ("threshold", &display_ordinal(threshold))],
+                    &[("nth", &display_ordinal(count)), ("label", &label), ("threshold", &display_ordinal(threshold))],
                 ));
                 continue;
             }
             let why = if failure_type == FailureType::Hard {
                 tr_fmt(
                     "quarantine_engine.quarantined_hard",
-                    &[("label", label), ("hard", &FailureType::Hard.display_label()), ("first", &display_ordinal(1))],
+                    &[("label", &label), ("hard", &FailureType::Hard.display_label()), ("first", &display_ordinal(1))],
                 )
             } else {
                 tr_fmt(
                     "quarantine_engine.quarantined_threshold",
                     &[
                         ("nth", &display_ordinal(count)),
-                        ("label", label),
+                        ("label", &label),
                         ("policy", &reason.quarantine.describe(reason.release_after_days)),
                     ],
                 )
@@ -213,7 +213,7 @@ pub fn simulate_address(doc: &RuleSet, events: &[DayEvent], until_day: Option<u3
             if let Some(r) = release_day {
                 row.decisions.push(tr_fmt("quarantine_engine.release_planned", &[("day", &r), ("days", &(r - day))]));
             }
-            report.periods.push(QuarantinePeriod { start_day: day, reason: label.clone(), release_day });
+            report.periods.push(QuarantinePeriod { start_day: day, reason: label.to_owned(), release_day });
             quarantined = true;
         }
         row.error_count = count;
@@ -229,7 +229,7 @@ fn describe_event(doc: &RuleSet, e: &Event) -> String {
         Event::Success => tr("quarantine_engine.event_delivered").to_owned(),
         Event::Bounce { reason, failure_type } => {
             let r = doc.reason(reason);
-            let label = r.map_or(reason.as_str(), |r| r.label.as_str());
+            let label = r.map_or(reason.as_str(), |r| r.display_label());
             let ft = failure_type.or(r.map(|r| r.failure_type)).map_or("?", FailureType::display_label);
             tr_fmt("quarantine_engine.event_bounce", &[("label", &label), ("type", &ft)])
         }

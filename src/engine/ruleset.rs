@@ -3,6 +3,7 @@
 //! This is what the analyst owns and what `sample_rules/default.ron` holds. RON
 //! drops comments, so every item carries a `note` field instead.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -120,6 +121,25 @@ pub struct ReasonDef {
     /// Free text for the analyst.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,
+    /// The label in other languages, by catalogue code (`ko`, `zh-Hant`...):
+    /// the analyst's data like `label`, shown when the interface speaks that language.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+impl ReasonDef {
+    /// The label in the current thread's language when the rule set has it, else `label`.
+    pub fn display_label(&self) -> &str {
+        localized_label(&self.label, &self.labels)
+    }
+}
+
+/// `labels[current language]` when present and not blank, else `label`.
+pub fn localized_label<'a>(label: &'a str, labels: &'a BTreeMap<String, String>) -> &'a str {
+    match labels.get(crate::i18n::Lang::current().code()) {
+        Some(l) if !l.trim().is_empty() => l,
+        _ => label,
+    }
 }
 
 /// A fine-grained category (Sisimai's reason names) mapped onto an ACC reason.

@@ -409,11 +409,12 @@ impl BatchPanel {
                     ui.selectable_value(&mut f.failure_type, Some(t), t.display_label());
                 }
             });
-            let reason_text = f.reason.and_then(|i| c.reasons().get(i as usize)).map_or(tr("batch.any_reason"), |x| &x.label).to_owned();
+            let reason_text =
+                f.reason.and_then(|i| c.reasons().get(i as usize)).map_or(tr("batch.any_reason"), |x| x.display_label()).to_owned();
             combo(ui, "batch_filter_reason", tr("batch.filter_reason"), reason_text, |ui| {
                 ui.selectable_value(&mut f.reason, None, tr("batch.any_reason"));
                 for (i, x) in c.reasons().iter().enumerate().filter(|(i, _)| s.per_reason[*i] > 0) {
-                    ui.selectable_value(&mut f.reason, Some(i as u16), format!("{} ({})", x.label, s.per_reason[i]));
+                    ui.selectable_value(&mut f.reason, Some(i as u16), format!("{} ({})", x.display_label(), s.per_reason[i]));
                 }
             });
             let cat_text = f.category.and_then(|i| c.categories().get(i as usize)).map_or(tr("batch.any_category"), |x| &x.id).to_owned();
@@ -545,7 +546,7 @@ impl BatchPanel {
                         ui.label(RichText::new(v.failure_type.display_label()).color(failure_color(v.failure_type, dark)));
                     });
                     row.col(|ui| {
-                        ui.label(&c.reason(v).label);
+                        ui.label(c.reason(v).display_label());
                     });
                     row.col(|ui| {
                         ui.label(&c.category(v).id);

@@ -311,7 +311,7 @@ impl BounceRulesPanel {
     fn detail_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         let Some(i) = self.selected.filter(|&s| s < ctx.rules.bounce_rules.len()) else { return };
         let categories: Vec<String> = ctx.rules.categories.iter().map(|c| c.id.clone()).collect();
-        let reasons: Vec<(String, String)> = ctx.rules.reasons.iter().map(|r| (r.id.clone(), r.label.clone())).collect();
+        let reasons: Vec<(String, String)> = ctx.rules.reasons.iter().map(|r| (r.id.clone(), r.display_label().to_owned())).collect();
         let classifier = ctx.compiled.classifier.clone();
         let problem = classifier.errors().iter().find(|e| e.rule == Some(i)).map(|e| e.problem.clone());
         let r = &mut ctx.rules.bounce_rules[i];

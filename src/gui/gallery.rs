@@ -133,7 +133,7 @@ impl GalleryPanel {
                                     let v = c.classify(ex);
                                     ui.horizontal_wrapped(|ui| {
                                         failure_label(ui, v.failure_type, None);
-                                        ui.label(RichText::new(&c.reason(&v).label).strong());
+                                        ui.label(RichText::new(c.reason(&v).display_label()).strong());
                                         if ui
                                             .link(RichText::new(crate::engine::lint::shorten(ex, 90)).monospace())
                                             .on_hover_text(tr("gallery.open_tip"))

@@ -174,7 +174,7 @@ impl QuarantineSimPanel {
                         named(ui.add(te), Role::TextInput, &tr_fmt("quarantine.event_text_a11y", &[("n", &n)]));
                         if !t.trim().is_empty() {
                             let v = classifier.classify(t);
-                            ui.weak(format!("{} / {}", v.failure_type.display_label(), classifier.reason(&v).label));
+                            ui.weak(format!("{} / {}", v.failure_type.display_label(), classifier.reason(&v).display_label()));
                         }
                     });
                 } else {
@@ -401,7 +401,7 @@ fn event_combo(ui: &mut Ui, n: usize, event: &mut RowEvent, doc: &RuleSet) {
         RowEvent::Delivered => tr("quarantine.delivered").to_owned(),
         RowEvent::Reason(id) => doc.reason(id).map_or_else(
             || tr_fmt("quarantine.unknown_reason", &[("id", id)]),
-            |r| tr_fmt("quarantine.bounce_reason", &[("reason", &r.label)]),
+            |r| tr_fmt("quarantine.bounce_reason", &[("reason", &r.display_label())]),
         ),
         RowEvent::Text(_) => tr("quarantine.bounce_text").to_owned(),
     };

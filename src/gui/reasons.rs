@@ -1,12 +1,13 @@
 //! Reasons (ACC) with their quarantine policy, and the categories mapped onto them.
 
-use crate::i18n::tr;
+use crate::i18n::{Lang, tr, tr_fmt};
 use egui::{RichText, Ui};
 
 use super::PanelCtx;
 use super::bounce_rules::failure_override_combo;
-use super::widgets::failure_color;
+use super::widgets::{failure_color, named};
 use crate::engine::ruleset::{Category, FailureType, QuarantinePolicy, ReasonDef};
+use egui::Role;
 
 /// State of the reasons panel.
 #[derive(Default)]
@@ -22,9 +23,11 @@ impl ReasonsPanel {
             ui.add_space(8.0);
             ui.horizontal(|ui| {
                 ui.label(tr("reasons.once_a_day"));
-                ctx.edited |= ui.checkbox(&mut ctx.rules.quarantine.count_once_per_day, "").changed();
+                let resp = ui.checkbox(&mut ctx.rules.quarantine.count_once_per_day, "");
+                ctx.edited |= named(resp, Role::CheckBox, tr("reasons.once_a_day")).changed();
                 ui.label(tr("reasons.reset_after"));
-                ctx.edited |= ui.add(egui::DragValue::new(&mut ctx.rules.quarantine.reset_after_quiet_days).range(1..=365)).changed();
+                let resp = ui.add(egui::DragValue::new(&mut ctx.rules.quarantine.reset_after_quiet_days).range(1..=365));
+                ctx.edited |= named(resp, Role::SpinButton, tr("reasons.reset_after")).changed();
             });
             ui.add_space(12.0);
             ui.heading(tr("reasons.categories"));
@@ -34,25 +37,45 @@ impl ReasonsPanel {
 
     fn reasons_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         let mut remove = None;
-        egui::Grid::new("reasons_grid").striped(true).num_columns(7).spacing([10.0, 4.0]).show(ui, |ui| {
-            for h in [
-                tr("reasons.col_id"),
-                tr("reasons.col_label"),
-                tr("rules.col_type"),
-                tr("reasons.col_quarantine"),
-                tr("reasons.col_after"),
-                tr("reasons.col_release"),
-                "",
-            ] {
+        // Outside English, the label in the interface's language sits beside the
+        // rule set's own one: both are the analyst's data, saved in the file.
+        let lang = Lang::current();
+        let translated = lang != Lang::ENGLISH;
+        let label_in = tr_fmt("reasons.col_label_in", &[("language", &lang.name())]);
+        egui::Grid::new("reasons_grid").striped(true).num_columns(7 + usize::from(translated)).spacing([10.0, 4.0]).show(ui, |ui| {
+            ui.strong(tr("reasons.col_id"));
+            ui.strong(tr("reasons.col_label"));
+            if translated {
+                ui.strong(label_in.as_str()).on_hover_text(tr("reasons.label_in_tip"));
+            }
+            for h in [tr("rules.col_type"), tr("reasons.col_quarantine"), tr("reasons.col_after"), tr("reasons.col_release"), ""] {
                 ui.strong(h);
             }
             ui.end_row();
             let used: Vec<bool> = ctx.rules.reasons.iter().map(|r| ctx.rules.categories.iter().any(|c| c.reason == r.id)).collect();
             for (k, r) in ctx.rules.reasons.iter_mut().enumerate() {
                 ui.monospace(&r.id);
-                ctx.edited |= ui.add(egui::TextEdit::singleline(&mut r.label).desired_width(150.0)).changed();
+                let id = r.id.clone();
+                let name = |col: &'static str| format!("{}: {id}", tr(col));
+                let resp = ui.add(egui::TextEdit::singleline(&mut r.label).desired_width(150.0));
+                ctx.edited |= named(resp, Role::TextInput, &name("reasons.col_label")).changed();
+                if translated {
+                    let mut text = r.labels.get(lang.code()).cloned().unwrap_or_default();
+                    let edit = egui::TextEdit::singleline(&mut text).desired_width(150.0).hint_text(r.label.as_str());
+                    let resp = ui.add(edit);
+                    let resp = named(resp, Role::TextInput, &format!("{label_in}: {}", r.id));
+                    if resp.changed() {
+                        if text.trim().is_empty() {
+                            r.labels.remove(lang.code());
+                        } else {
+                            r.labels.insert(lang.code().to_owned(), text);
+                        }
+                        ctx.edited = true;
+                    }
+                }
                 let mut ft = Some(r.failure_type);
-                if failure_override_combo(ui, ("reason_ft", k), &mut ft) {
+                let ft_changed = failure_override_combo(ui, ("reason_ft", k), &mut ft);
+                if ft_changed {
                     r.failure_type = ft.unwrap_or(FailureType::Soft);
                     ctx.edited = true;
                 }
@@ -64,7 +87,8 @@ impl ReasonsPanel {
                 }
                 match &mut r.quarantine {
                     QuarantinePolicy::AfterErrors(n) => {
-                        ctx.edited |= ui.add(egui::DragValue::new(n).range(1..=100)).changed();
+                        let resp = ui.add(egui::DragValue::new(n).range(1..=100));
+                        ctx.edited |= named(resp, Role::SpinButton, &name("reasons.col_after")).changed();
                     }
                     QuarantinePolicy::Never => {
                         ui.weak("—");
@@ -72,12 +96,14 @@ impl ReasonsPanel {
                 }
                 let mut has_release = r.release_after_days.is_some();
                 ui.horizontal(|ui| {
-                    if ui.checkbox(&mut has_release, "").changed() {
+                    let resp = ui.checkbox(&mut has_release, "");
+                    if named(resp, Role::CheckBox, &name("reasons.col_release")).changed() {
                         r.release_after_days = has_release.then_some(30);
                         ctx.edited = true;
                     }
                     if let Some(d) = &mut r.release_after_days {
-                        ctx.edited |= ui.add(egui::DragValue::new(d).range(1..=3650)).changed();
+                        let resp = ui.add(egui::DragValue::new(d).range(1..=3650));
+                        ctx.edited |= named(resp, Role::SpinButton, &name("reasons.col_release")).changed();
                     }
                 });
                 let tip = if used[k] { tr("reasons.reason_used") } else { tr("reasons.delete_reason") };
@@ -100,6 +126,7 @@ impl ReasonsPanel {
                 quarantine: QuarantinePolicy::AfterErrors(3),
                 release_after_days: None,
                 note: String::new(),
+                labels: Default::default(),
             });
             ctx.structural = true;
         }
@@ -107,7 +134,7 @@ impl ReasonsPanel {
 
     fn categories_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         let reasons: Vec<(String, String, FailureType)> =
-            ctx.rules.reasons.iter().map(|r| (r.id.clone(), r.label.clone(), r.failure_type)).collect();
+            ctx.rules.reasons.iter().map(|r| (r.id.clone(), r.display_label().to_owned(), r.failure_type)).collect();
         let mut remove = None;
         let dark = ui.visuals().dark_mode;
         egui::Grid::new("categories_grid").striped(true).num_columns(7).spacing([10.0, 4.0]).show(ui, |ui| {
@@ -119,11 +146,14 @@ impl ReasonsPanel {
             for (k, c) in ctx.rules.categories.iter_mut().enumerate() {
                 ui.monospace(&c.id).on_hover_text(&c.note);
                 let shown = reasons.iter().find(|r| r.0 == c.reason).map_or(format!("? {}", c.reason), |r| r.1.clone());
-                egui::ComboBox::from_id_salt(("cat_reason", k)).selected_text(shown).width(140.0).show_ui(ui, |ui| {
+                let id = c.id.clone();
+                let name = |col: &str| format!("{col}: {id}");
+                let combo = egui::ComboBox::from_id_salt(("cat_reason", k)).selected_text(shown).width(140.0).show_ui(ui, |ui| {
                     for (id, label, _) in &reasons {
                         ctx.edited |= ui.selectable_value(&mut c.reason, id.clone(), label).changed();
                     }
                 });
+                named(combo.response, Role::ComboBox, &name(tr("reasons.col_reason")));
                 let inherited = reasons.iter().find(|r| r.0 == c.reason).map_or(FailureType::Soft, |r| r.2);
                 ui.horizontal(|ui| {
                     ctx.edited |= failure_override_combo(ui, ("cat_ft", k), &mut c.failure_type);
@@ -132,12 +162,15 @@ impl ReasonsPanel {
                     }
                 });
                 let mut momentum = c.momentum.unwrap_or(0);
-                if ui.add(egui::DragValue::new(&mut momentum).range(0..=200)).changed() {
+                let resp = ui.add(egui::DragValue::new(&mut momentum).range(0..=200));
+                if named(resp, Role::SpinButton, &name("Momentum")).changed() {
                     c.momentum = (momentum > 0).then_some(momentum);
                     ctx.edited = true;
                 }
-                ctx.edited |= ui.add(egui::TextEdit::singleline(&mut c.powermta).desired_width(120.0)).changed();
-                ctx.edited |= ui.add(egui::TextEdit::singleline(&mut c.kumomta).desired_width(120.0)).changed();
+                let resp = ui.add(egui::TextEdit::singleline(&mut c.powermta).desired_width(120.0));
+                ctx.edited |= named(resp, Role::TextInput, &name("PowerMTA")).changed();
+                let resp = ui.add(egui::TextEdit::singleline(&mut c.kumomta).desired_width(120.0));
+                ctx.edited |= named(resp, Role::TextInput, &name("KumoMTA")).changed();
                 let tip = if used[k] { tr("reasons.category_used") } else { tr("reasons.delete_category") };
                 if ui.add_enabled(!used[k], egui::Button::new(tr("rules.delete")).small()).on_hover_text(tip).clicked() {
                     remove = Some(k);

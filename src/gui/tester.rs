@@ -170,7 +170,7 @@ impl TesterPanel {
         ui.horizontal_wrapped(|ui| {
             failure_label(ui, v.failure_type, Some(big));
             ui.label(RichText::new("·").size(big));
-            ui.label(RichText::new(&c.reason(&v).label).size(big).strong());
+            ui.label(RichText::new(c.reason(&v).display_label()).size(big).strong());
             ui.label(RichText::new(format!("({})", c.category(&v).id)).size(16.0).weak());
         });
         ui.label(RichText::new(c.quarantine_text(&v)).size(16.0));

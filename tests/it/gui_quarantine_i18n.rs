@@ -59,7 +59,7 @@ fn quarantine_panel_renders_in_every_language() {
         }
         if code == "ko" {
             for ko in
-                ["주소 하나의 격리", "사흘 연속 메일함 가득 참", "메시지 하나의 전달 상태", "3일째에 격리(Mailbox full), 33일째에 해제"]
+                ["주소 하나의 격리", "사흘 연속 메일함 가득 참", "메시지 하나의 전달 상태", "3일째에 격리(메일함 용량 초과), 33일째에 해제"]
             {
                 assert!(shown(&h, ko), "ko: {ko} shown");
             }

@@ -157,6 +157,7 @@ fn pair() -> (RuleSet, RuleSet) {
         quarantine: bouncelab::engine::ruleset::QuarantinePolicy::AfterErrors(errors),
         release_after_days: None,
         note: String::new(),
+        labels: Default::default(),
     };
     let cat = |id: &str, reason: &str| Category {
         id: id.into(),

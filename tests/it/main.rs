@@ -16,6 +16,8 @@ mod gui_quarantine_i18n;
 #[cfg(feature = "gui")]
 mod gui_rampup;
 #[cfg(feature = "gui")]
+mod gui_reasons_i18n;
+#[cfg(feature = "gui")]
 mod gui_support;
 #[cfg(feature = "gui")]
 mod gui_sync;

@@ -25,13 +25,13 @@ pub fn reason_bars(ui: &mut Ui, r: &Results, filter: &mut Filter) {
     let fill = ui.visuals().selection.bg_fill;
     egui::Grid::new("batch_reason_grid").num_columns(3).spacing([8.0, 3.0]).show(ui, |ui| {
         for i in order {
-            let (label, n) = (&r.classifier.reasons()[i].label, s.per_reason[i]);
+            let (label, n) = (r.classifier.reasons()[i].display_label(), s.per_reason[i]);
             ui.label(label);
             let (rect, resp) = ui.allocate_exact_size(egui::vec2(200.0, 14.0), egui::Sense::click());
             let w = (200.0 * n as f32 / max as f32).max(2.0);
             ui.painter().rect_filled(egui::Rect::from_min_size(rect.min, egui::vec2(w, 14.0)), 2.0, fill);
             let resp =
-                named(resp, Role::Button, &tr_fmt("batch.bar_a11y", &[("reason", label), ("n", &n)])).on_hover_text(tr("batch.bar_tip"));
+                named(resp, Role::Button, &tr_fmt("batch.bar_a11y", &[("reason", &label), ("n", &n)])).on_hover_text(tr("batch.bar_tip"));
             if resp.clicked() {
                 filter.reason = Some(i as u16);
             }

@@ -74,7 +74,7 @@ pub fn rows(verdicts: &[Verdict], c: &Classifier, filter: &Filter, key: SortKey,
         SortKey::Line => None,
         SortKey::Type => Some(Box::new(|v: &Verdict| super::worker::type_index(v.failure_type) as u64)),
         SortKey::Reason => {
-            let rank = rank_by_name(c.reasons().iter().map(|r| r.label.as_str()).collect());
+            let rank = rank_by_name(c.reasons().iter().map(|r| r.display_label()).collect());
             Some(Box::new(move |v: &Verdict| u64::from(rank.get(v.reason as usize).copied().unwrap_or(u32::MAX))))
         }
         SortKey::Category => {
@@ -108,6 +108,7 @@ pub fn to_csv(lines: &Lines, verdicts: &[Verdict], c: &Classifier, rows: &[u32])
             &origin,
             text,
             v.failure_type.label(),
+            // Exported data: the rule set's own label, as in JSON and TSV.
             &c.reason(v).label,
             &c.category(v).id,
             rule,

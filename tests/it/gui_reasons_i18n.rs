@@ -1,0 +1,94 @@
+//! Reason labels are the analyst's data, with translations kept in the rule
+//! set: the default rules ship them, the UI shows the one of its language,
+//! the Reasons panel edits it, and machine output keeps the rule set's label.
+
+use bouncelab::gui::Panel;
+use bouncelab::gui::app::BounceLabApp;
+use bouncelab::gui::settings::Settings;
+use bouncelab::i18n::{CATALOGUES, Lang};
+use egui::{Key, Modifiers};
+use egui_kittest::kittest::Queryable;
+
+use crate::gui_support::{harness, settle, shown};
+
+const ACC_REASONS: [&str; 6] = ["user_unknown", "mailbox_full", "inactive_user", "invalid_domain", "refused", "unreachable"];
+
+#[test]
+fn the_default_rules_name_the_six_acc_reasons_in_every_shipped_language() {
+    let doc = crate::default_doc();
+    for id in ACC_REASONS {
+        let r = doc.reason(id).expect("reason in the default rules");
+        for c in CATALOGUES.iter().filter(|c| c.code != "en") {
+            let l = r.labels.get(c.code).unwrap_or_else(|| panic!("{id} has no {} label", c.code));
+            assert!(!l.trim().is_empty() && *l != r.label, "{id} in {}: {l:?}", c.code);
+            Lang::from_code(c.code).expect("lang").make_current();
+            assert_eq!(r.display_label(), l);
+        }
+        Lang::ENGLISH.make_current();
+        assert_eq!(r.display_label(), r.label, "English shows the label itself");
+    }
+}
+
+fn korean_app(panel: Panel) -> BounceLabApp {
+    let settings = Settings { panel, tester_beside_rules: false, language: Some("ko".into()), ..Settings::default() };
+    BounceLabApp::with_settings(settings, Some(crate::data("../../sample_rules/default.ron")))
+}
+
+#[test]
+fn in_korean_the_tester_names_the_reason_in_korean() {
+    let mut h = harness(korean_app(Panel::Tester));
+    settle(&mut h);
+    // The app made Korean this thread's language: the field's name is the Korean one.
+    let field = bouncelab::i18n::tr("tester.a11y_text");
+    h.get_by_label(field).click();
+    settle(&mut h);
+    h.get_by_label(field).type_text("550 5.2.2 <bob@example.com>: Mailbox full, quota exceeded");
+    settle(&mut h);
+    assert!(shown(&h, "메일함 용량 초과"), "Mailbox full in Korean");
+    assert!(!h.query_all_by_label("Mailbox full").any(|_| true), "not the English label");
+    Lang::ENGLISH.make_current();
+}
+
+#[test]
+fn the_reasons_panel_edits_the_label_of_the_interface_language_with_undo() {
+    let mut h = harness(korean_app(Panel::Reasons));
+    settle(&mut h);
+    assert!(shown(&h, "한국어 레이블"), "the column of the interface language");
+    let field = "한국어 레이블: user_unknown";
+    h.get_by_label(field).click();
+    settle(&mut h);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.get_by_label(field).type_text("없는 주소");
+    settle(&mut h);
+    let label = |h: &egui_kittest::Harness<'_, BounceLabApp>| {
+        h.state().document.rules.reason("user_unknown").and_then(|r| r.labels.get("ko").cloned())
+    };
+    assert_eq!(label(&h).as_deref(), Some("없는 주소"));
+    assert_eq!(h.state().document.rules.reason("user_unknown").map(|r| r.label.as_str()), Some("User unknown"), "the label itself is kept");
+    // Leave the field, then undo: the shipped translation is back.
+    h.key_press(Key::Escape);
+    settle(&mut h);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert_eq!(label(&h).as_deref(), Some("알 수 없는 사용자"));
+    Lang::ENGLISH.make_current();
+}
+
+#[test]
+fn machine_output_keeps_the_rule_sets_label() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bouncelab"))
+        .env("LC_ALL", "ko_KR.UTF-8")
+        .args(["classify", "--format", "tsv", "--rules", crate::data("../../sample_rules/default.ron").to_str().expect("path")])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().expect("stdin").write_all(b"550 5.1.1 <a@example.com>: User unknown\n")?;
+            c.wait_with_output()
+        })
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\tUser unknown\t"), "{text}");
+    assert!(!text.contains("알 수 없는"), "{text}");
+}
