@@ -76,19 +76,10 @@ fn the_reasons_panel_edits_the_label_of_the_interface_language_with_undo() {
 
 #[test]
 fn machine_output_keeps_the_rule_sets_label() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bouncelab"))
-        .env("LC_ALL", "ko_KR.UTF-8")
-        .args(["classify", "--format", "tsv", "--rules", crate::data("../../sample_rules/default.ron").to_str().expect("path")])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin.take().expect("stdin").write_all(b"550 5.1.1 <a@example.com>: User unknown\n")?;
-            c.wait_with_output()
-        })
-        .expect("run");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let rules = crate::data("../../sample_rules/default.ron");
+    let args = ["classify", "--format", "tsv", "--rules", rules.to_str().expect("path")];
+    let (code, text, _) = crate::run_cli("ko_KR.UTF-8", &args, b"550 5.1.1 <a@example.com>: User unknown\n");
+    assert_eq!(code, 0);
     assert!(text.contains("\tUser unknown\t"), "{text}");
     assert!(!text.contains("알 수 없는"), "{text}");
 }

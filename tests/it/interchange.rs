@@ -1,7 +1,6 @@
 //! Export / import round trips, bad input, replay diff, and the CLI end to end.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use bouncelab::engine::diff::replay_diff;
 use bouncelab::engine::interchange::{self, Format};
@@ -203,24 +202,8 @@ fn diff_groups_changed_verdicts() {
 }
 
 fn run(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
-    use std::io::Write;
     // The CLI speaks the system's language; these checks read its English.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bouncelab"))
-        .args(args)
-        .env("LC_ALL", "C")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    crate::run_cli("C", args, stdin)
 }
 
 fn rules_path() -> String {

@@ -45,3 +45,26 @@ pub fn default_doc() -> bouncelab::engine::RuleSet {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample_rules/default.ron");
     bouncelab::engine::RuleSet::load(&p).expect("default rules load")
 }
+
+/// Runs the binary under `locale` with `stdin` fed from a thread (so large
+/// inputs cannot deadlock); returns (exit code, stdout, stderr).
+pub fn run_cli(locale: &str, args: &[&str], stdin: &[u8]) -> (i32, String, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bouncelab"))
+        .env("LC_ALL", locale)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn bouncelab");
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("bouncelab output");
+    writer.join().expect("stdin writer");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
