@@ -324,3 +324,17 @@ fn engine_errors_follow_the_language() {
     let (bad_name, ..) = texts(Lang::from_code("es").expect("es"));
     assert!(bad_name.contains("no es un dominio válido: un dominio no puede contener espacios"), "{bad_name}");
 }
+
+/// The three bundled fonts inflate to whole TrueType files (a broken pack
+/// would silently lose CJK, Hangul or Hebrew/Arabic glyphs).
+#[cfg(feature = "gui")]
+#[test]
+fn bundled_fonts_inflate_to_truetype() {
+    let fonts = bouncelab::gui::widgets::bundled_fonts();
+    let names: Vec<&str> = fonts.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["dejavu_sans", "droid_fallback", "nanum_hangul"]);
+    for (name, ttf) in fonts {
+        assert!(ttf.len() > 500_000, "{name}: {} bytes", ttf.len());
+        assert_eq!(&ttf[..4], &[0, 1, 0, 0], "{name}: a TrueType header");
+    }
+}
