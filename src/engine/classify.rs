@@ -7,16 +7,15 @@
 
 use std::cell::RefCell;
 
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexSet, RegexSetBuilder};
 
 use super::ruleset::{FailureType, QuarantinePolicy, RuleSet};
 use super::smtp::{self, EnhancedCode, Reply};
 use crate::i18n::{tr, tr_fmt};
 
-/// Compiled program size allowed for one pattern; hostile patterns fail cleanly.
-pub const RULE_SIZE_LIMIT: usize = 2 << 20;
-/// Lazy DFA cache allowed for one pattern.
-pub const RULE_DFA_LIMIT: usize = 16 << 20;
+mod pattern;
+pub use pattern::{CompileError, RULE_DFA_LIMIT, RULE_SIZE_LIMIT, RuleProblem, ascii_word_boundaries, compile_pattern};
+
 /// Compiled program size allowed for the whole set.
 pub const SET_SIZE_LIMIT: usize = 256 << 20;
 
@@ -114,62 +113,6 @@ pub struct CategoryInfo {
     pub failure_type: FailureType,
 }
 
-/// Why one rule (or fallback) was left out of the compiled set.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-pub enum RuleProblem {
-    /// The pattern does not compile.
-    #[error("invalid regex{}: {message}", position.map(|p| format!(" at character {}", p + 1)).unwrap_or_default())]
-    InvalidRegex {
-        /// What is wrong.
-        message: String,
-        /// Character offset (0-based) of the error in the pattern, when known.
-        position: Option<usize>,
-    },
-    /// The pattern is empty: an unfinished rule, which would otherwise match everything.
-    #[error("empty pattern: the rule is skipped until it has one")]
-    EmptyPattern,
-    /// The category id is not defined in the document.
-    #[error("unknown category '{0}'")]
-    UnknownCategory(String),
-    /// The reason id is not defined in the document.
-    #[error("unknown reason '{0}'")]
-    UnknownReason(String),
-}
-
-impl RuleProblem {
-    /// What is wrong, in the current language (the `Display` text is English).
-    pub fn display_message(&self) -> String {
-        match self {
-            RuleProblem::InvalidRegex { message, position: Some(p) } => {
-                tr_fmt("engine.invalid_regex_at", &[("pos", &(p + 1)), ("message", message)])
-            }
-            RuleProblem::InvalidRegex { message, position: None } => tr_fmt("engine.invalid_regex", &[("message", message)]),
-            RuleProblem::EmptyPattern => tr("engine.empty_pattern").to_owned(),
-            RuleProblem::UnknownCategory(id) => tr_fmt("engine.unknown_category", &[("id", id)]),
-            RuleProblem::UnknownReason(id) => tr_fmt("engine.unknown_reason", &[("id", id)]),
-        }
-    }
-}
-
-/// A problem attached to a place in the document. Its `Display` is for
-/// people: the place in the language current when the classifier was built,
-/// the problem in the current language.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CompileError {
-    /// Where: `bounce rule #3 'name'`, `category 'x'`, `enhanced code fallback #2 '5.1.1'`.
-    pub place: String,
-    /// Index of the bounce rule, when the problem is a rule's.
-    pub rule: Option<usize>,
-    /// What.
-    pub problem: RuleProblem,
-}
-
-impl std::fmt::Display for CompileError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.place, self.problem.display_message())
-    }
-}
-
 /// One rule that matched, for explanations.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleMatch {
@@ -202,69 +145,6 @@ struct Fallback {
     pattern: String,
     category: CategoryIdx,
     failure_type: FailureType,
-}
-
-/// Rewrites `\b` and `\B` into their ASCII forms. Unicode word boundaries make
-/// the lazy DFA give up on any non-ASCII text and fall back on a far slower
-/// engine (measured: 40x slower on the dev corpus); in bounce texts a word
-/// boundary next to an ASCII word is what rules mean anyway.
-pub fn ascii_word_boundaries(pattern: &str) -> std::borrow::Cow<'_, str> {
-    if !pattern.contains("\\b") && !pattern.contains("\\B") {
-        return std::borrow::Cow::Borrowed(pattern);
-    }
-    let mut out = String::with_capacity(pattern.len() + 16);
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('b') => out.push_str("(?-u:\\b)"),
-            Some('B') => out.push_str("(?-u:\\B)"),
-            Some(other) => {
-                out.push('\\');
-                out.push(other);
-            }
-            None => out.push('\\'),
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-/// Compiles one pattern the way the classifier does (case-insensitive, size-limited).
-pub fn compile_pattern(pattern: &str) -> Result<Regex, RuleProblem> {
-    // Report syntax errors against the pattern as written, not the rewrite.
-    if let Some(p) = syntax_problem(pattern) {
-        return Err(p);
-    }
-    RegexBuilder::new(&ascii_word_boundaries(pattern))
-        .case_insensitive(true)
-        .size_limit(RULE_SIZE_LIMIT)
-        .dfa_size_limit(RULE_DFA_LIMIT)
-        .build()
-        .map_err(|e| regex_problem(pattern, &e))
-}
-
-fn syntax_problem(pattern: &str) -> Option<RuleProblem> {
-    let (message, byte) = match regex_syntax::Parser::new().parse(pattern) {
-        Ok(_) => return None,
-        Err(regex_syntax::Error::Parse(pe)) => (pe.kind().to_string(), Some(pe.span().start.offset)),
-        Err(regex_syntax::Error::Translate(te)) => (te.kind().to_string(), Some(te.span().start.offset)),
-        Err(e) => (e.to_string(), None),
-    };
-    // Report the position in characters, not bytes.
-    let position = byte.map(|b| pattern[..b.min(pattern.len())].chars().count());
-    Some(RuleProblem::InvalidRegex { message, position })
-}
-
-fn regex_problem(pattern: &str, e: &regex::Error) -> RuleProblem {
-    match e {
-        regex::Error::CompiledTooBig(limit) => {
-            RuleProblem::InvalidRegex { message: format!("pattern too large once compiled (limit {limit} bytes)"), position: None }
-        }
-        _ => syntax_problem(pattern).unwrap_or(RuleProblem::InvalidRegex { message: e.to_string(), position: None }),
-    }
 }
 
 /// The compiled form of a [`RuleSet`], ready to classify.
