@@ -44,7 +44,10 @@ fn localize(mut cmd: Command, path: &str) -> Command {
             }
         });
     }
-    let mut template = format!("{{before-help}}{{about-with-newline}}\n{} {{usage}}\n", tr("cli_help.usage"));
+    // "Usage: x", but "用法：x": a full-width colon carries its own space.
+    let usage = tr("cli_help.usage");
+    let gap = if usage.ends_with('：') { "" } else { " " };
+    let mut template = format!("{{before-help}}{{about-with-newline}}\n{usage}{gap}{{usage}}\n");
     if cmd.has_subcommands() {
         template.push_str(&format!("\n{}\n{{subcommands}}\n", tr("cli_help.commands")));
     }

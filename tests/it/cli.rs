@@ -211,6 +211,7 @@ fn help_follows_the_locale() {
     }
     let (_, top, _) = run_in("zh_TW.UTF-8", &["--help"]);
     assert!(top.contains("命令：") && top.contains("顯示此說明或指定子命令的說明"), "{top}");
+    assert!(top.contains("用法：bouncelab"), "no space after a full-width colon: {top}");
     // Parsing is unchanged by the translation.
     let (code, out, _) = run_in("ko_KR.UTF-8", &["simulate", "--days", "1", "--format", "json"]);
     assert_eq!(code, 0);
