@@ -116,7 +116,13 @@ impl Lang {
 
 /// The text of `key` in the current language, else English, else the key itself.
 pub fn tr(key: &'static str) -> &'static str {
-    lookup(Lang::current().code(), key).or_else(|| lookup("en", key)).unwrap_or(key)
+    try_tr(key).unwrap_or(key)
+}
+
+/// The text of a key built at run time, in the current language, else
+/// English; `None` when no catalogue has it.
+pub fn try_tr(key: &str) -> Option<&'static str> {
+    lookup(Lang::current().code(), key).or_else(|| lookup("en", key))
 }
 
 /// [`tr`] with `{name}` placeholders replaced by `args`.

@@ -9,12 +9,11 @@
 use clap::{Command, CommandFactory, FromArgMatches};
 
 use super::Cli;
-use crate::i18n::{Lang, lookup, tr};
+use crate::i18n::{tr, try_tr};
 
 /// The catalogue text of a `cli_help` key in the current language, else English.
 fn help_text(key: &str) -> Option<&'static str> {
-    let key = format!("cli_help.{key}");
-    lookup(Lang::current().code(), &key).or_else(|| lookup("en", &key))
+    try_tr(&format!("cli_help.{key}"))
 }
 
 /// The catalogue key of `arg` (or `about`, `exit`) in the subcommand `path`

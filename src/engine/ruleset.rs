@@ -79,19 +79,7 @@ impl QuarantinePolicy {
     }
 }
 
-/// "1st", "2nd", "3rd", "4th", ...
-pub fn ordinal(n: u32) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
-}
-
-/// [`ordinal`] in the current language ("3rd", "3번째", "第3次", "3º"...).
+/// An ordinal in the current language ("3rd", "3번째", "第3次", "3º"...).
 pub fn display_ordinal(n: u32) -> String {
     // The catalogue has one template per English suffix; other languages give the four the same form.
     let key = match (n % 10, n % 100) {
@@ -501,11 +489,11 @@ mod tests {
 
     #[test]
     fn ordinals() {
-        assert_eq!(ordinal(1), "1st");
-        assert_eq!(ordinal(2), "2nd");
-        assert_eq!(ordinal(3), "3rd");
-        assert_eq!(ordinal(11), "11th");
-        assert_eq!(ordinal(22), "22nd");
+        assert_eq!(display_ordinal(1), "1st");
+        assert_eq!(display_ordinal(2), "2nd");
+        assert_eq!(display_ordinal(3), "3rd");
+        assert_eq!(display_ordinal(11), "11th");
+        assert_eq!(display_ordinal(22), "22nd");
         assert_eq!(display_ordinal(3), "3rd", "English by default");
         assert_eq!(display_ordinal(111), "111th");
     }

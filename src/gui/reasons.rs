@@ -57,12 +57,12 @@ impl ReasonsPanel {
                 ui.monospace(&r.id);
                 let id = r.id.clone();
                 let name = |col: &'static str| format!("{}: {id}", tr(col));
-                let resp = ui.add_sized(field(150.0), egui::TextEdit::singleline(&mut r.label));
+                let resp = ui.add_sized(field(ui, 150.0), egui::TextEdit::singleline(&mut r.label));
                 ctx.edited |= named(resp, Role::TextInput, &name("reasons.col_label")).changed();
                 if translated {
                     let mut text = r.labels.get(lang.code()).cloned().unwrap_or_default();
                     let edit = egui::TextEdit::singleline(&mut text).hint_text(r.label.as_str());
-                    let resp = ui.add_sized(field(150.0), edit);
+                    let resp = ui.add_sized(field(ui, 150.0), edit);
                     let resp = named(resp, Role::TextInput, &format!("{label_in}: {}", r.id));
                     if resp.changed() {
                         if text.trim().is_empty() {
@@ -167,9 +167,9 @@ impl ReasonsPanel {
                     c.momentum = (momentum > 0).then_some(momentum);
                     ctx.edited = true;
                 }
-                let resp = ui.add_sized(field(130.0), egui::TextEdit::singleline(&mut c.powermta));
+                let resp = ui.add_sized(field(ui, 130.0), egui::TextEdit::singleline(&mut c.powermta));
                 ctx.edited |= named(resp, Role::TextInput, &name("PowerMTA")).changed();
-                let resp = ui.add_sized(field(130.0), egui::TextEdit::singleline(&mut c.kumomta));
+                let resp = ui.add_sized(field(ui, 130.0), egui::TextEdit::singleline(&mut c.kumomta));
                 ctx.edited |= named(resp, Role::TextInput, &name("KumoMTA")).changed();
                 let tip = if used[k] { tr("reasons.category_used") } else { tr("reasons.delete_category") };
                 if ui.add_enabled(!used[k], egui::Button::new(tr("rules.delete")).small()).on_hover_text(tip).clicked() {
@@ -202,8 +202,8 @@ impl ReasonsPanel {
 /// Size of a text field in a grid cell: a grid sizes its columns from the
 /// previous frame, so a field asking only for a desired width stays as narrow
 /// as the first frame made it.
-fn field(width: f32) -> egui::Vec2 {
-    egui::vec2(width, 20.0)
+fn field(ui: &Ui, width: f32) -> egui::Vec2 {
+    egui::vec2(width, ui.spacing().interact_size.y)
 }
 
 fn unique_id<'a>(taken: impl Iterator<Item = &'a str> + Clone, base: &str) -> String {
