@@ -62,7 +62,7 @@ impl ReasonsPanel {
                 if translated {
                     let mut text = r.labels.get(lang.code()).cloned().unwrap_or_default();
                     let edit = egui::TextEdit::singleline(&mut text).hint_text(r.label.as_str());
-                    let resp = ui.add_sized(field(ui, 150.0), edit);
+                    let resp = ui.add_sized(field(ui, 190.0), edit);
                     let resp = named(resp, Role::TextInput, &format!("{label_in}: {}", r.id));
                     if resp.changed() {
                         if text.trim().is_empty() {
