@@ -7,9 +7,9 @@ use std::path::Path;
 use bouncelab::engine::{Classifier, default_rules, eval};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-/// The dev corpus when it is beside the repo (../shared/corpus), else the test table.
+/// The dev corpus when it is beside the repo (corpus/ in the repo), else the test table.
 pub fn corpus_texts() -> Vec<String> {
-    let dev = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sisimai-dev.tsv");
+    let dev = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/sisimai-dev.tsv");
     let mini = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mini_corpus.tsv");
     let path = if dev.exists() { dev } else { mini };
     eval::read_tsv(&path).expect("corpus").into_iter().map(|s| s.text).collect()

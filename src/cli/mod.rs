@@ -52,7 +52,7 @@ pub enum Command {
         /// Input files (default: stdin).
         files: Vec<PathBuf>,
     },
-    /// Score the rules against a labeled TSV (format of shared/corpus).
+    /// Score the rules against a labeled TSV (format of corpus/).
     Eval {
         /// The labeled TSV.
         corpus: PathBuf,

@@ -1,4 +1,4 @@
-//! Scoring a rule set against a labeled corpus (the TSV format of `shared/corpus`).
+//! Scoring a rule set against a labeled corpus (the TSV format of `corpus/`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
