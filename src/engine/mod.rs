@@ -7,6 +7,7 @@ pub mod diff;
 pub mod dns;
 pub mod eval;
 pub mod fsio;
+pub mod ingest;
 pub mod interchange;
 pub mod lint;
 pub mod mx;

@@ -47,6 +47,41 @@ impl EnhancedCode {
     }
 }
 
+/// The SMTP command an error was the answer to (RFC 5321), when a bounce says it.
+/// Some categories depend on it: "user unknown" after DATA is a content filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum Phase {
+    /// The greeting, before any command.
+    Connect,
+    /// `HELO` / `EHLO` (and `STARTTLS`, `AUTH`).
+    Helo,
+    /// `MAIL FROM`.
+    MailFrom,
+    /// `RCPT TO`.
+    RcptTo,
+    /// `DATA` itself.
+    Data,
+    /// After the message body was sent (the final `.`).
+    EndOfData,
+}
+
+impl Phase {
+    /// All phases, in session order.
+    pub const ALL: [Phase; 6] = [Phase::Connect, Phase::Helo, Phase::MailFrom, Phase::RcptTo, Phase::Data, Phase::EndOfData];
+
+    /// The stable snake_case name of machine outputs (`rcpt_to`, `end_of_data`...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Connect => "connect",
+            Phase::Helo => "helo",
+            Phase::MailFrom => "mail_from",
+            Phase::RcptTo => "rcpt_to",
+            Phase::Data => "data",
+            Phase::EndOfData => "end_of_data",
+        }
+    }
+}
+
 /// Whether a reply code pattern (`550`, `55*`, `5**`) matches `code`.
 pub fn reply_code_matches(code: u16, pattern: &str) -> bool {
     let p = pattern.trim().as_bytes();
