@@ -149,7 +149,7 @@ pub fn diff(args: DiffArgs) -> Result<i32> {
 }
 
 fn read_lossy(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).with_context(|| tr_fmt("cli.cannot_read", &[("path", &path.display())]))?;
+    let bytes = engine::fsio::read_capped(path, engine::fsio::MAX_IMPORT_BYTES)?;
     Ok(match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::ArgGroup;
 
 use crate::engine::RuleSet;
@@ -79,14 +79,8 @@ pub fn run(args: SyncArgs) -> Result<i32> {
 fn apply(file: &Path, doc: &RuleSet, old_base: Option<&RuleSet>, report: &SyncReport, take_conflicts: bool) -> Result<i32> {
     let selection: Vec<ChangeId> = if take_conflicts { report.all_ids() } else { report.non_conflicting_ids() };
     let new_doc = sync::apply(doc, report, &selection);
-    if &new_doc != doc {
-        new_doc.save(file)?;
-    }
-    if let Some(base) = report.next_base(&selection)
-        && Some(&base) != old_base
-    {
-        sync::save_base(file, &base)?;
-    }
+    let next_base = report.next_base(&selection).filter(|b| Some(b) != old_base);
+    sync::save_applied(file, Some(&new_doc).filter(|d| d != &doc), next_base.as_ref())?;
     let mut left = 0;
     for c in &report.changes {
         if selection.contains(&c.id) {
@@ -120,6 +114,6 @@ fn print_effect(doc: &RuleSet, report: &SyncReport, extra: &[String]) {
 }
 
 fn read_lines(p: &Path) -> Result<Vec<String>> {
-    let bytes = std::fs::read(p).with_context(|| tr_fmt("cli.cannot_read", &[("path", &p.display())]))?;
+    let bytes = crate::engine::fsio::read_capped(p, crate::engine::fsio::MAX_IMPORT_BYTES)?;
     Ok(String::from_utf8_lossy(&bytes).lines().filter(|l| !l.trim().is_empty()).map(String::from).collect())
 }

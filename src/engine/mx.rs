@@ -70,6 +70,7 @@ impl ThroughputLevel {
 
 /// Limits of one MX rule at one level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct Limits {
     /// Connections open at once to the MX.
     pub max_connections: u32,
@@ -81,6 +82,7 @@ pub struct Limits {
 
 /// Timeouts of one MX rule, in seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Timeouts {
     /// Connecting to the MX.
     pub connect_secs: u32,
@@ -134,6 +136,7 @@ impl TlsMode {
 
 /// The sending IP identifiers a rule applies to (inclusive).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IdRange {
     /// First identifier.
     pub first: u32,
@@ -143,6 +146,7 @@ pub struct IdRange {
 
 /// One MX rule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MxRule {
     /// Host mask with `*` and `?`, matched against the MX host name.
     pub mask: String,

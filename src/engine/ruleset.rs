@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 use super::mx::MxRule;
 use crate::i18n::{tr, tr_fmt};
 
+mod load;
+
+pub use load::{ExpectedKind, LoadError, RonProblem, decode_utf8, nearest, parse_ron, read_text};
+
 /// Format version written by this build; older files are upgraded on load.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -94,6 +98,7 @@ pub fn display_ordinal(n: u32) -> String {
 
 /// An ACC failure reason (User unknown, Mailbox full, ...) and its quarantine policy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReasonDef {
     /// Stable identifier referenced by categories, e.g. `user_unknown`.
     pub id: String,
@@ -132,6 +137,7 @@ pub fn localized_label<'a>(label: &'a str, labels: &'a BTreeMap<String, String>)
 
 /// A fine-grained category (Sisimai's reason names) mapped onto an ACC reason.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Category {
     /// Sisimai reason name, e.g. `mailboxfull`.
     pub id: String,
@@ -204,6 +210,7 @@ fn is_default<T: Default + PartialEq>(v: &T) -> bool {
 
 /// One bounce qualification rule: a regular expression giving a category.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BounceRule {
     /// Unique name, shown in verdicts.
     pub name: String,
@@ -259,6 +266,7 @@ impl BounceRule {
 
 /// A fallback used when no text rule matches: a status or reply code → category.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CodeFallback {
     /// Code pattern: `5.1.1`, `*.2.2`, `4.*.*` for enhanced codes; `550`, `5**` for reply codes.
     pub code: String,
@@ -271,6 +279,7 @@ pub struct CodeFallback {
 
 /// How soft errors are counted towards quarantine.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct QuarantineSettings {
     /// Soft errors are counted at most once per day.
     pub count_once_per_day: bool,
@@ -286,6 +295,7 @@ impl Default for QuarantineSettings {
 
 /// The whole rule set document.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RuleSet {
     /// File format version.
     pub version: u32,
@@ -334,6 +344,7 @@ fn is_false(b: &bool) -> bool {
 /// Where a document's shared rules come from: a `.ron` file, or a folder (a
 /// shared drive, a git checkout) holding `rules.ron` or exactly one `.ron` file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Upstream {
     /// File or folder; a relative path is taken from the document's folder.
     pub path: PathBuf,
@@ -372,39 +383,6 @@ impl Default for RuleSet {
     }
 }
 
-/// Why a rule set could not be loaded or saved.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    /// The file could not be read.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// The RON text is malformed.
-    #[error("{path}:{line}:{column}: {message}")]
-    Syntax {
-        /// The file (or `<text>`).
-        path: PathBuf,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// What the parser said.
-        message: String,
-    },
-    /// The file is from a newer bouncelab.
-    #[error("{}", crate::i18n::tr_fmt("errors.load_version", &[("path", &.path.display()), ("found", .found), ("supported", &FORMAT_VERSION)]))]
-    Version {
-        /// The file.
-        path: PathBuf,
-        /// The version in the file.
-        found: u32,
-    },
-}
-
 /// Why a rule set could not be saved.
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
@@ -414,23 +392,6 @@ pub enum SaveError {
     /// Writing failed; the previous file is untouched.
     #[error(transparent)]
     Io(#[from] super::fsio::WriteError),
-}
-
-/// Parses any RON document of the project (rule sets, scenarios), naming
-/// `path`, line and column in errors.
-pub fn parse_ron<T: serde::de::DeserializeOwned>(text: &str, path: &Path) -> Result<T, LoadError> {
-    ron::Options::default().from_str(text).map_err(|e| LoadError::Syntax {
-        path: path.to_owned(),
-        line: e.span.start.line,
-        column: e.span.start.col,
-        message: e.code.to_string(),
-    })
-}
-
-/// Reads a text file; invalid UTF-8 is replaced rather than refused.
-pub fn read_lossy(path: &Path) -> Result<String, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 impl RuleSet {
@@ -445,7 +406,7 @@ impl RuleSet {
 
     /// Reads and parses a rule file.
     pub fn load(path: &Path) -> Result<RuleSet, LoadError> {
-        Self::from_ron_str(&read_lossy(path)?, path)
+        Self::from_ron_str(&read_text(path)?, path)
     }
 
     /// Pretty RON text with a stable field order.

@@ -51,6 +51,7 @@ pub fn slot_capacity(l: Limits) -> f64 {
 
 /// How much mail the scenario injects.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Volume {
     /// One campaign of `messages`, all handed to the MTA at hour 0.
     Campaign {
@@ -79,6 +80,7 @@ impl Volume {
 
 /// Which throughput level applies on which day.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum LevelSchedule {
     /// The same level every day (the simulator still compares all six).
     Fixed(ThroughputLevel),
@@ -105,6 +107,7 @@ pub enum LevelSchedule {
 /// which is the same when no queue delays the message and needs no per-message
 /// attempt counter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RetryPolicy {
     /// Wait before the first retry, minutes.
     pub first_retry_minutes: f64,
@@ -150,6 +153,7 @@ impl RetryPolicy {
 
 /// One recipient provider (a destination) of the scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Provider {
     /// Name shown in series, e.g. `Gmail`.
     pub name: String,
@@ -215,6 +219,7 @@ impl Provider {
 
 /// The whole scenario document.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Name shown in the UI.
     #[serde(default)]
@@ -285,7 +290,7 @@ impl Scenario {
 
     /// Reads and parses a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        Self::from_ron_str(&super::ruleset::read_lossy(path)?, path)
+        Self::from_ron_str(&super::ruleset::read_text(path)?, path)
     }
 
     /// Pretty RON text.

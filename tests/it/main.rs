@@ -21,6 +21,8 @@ mod gui_reasons_i18n;
 mod gui_support;
 #[cfg(feature = "gui")]
 mod gui_sync;
+#[cfg(unix)]
+mod hostile;
 mod i18n;
 mod interchange;
 mod simulate;

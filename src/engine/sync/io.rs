@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::engine::fsio;
+use crate::engine::fsio::{self, FileWrite, ReadError, ReadProblem};
 use crate::engine::ruleset::{LoadError, RuleSet, SaveError, Upstream};
 
 /// Why a sync could not run. The document is never touched on error.
@@ -41,11 +41,10 @@ pub fn base_path(doc_path: &Path) -> PathBuf {
 /// A damaged base is an error, not a silent first sync: that would turn every
 /// local edit into a conflict without saying why.
 pub fn load_base(doc_path: &Path) -> Result<Option<RuleSet>, SyncError> {
-    let p = base_path(doc_path);
-    match std::fs::read(&p) {
-        Ok(bytes) => Ok(Some(RuleSet::from_ron_str(&String::from_utf8_lossy(&bytes), &p)?)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(LoadError::Io { path: p, source }.into()),
+    match RuleSet::load(&base_path(doc_path)) {
+        Ok(base) => Ok(Some(base)),
+        Err(LoadError::Read(ReadError { problem: ReadProblem::Os(e), .. })) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -53,6 +52,28 @@ pub fn load_base(doc_path: &Path) -> Result<Option<RuleSet>, SyncError> {
 pub fn save_base(doc_path: &Path, base: &RuleSet) -> Result<(), SyncError> {
     let text = base.to_ron_string().map_err(SaveError::from)?;
     fsio::write_atomic(&base_path(doc_path), text.as_bytes(), false).map_err(SaveError::from)?;
+    Ok(())
+}
+
+/// Saves the result of `sync --apply` as one update: the document (keeping
+/// a `.bak`) and the next base are both written and synced before either
+/// replaces its file, so a full disk or a refusal changes nothing. The
+/// document is renamed into place first: if the base then fails, the next
+/// sync sees the document equal to upstream on every applied change (no
+/// conflict, nothing lost); the other order would make applied updates look
+/// like local deletions.
+pub fn save_applied(doc_path: &Path, doc: Option<&RuleSet>, base: Option<&RuleSet>) -> Result<(), SyncError> {
+    let doc_text = doc.map(RuleSet::to_ron_string).transpose().map_err(SaveError::from)?;
+    let base_text = base.map(RuleSet::to_ron_string).transpose().map_err(SaveError::from)?;
+    let base_file = base_path(doc_path);
+    let mut files = Vec::new();
+    if let Some(t) = &doc_text {
+        files.push(FileWrite { path: doc_path, bytes: t.as_bytes(), backup: true });
+    }
+    if let Some(t) = &base_text {
+        files.push(FileWrite { path: &base_file, bytes: t.as_bytes(), backup: false });
+    }
+    fsio::write_files(&files).map_err(SaveError::from)?;
     Ok(())
 }
 

@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 
 pub use apply::{apply, effect_on_examples};
 pub use fields::FieldChange;
-pub use io::{SyncError, base_path, load_base, load_upstream, resolve_upstream, save_base};
+pub use io::{SyncError, base_path, load_base, load_upstream, resolve_upstream, save_applied, save_base};
 
 use super::mx::MxRule;
 use super::ruleset::{BounceRule, RuleSet};
