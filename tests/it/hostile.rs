@@ -134,3 +134,30 @@ fn every_hostile_input_gets_its_clear_answer() {
     }
     assert!(problems.is_empty(), "{} of {} hostile inputs:\n{}", problems.len(), rows.len(), problems.join("\n"));
 }
+
+/// GUI Save / Save as go through the same write path: the link stays, the
+/// mode stays, a read-only file is refused with a dialog and left alone.
+#[cfg(feature = "gui")]
+#[test]
+fn gui_save_keeps_links_and_modes_and_refuses_read_only_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real.ron");
+    let link = dir.path().join("mine.ron");
+    crate::default_doc().save(&real).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::os::unix::fs::symlink("real.ron", &link).unwrap();
+    let mut app = crate::gui_support::app_on(bouncelab::gui::Panel::BounceRules);
+    app.document.rules.name = "saved through the link".into();
+    assert!(app.save_to(&link), "{:?}", app.error);
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(RuleSet::load(&real).unwrap().name, "saved through the link");
+    assert_eq!(std::fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o644);
+
+    let locked = dir.path().join("locked.ron");
+    std::fs::write(&locked, "keep").unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o444)).unwrap();
+    assert!(!app.save_to(&locked));
+    assert!(app.error.as_deref().unwrap().contains("read-only"), "{:?}", app.error);
+    assert_eq!(std::fs::read(&locked).unwrap(), b"keep");
+}

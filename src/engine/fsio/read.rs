@@ -4,8 +4,9 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Largest rule file (document, upstream, sync base, scenario) read: 32 MiB,
-/// about fifty times the shipped rule set with 10,000 rules.
+/// Largest rule file (document, upstream, sync base, scenario) read: 32 MiB.
+/// The shipped file averages 890 bytes a rule with examples and notes, so
+/// 10,000 such rules take about 9 MB.
 pub const MAX_RULE_FILE_BYTES: u64 = 32 << 20;
 
 /// Largest file `import` (KumoMTA, PowerMTA, CSV, JSON) or `sync --lines` reads: 64 MiB.
