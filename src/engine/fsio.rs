@@ -113,6 +113,9 @@ impl Staged {
 
 fn stage(f: &FileWrite<'_>) -> Result<Staged, WriteProblem> {
     let os = WriteProblem::Os;
+    if let Some(fd) = own_descriptor(f.path) {
+        return write_to_descriptor(fd, f.bytes);
+    }
     // Through every link, the kernel's own `/proc/self/fd/N` ones included.
     if let Ok(m) = std::fs::metadata(f.path)
         && !m.is_file()
@@ -230,6 +233,44 @@ fn write_in_place(path: &Path, bytes: &[u8], meta: Option<&Metadata>) -> Result<
     }
     let mut f = OpenOptions::new().write(true).truncate(regular).open(path).map_err(WriteProblem::Os)?;
     f.write_all(bytes).and_then(|()| f.flush()).map_err(WriteProblem::Os)?;
+    Ok(Staged::Done)
+}
+
+/// The descriptor `/dev/stdout`, `/dev/stderr`, `/dev/fd/N` or
+/// `/proc/self/fd/N` names. Reopening it would start at offset 0 (or truncate
+/// a `>>` log); writing the open descriptor keeps the shell's redirection.
+fn own_descriptor(path: &Path) -> Option<i32> {
+    let s = path.to_str()?;
+    match s {
+        "/dev/stdout" => Some(1),
+        "/dev/stderr" => Some(2),
+        _ => s.strip_prefix("/dev/fd/").or_else(|| s.strip_prefix("/proc/self/fd/"))?.parse().ok().filter(|fd| *fd >= 0),
+    }
+}
+
+fn write_to_descriptor(fd: i32, bytes: &[u8]) -> Result<Staged, WriteProblem> {
+    let written = match fd {
+        1 => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes).and_then(|()| out.flush())
+        }
+        2 => std::io::stderr().lock().write_all(bytes),
+        #[cfg(unix)]
+        _ => {
+            use std::os::fd::FromRawFd;
+            // SAFETY: dup() gives a new descriptor we own (or -1, checked).
+            let dup = unsafe { libc::dup(fd) };
+            if dup < 0 {
+                return Err(WriteProblem::Os(std::io::Error::last_os_error()));
+            }
+            // SAFETY: `dup` is a fresh descriptor owned by this File only.
+            let mut f = unsafe { File::from_raw_fd(dup) };
+            f.write_all(bytes).and_then(|()| f.flush())
+        }
+        #[cfg(not(unix))]
+        _ => Err(std::io::Error::from(std::io::ErrorKind::Unsupported)),
+    };
+    written.map_err(WriteProblem::Os)?;
     Ok(Staged::Done)
 }
 

@@ -2,7 +2,7 @@
 //! given, which command, the clear error expected, and what must hold on disk
 //! afterwards (links kept, modes kept, nothing truncated, nothing followed).
 //!
-//! Setup steps (` ; `-separated): `write NAME TEXT` (`\n`, `\t`, `\xHH`
+//! Setup steps (` ; `-separated): `write NAME TEXT` (`\n`, `\r`, `\t`, `\xHH`
 //! escapes), `default NAME [UPSTREAM]` (the shipped rules, following
 //! UPSTREAM), `changed NAME` (the shipped rules plus one rule), `kumo NAME`
 //! (their KumoMTA export), `link NAME TARGET`, `chmod NAME OCTAL`,
@@ -25,6 +25,7 @@ fn unescape(s: &str) -> Vec<u8> {
         match (b[i], b.get(i + 1)) {
             (b'\\', Some(b'n')) => (out.push(b'\n'), i += 2).1,
             (b'\\', Some(b't')) => (out.push(b'\t'), i += 2).1,
+            (b'\\', Some(b'r')) => (out.push(b'\r'), i += 2).1,
             (b'\\', Some(b'\\')) => (out.push(b'\\'), i += 2).1,
             (b'\\', Some(b'x')) => {
                 out.push(u8::from_str_radix(&s[i + 2..i + 4], 16).expect("\\xHH"));
@@ -160,4 +161,24 @@ fn gui_save_keeps_links_and_modes_and_refuses_read_only_files() {
     assert!(!app.save_to(&locked));
     assert!(app.error.as_deref().unwrap().contains("read-only"), "{:?}", app.error);
     assert_eq!(std::fs::read(&locked).unwrap(), b"keep");
+}
+
+/// File errors speak the user's language like the rest of the CLI, with the
+/// file's place and the field names as written.
+#[test]
+fn file_errors_are_translated() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("r.ron");
+    std::fs::write(&p, "RuleSet(version: 1, reasons: [], categories: [], bounce_rules: [], bounce_rule: [])").unwrap();
+    let f = p.to_str().unwrap();
+    for (locale, words) in
+        [("ko_KR.UTF-8", "의미했나요"), ("zh_CN.UTF-8", "您是想写"), ("pt_BR.UTF-8", "você quis dizer"), ("es_ES.UTF-8", "quiso decir")]
+    {
+        let (code, _, err) = crate::run_cli(locale, &["lint", f], b"");
+        assert_eq!(code, 2, "{locale}: {err}");
+        assert!(err.contains(words) && err.contains("`bounce_rules`") && err.contains("r.ron:1:"), "{locale}: {err}");
+        assert!(!err.contains("unknown field"), "{locale} shows English: {err}");
+    }
+    let (_, _, err) = crate::run_cli("ko_KR.UTF-8", &["lint", "/dev/zero"], b"");
+    assert!(err.contains("32 MiB보다 큽니다"), "{err}");
 }

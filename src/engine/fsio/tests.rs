@@ -211,3 +211,21 @@ fn reads_are_capped() {
     }
     assert!(matches!(read_capped(dir.path(), 10).unwrap_err().problem, ReadProblem::IsFolder));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_descriptor_path_writes_the_open_descriptor() {
+    use std::io::{Read, Seek};
+    use std::os::fd::AsRawFd;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    std::fs::write(&log, "kept\n").unwrap();
+    // Like `>> log`: an append descriptor; reopening the path would truncate it.
+    let mut f = OpenOptions::new().append(true).read(true).open(&log).unwrap();
+    write_atomic(&PathBuf::from(format!("/dev/fd/{}", f.as_raw_fd())), b"added\n", true).unwrap();
+    let mut s = String::new();
+    f.rewind().unwrap();
+    f.read_to_string(&mut s).unwrap();
+    assert_eq!(s, "kept\nadded\n");
+    assert!(!Path::new(&format!("/dev/fd/{}.bak", f.as_raw_fd())).exists());
+}
