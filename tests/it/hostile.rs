@@ -182,3 +182,19 @@ fn file_errors_are_translated() {
     let (_, _, err) = crate::run_cli("ko_KR.UTF-8", &["lint", "/dev/zero"], b"");
     assert!(err.contains("32 MiB보다 큽니다"), "{err}");
 }
+
+/// GUI Open refuses a file with a typo'd field, says where and what was
+/// meant, and keeps the current document.
+#[cfg(feature = "gui")]
+#[test]
+fn gui_open_refuses_unknown_fields_and_keeps_the_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("typo.ron");
+    std::fs::write(&p, "RuleSet(version: 1, reasons: [], categories: [],\n  bounce_rules: [], mx_rule: [])").unwrap();
+    let mut app = crate::gui_support::app_on(bouncelab::gui::Panel::BounceRules);
+    let before = app.document.rules.clone();
+    app.open_path(&p);
+    let e = app.error.clone().unwrap_or_default();
+    assert!(e.contains("typo.ron:2:21") && e.contains("did you mean `mx_rules`?"), "{e}");
+    assert_eq!(app.document.rules, before);
+}
