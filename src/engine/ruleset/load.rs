@@ -164,7 +164,11 @@ impl std::fmt::Display for RonProblem {
             RonProblem::MissingField(field, None) => tr_fmt("files.ron_missing_field", &[("field", field)]),
             RonProblem::DuplicateField(field) => tr_fmt("files.ron_duplicate_field", &[("field", field)]),
             RonProblem::WrongType { expected, found } => tr_fmt("files.ron_wrong_type", &[("expected", expected), ("found", found)]),
-            RonProblem::WrongLength { expected, found } => tr_fmt("files.ron_wrong_length", &[("expected", expected), ("n", found)]),
+            RonProblem::WrongLength { expected, found } => match counted(expected) {
+                // serde says "an array of length 6": only the number is kept, said in our words.
+                Some(want) => tr_fmt("files.ron_wrong_count", &[("expected", &want), ("n", found)]),
+                None => tr_fmt("files.ron_wrong_length", &[("expected", expected), ("n", found)]),
+            },
             RonProblem::ExpectedToken(t) => tr_fmt("files.ron_expected_token", &[("token", t)]),
             RonProblem::Expected(k) => tr(match k {
                 ExpectedKind::String => "files.ron_expected_string",
@@ -191,6 +195,11 @@ impl std::fmt::Display for RonProblem {
         };
         f.write_str(&text)
     }
+}
+
+/// The number in serde's "an array of length 6" / "a tuple of size 2".
+fn counted(expected: &str) -> Option<usize> {
+    expected.rsplit(' ').next()?.parse().ok()
 }
 
 fn quoted_list(names: &[&str]) -> String {
