@@ -47,7 +47,7 @@ impl RampUpPanel {
         let (tx, rx) = mpsc::channel();
         spawn_write(tx, ctx.clone(), Lang::current(), path, "rampup.exported_csv", move || {
             let mut bytes = Vec::new();
-            crate::cli::simulate::write_csv(&mut bytes, &sim).map_err(|e| e.to_string())?;
+            crate::engine::simulate::write_csv(&mut bytes, &sim).map_err(|e| e.to_string())?;
             Ok(bytes)
         });
         self.export = Some(rx);
