@@ -11,8 +11,16 @@ use serde::{Deserialize, Serialize};
 use super::mx::{Limits, ThroughputLevel};
 
 mod check;
-pub use check::{Route, ScenarioProblem, has_errors, routes, validate};
+mod react;
+mod react_check;
+pub use check::{Route, ScenarioProblem, has_errors, routes, series_rows, validate};
+pub use react::{
+    DayCount, Feedback, Overflow, PromotionGates, Reaction, ReactionAction, Recovery, ReplyClass, ReplyMatch, ReplyOutcome, Trigger,
+    classify_feedback, classify_feedback_by_code, compile_match, reacts_to,
+};
 
+/// Where the CLI and the Ramp-up panel look for a scenario when none is given.
+pub const DEFAULT_SCENARIO_PATH: &str = "sample_rules/scenario.ron";
 /// Slots of 5 minutes per hour: the hourly quota is spread over them.
 pub const SLOTS_PER_HOUR: u32 = 12;
 /// Slots per day.
@@ -27,6 +35,16 @@ pub const MAX_HORIZON_DAYS: u32 = 366;
 pub const MAX_IPS: u32 = 10_000;
 /// Most providers a scenario may list.
 pub const MAX_PROVIDERS: usize = 2_000;
+/// Largest share one provider may have, in % (shares are weights normalised to 100 %).
+pub const MAX_SHARE_PCT: f64 = 1e6;
+/// The simulator's budget: hourly rows of series (runs × (providers + 1) × hours) it
+/// keeps. Each row is 8 numbers (64 bytes in memory, about 90 bytes of CSV), so the
+/// budget is about 320 MB in memory and 450 MB of CSV; larger scenarios are refused.
+pub const MAX_SERIES_ROWS: u64 = 5_000_000;
+/// Memory of one hourly row of series (8 `f64`).
+pub const BYTES_PER_ROW: u64 = 64;
+/// Bytes of CSV of one hourly row, on average (`bouncelab simulate`).
+pub const CSV_BYTES_PER_ROW: u64 = 90;
 
 /// Limits used, per level, for a provider that no MX rule matches. Deliberately
 /// cautious (a new IP towards an unknown MX): 500 to 60,000 messages per hour
@@ -170,6 +188,9 @@ pub struct Provider {
     pub hard_bounce_pct: f64,
     /// Attempts deferred with a 4xx (retried), %.
     pub deferral_pct: f64,
+    /// Deliveries that end as complaints, % (feeds feedback conditions and promotion gates).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub complaint_pct: f64,
     /// Where the numbers come from.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,
@@ -199,6 +220,7 @@ impl Provider {
             soft_bounce_pct: soft,
             hard_bounce_pct: hard,
             deferral_pct: deferral,
+            complaint_pct: 0.0,
             note: String::new(),
         }
     }
@@ -240,6 +262,29 @@ pub struct Scenario {
     pub retry: RetryPolicy,
     /// Recipient providers.
     pub providers: Vec<Provider>,
+    /// What providers answer when pushed too hard.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feedback: Vec<Feedback>,
+    /// What the MTA does about those answers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
+    /// Calendar or sending days, for the plan and the IPs' age.
+    #[serde(default, skip_serializing_if = "is_calendar")]
+    pub day_count: DayCount,
+    /// Warm IPs taking what the new ones may not send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overflow: Option<Overflow>,
+    /// Extra gates of an auto-promotion.
+    #[serde(default, skip_serializing_if = "PromotionGates::is_default")]
+    pub promotion: PromotionGates,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+fn is_calendar(d: &DayCount) -> bool {
+    *d == DayCount::Calendar
 }
 
 impl Default for Scenario {
@@ -275,6 +320,11 @@ impl Default for Scenario {
                 p("Orange", 12.0, "smtp-in.orange.fr", 1.5, 1.5, 1.0, "French ISP, strict per-IP volumes."),
                 p("Others", 20.0, "mx.example.net", 2.0, 3.0, 2.0, "Long tail of small domains: more dead addresses."),
             ],
+            feedback: Vec::new(),
+            reactions: Vec::new(),
+            day_count: DayCount::Calendar,
+            overflow: None,
+            promotion: PromotionGates::default(),
         }
     }
 }

@@ -10,18 +10,21 @@
 //! [`DUST_MESSAGES`] stops being retried, and retries are batched on a grid of
 //! a quarter of their delay ([`RETRY_GRID_DIVISOR`]).
 
-use std::collections::VecDeque;
-
 use rayon::prelude::*;
 use serde::Serialize;
 
+mod adapt;
+mod csv_out;
+mod run;
 mod slots;
-use slots::{Cohort, Lane, Pools, allocate, lane_arrivals, serve};
+pub use adapt::{Binding, HourState, LaneState, Segment};
+pub use csv_out::{CSV_HEADER, fmt_cell, write_csv};
+use run::{prepare, run_checked};
 
-use super::mx::{MxRule, ThroughputLevel};
+use super::mx::{Limits, MxRule, ThroughputLevel};
 use super::scenario::{
-    BUILTIN_LIMITS, LevelSchedule, SLOT_MINUTES, SLOTS_PER_DAY, SLOTS_PER_HOUR, Scenario, ScenarioProblem, has_errors, routes,
-    slot_capacity, validate,
+    BUILTIN_LIMITS, LevelSchedule, ReplyClass, Scenario, ScenarioProblem, classify_feedback_by_code, has_errors, routes, slot_capacity,
+    validate,
 };
 
 /// Below this many messages a queue counts as empty ("the campaign is done").
@@ -29,7 +32,7 @@ pub const DONE_BELOW_MESSAGES: f64 = 0.5;
 /// A cohort with fewer messages than this still in flight is no longer retried:
 /// the remainder waits for the validity deadline and fails there. Without it a
 /// fluid retry tail would be retried every slot until the deadline.
-pub const DUST_MESSAGES: f64 = 1e-3;
+pub const DUST_MESSAGES: f64 = 1e-7;
 /// Retries due at slot `t` after a delay `d` arrive at the next multiple of
 /// `d / 4` slots: at most a quarter of the delay late, and far fewer distinct
 /// arrivals to process when delays are hours long.
@@ -126,6 +129,10 @@ pub struct ProviderSeries {
     pub name: String,
     /// One row per hour of the horizon.
     pub hourly: Vec<Counts>,
+    /// State, effective limit and binding limit per hour (worst of its slots).
+    pub states: Vec<HourState>,
+    /// The same per 5-minute slot, as change points: each holds until the next.
+    pub segments: Vec<Segment>,
     /// Summary.
     pub totals: Totals,
 }
@@ -144,6 +151,8 @@ pub struct CapacityGroup {
     pub providers: Vec<usize>,
     /// Messages allowed per slot, per level (already × IPs when not shared).
     pub slot_capacity: [f64; 6],
+    /// Per level, which of the rule's limits gives that capacity.
+    pub binding: [Binding; 6],
     /// Most attempts in one slot during the run.
     pub peak_slot_attempted: f64,
     /// Highest attempts / capacity ratio of any slot (never above 1).
@@ -192,15 +201,23 @@ fn describe(problems: &[ScenarioProblem]) -> String {
     errs.join("; ")
 }
 
-/// Validates, then simulates the six levels (and the schedule when it is not `Fixed`).
+/// Validates, then simulates the six levels (and the schedule when it is not
+/// `Fixed`); feedback replies are classified by their reply code alone.
 pub fn simulate(s: &Scenario, rules: &[MxRule]) -> Result<Simulation, SimulateError> {
+    simulate_with(s, rules, &classify_feedback_by_code(&s.feedback))
+}
+
+/// Like [`simulate`], with each feedback reply's class as the document's bounce
+/// rules give it ([`crate::engine::scenario::classify_feedback`]).
+pub fn simulate_with(s: &Scenario, rules: &[MxRule], classes: &[ReplyClass]) -> Result<Simulation, SimulateError> {
     let problems = validate(s, rules);
     if has_errors(&problems) {
         return Err(SimulateError::Invalid(problems));
     }
     let groups = build_groups(s, rules);
+    let setup = prepare(s, &groups, rules, classes);
     // The runs are independent: one per core (the order of `run_kinds` is kept).
-    let runs: Vec<Run> = run_kinds(s).into_par_iter().map(|kind| run_checked(s, &groups, kind)).collect();
+    let runs: Vec<Run> = run_kinds(s).into_par_iter().map(|kind| run_checked(s, &groups, &setup, classes, kind)).collect();
     Ok(Simulation { runs, problems })
 }
 
@@ -213,13 +230,22 @@ pub fn run_kinds(s: &Scenario) -> Vec<RunKind> {
     kinds
 }
 
-/// Validates, then simulates one run.
-pub fn simulate_run(s: &Scenario, rules: &[MxRule], kind: RunKind) -> Result<Run, SimulateError> {
+/// Validates, then simulates one run (feedback classified as [`simulate_with`] takes it).
+pub fn simulate_run(s: &Scenario, rules: &[MxRule], classes: &[ReplyClass], kind: RunKind) -> Result<Run, SimulateError> {
     let problems = validate(s, rules);
     if has_errors(&problems) {
         return Err(SimulateError::Invalid(problems));
     }
-    Ok(run_checked(s, &build_groups(s, rules), kind))
+    let groups = build_groups(s, rules);
+    let setup = prepare(s, &groups, rules, classes);
+    Ok(run_checked(s, &groups, &setup, classes, kind))
+}
+
+/// Which of `l`'s limits gives its slot capacity: the hourly quota or the connections.
+pub fn binding_limit(l: Limits) -> Binding {
+    let hourly = f64::from(l.msgs_per_hour) / f64::from(super::scenario::SLOTS_PER_HOUR);
+    let conn = f64::from(l.max_connections) * f64::from(l.max_msgs_per_connection);
+    if conn < hourly { Binding::Connections } else { Binding::PerHour }
 }
 
 /// Non-shared routes give each provider its own pool (× its IPs); a shared
@@ -243,6 +269,7 @@ fn build_groups(s: &Scenario, rules: &[MxRule]) -> Vec<CapacityGroup> {
                         shared: true,
                         providers: vec![p],
                         slot_capacity: ThroughputLevel::ALL.map(|l| slot_capacity(limits(l))),
+                        binding: ThroughputLevel::ALL.map(|l| binding_limit(limits(l))),
                         peak_slot_attempted: 0.0,
                         peak_utilisation: 0.0,
                     }),
@@ -254,6 +281,7 @@ fn build_groups(s: &Scenario, rules: &[MxRule]) -> Vec<CapacityGroup> {
                     shared: false,
                     providers: vec![p],
                     slot_capacity: ThroughputLevel::ALL.map(|l| slot_capacity(limits(l)) * f64::from(route.ips)),
+                    binding: ThroughputLevel::ALL.map(|l| binding_limit(limits(l))),
                     peak_slot_attempted: 0.0,
                     peak_utilisation: 0.0,
                 });
@@ -264,147 +292,7 @@ fn build_groups(s: &Scenario, rules: &[MxRule]) -> Vec<CapacityGroup> {
     own
 }
 
-fn run_checked(s: &Scenario, groups: &[CapacityGroup], kind: RunKind) -> Run {
-    let mut groups = groups.to_vec();
-    let hours = s.horizon_days as usize * 24;
-    let total_slots = s.horizon_days * SLOTS_PER_DAY;
-    let validity_slots = ((s.retry.validity_hours * 60.0 / SLOT_MINUTES).round() as u32).max(1);
-    let shares = s.share_fractions();
-    // Retry delay in slots by cohort age in slots, rounded up to whole slots.
-    let delays: Vec<u32> = (0..=validity_slots)
-        .map(|age| {
-            let d = (s.retry.delay_minutes(f64::from(age) * SLOT_MINUTES) / SLOT_MINUTES - 1e-9).ceil();
-            if d.is_finite() { d.clamp(1.0, f64::from(validity_slots) + 1.0) as u32 } else { 1 }
-        })
-        .collect();
-    let mut lanes: Vec<Lane> = s
-        .providers
-        .iter()
-        .zip(&shares)
-        .map(|(p, &share)| Lane {
-            out: p.outcome(),
-            share,
-            cohorts: VecDeque::new(),
-            asleep_until: 0,
-            doomed: VecDeque::new(),
-            hour: Counts::default(),
-            hourly: Vec::with_capacity(hours),
-        })
-        .collect();
-    let last_send_day = (0..s.horizon_days).rev().find(|&d| s.volume.on_day(d) > 0.0).unwrap_or(0);
-    let mut want = vec![0.0_f64; lanes.len()];
-    let mut got = vec![0.0_f64; lanes.len()];
-    let (mut awake, mut wake) = (Vec::with_capacity(lanes.len()), 0_u32);
-    let pools = Pools::new(&groups, lanes.len());
-    let mut level = match (kind, &s.schedule) {
-        (RunKind::Fixed(l), _) => l,
-        (RunKind::Schedule, LevelSchedule::AutoPromote { start, .. }) => *start,
-        (RunKind::Schedule, _) => s.planned_level(0),
-    };
-    let mut levels_by_day = Vec::with_capacity(s.horizon_days as usize);
-    let (mut day_attempted, mut day_soft, mut clean_run) = (0.0_f64, 0.0_f64, 0_u32);
-
-    for slot in 0..total_slots {
-        if slot % SLOTS_PER_DAY == 0 {
-            let day = slot / SLOTS_PER_DAY;
-            if kind == RunKind::Schedule && !matches!(s.schedule, LevelSchedule::AutoPromote { .. }) {
-                level = s.planned_level(day);
-            }
-            levels_by_day.push(level);
-            let volume = s.volume.on_day(day);
-            for lane in lanes.iter_mut().filter(|l| l.share > 0.0 && volume > 0.0) {
-                let ready = volume * lane.share;
-                lane.hour.injected += ready;
-                lane.asleep_until = 0;
-                wake = 0;
-                lane.cohorts.push_back(Cohort {
-                    start: slot,
-                    expires: slot.saturating_add(validity_slots),
-                    ready,
-                    pending: VecDeque::new(),
-                    pending_total: 0.0,
-                    doomed: 0.0,
-                });
-            }
-        }
-        // Quiet slots (every lane asleep) cost nothing but this comparison.
-        if slot >= wake {
-            wake = u32::MAX;
-            awake.clear();
-            for (p, lane) in lanes.iter_mut().enumerate() {
-                if slot >= lane.asleep_until {
-                    let w = lane_arrivals(lane, slot);
-                    if w > 0.0 {
-                        want[p] = w;
-                        awake.push(p);
-                    }
-                }
-                wake = wake.min(lane.asleep_until);
-            }
-            allocate(&mut groups, &pools, level, &awake, &mut want, &mut got);
-            for &p in &awake {
-                if got[p] > 0.0 {
-                    let (att, soft) = serve(&mut lanes[p], got[p], slot, &delays);
-                    day_attempted += att;
-                    day_soft += soft;
-                }
-                (want[p], got[p]) = (0.0, 0.0);
-            }
-        }
-        if slot % SLOTS_PER_HOUR == SLOTS_PER_HOUR - 1 {
-            for lane in &mut lanes {
-                lane.hour.queued = lane.queued();
-                lane.hourly.push(std::mem::take(&mut lane.hour));
-            }
-            let idle = lanes.iter().all(Lane::is_idle);
-            if idle && slot / SLOTS_PER_DAY >= last_send_day {
-                break;
-            }
-        }
-        if slot % SLOTS_PER_DAY == SLOTS_PER_DAY - 1 {
-            if let (RunKind::Schedule, LevelSchedule::AutoPromote { clean_days, max_soft_bounce_pct, .. }) = (kind, &s.schedule) {
-                if day_attempted > 0.0 {
-                    clean_run = if day_soft <= day_attempted * max_soft_bounce_pct / 100.0 { clean_run + 1 } else { 0 };
-                }
-                if clean_run >= *clean_days && level < ThroughputLevel::Boost {
-                    level = ThroughputLevel::ALL[level.index() + 1];
-                    clean_run = 0;
-                }
-            }
-            (day_attempted, day_soft) = (0.0, 0.0);
-        }
-    }
-    // Stopped early because everything is done: the rest of the horizon is quiet,
-    // but a plan still says which level each later day would have had.
-    while levels_by_day.len() < s.horizon_days as usize {
-        let planned = kind == RunKind::Schedule && matches!(s.schedule, LevelSchedule::Plan(_));
-        levels_by_day.push(if planned { s.planned_level(levels_by_day.len() as u32) } else { level });
-    }
-    for lane in &mut lanes {
-        lane.hourly.resize(hours, Counts::default());
-    }
-    let first_done_hour = last_send_day as usize * 24;
-    let providers: Vec<ProviderSeries> = s
-        .providers
-        .iter()
-        .zip(lanes)
-        .map(|(p, lane)| {
-            let totals = totals_of(&lane.hourly, first_done_hour);
-            ProviderSeries { name: p.name.clone(), hourly: lane.hourly, totals }
-        })
-        .collect();
-    let mut hourly = vec![Counts::default(); hours];
-    for p in &providers {
-        for (all, row) in hourly.iter_mut().zip(&p.hourly) {
-            all.add_flows(row);
-            all.queued += row.queued;
-        }
-    }
-    let totals = totals_of(&hourly, first_done_hour);
-    Run { kind, levels_by_day, hourly, totals, providers, groups }
-}
-
-fn totals_of(hourly: &[Counts], first_done_hour: usize) -> Totals {
+pub(super) fn totals_of(hourly: &[Counts], first_done_hour: usize) -> Totals {
     let mut t = Totals::default();
     for row in hourly {
         t.sums.add_flows(row);

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per area.
 
+mod adaptive;
 mod classify;
 mod cli;
 mod dns;

@@ -160,10 +160,12 @@ proptest! {
                 prop_assert!(c.attempted == 0.0 && c.queued == 0.0, "{} hour {h} after validity: {c:?}", level.label());
             }
         }
-        // A faster level never delivers less (Slow..Boost; Custom is the analyst's own).
+        // A faster level never delivers less (Slow..Boost; Custom is the analyst's own),
+        // within float tolerance: 1e-9 of the volume plus 1e-6 messages (retry tails
+        // under DUST_MESSAGES = 1e-7 per cohort stop being retried).
         for w in sim.runs[..5].windows(2) {
             let (slow, fast) = (w[0].totals.sums.delivered, w[1].totals.sums.delivered);
-            prop_assert!(fast >= slow - 1e-6 * slow.max(1.0) - 0.01, "{:?} delivered {fast} < {:?} {slow}", w[1].kind, w[0].kind);
+            prop_assert!(fast >= slow - 1e-9 * slow.max(1.0) - 1e-6, "{:?} delivered {fast} < {:?} {slow}", w[1].kind, w[0].kind);
         }
     }
 
@@ -173,7 +175,7 @@ proptest! {
         s.schedule = if auto {
             LevelSchedule::AutoPromote { start: ThroughputLevel::Slow, clean_days: clean, max_soft_bounce_pct: 15.0 }
         } else {
-            LevelSchedule::Plan(plan.into_iter().map(|i| ThroughputLevel::ALL[i]).collect())
+            LevelSchedule::Plan(plan.into_iter().take(s.horizon_days as usize).map(|i| ThroughputLevel::ALL[i]).collect())
         };
         let sim = simulate(&s, &rules).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let run = sim.runs.last().ok_or_else(|| TestCaseError::fail("no run"))?;
@@ -361,7 +363,11 @@ fn cli_simulate_csv_has_header_and_six_level_blocks() {
     assert_eq!(code, 0, "{err}");
     let mut lines = out.lines();
     let header = lines.next().unwrap();
-    assert!(header.starts_with("level,hour,destination,injected,attempted,delivered,deferred,bounced,"), "{header}");
+    assert_eq!(
+        header,
+        "level,hour,destination,injected,attempted,delivered,deferred,bounced,soft_bounced,hard_bounced,expired,failed,queued,state,limit_per_hour,binding"
+    );
+    assert!(!out.contains("-0.00"), "no negative zero");
     let mut blocks: Vec<String> = Vec::new();
     let mut rows = 0;
     for l in lines {
@@ -388,4 +394,14 @@ fn cli_simulate_json_and_bad_input() {
     let (code, _, err) = bouncelab(&["simulate", "--scenario", "/nonexistent/s.ron"]);
     assert_ne!(code, 0);
     assert!(err.contains("/nonexistent/s.ron"), "{err}");
+}
+
+#[test]
+fn faster_levels_deliver_at_least_as_much_on_the_default_scenario() {
+    // Was 0.02 messages fewer at Very fast than at Fast (retry tails cut at 1e-3).
+    let sim = simulate(&Scenario::default(), &default_doc().mx_rules).unwrap();
+    for w in sim.runs[..5].windows(2) {
+        let (slow, fast) = (w[0].totals.sums.delivered, w[1].totals.sums.delivered);
+        assert!(fast >= slow - 1e-9 * slow - 1e-6, "{:?} {fast} < {:?} {slow}", w[1].kind, w[0].kind);
+    }
 }

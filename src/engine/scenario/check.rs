@@ -1,6 +1,8 @@
 //! Checks of a scenario, and which MX rule each provider's IPs use.
 
-use super::{LevelSchedule, MAX_HORIZON_DAYS, MAX_IPS, MAX_PROVIDERS, Provider, Scenario, Volume, slot_capacity};
+use super::{
+    LevelSchedule, MAX_HORIZON_DAYS, MAX_IPS, MAX_PROVIDERS, MAX_SERIES_ROWS, MAX_SHARE_PCT, Provider, Scenario, Volume, slot_capacity,
+};
 use crate::engine::mx::{MxRule, Severity, ThroughputLevel, find_rule};
 use crate::i18n::{tr, tr_fmt};
 
@@ -102,13 +104,17 @@ pub fn validate(s: &Scenario, rules: &[MxRule]) -> Vec<ScenarioProblem> {
         }
         _ => {}
     }
-    let mut warn = |field: &str, message: String| out.push(ScenarioProblem { field: field.into(), severity: Severity::Warning, message });
+    if let Some(message) = over_budget(s) {
+        err("horizon_days", message);
+    }
     if let LevelSchedule::Plan(p) = &s.schedule
         && p.len() > s.horizon_days as usize
     {
+        // Refused: a plan that cannot run to its end is a plan the analyst did not mean.
         let (n, h) = (p.len(), s.horizon_days);
-        warn("schedule", tr_fmt("scenario.plan_longer", &[("n", &n), ("h", &h)]));
+        err("schedule", tr_fmt("scenario.plan_longer", &[("n", &n), ("h", &h)]));
     }
+    let mut warn = |field: &str, message: String| out.push(ScenarioProblem { field: field.into(), severity: Severity::Warning, message });
     if let Volume::PerDay { days, .. } = s.volume
         && days > s.horizon_days
     {
@@ -117,6 +123,7 @@ pub fn validate(s: &Scenario, rules: &[MxRule]) -> Vec<ScenarioProblem> {
     }
     let sum: f64 = s.providers.iter().map(|p| if p.share_pct.is_finite() { p.share_pct } else { 0.0 }).sum();
     out.extend(provider_problems(s, rules));
+    super::react_check::react_problems(s, &mut out);
     if !s.providers.is_empty() && sum.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
         out.push(ScenarioProblem { field: "providers".into(), severity: Severity::Error, message: tr("scenario.shares_zero").into() });
     } else if !s.providers.is_empty() && (sum - 100.0).abs() > 0.01 {
@@ -137,6 +144,10 @@ fn provider_problems(s: &Scenario, rules: &[MxRule]) -> Vec<ScenarioProblem> {
         let name = &p.name;
         if !(p.share_pct.is_finite() && p.share_pct >= 0.0) {
             push("share_pct", Severity::Error, tr_fmt("scenario.share_negative", &[("name", name), ("got", &p.share_pct)]));
+        } else if p.share_pct > MAX_SHARE_PCT {
+            // Shares are weights, but 1e308 each would overflow their sum to infinity and send nothing.
+            let args: [(&str, &dyn std::fmt::Display); 3] = [("name", name), ("got", &p.share_pct), ("max", &MAX_SHARE_PCT)];
+            push("share_pct", Severity::Error, tr_fmt("rampup_react.share_too_big", &args));
         }
         let rates = [
             ("delivered_pct", p.delivered_pct),
@@ -158,6 +169,9 @@ fn provider_problems(s: &Scenario, rules: &[MxRule]) -> Vec<ScenarioProblem> {
         } else if !bad && total < 100.0 - 0.01 {
             let (total_s, by) = (format!("{total:.2}"), format!("{:.2}", 100.0 - total));
             push("delivered_pct", Severity::Warning, tr_fmt("scenario.rates_under", &[("name", name), ("total", &total_s), ("by", &by)]));
+        }
+        if !(p.complaint_pct.is_finite() && (0.0..=100.0).contains(&p.complaint_pct)) {
+            push("complaint_pct", Severity::Error, tr_fmt("scenario.rate_range", &[("name", name), ("got", &p.complaint_pct)]));
         }
         if !bad && p.soft_bounce_pct + p.deferral_pct >= 100.0 {
             push("deferral_pct", Severity::Warning, tr_fmt("scenario.always_retried", &[("name", name)]));
@@ -191,4 +205,23 @@ fn provider_problems(s: &Scenario, rules: &[MxRule]) -> Vec<ScenarioProblem> {
         }
     }
     out
+}
+
+/// Hourly rows of series a simulation of `s` keeps: runs × (providers + `all`) × hours.
+pub fn series_rows(s: &Scenario) -> u64 {
+    let runs: u64 = if matches!(s.schedule, LevelSchedule::Fixed(_)) { 6 } else { 7 };
+    runs * (s.providers.len() as u64 + 1) * u64::from(s.horizon_days) * 24
+}
+
+/// The budget message when `s` would make more than [`MAX_SERIES_ROWS`] rows.
+fn over_budget(s: &Scenario) -> Option<String> {
+    let rows = series_rows(s);
+    if rows <= MAX_SERIES_ROWS {
+        return None;
+    }
+    let mb = |bytes: u64| (bytes / 1_000_000).to_string();
+    let (rows_s, max_s) = (rows.to_string(), MAX_SERIES_ROWS.to_string());
+    let (mem, csv) = (mb(rows * super::BYTES_PER_ROW), mb(rows * super::CSV_BYTES_PER_ROW));
+    let args: [(&str, &dyn std::fmt::Display); 4] = [("rows", &rows_s), ("mem", &mem), ("csv", &csv), ("max", &max_s)];
+    Some(tr_fmt("rampup_react.over_budget", &args))
 }

@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 
+use super::adapt::Adapt;
 use super::{CapacityGroup, Counts, DUST_MESSAGES, RETRY_GRID_DIVISOR};
 use crate::engine::mx::ThroughputLevel;
 use crate::engine::scenario::Outcome;
@@ -38,6 +39,8 @@ pub(super) struct Lane {
     pub(super) doomed: VecDeque<(u32, f64)>,
     pub(super) hour: Counts,
     pub(super) hourly: Vec<Counts>,
+    /// Feedback, reactions and the recorded states.
+    pub(super) adapt: Adapt,
 }
 
 /// Expires the cohorts past validity, moves due retries back to the queue and
@@ -107,8 +110,10 @@ impl Lane {
 }
 
 /// Gives each awake lane its own pools' capacity, then splits each shared pool
-/// over its providers in proportion to what they still have ready; `want` is
-/// consumed, `got` receives what each may attempt.
+/// over its providers in proportion to what they still have ready, then lets
+/// the warm overflow IPs take what is left; `want` is consumed, `got`
+/// receives what each may attempt, `got_over` the part sent by warm IPs.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn allocate(
     groups: &mut [CapacityGroup],
     pools: &Pools,
@@ -116,6 +121,8 @@ pub(super) fn allocate(
     awake: &[usize],
     want: &mut [f64],
     got: &mut [f64],
+    overflow: &[f64],
+    got_over: &mut [f64],
 ) {
     let l = level.index();
     for &p in awake {
@@ -149,6 +156,14 @@ pub(super) fn allocate(
         g.peak_slot_attempted = g.peak_slot_attempted.max(served);
         g.peak_utilisation = g.peak_utilisation.max((served / cap).min(1.0));
     }
+    for &p in awake {
+        let x = want[p].min(overflow[p]);
+        if x > 0.0 {
+            got[p] += x;
+            got_over[p] = x;
+            want[p] -= x;
+        }
+    }
 }
 
 /// Which pools each lane owns, and the shared pools, by index into the groups.
@@ -171,11 +186,20 @@ impl Pools {
     }
 }
 
-/// Attempts `x` messages of a lane, oldest cohort first; returns (attempts, soft bounces).
-pub(super) fn serve(lane: &mut Lane, mut x: f64, slot: u32, delays: &[u32]) -> (f64, f64) {
-    let out = lane.out;
+/// What one slot's attempts of a lane gave.
+#[derive(Default)]
+pub(super) struct Served {
+    pub(super) attempted: f64,
+    pub(super) soft: f64,
+    pub(super) deferred: f64,
+    pub(super) delivered: f64,
+}
+
+/// Attempts `x` messages of a lane, oldest cohort first, each attempt ending
+/// as `out` says (the provider's rates with this slot's feedback mixed in).
+pub(super) fn serve(lane: &mut Lane, mut x: f64, slot: u32, delays: &[u32], out: Outcome) -> Served {
     let retry_share = out.soft + out.deferred;
-    let (mut attempted, mut soft) = (0.0, 0.0);
+    let mut done = Served::default();
     for c in lane.cohorts.iter_mut() {
         if x <= 0.0 {
             break;
@@ -190,8 +214,10 @@ pub(super) fn serve(lane: &mut Lane, mut x: f64, slot: u32, delays: &[u32]) -> (
         if a <= 0.0 {
             continue;
         }
-        attempted += a;
-        soft += a * out.soft;
+        done.attempted += a;
+        done.soft += a * out.soft;
+        done.deferred += a * out.deferred;
+        done.delivered += a * out.delivered;
         let h = &mut lane.hour;
         h.attempted += a;
         h.delivered += a * out.delivered;
@@ -219,5 +245,5 @@ pub(super) fn serve(lane: &mut Lane, mut x: f64, slot: u32, delays: &[u32]) -> (
             c.pending_total += retry;
         }
     }
-    (attempted, soft)
+    done
 }

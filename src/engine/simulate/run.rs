@@ -1,0 +1,291 @@
+//! One run of the simulation: the slot loop, with the level schedule, the
+//! feedback and reactions of each lane, and the day-end promotion gates.
+
+use std::collections::VecDeque;
+
+use super::adapt::{Adapt, Binding, HourState, LaneReaction, LaneState};
+use super::slots::{Cohort, Lane, Pools, allocate, lane_arrivals, serve};
+use super::{CapacityGroup, Counts, ProviderSeries, Run, RunKind, totals_of};
+use crate::engine::mx::{MxRule, ThroughputLevel};
+use crate::engine::scenario::{
+    BUILTIN_LIMITS, DayCount, LevelSchedule, ReplyClass, SLOT_MINUTES, SLOTS_PER_DAY, SLOTS_PER_HOUR, Scenario, compile_match, reacts_to,
+    routes, slot_capacity,
+};
+
+/// Per lane, what every run starts from: its adaptive set-up and its overflow capacity.
+#[derive(Clone)]
+pub(super) struct LaneSetup {
+    adapt: Adapt,
+    overflow: f64,
+}
+
+/// Builds each lane's set-up once per simulation: capacities per level, which
+/// limit binds, the feedback it gets and the reactions watching it.
+pub(super) fn prepare(s: &Scenario, groups: &[CapacityGroup], rules: &[MxRule], classes: &[ReplyClass]) -> Vec<LaneSetup> {
+    let pools = Pools::new(groups, s.providers.len());
+    let regexes: Vec<Option<regex::Regex>> = s
+        .reactions
+        .iter()
+        .map(|r| match &r.on {
+            crate::engine::scenario::ReplyMatch::Regex(p) => compile_match(p).ok(),
+            crate::engine::scenario::ReplyMatch::Category(_) => None,
+        })
+        .collect();
+    s.providers
+        .iter()
+        .enumerate()
+        .map(|(p, prov)| {
+            let overflow = match s.overflow {
+                Some(o) => {
+                    let route = routes(prov, s.ips, rules).first().and_then(|r| r.rule).and_then(|r| rules.get(r));
+                    let l = route.map_or(BUILTIN_LIMITS[o.level.index()], |r| r.limits(o.level));
+                    slot_capacity(l) * f64::from(o.warm_ips)
+                }
+                None => 0.0,
+            };
+            let mine: Vec<&CapacityGroup> = pools.own[p]
+                .iter()
+                .map(|&g| &groups[g])
+                .chain(pools.shared.iter().map(|&g| &groups[g]).filter(|g| g.providers.contains(&p)))
+                .collect();
+            let full = std::array::from_fn(|l| mine.iter().map(|g| g.slot_capacity[l]).sum::<f64>() + overflow);
+            let rule_binding = std::array::from_fn(|l| mine.first().map_or(Binding::PerHour, |g| g.binding[l]));
+            let feedback: Vec<usize> = s.feedback.iter().enumerate().filter(|(_, f)| f.from_provider(&prov.name)).map(|(i, _)| i).collect();
+            let reactions = s
+                .reactions
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.watches(&prov.name))
+                .map(|(ri, r)| {
+                    let fed_by = feedback
+                        .iter()
+                        .copied()
+                        .filter(|&fi| classes.get(fi).is_some_and(|c| reacts_to(r, regexes[ri].as_ref(), &s.feedback[fi], c)))
+                        .collect();
+                    LaneReaction::new(ri, fed_by)
+                })
+                .collect();
+            let out = prov.outcome();
+            let adapt = Adapt {
+                ips: f64::from(s.ips),
+                full,
+                rule_binding,
+                feedback,
+                reactions,
+                bounce_pct: (out.soft + out.hard) * 100.0,
+                complaint_pct: if prov.complaint_pct.is_finite() { prov.complaint_pct } else { 0.0 },
+                ..Adapt::default()
+            };
+            LaneSetup { adapt, overflow }
+        })
+        .collect()
+}
+
+/// Flows of one day, for the promotion gates.
+#[derive(Default)]
+struct Day {
+    attempted: f64,
+    soft: f64,
+    deferred: f64,
+    delivered: f64,
+    complaints: f64,
+}
+
+pub(super) fn run_checked(s: &Scenario, groups: &[CapacityGroup], setup: &[LaneSetup], classes: &[ReplyClass], kind: RunKind) -> Run {
+    let mut groups = groups.to_vec();
+    let hours = s.horizon_days as usize * 24;
+    let total_slots = s.horizon_days * SLOTS_PER_DAY;
+    let validity_slots = ((s.retry.validity_hours * 60.0 / SLOT_MINUTES).round() as u32).max(1);
+    let shares = s.share_fractions();
+    // Retry delay in slots by cohort age in slots, rounded up to whole slots.
+    let delays: Vec<u32> = (0..=validity_slots)
+        .map(|age| {
+            let d = (s.retry.delay_minutes(f64::from(age) * SLOT_MINUTES) / SLOT_MINUTES - 1e-9).ceil();
+            if d.is_finite() { d.clamp(1.0, f64::from(validity_slots) + 1.0) as u32 } else { 1 }
+        })
+        .collect();
+    let mut lanes: Vec<Lane> = s
+        .providers
+        .iter()
+        .zip(&shares)
+        .zip(setup)
+        .map(|((p, &share), set)| Lane {
+            out: p.outcome(),
+            share,
+            cohorts: VecDeque::new(),
+            asleep_until: 0,
+            doomed: VecDeque::new(),
+            hour: Counts::default(),
+            hourly: Vec::with_capacity(hours),
+            adapt: set.adapt.clone(),
+        })
+        .collect();
+    let overflow: Vec<f64> = setup.iter().map(|l| l.overflow).collect();
+    let last_send_day = (0..s.horizon_days).rev().find(|&d| s.volume.on_day(d) > 0.0).unwrap_or(0);
+    let n = lanes.len();
+    let (mut want, mut got, mut got_over, mut ready) = (vec![0.0_f64; n], vec![0.0_f64; n], vec![0.0_f64; n], vec![0.0_f64; n]);
+    let mut caps = vec![(0.0_f64, LaneState::Idle); n];
+    let (mut awake, mut wake) = (Vec::with_capacity(n), 0_u32);
+    let pools = Pools::new(&groups, n);
+    let mut level = match (kind, &s.schedule) {
+        (RunKind::Fixed(l), _) => l,
+        (RunKind::Schedule, LevelSchedule::AutoPromote { start, .. }) => *start,
+        (RunKind::Schedule, _) => s.planned_level(0),
+    };
+    let planned = kind == RunKind::Schedule && matches!(s.schedule, LevelSchedule::Plan(_));
+    let mut levels_by_day = Vec::with_capacity(s.horizon_days as usize);
+    let (mut day, mut clean_run, mut sending_days, mut ip_day) = (Day::default(), 0_u32, 0_u32, 0_u32);
+    let (feedback, reactions) = (&s.feedback, &s.reactions);
+
+    for slot in 0..total_slots {
+        if slot % SLOTS_PER_DAY == 0 {
+            let d = slot / SLOTS_PER_DAY;
+            ip_day = if s.day_count == DayCount::Sending { sending_days } else { d };
+            if planned {
+                level = s.planned_level(ip_day);
+            }
+            levels_by_day.push(level);
+            let volume = s.volume.on_day(d);
+            for lane in lanes.iter_mut().filter(|l| l.share > 0.0 && volume > 0.0) {
+                let messages = volume * lane.share;
+                lane.hour.injected += messages;
+                lane.asleep_until = 0;
+                wake = 0;
+                lane.cohorts.push_back(Cohort {
+                    start: slot,
+                    expires: slot.saturating_add(validity_slots),
+                    ready: messages,
+                    pending: VecDeque::new(),
+                    pending_total: 0.0,
+                    doomed: 0.0,
+                });
+            }
+        }
+        let li = level.index();
+        // Quiet slots (every lane asleep, no reaction changing) cost nothing but this comparison.
+        if slot >= wake {
+            wake = u32::MAX;
+            awake.clear();
+            for (p, lane) in lanes.iter_mut().enumerate() {
+                let r = if slot >= lane.asleep_until { lane_arrivals(lane, slot) } else { 0.0 };
+                let (cap, st) = lane.adapt.cap(reactions, li, slot);
+                if r > 0.0 {
+                    (ready[p], want[p], caps[p]) = (r, r.min(cap), (cap, st));
+                    awake.push(p);
+                } else {
+                    // Nothing ready: idle, unless a reaction holds the destination.
+                    let st = if st == LaneState::Sending { LaneState::Idle } else { st };
+                    let b = if st == LaneState::Suspended { Binding::Suspended } else { Binding::None };
+                    lane.adapt.observe(slot, st, b, cap * f64::from(SLOTS_PER_HOUR));
+                }
+                wake = wake.min(lane.asleep_until).min(lane.adapt.next_change(reactions, slot));
+            }
+            allocate(&mut groups, &pools, level, &awake, &mut want, &mut got, &overflow, &mut got_over);
+            for &p in &awake {
+                let lane = &mut lanes[p];
+                let (cap, st) = caps[p];
+                let x = got[p];
+                if x > 0.0 {
+                    let out = lane.adapt.replies(feedback, classes, reactions, lane.out, x, x - got_over[p], ip_day, slot).outcome;
+                    let served = serve(lane, x, slot, &delays, out);
+                    day.attempted += served.attempted;
+                    day.soft += served.soft;
+                    day.deferred += served.deferred;
+                    day.delivered += served.delivered;
+                    day.complaints += served.delivered * lane.adapt.complaint_pct / 100.0;
+                }
+                let r = ready[p];
+                let binding = if st == LaneState::Suspended {
+                    Binding::Suspended
+                } else if x >= r * (1.0 - 1e-12) {
+                    Binding::QueueEmpty
+                } else if cap < lane.adapt.full[li] && x >= cap * (1.0 - 1e-9) {
+                    Binding::Backoff
+                } else {
+                    lane.adapt.rule_binding[li]
+                };
+                lane.adapt.observe(slot, st, binding, cap * f64::from(SLOTS_PER_HOUR));
+                (want[p], got[p], got_over[p]) = (0.0, 0.0, 0.0);
+            }
+        }
+        if slot % SLOTS_PER_HOUR == SLOTS_PER_HOUR - 1 {
+            for lane in &mut lanes {
+                lane.hour.queued = lane.queued();
+                lane.hourly.push(std::mem::take(&mut lane.hour));
+                lane.adapt.end_hour();
+            }
+            // A reaction still in force keeps the run going until it gives way.
+            let idle = lanes.iter().all(|l| l.is_idle() && !l.adapt.is_active());
+            if idle && slot / SLOTS_PER_DAY >= last_send_day {
+                break;
+            }
+        }
+        if slot % SLOTS_PER_DAY == SLOTS_PER_DAY - 1 {
+            if day.attempted > 0.0 || s.volume.on_day(slot / SLOTS_PER_DAY) > 0.0 {
+                sending_days += 1;
+            }
+            if let (RunKind::Schedule, LevelSchedule::AutoPromote { clean_days, max_soft_bounce_pct, .. }) = (kind, &s.schedule) {
+                (level, clean_run) = promote(s, &day, level, clean_run, *clean_days, *max_soft_bounce_pct);
+            }
+            day = Day::default();
+        }
+    }
+    // Stopped early because everything is done: the rest of the horizon is quiet,
+    // but a plan still says which level each later day would have had.
+    // In sending days, the day it stopped on counts when it sent; the quiet ones after it do not.
+    let sent_today = day.attempted > 0.0 || s.volume.on_day(levels_by_day.len().saturating_sub(1) as u32) > 0.0;
+    while levels_by_day.len() < s.horizon_days as usize {
+        let d = levels_by_day.len() as u32;
+        let at = if s.day_count == DayCount::Sending { ip_day + u32::from(sent_today) } else { d };
+        levels_by_day.push(if planned { s.planned_level(at) } else { level });
+    }
+    let quiet =
+        |lane: &Lane| HourState { limit_per_hour: lane.adapt.full[level.index()] * f64::from(SLOTS_PER_HOUR), ..HourState::default() };
+    for lane in &mut lanes {
+        lane.hourly.resize(hours, Counts::default());
+        let q = quiet(lane);
+        lane.adapt.states.resize(hours, q);
+    }
+    let first_done_hour = last_send_day as usize * 24;
+    let providers: Vec<ProviderSeries> = s
+        .providers
+        .iter()
+        .zip(lanes)
+        .map(|(p, lane)| {
+            let totals = totals_of(&lane.hourly, first_done_hour);
+            ProviderSeries { name: p.name.clone(), hourly: lane.hourly, states: lane.adapt.states, segments: lane.adapt.segments, totals }
+        })
+        .collect();
+    let mut hourly = vec![Counts::default(); hours];
+    for p in &providers {
+        for (all, row) in hourly.iter_mut().zip(&p.hourly) {
+            all.add_flows(row);
+            all.queued += row.queued;
+        }
+    }
+    let totals = totals_of(&hourly, first_done_hour);
+    Run { kind, levels_by_day, hourly, totals, providers, groups }
+}
+
+/// The day-end step of an auto-promotion: a day over the demotion threshold
+/// drops one level; a clean day (soft bounces and complaints under their
+/// thresholds) counts towards the next promotion; a dirty one restarts the
+/// count; a day without attempts does neither.
+fn promote(s: &Scenario, day: &Day, level: ThroughputLevel, clean_run: u32, clean_days: u32, max_soft: f64) -> (ThroughputLevel, u32) {
+    let gates = &s.promotion;
+    let (mut level, mut clean_run) = (level, clean_run);
+    if day.attempted > 0.0 {
+        let dirty = (day.soft + day.deferred) / day.attempted * 100.0;
+        if gates.demote_above_pct.is_some_and(|d| dirty > d) {
+            level = ThroughputLevel::ALL[level.index().saturating_sub(1)];
+            return (level, 0);
+        }
+        let complaints_ok = gates.max_complaint_pct.is_none_or(|c| day.complaints <= day.delivered * c / 100.0);
+        clean_run = if day.soft <= day.attempted * max_soft / 100.0 && complaints_ok { clean_run + 1 } else { 0 };
+    }
+    if clean_run >= clean_days && level < ThroughputLevel::Boost {
+        level = ThroughputLevel::ALL[level.index() + 1];
+        clean_run = 0;
+    }
+    (level, clean_run)
+}
