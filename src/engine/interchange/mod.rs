@@ -16,6 +16,7 @@
 pub mod csv;
 pub mod json;
 pub mod kumomta;
+pub mod kumomta_automation;
 pub mod powermta;
 
 use super::ruleset::{BounceRule, Category, RuleSet};
