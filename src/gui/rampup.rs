@@ -6,12 +6,15 @@
 //! (a few ms, so dragging a value replots at once); larger ones run on a
 //! worker thread while the last result stays on screen.
 
+mod ceilings;
 mod editor;
 mod export;
+mod reactions;
 mod view;
 
 pub use export::encode_png_region;
 
+pub use ceilings::{binding_text, bound_text, state_text};
 pub use view::{fmt_count, fmt_done};
 
 use std::path::Path;
@@ -24,10 +27,11 @@ use egui::Ui;
 use rayon::prelude::*;
 
 use super::PanelCtx;
-use crate::cli::simulate::DEFAULT_SCENARIO_PATH;
+use crate::engine::Classifier;
 use crate::engine::mx::{MxRule, ThroughputLevel};
-use crate::engine::scenario::{self, LevelSchedule, Scenario, ScenarioProblem};
-use crate::engine::simulate::{SimulateError, Simulation, run_kinds, simulate, simulate_run};
+use crate::engine::scenario::ReplyClass;
+use crate::engine::scenario::{self, DEFAULT_SCENARIO_PATH, LevelSchedule, Scenario, ScenarioProblem, classify_feedback};
+use crate::engine::simulate::{SimulateError, Simulation, run_kinds, simulate_run, simulate_with};
 use crate::i18n::{tr, tr_fmt};
 
 /// Above this estimated cost ([`cost`]) the simulation runs on a worker thread.
@@ -131,7 +135,7 @@ pub fn cost(s: &Scenario, rules: &[MxRule]) -> u64 {
 
 /// Simulates the runs in parallel, counting finished ones so the worker can
 /// report progress; runs not yet started are skipped once cancelled (`None`).
-fn simulate_stepwise(s: &Scenario, rules: &[MxRule], p: &Progress) -> Option<Result<Simulation, SimulateError>> {
+fn simulate_stepwise(s: &Scenario, rules: &[MxRule], classes: &[ReplyClass], p: &Progress) -> Option<Result<Simulation, SimulateError>> {
     let problems = scenario::validate(s, rules);
     if scenario::has_errors(&problems) {
         return Some(Err(SimulateError::Invalid(problems)));
@@ -144,7 +148,7 @@ fn simulate_stepwise(s: &Scenario, rules: &[MxRule], p: &Progress) -> Option<Res
             if p.cancel.load(Ordering::Relaxed) {
                 return None;
             }
-            let run = simulate_run(s, rules, kind);
+            let run = simulate_run(s, rules, classes, kind);
             p.done.fetch_add(1, Ordering::Relaxed);
             Some(run)
         })
@@ -153,11 +157,11 @@ fn simulate_stepwise(s: &Scenario, rules: &[MxRule], p: &Progress) -> Option<Res
 }
 
 /// Validates and simulates; with `progress`, run by run (`None` when cancelled).
-fn compute(s: &Scenario, rules: &[MxRule], progress: Option<&Progress>) -> Option<SimResult> {
+fn compute(s: &Scenario, rules: &[MxRule], classes: &[ReplyClass], progress: Option<&Progress>) -> Option<SimResult> {
     let start = Instant::now();
     let result = match progress {
-        None => simulate(s, rules),
-        Some(p) => simulate_stepwise(s, rules, p)?,
+        None => simulate_with(s, rules, classes),
+        Some(p) => simulate_stepwise(s, rules, classes, p)?,
     };
     let (problems, sim) = match result {
         Ok(sim) => (sim.problems.clone(), Some(Arc::new(sim))),
@@ -218,7 +222,7 @@ impl RampUpPanel {
 
     /// Collects a worker's result, and starts a simulation when the scenario
     /// or the rules changed since the one shown.
-    fn refresh(&mut self, ctx: &egui::Context, rules: &[MxRule], generation: u64) {
+    fn refresh(&mut self, ctx: &egui::Context, rules: &[MxRule], classifier: &Classifier, generation: u64) {
         if let Some(job) = &self.job {
             match job.rx.try_recv() {
                 Ok(r) => {
@@ -239,8 +243,10 @@ impl RampUpPanel {
             // It stops after its current run; its result is never read.
             old.progress.cancel.store(true, Ordering::Relaxed);
         }
+        // Feedback replies are qualified by the document's bounce rules.
+        let classes = classify_feedback(&self.scenario.feedback, classifier);
         if cost(&self.scenario, rules) <= WORKER_THRESHOLD {
-            if let Some(r) = compute(&self.scenario, rules, None) {
+            if let Some(r) = compute(&self.scenario, rules, &classes, None) {
                 self.shown = Some((self.scenario.clone(), generation, r));
             }
             return;
@@ -248,11 +254,12 @@ impl RampUpPanel {
         let (tx, rx) = mpsc::channel();
         let progress = Arc::new(Progress::default());
         let (s, rules_owned, p, egui_ctx) = (self.scenario.clone(), rules.to_vec(), progress.clone(), ctx.clone());
+        let classes_owned = classes.clone();
         let lang = crate::i18n::Lang::current();
         let spawned = std::thread::Builder::new().name("rampup-sim".into()).spawn(move || {
             // Validation messages are worded on this thread: in the UI's language.
             lang.make_current();
-            if let Some(r) = compute(&s, &rules_owned, Some(&p)) {
+            if let Some(r) = compute(&s, &rules_owned, &classes_owned, Some(&p)) {
                 // The receiver may be gone (a newer job replaced this one): nothing to do then.
                 let _ = tx.send(r);
             }
@@ -262,7 +269,7 @@ impl RampUpPanel {
             Ok(_) => self.job = Some(Job { scenario: self.scenario.clone(), generation, progress, rx }),
             // No thread available: simulate here rather than show nothing.
             Err(_) => {
-                if let Some(r) = compute(&self.scenario, rules, None) {
+                if let Some(r) = compute(&self.scenario, rules, &classes, None) {
                     self.shown = Some((self.scenario.clone(), generation, r));
                 }
             }
@@ -277,7 +284,7 @@ impl RampUpPanel {
     /// Draws the panel.
     pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         let generation = ctx.compiled.generation;
-        self.refresh(ui.ctx(), &ctx.rules.mx_rules, generation);
+        self.refresh(ui.ctx(), &ctx.rules.mx_rules, &ctx.compiled.classifier, generation);
         let problems = self.shown.as_ref().map(|s| s.2.problems.clone()).unwrap_or_default();
         let before = self.scenario.clone();
         egui::Panel::left("rampup_editor").resizable(true).default_size(490.0).min_size(380.0).show(ui, |ui| {
@@ -285,7 +292,7 @@ impl RampUpPanel {
         });
         if self.scenario != before {
             // Replot in this very frame; the problems beside the fields follow next frame.
-            self.refresh(ui.ctx(), &ctx.rules.mx_rules, generation);
+            self.refresh(ui.ctx(), &ctx.rules.mx_rules, &ctx.compiled.classifier, generation);
             ui.ctx().request_repaint();
         }
         if self.job.is_some() {

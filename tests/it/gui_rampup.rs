@@ -284,3 +284,54 @@ fn rampup_panel_renders_translated_in_every_language() {
     }
     Lang::ENGLISH.make_current();
 }
+
+/// The adaptive scenario in the panel, in every language: the ceiling table
+/// names each level's daily volume and binding limit, the reactions are
+/// listed, the held hours are shaded and hovering says what bound them.
+#[test]
+fn rampup_adaptive_views_in_every_language() {
+    use bouncelab::engine::Classifier;
+    use bouncelab::engine::scenario::classify_feedback;
+    use bouncelab::engine::simulate::{Binding, simulate_with};
+    use bouncelab::gui::rampup::{binding_text, bound_text};
+    use bouncelab::gui::settings::Settings;
+    use bouncelab::i18n::{Lang, tr, tr_fmt};
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample_rules/adaptive.ron");
+    let scenario = Scenario::load(&path).expect("adaptive.ron");
+    for lang in Lang::all() {
+        let settings =
+            Settings { language: Some(lang.code().to_owned()), panel: Panel::RampUp, tester_beside_rules: false, ..Settings::default() };
+        let mut app = BounceLabApp::with_settings(settings, Some(crate::data("../../sample_rules/default.ron")));
+        app.typed_dialogs = true;
+        app.rampup.set_scenario(scenario.clone());
+        let mut h = harness(app);
+        settle(&mut h);
+        lang.make_current();
+        let code = lang.code();
+        let (shown_sim, doc) = {
+            let app = h.state();
+            let sim = app.rampup.result().and_then(|r| r.sim.clone()).expect("simulated");
+            (sim, app.document.rules.clone())
+        };
+        // What the panel shows is the engine's, feedback classified by the document's rules.
+        let classes = classify_feedback(&scenario.feedback, &Classifier::new(&doc));
+        let sim = simulate_with(&scenario, &doc.mx_rules, &classes).expect("simulates");
+        assert_eq!(shown_sim.runs, sim.runs, "{code}");
+        assert!(shown(&h, tr("rampup_react.ceilings_heading")), "{code}: ceiling table");
+        // Yahoo at Very fast: 5 connections × 20 per slot = 100 per IP, 2 IPs, 288 slots.
+        let yahoo_vf = tr_fmt("rampup_react.per_day", &[("n", &fmt_count(57_600.0))]);
+        assert!(shown(&h, &yahoo_vf), "{code}: {yahoo_vf}");
+        assert!(shown(&h, binding_text(Binding::Connections)), "{code}");
+        assert!(shown(&h, "TSS04"), "{code}: the feedback reply is listed");
+        assert!(shown(&h, "Yahoo TSS04: suspend"), "{code}: the reaction is listed");
+        let schedule = RunKind::Schedule.display_label();
+        assert!(shown(&h, &tr_fmt("rampup_react.shade_help", &[("run", &schedule)])), "{code}: shading explained");
+        // The hover text of a held hour names the suspension.
+        let run = run_of(&sim, RunKind::Schedule);
+        let held =
+            run.providers.iter().flat_map(|p| p.states.iter().enumerate()).find(|(_, s)| s.binding == Binding::Suspended).map(|(h, _)| h);
+        let text = bound_text(run, held.expect("a suspended hour in the schedule run"));
+        assert!(text.contains(binding_text(Binding::Suspended)) && text.contains("Yahoo"), "{code}: {text}");
+        Lang::ENGLISH.make_current();
+    }
+}

@@ -15,7 +15,7 @@ use crate::i18n::{tr, tr_fmt};
 const LABEL_WIDTH: f32 = 120.0;
 
 /// Shows the problems whose field is one of `fields` (or starts with `prefix.`).
-fn problems_ui(ui: &mut Ui, problems: &[ScenarioProblem], matches: impl Fn(&str) -> bool) {
+pub(super) fn problems_ui(ui: &mut Ui, problems: &[ScenarioProblem], matches: impl Fn(&str) -> bool) {
     for p in problems.iter().filter(|p| matches(&p.field)) {
         let color = if p.severity == Severity::Error { error_color(ui) } else { ui.visuals().warn_fg_color };
         let key = if p.severity == Severity::Error { "rampup.problem_error" } else { "rampup.problem_warning" };
@@ -68,6 +68,8 @@ impl RampUpPanel {
         problems_ui(ui, problems, |f| f.starts_with("retry"));
         ui.separator();
         providers_ui(ui, &mut self.scenario, problems);
+        ui.separator();
+        super::reactions::reactions_ui(ui, &self.scenario, problems);
     }
 
     fn file_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {

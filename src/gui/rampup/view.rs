@@ -2,12 +2,14 @@
 //! the per-provider breakdown and the export buttons.
 
 use egui::{Color32, RichText, Role, Ui};
-use egui_plot::{Corner, HoverPosition, Legend, Line, Plot, PlotPoints};
+use std::sync::Arc;
+
+use egui_plot::{Corner, HoverPosition, Legend, Line, Plot, PlotPoints, Span};
 
 use super::RampUpPanel;
 use crate::engine::mx::ThroughputLevel;
 use crate::engine::scenario::LevelSchedule;
-use crate::engine::simulate::{Counts, Run, RunKind, Simulation};
+use crate::engine::simulate::{Counts, LaneState, Run, RunKind, Simulation};
 use crate::gui::widgets::{error_color, named};
 use crate::i18n::{tr, tr_fmt};
 
@@ -117,11 +119,16 @@ impl RampUpPanel {
             series_plot(ui, "rampup_delivered", &sim, hl, |c| c.delivered, tr("rampup.what_delivered"), 240.0);
             ui.strong(tr("rampup.plot_backlog"));
             series_plot(ui, "rampup_backlog", &sim, hl, |c| c.queued, tr("rampup.what_queued"), 170.0);
+            if !held_periods(&sim, hl).is_empty() {
+                ui.weak(tr_fmt("rampup_react.shade_help", &[("run", &hl.display_label())]));
+            }
         });
         self.plots_rect = Some(plots.response.rect.intersect(ui.clip_rect()));
         ui.weak(tr("rampup.plot_help"));
         ui.add_space(8.0);
         self.provider_table(ui, &sim);
+        ui.add_space(8.0);
+        super::ceilings::ceiling_table(ui, &sim);
         ui.add_space(8.0);
         let busy = self.export.is_some();
         ui.strong(tr("rampup.export"));
@@ -236,8 +243,10 @@ fn export_row(ui: &mut Ui, path: &mut String, hint: &str, [field, button, tip]: 
 }
 
 /// One line per run of `value` per hour; the highlighted run is thicker.
-fn series_plot(ui: &mut Ui, id: &str, sim: &Simulation, hl: RunKind, value: fn(&Counts) -> f64, what: &'static str, height: f32) {
+fn series_plot(ui: &mut Ui, id: &str, sim: &Arc<Simulation>, hl: RunKind, value: fn(&Counts) -> f64, what: &'static str, height: f32) {
     let link = egui::Id::unique("rampup_plots_x");
+    let held = held_periods(sim, hl);
+    let hover_sim = Arc::clone(sim);
     Plot::new(id)
         .height(height)
         .legend(Legend::default().position(Corner::RightTop).follow_insertion_order(true))
@@ -250,7 +259,13 @@ fn series_plot(ui: &mut Ui, id: &str, sim: &Simulation, hl: RunKind, value: fn(&
         .label_formatter(move |pos| match pos {
             HoverPosition::NearDataPoint { plot_name, position, .. } => {
                 let h = position.x.max(0.0).round() as u64;
-                Some(tr_fmt(
+                // Which limit bounded that hour, for the run under the cursor.
+                let bound = hover_sim
+                    .runs
+                    .iter()
+                    .find(|r| r.kind.display_label() == *plot_name)
+                    .map(|r| super::ceilings::bound_text(r, h as usize));
+                let point = tr_fmt(
                     "rampup.hover_point",
                     &[
                         ("series", &plot_name),
@@ -260,17 +275,53 @@ fn series_plot(ui: &mut Ui, id: &str, sim: &Simulation, hl: RunKind, value: fn(&
                         ("value", &fmt_count(position.y)),
                         ("what", &what),
                     ],
-                ))
+                );
+                Some(match bound {
+                    Some(b) => format!("{point}\n{b}"),
+                    None => point,
+                })
             }
             HoverPosition::Elsewhere { position } => Some(tr_fmt("rampup.hover_hour", &[("hour", &format!("{:.0}", position.x.max(0.0)))])),
         })
         .show(ui, |pu| {
+            // Behind the lines: the hours the highlighted run held a destination.
+            let (red, amber) =
+                (Color32::from_rgba_unmultiplied(0xe1, 0x57, 0x59, 48), Color32::from_rgba_unmultiplied(0xed, 0xc9, 0x48, 40));
+            for &(from, to, state) in &held {
+                let (name, fill) = if state == LaneState::Suspended {
+                    (tr("rampup_react.shade_suspended"), red)
+                } else {
+                    (tr("rampup_react.shade_backoff"), amber)
+                };
+                pu.add(Span::new(name, from..=to).fill(fill));
+            }
             for (i, run) in sim.runs.iter().enumerate() {
                 let points: PlotPoints = run.hourly.iter().enumerate().map(|(h, c)| [h as f64, finite(value(c))]).collect();
                 let width = if run.kind == hl { 3.0 } else { 1.5 };
                 pu.line(Line::new(run.kind.display_label(), points).color(COLORS[i % COLORS.len()]).width(width));
             }
         });
+}
+
+/// Hour ranges `[from, to]` in which the run `hl` held some destination: the
+/// worst state of the hour over its providers, suspended or backoff/recovering.
+pub fn held_periods(sim: &Simulation, hl: RunKind) -> Vec<(f64, f64, LaneState)> {
+    let Some(run) = sim.runs.iter().find(|r| r.kind == hl) else { return Vec::new() };
+    let mut out: Vec<(f64, f64, LaneState)> = Vec::new();
+    for h in 0..run.hourly.len() {
+        let worst = run.providers.iter().filter_map(|p| p.states.get(h)).map(|s| s.state).max().unwrap_or_default();
+        let state = match worst {
+            LaneState::Suspended => LaneState::Suspended,
+            LaneState::Backoff | LaneState::Recovering => LaneState::Backoff,
+            _ => continue,
+        };
+        let (from, to) = (h as f64 - 0.5, h as f64 + 0.5);
+        match out.last_mut() {
+            Some(last) if last.2 == state && (last.1 - from).abs() < 1e-9 => last.1 = to,
+            _ => out.push((from, to, state)),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
