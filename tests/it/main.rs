@@ -4,6 +4,7 @@ mod adaptive;
 mod classify;
 mod cli;
 mod dns;
+mod dovecot;
 #[cfg(feature = "gui")]
 mod gallery;
 #[cfg(feature = "gui")]
@@ -26,6 +27,8 @@ mod gui_sync;
 mod hostile;
 mod i18n;
 mod interchange;
+mod logs;
+mod mailbox;
 mod simulate;
 mod smtp_props;
 mod sync;

@@ -3,6 +3,8 @@
 //! `eval` and the benches read through here, so one input gives the same
 //! records everywhere.
 
+pub mod logs;
+pub mod mailbox;
 mod record;
 
 pub use record::{Action, MtaKind, Record, RecordSource};
