@@ -38,15 +38,50 @@ pub fn certificate() -> (&'static Path, &'static Path, &'static Path) {
     let (_, ca, cert, key) = CERT.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
         let p = |n: &str| dir.path().join(n);
-        std::fs::write(p("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n").unwrap();
+        std::fs::write(p("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+            .unwrap();
         let steps: [Vec<String>; 3] = [
-            vec!["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=bouncelab test CA", "-keyout", "ca.key", "-out", "ca.pem"],
+            vec![
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=bouncelab test CA",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+            ],
             vec!["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "key.pem", "-out", "leaf.csr"],
-            vec!["x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", "cert.pem"],
+            vec![
+                "x509",
+                "-req",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                "ext.cnf",
+                "-out",
+                "cert.pem",
+            ],
         ]
         .map(|v| v.into_iter().map(String::from).collect());
         for args in steps {
-            let out = Command::new("openssl").args(&args).current_dir(dir.path()).output().expect("openssl (Debian package openssl) makes the test certificates");
+            let out = Command::new("openssl")
+                .args(&args)
+                .current_dir(dir.path())
+                .output()
+                .expect("openssl (Debian package openssl) makes the test certificates");
             assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         }
         let (ca, cert, key) = (p("ca.pem"), p("cert.pem"), p("key.pem"));
@@ -210,7 +245,13 @@ service stats {{
 
     /// Disconnects every session of the user (a server closing mid-fetch).
     pub fn kick(&self) {
-        let _ = Command::new("doveadm").arg("-c").arg(&self.conf).args(["kick", USER]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status();
+        let _ = Command::new("doveadm")
+            .arg("-c")
+            .arg(&self.conf)
+            .args(["kick", USER])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
     }
 
     /// Every message file of the Maildir (`cur/` and `new/`): name → bytes.
@@ -239,6 +280,12 @@ fn chown_tree(p: &Path, user: &str) {
 
 impl Drop for Dovecot {
     fn drop(&mut self) {
-        let _ = Command::new(dovecot_binary()).arg("-c").arg(&self.conf).arg("stop").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status();
+        let _ = Command::new(dovecot_binary())
+            .arg("-c")
+            .arg(&self.conf)
+            .arg("stop")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
     }
 }

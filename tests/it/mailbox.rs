@@ -151,9 +151,18 @@ fn wrong_password_and_untrusted_certificate_are_clear_errors() {
     }
     // TLS spoken to a plain-text port.
     let r = run(&url("imaps", d.imap), PASSWORD, &tls_opts(), &mut MailboxState::default());
-    assert!(matches!(r.result, Err(MailboxError::Tls { .. } | MailboxError::Timeout { .. } | MailboxError::Closed { .. })), "{:?}", r.result);
+    assert!(
+        matches!(r.result, Err(MailboxError::Tls { .. } | MailboxError::Timeout { .. } | MailboxError::Closed { .. })),
+        "{:?}",
+        r.result
+    );
     // A missing folder.
-    let r = run(&MailboxUrl::parse(&format!("imap://{USER}@127.0.0.1:{}/Nope", d.imap)).unwrap(), PASSWORD, &opts(), &mut MailboxState::default());
+    let r = run(
+        &MailboxUrl::parse(&format!("imap://{USER}@127.0.0.1:{}/Nope", d.imap)).unwrap(),
+        PASSWORD,
+        &opts(),
+        &mut MailboxState::default(),
+    );
     assert!(matches!(r.result, Err(MailboxError::Open { .. })), "{:?}", r.result);
     assert_unchanged(&d, &before);
 }
@@ -207,7 +216,9 @@ fn a_server_closing_mid_fetch_keeps_what_was_read() {
 
 #[test]
 fn a_50_mb_message_is_read_whole_or_cut_at_the_limit() {
-    let mut big = b"From: MAILER-DAEMON@example.net\r\nSubject: Undelivered Mail\r\nContent-Type: text/plain\r\n\r\n550 5.2.3 message too big\r\n".to_vec();
+    let mut big =
+        b"From: MAILER-DAEMON@example.net\r\nSubject: Undelivered Mail\r\nContent-Type: text/plain\r\n\r\n550 5.2.3 message too big\r\n"
+            .to_vec();
     let line = b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3\r\n";
     while big.len() < 50 << 20 {
         big.extend_from_slice(line);
@@ -232,7 +243,11 @@ fn a_50_mb_message_is_read_whole_or_cut_at_the_limit() {
 #[test]
 fn thousands_of_messages_stream_in_order_with_progress() {
     const N: usize = 3000;
-    let msgs: Vec<Vec<u8>> = (0..N).map(|i| format!("From: MAILER-DAEMON@example.net\r\nSubject: bounce {i}\r\n\r\n550 5.1.1 <u{i}@example.com>: unknown\r\n").into_bytes()).collect();
+    let msgs: Vec<Vec<u8>> = (0..N)
+        .map(|i| {
+            format!("From: MAILER-DAEMON@example.net\r\nSubject: bounce {i}\r\n\r\n550 5.1.1 <u{i}@example.com>: unknown\r\n").into_bytes()
+        })
+        .collect();
     let d = Dovecot::start(&msgs);
     let u = url("imap", d.imap);
     let mut state = MailboxState::default();
@@ -275,7 +290,10 @@ fn thousands_of_messages_stream_in_order_with_progress() {
 
 #[test]
 fn since_skips_older_messages() {
-    let mk = |day: &str| format!("From: MAILER-DAEMON@example.net\r\nDate: {day} 10:00:00 +0000\r\nSubject: bounce\r\n\r\n550 5.1.1 unknown {day}\r\n").into_bytes();
+    let mk = |day: &str| {
+        format!("From: MAILER-DAEMON@example.net\r\nDate: {day} 10:00:00 +0000\r\nSubject: bounce\r\n\r\n550 5.1.1 unknown {day}\r\n")
+            .into_bytes()
+    };
     let msgs = vec![mk("Mon, 3 Jan 2022"), mk("Thu, 1 Jan 2026"), mk("Wed, 5 Jun 2024")];
     let d = Dovecot::start(&msgs);
     // IMAP SINCE is on the arrival date: Maildir takes it from the file time.
@@ -288,7 +306,8 @@ fn since_skips_older_messages() {
     for (scheme, port) in [("imap", d.imap), ("pop3", d.pop3)] {
         let r = run(&url(scheme, port), PASSWORD, &o, &mut MailboxState::default());
         r.result.unwrap_or_else(|e| panic!("{scheme}: {e}\n{}", d.log()));
-        let mut got: Vec<String> = r.messages.iter().map(|m| String::from_utf8_lossy(&m.raw).lines().last().unwrap_or("").to_owned()).collect();
+        let mut got: Vec<String> =
+            r.messages.iter().map(|m| String::from_utf8_lossy(&m.raw).lines().last().unwrap_or("").to_owned()).collect();
         got.sort();
         assert_eq!(got, ["550 5.1.1 unknown Thu, 1 Jan 2026", "550 5.1.1 unknown Wed, 5 Jun 2024"], "{scheme}");
     }

@@ -13,7 +13,11 @@ pub(super) fn parse_line(line: &str, source: &RecordSource) -> LogLine {
     let v: Value = match serde_json::from_str(line) {
         Ok(v) => v,
         Err(e) => {
-            return LogLine::Malformed(if line.trim_start().starts_with('{') { LogProblem::NotJson(e.to_string()) } else { LogProblem::OtherFormat });
+            return LogLine::Malformed(if line.trim_start().starts_with('{') {
+                LogProblem::NotJson(e.to_string())
+            } else {
+                LogProblem::OtherFormat
+            });
         }
     };
     let Some(kind) = v.get("type").and_then(Value::as_str) else {
@@ -33,7 +37,11 @@ pub(super) fn parse_line(line: &str, source: &RecordSource) -> LogLine {
     let code = resp.get("code").and_then(Value::as_u64).and_then(|c| u16::try_from(c).ok());
     let enhanced = resp.get("enhanced_code").and_then(|e| {
         let part = |k: &str| e.get(k).and_then(Value::as_u64);
-        Some(EnhancedCode { class: u8::try_from(part("class")?).ok()?, subject: u16::try_from(part("subject")?).ok()?, detail: u16::try_from(part("detail")?).ok()? })
+        Some(EnhancedCode {
+            class: u8::try_from(part("class")?).ok()?,
+            subject: u16::try_from(part("subject")?).ok()?,
+            detail: u16::try_from(part("detail")?).ok()?,
+        })
     });
     let content = resp.get("content").and_then(Value::as_str).unwrap_or("");
     // The line KumoMTA's own classifier matches: "<code> <enhanced> <content>".

@@ -146,7 +146,12 @@ pub fn parse_line(format: LogFormat, line: &str, source: &RecordSource) -> LogLi
 /// Reads a whole log from `reader` and calls `f` with each line number and
 /// outcome; returns the counts. Lines are read as they come (a pipe from
 /// `tail -F` gives its records at once).
-pub fn read_log(format: LogFormat, reader: Box<dyn BufRead + Send>, file: Option<PathBuf>, mut f: impl FnMut(u64, LogLine)) -> std::io::Result<LogCounts> {
+pub fn read_log(
+    format: LogFormat,
+    reader: Box<dyn BufRead + Send>,
+    file: Option<PathBuf>,
+    mut f: impl FnMut(u64, LogLine),
+) -> std::io::Result<LogCounts> {
     let mut counts = LogCounts::default();
     if format == LogFormat::PowerMta {
         for row in PowerMtaRows::new(reader, file) {
@@ -207,7 +212,8 @@ mod tests {
     fn sniffs_by_content() {
         assert_eq!(sniff(b"{\"type\":\"Bounce\",\"recipient\":\"a@b\",\"response\":{}}\n"), Some(LogFormat::KumoMta));
         assert_eq!(sniff(b"type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat\n"), Some(LogFormat::PowerMta));
-        let maillog = b"Mar  1 10:00:00 mx dovecot: imap-login: Login\nMar  1 10:00:01 mx postfix/smtp[12]: 4B2C: to=<a@b>, status=sent (250 ok)\n";
+        let maillog =
+            b"Mar  1 10:00:00 mx dovecot: imap-login: Login\nMar  1 10:00:01 mx postfix/smtp[12]: 4B2C: to=<a@b>, status=sent (250 ok)\n";
         assert_eq!(sniff(maillog), Some(LogFormat::Postfix));
         assert_eq!(sniff(b"550 5.1.1 user unknown\n"), None);
         assert_eq!(sniff(b""), None);

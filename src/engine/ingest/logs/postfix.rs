@@ -13,15 +13,20 @@ use crate::engine::smtp::EnhancedCode;
 
 /// `<timestamp> <host> <program>[pid]: <message>`.
 static SYSLOG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*) \S+ (?P<prog>[^\s\[:]+)(?:\[\d+\])?: (?P<msg>.*)$").expect("static regex")
+    Regex::new(
+        r"^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*) \S+ (?P<prog>[^\s\[:]+)(?:\[\d+\])?: (?P<msg>.*)$",
+    )
+    .expect("static regex")
 });
 /// A delivery status line of a delivery agent.
 static STATUS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?P<qid>[0-9A-Za-z]+): to=<(?P<to>[^>]*)>,(?P<fields>.*?) status=(?P<status>[a-z]+)(?: \((?P<text>.*)\))?\s*$").expect("static regex")
+    Regex::new(r"^(?P<qid>[0-9A-Za-z]+): to=<(?P<to>[^>]*)>,(?P<fields>.*?) status=(?P<status>[a-z]+)(?: \((?P<text>.*)\))?\s*$")
+        .expect("static regex")
 });
 /// The remote server's reply inside the parentheses.
 static SAID: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^host (?P<host>[^\s\[]+)(?:\[[^\]]*\])? said: (?P<reply>.*?)(?: \(in reply to (?P<cmd>.+?) command\))?$").expect("static regex")
+    Regex::new(r"^host (?P<host>[^\s\[]+)(?:\[[^\]]*\])? said: (?P<reply>.*?)(?: \(in reply to (?P<cmd>.+?) command\))?$")
+        .expect("static regex")
 });
 
 /// Whether a line is a syslog line of a Postfix program (`postfix/smtp[123]:`, `postfix-out/qmgr:`).
@@ -62,7 +67,11 @@ pub(super) fn parse_line(line: &str, source: &RecordSource) -> LogLine {
     };
     let fields = &s["fields"];
     let field = |name: &str| {
-        fields.split(", ").map(|f| f.trim().trim_end_matches(',')).find_map(|f| f.strip_prefix(name).and_then(|v| v.strip_prefix('='))).map(str::to_owned)
+        fields
+            .split(", ")
+            .map(|f| f.trim().trim_end_matches(','))
+            .find_map(|f| f.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+            .map(str::to_owned)
     };
     let inner = s.name("text").map_or("", |m| m.as_str());
     let (text, remote, phase) = match SAID.captures(inner) {

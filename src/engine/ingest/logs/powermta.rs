@@ -117,7 +117,8 @@ fn row_outcome(cols: &Columns, fields: &[String], source: RecordSource) -> LogLi
     let mut r = Record::plain(text, source);
     r.recipient = get(cols.rcpt).map(str::to_owned);
     // dsnStatus is "5.1.1 (bad destination mailbox address)".
-    r.enhanced_code = get(cols.status).and_then(|s| EnhancedCode::parse(s.split_whitespace().next().unwrap_or(""))).or_else(|| scan_codes(text).1);
+    r.enhanced_code =
+        get(cols.status).and_then(|s| EnhancedCode::parse(s.split_whitespace().next().unwrap_or(""))).or_else(|| scan_codes(text).1);
     r.remote_mta = get(cols.mta).and_then(|m| m.split_whitespace().next()).map(str::to_owned);
     r.reporter = MtaKind::Log("powermta");
     r.action = get(cols.action).and_then(Action::parse).or(Some(action));

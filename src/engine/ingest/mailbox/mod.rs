@@ -260,7 +260,13 @@ impl MailboxError {
     pub(crate) fn from_io(step: Step, e: &std::io::Error, timeout: Duration) -> MailboxError {
         if net::is_timeout(e) {
             MailboxError::Timeout { step, seconds: secs(timeout) }
-        } else if matches!(e.kind(), std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionAborted) {
+        } else if matches!(
+            e.kind(),
+            std::io::ErrorKind::UnexpectedEof
+                | std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::ConnectionAborted
+        ) {
             MailboxError::Closed { step }
         } else {
             MailboxError::Io { step, message: e.to_string() }

@@ -74,7 +74,9 @@ pub(crate) fn connect(o: &ConnectOptions) -> Result<Conn, MailboxError> {
     }
     let tcp = match (tcp, last) {
         (Some(s), _) => s,
-        (None, Some((_, e))) if is_timeout(&e) => return Err(MailboxError::Timeout { step: Step::Connect, seconds: super::secs(o.timeout) }),
+        (None, Some((_, e))) if is_timeout(&e) => {
+            return Err(MailboxError::Timeout { step: Step::Connect, seconds: super::secs(o.timeout) });
+        }
         (None, Some((addr, e))) => return Err(MailboxError::Connect { address: addr.to_string(), message: e.to_string() }),
         (None, None) => return Err(MailboxError::Resolve { host: o.host.to_owned(), message: "no address".into() }),
     };

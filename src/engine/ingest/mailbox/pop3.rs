@@ -32,7 +32,10 @@ struct Pop3 {
 impl Pop3 {
     fn send(&mut self, line: &str, step: Step) -> Result<(), MailboxError> {
         let w = self.io.get_mut();
-        w.write_all(line.as_bytes()).and_then(|_| w.write_all(b"\r\n")).and_then(|_| w.flush()).map_err(|e| MailboxError::from_io(step, &e, self.timeout))
+        w.write_all(line.as_bytes())
+            .and_then(|_| w.write_all(b"\r\n"))
+            .and_then(|_| w.flush())
+            .map_err(|e| MailboxError::from_io(step, &e, self.timeout))
     }
 
     /// Reads one line (without CRLF) of at most `max` bytes; the rest of a longer line is dropped.
@@ -177,16 +180,13 @@ pub(super) fn fetch(
     let first = todo.first().map_or(0, |t| t.0);
     for (n, id, _size) in todo {
         if let Some(since) = opts.since {
-            match p.command(&format!("TOP {n} 0"), Step::Fetch)? {
-                Ok(_) => {
-                    raw.clear();
-                    p.multiline(&mut raw, 1 << 20, Step::Fetch)?;
-                    if date_of(&raw).is_some_and(|d| d < since) {
-                        continue;
-                    }
+            // TOP is optional in RFC 1939: without it the whole message decides below.
+            if p.command(&format!("TOP {n} 0"), Step::Fetch)?.is_ok() {
+                raw.clear();
+                p.multiline(&mut raw, 1 << 20, Step::Fetch)?;
+                if date_of(&raw).is_some_and(|d| d < since) {
+                    continue;
                 }
-                // TOP is optional in RFC 1939: then the whole message decides below.
-                Err(_) => {}
             }
         }
         let mut answer = if top_ok { p.command(&format!("TOP {n} {ALL_LINES}"), Step::Fetch)? } else { Err(String::new()) };

@@ -66,7 +66,8 @@ impl StateFile {
     /// Writes the file atomically (the previous version stays whole on failure).
     pub fn save(&self, path: &Path) -> Result<(), StateError> {
         let json = serde_json::to_vec_pretty(self).map_err(|e| StateError { path: path.to_owned(), message: e.to_string() })?;
-        crate::engine::fsio::write_atomic(path, &json, false).map_err(|e| StateError { path: path.to_owned(), message: e.problem.to_string() })
+        crate::engine::fsio::write_atomic(path, &json, false)
+            .map_err(|e| StateError { path: path.to_owned(), message: e.problem.to_string() })
     }
 
     /// The state of one mailbox (empty when unknown).

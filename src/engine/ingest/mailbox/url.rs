@@ -205,7 +205,10 @@ mod tests {
     #[test]
     fn parses_the_four_schemes() {
         let u = MailboxUrl::parse("imaps://bounces@mail.example.com/Bounces").unwrap();
-        assert_eq!((u.protocol, u.user.as_str(), u.host.as_str(), u.port, u.mailbox.as_str()), (Protocol::Imaps, "bounces", "mail.example.com", 993, "Bounces"));
+        assert_eq!(
+            (u.protocol, u.user.as_str(), u.host.as_str(), u.port, u.mailbox.as_str()),
+            (Protocol::Imaps, "bounces", "mail.example.com", 993, "Bounces")
+        );
         let u = MailboxUrl::parse("imap://a@127.0.0.1:1143").unwrap();
         assert_eq!((u.port, u.mailbox.as_str()), (1143, "INBOX"));
         let u = MailboxUrl::parse("pop3s://errors@example.com@pop.example.com").unwrap();
