@@ -287,8 +287,12 @@ impl RampUpPanel {
         self.refresh(ui.ctx(), &ctx.rules.mx_rules, &ctx.compiled.classifier, generation);
         let problems = self.shown.as_ref().map(|s| s.2.problems.clone()).unwrap_or_default();
         let before = self.scenario.clone();
-        egui::Panel::left("rampup_editor").resizable(true).default_size(490.0).min_size(380.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().id_salt("rampup_editor_scroll").show(ui, |ui| self.editor_ui(ui, ctx, &problems));
+        // The editor never takes more than 55 % of the width, so the plots and tables
+        // keep room on a 1024-pixel screen; what it cannot fit scrolls sideways.
+        let avail = ui.available_width().max(600.0);
+        let editor = egui::Panel::left("rampup_editor").resizable(true).default_size(490.0_f32.min(avail * 0.5));
+        editor.size_range(300.0..=(avail * 0.55)).show(ui, |ui| {
+            egui::ScrollArea::both().id_salt("rampup_editor_scroll").show(ui, |ui| self.editor_ui(ui, ctx, &problems));
         });
         if self.scenario != before {
             // Replot in this very frame; the problems beside the fields follow next frame.

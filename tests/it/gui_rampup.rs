@@ -321,7 +321,7 @@ fn rampup_adaptive_views_in_every_language() {
         // Yahoo at Very fast: 5 connections × 20 per slot = 100 per IP, 2 IPs, 288 slots.
         let yahoo_vf = tr_fmt("rampup_react.per_day", &[("n", &fmt_count(57_600.0))]);
         assert!(shown(&h, &yahoo_vf), "{code}: {yahoo_vf}");
-        assert!(shown(&h, binding_text(Binding::Connections)), "{code}");
+        assert!(shown(&h, tr("rampup_react.b_connections_short")), "{code}");
         assert!(shown(&h, "TSS04"), "{code}: the feedback reply is listed");
         assert!(shown(&h, "Yahoo TSS04: suspend"), "{code}: the reaction is listed");
         let schedule = RunKind::Schedule.display_label();

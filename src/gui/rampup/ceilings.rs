@@ -60,33 +60,39 @@ pub fn bound_text(run: &Run, h: usize) -> String {
             format!("{what}: {}{more}", shown.join(", "))
         })
         .collect();
-    tr_fmt("rampup_react.bound_by", &[("list", &parts.join(" · "))])
+    // One binding a line: a long list stays readable in the tooltip.
+    tr_fmt("rampup_react.bound_by", &[("list", &parts.join("\n"))])
 }
 
 /// The table: one row per capacity pool (MX rule, or shared rule), one column per level.
 pub fn ceiling_table(ui: &mut Ui, sim: &Simulation) {
     let Some(run) = sim.runs.first() else { return };
     ui.strong(tr("rampup_react.ceilings_heading")).on_hover_text(tr("rampup_react.ceilings_tip"));
-    egui::Grid::new("rampup_ceilings").num_columns(8).striped(true).spacing([12.0, 4.0]).show(ui, |ui| {
-        ui.strong(tr("rampup.col_mx_rule"));
-        ui.strong(tr("rampup_react.col_providers"));
+    egui::Grid::new("rampup_ceilings").num_columns(7).striped(true).spacing([14.0, 4.0]).show(ui, |ui| {
+        ui.strong(tr("rampup.col_mx_rule")).on_hover_text(tr("rampup_react.col_providers"));
         for l in ThroughputLevel::ALL {
             ui.strong(l.display_label());
         }
         ui.end_row();
         for g in &run.groups {
             let shared = if g.shared { tr("rampup.shared_suffix") } else { "" };
-            ui.monospace(format!("{}{shared}", g.mask));
             let names: Vec<&str> = g.providers.iter().filter_map(|&p| run.providers.get(p)).map(|p| p.name.as_str()).collect();
             let first: Vec<&str> = names.iter().take(3).copied().collect();
             let more = if names.len() > 3 { tr_fmt("rampup_react.and_more", &[("n", &(names.len() - 3))]) } else { String::new() };
-            ui.label(format!("{}{more}", first.join(", ")));
+            // The mask over the providers it serves: one narrow column instead of two.
+            ui.vertical(|ui| {
+                ui.add(egui::Label::new(RichText::new(format!("{}{shared}", g.mask)).monospace()).extend());
+                ui.add(egui::Label::new(RichText::new(format!("{}{more}", first.join(", "))).small().weak()).extend());
+            });
             for l in ThroughputLevel::ALL {
                 let per_day = g.slot_capacity[l.index()] * f64::from(SLOTS_PER_DAY);
                 let cell = tr_fmt("rampup_react.per_day", &[("n", &fmt_count(per_day))]);
+                let b = g.binding[l.index()];
+                let short =
+                    tr(if b == Binding::Connections { "rampup_react.b_connections_short" } else { "rampup_react.b_per_hour_short" });
                 ui.vertical(|ui| {
-                    ui.label(cell);
-                    ui.label(RichText::new(binding_text(g.binding[l.index()])).small().weak());
+                    ui.add(egui::Label::new(cell).extend());
+                    ui.add(egui::Label::new(RichText::new(short).small().weak()).extend()).on_hover_text(binding_text(b));
                 });
             }
             ui.end_row();

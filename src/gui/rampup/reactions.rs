@@ -19,7 +19,10 @@ fn feedback_text(f: &Feedback) -> String {
         when.push(tr_fmt("rampup_react.when_complaint", &[("n", &x)]));
     }
     let young = f.while_ip_younger_than_days.map(|d| tr_fmt("rampup_react.when_young", &[("n", &d)])).unwrap_or_default();
-    let reply: String = f.reply.chars().take(70).collect();
+    let mut reply: String = f.reply.chars().take(70).collect();
+    if reply.len() < f.reply.len() {
+        reply.push('…');
+    }
     let args: [(&str, &dyn std::fmt::Display); 4] =
         [("provider", &f.provider), ("when", &when.join(" / ")), ("young", &young), ("reply", &reply)];
     tr_fmt("rampup_react.feedback_line", &args)

@@ -120,7 +120,14 @@ impl RampUpPanel {
             ui.strong(tr("rampup.plot_backlog"));
             series_plot(ui, "rampup_backlog", &sim, hl, |c| c.queued, tr("rampup.what_queued"), 170.0);
             if !held_periods(&sim, hl).is_empty() {
-                ui.weak(tr_fmt("rampup_react.shade_help", &[("run", &hl.display_label())]));
+                // Wrapped at the visible width, not at the width of the tables below.
+                let visible = (ui.clip_rect().right() - ui.cursor().left() - 4.0).max(200.0);
+                ui.scope(|ui| {
+                    ui.set_max_width(visible);
+                    ui.add(
+                        egui::Label::new(RichText::new(tr_fmt("rampup_react.shade_help", &[("run", &hl.display_label())])).weak()).wrap(),
+                    );
+                });
             }
         });
         self.plots_rect = Some(plots.response.rect.intersect(ui.clip_rect()));
@@ -247,8 +254,11 @@ fn series_plot(ui: &mut Ui, id: &str, sim: &Arc<Simulation>, hl: RunKind, value:
     let link = egui::Id::unique("rampup_plots_x");
     let held = held_periods(sim, hl);
     let hover_sim = Arc::clone(sim);
+    // As wide as what is visible: a wide table below must not push the legend off screen.
+    let width = (ui.clip_rect().right() - ui.cursor().left() - 4.0).clamp(200.0, ui.available_width().max(200.0));
     Plot::new(id)
         .height(height)
+        .width(width)
         .legend(Legend::default().position(Corner::RightTop).follow_insertion_order(true))
         .x_axis_label(tr("rampup.x_axis"))
         .allow_scroll(false)
