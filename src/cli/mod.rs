@@ -3,10 +3,11 @@
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 
+pub mod eval;
 pub mod help;
 pub mod interchange;
 pub mod mx;
@@ -14,7 +15,7 @@ pub mod simulate;
 pub mod sync;
 
 use crate::engine::lint::{self, Severity};
-use crate::engine::{self, Classifier, RuleSet, Verdict, eval};
+use crate::engine::{self, Classifier, RuleSet, Verdict};
 use crate::i18n::{tr, tr_fmt};
 
 /// bouncelab: bounce qualification rules, MX rules and ramp-up, on your desk.
@@ -52,32 +53,8 @@ pub enum Command {
         /// Input files (default: stdin).
         files: Vec<PathBuf>,
     },
-    /// Score the rules against a labeled TSV (format of corpus/).
-    Eval {
-        /// The labeled TSV.
-        corpus: PathBuf,
-        /// Rule file.
-        #[arg(long, short)]
-        rules: Option<PathBuf>,
-        /// Score only samples of this fold (of --folds), split by email file.
-        #[arg(long)]
-        fold: Option<u32>,
-        /// Score every sample except this fold.
-        #[arg(long, conflicts_with = "fold")]
-        exclude_fold: Option<u32>,
-        /// Number of folds for --fold / --exclude-fold.
-        #[arg(long, default_value_t = 5)]
-        folds: u32,
-        /// Print every misclassified sample.
-        #[arg(long)]
-        misses: bool,
-        /// Exit 1 when reason accuracy is below this percentage.
-        #[arg(long)]
-        min_reason: Option<f64>,
-        /// Exit 1 when hard/soft accuracy is below this percentage.
-        #[arg(long)]
-        min_hardness: Option<f64>,
-    },
+    /// Score the rules against a labeled TSV (format of corpus/), plainly or leave-one-MTA-family-out.
+    Eval(eval::EvalArgs),
     /// Check a rule file: invalid patterns, duplicates, shadowed rules, failing examples...
     Lint {
         /// Rule file.
@@ -111,10 +88,7 @@ pub enum Command {
 pub fn run(command: Command) -> Result<i32> {
     match command {
         Command::Classify { rules, format, files } => classify(rules.as_deref(), format, &files),
-        Command::Eval { corpus, rules, fold, exclude_fold, folds, misses, min_reason, min_hardness } => {
-            let opts = EvalOpts { fold, exclude_fold, folds, misses, min_reason, min_hardness };
-            eval_cmd(&corpus, rules.as_deref(), &opts)
-        }
+        Command::Eval(args) => eval::run(args),
         Command::Lint { file, strict } => lint_cmd(&file, strict),
         Command::Test { file } => test_cmd(&file),
         Command::Mx(args) => mx::run(args),
@@ -306,66 +280,6 @@ fn write_verdict(out: &mut impl Write, c: &Classifier, v: &Verdict, format: Clas
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
         r => Ok(r?),
     }
-}
-
-struct EvalOpts {
-    fold: Option<u32>,
-    exclude_fold: Option<u32>,
-    folds: u32,
-    misses: bool,
-    min_reason: Option<f64>,
-    min_hardness: Option<f64>,
-}
-
-fn eval_cmd(corpus: &Path, rules: Option<&Path>, o: &EvalOpts) -> Result<i32> {
-    let (_, c) = load_rules(rules)?;
-    let samples = eval::read_tsv(corpus)?;
-    if o.folds == 0 {
-        bail!("{}", tr("cli.folds_min"));
-    }
-    let picked: Vec<&eval::Sample> = samples
-        .iter()
-        .filter(|s| o.fold.is_none_or(|f| s.fold(o.folds) == f) && o.exclude_fold.is_none_or(|f| s.fold(o.folds) != f))
-        .collect();
-    let r = eval::evaluate(&c, picked);
-    if o.misses {
-        for m in &r.misses {
-            println!(
-                "MISS {}\texpected {}\tgot {}\trule {}\t{}",
-                m.id,
-                m.expected,
-                m.got,
-                m.rule.as_deref().unwrap_or("-"),
-                lint::shorten(&m.text, 160)
-            );
-        }
-        println!();
-    }
-    let labels = [tr("cli.eval_samples"), tr("cli.eval_reason_accuracy"), tr("cli.eval_hardness")];
-    let w = labels.iter().map(|l| display_width(l)).max().unwrap_or(0) + 2;
-    println!("{}{}", pad(labels[0], w), r.total);
-    println!("{}{:.1} % ({}/{})", pad(labels[1], w), 100.0 * r.reason_accuracy(), r.reason_correct, r.total);
-    println!("{}{:.1} % ({}/{})", pad(labels[2], w), 100.0 * r.hardness_accuracy(), r.hardness_correct, r.total);
-    println!("\n{}", tr("cli.eval_recall"));
-    let mut cats: Vec<_> = r.per_category.iter().collect();
-    cats.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(b.0)));
-    for (cat, (ok, n)) in cats {
-        println!("  {cat:<16} {:>5.1} % ({ok}/{n})", 100.0 * *ok as f64 / *n as f64);
-    }
-    println!("\n{}", tr("cli.eval_confusions"));
-    for ((e, g), n) in r.top_confusions(10) {
-        println!("  {n:>3}  {e} -> {g}");
-    }
-    let mut code = 0;
-    if o.min_reason.is_some_and(|m| 100.0 * r.reason_accuracy() < m) {
-        error(tr_fmt("cli.eval_reason_below", &[("min", &o.min_reason.unwrap_or_default())]));
-        code = 1;
-    }
-    if o.min_hardness.is_some_and(|m| 100.0 * r.hardness_accuracy() < m) {
-        error(tr_fmt("cli.eval_hardness_below", &[("min", &o.min_hardness.unwrap_or_default())]));
-        code = 1;
-    }
-    Ok(code)
 }
 
 fn lint_cmd(file: &Path, strict: bool) -> Result<i32> {

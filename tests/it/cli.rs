@@ -104,8 +104,8 @@ fn eval_scores_a_labeled_tsv() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("reason accuracy"));
     assert!(out.contains("hard/soft"));
-    let (code, _, _) = run_with_stdin(&["eval", corpus.to_str().unwrap(), "--rules", &rules(), "--min-reason", "100.1"], b"");
-    assert_eq!(code, 1);
+    let (code, _, err) = run_with_stdin(&["eval", corpus.to_str().unwrap(), "--rules", &rules(), "--min-reason", "100.1"], b"");
+    assert_eq!(code, 2, "a percentage above 100 is refused, not compared: {err}");
 }
 
 #[test]

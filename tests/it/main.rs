@@ -5,6 +5,7 @@ mod classify;
 mod cli;
 mod dns;
 mod dovecot;
+mod eval;
 #[cfg(feature = "gui")]
 mod gallery;
 #[cfg(feature = "gui")]
