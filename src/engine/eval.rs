@@ -120,7 +120,8 @@ impl Table {
             .has_headers(true)
             .from_path(path)
             .map_err(|e| read_err(&e))?;
-        let header = reader.byte_headers().map_err(|e| read_err(&e))?.iter().map(|h| String::from_utf8_lossy(h).trim().to_owned()).collect();
+        let header =
+            reader.byte_headers().map_err(|e| read_err(&e))?.iter().map(|h| String::from_utf8_lossy(h).trim().to_owned()).collect();
         let mut rows = Vec::new();
         for rec in reader.byte_records() {
             let rec = rec.map_err(|e| read_err(&e))?;
@@ -144,7 +145,8 @@ impl Table {
 /// `expected_reason`, `hard_or_soft`. Rows missing one of them are skipped.
 pub fn read_tsv(path: &Path) -> Result<Vec<Sample>, CorpusError> {
     let t = Table::read(path)?;
-    let (id, txt, reason, hs) = (t.column("sample_id")?, t.column("diagnostic_text")?, t.column("expected_reason")?, t.column("hard_or_soft")?);
+    let (id, txt, reason, hs) =
+        (t.column("sample_id")?, t.column("diagnostic_text")?, t.column("expected_reason")?, t.column("hard_or_soft")?);
     Ok(t.rows()
         .iter()
         .filter_map(|f| {
