@@ -180,3 +180,22 @@ fn classify_without_span_gives_the_same_verdict_minus_the_span() {
         assert_eq!(c.classify_without_span(&row[0]), bouncelab::engine::Verdict { span: None, ..full });
     }
 }
+
+/// The six reference bounces as the Korean, Chinese, Portuguese and Spanish
+/// editions of the documentation could render them: the translation, not the
+/// codes, must carry *Inactive user* and *Invalid domain*.
+#[test]
+fn reference_bounces_classify_in_translation_too() {
+    let c = Classifier::new(&default_doc());
+    let rows = table("reference_bounces_i18n.tsv");
+    assert!(rows.len() >= 30);
+    let mut problems = Vec::new();
+    for row in &rows {
+        let v = c.classify(&row[1]);
+        let got = (v.failure_type.label(), c.reason(&v).label.as_str(), c.category(&v).id.as_str());
+        if got != (row[2].as_str(), row[3].as_str(), row[4].as_str()) || v.decided_by != DecidedBy::Rule {
+            problems.push(format!("{} {:?}: {got:?} by {:?}", row[0], row[1], v.decided_by));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
