@@ -1,12 +1,12 @@
 //! The command line: the same engine as the app, for scripts and CI.
 
-use std::io::{BufRead, BufWriter, Write};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use rayon::prelude::*;
 
+pub mod classify;
 pub mod eval;
 pub mod help;
 pub mod interchange;
@@ -42,7 +42,8 @@ pub enum ClassifyFormat {
 /// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Classify SMTP replies / bounce texts, one per line, from stdin or files.
+    /// Classify SMTP replies / bounce texts (one per line) and bounce emails
+    /// (.eml, mbox, Maildir, folders), from stdin or files.
     Classify {
         /// Rule file (default: sample_rules/default.ron, else the built-in copy).
         #[arg(long, short)]
@@ -50,7 +51,13 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ClassifyFormat::Json)]
         format: ClassifyFormat,
-        /// Input files (default: stdin).
+        /// How to read the inputs (default: detected from their content).
+        #[arg(long, value_enum)]
+        input: Option<classify::InputArg>,
+        /// CSV/TSV column to read (0-based; default: guessed).
+        #[arg(long)]
+        column: Option<usize>,
+        /// Input files or folders (default: stdin).
         files: Vec<PathBuf>,
     },
     /// Score the rules against a labeled TSV (format of corpus/), plainly or leave-one-MTA-family-out.
@@ -87,7 +94,7 @@ pub enum Command {
 /// machine formats (JSON, TSV, CSV, RON) are the same in every language.
 pub fn run(command: Command) -> Result<i32> {
     match command {
-        Command::Classify { rules, format, files } => classify(rules.as_deref(), format, &files),
+        Command::Classify { rules, format, input, column, files } => classify::run(rules.as_deref(), format, input, column, &files),
         Command::Eval(args) => eval::run(args),
         Command::Lint { file, strict } => lint_cmd(&file, strict),
         Command::Test { file } => test_cmd(&file),
@@ -140,6 +147,8 @@ pub(crate) fn pad(s: &str, width: usize) -> String {
 
 /// Lines classified per parallel block: bounds memory on endless input.
 pub(crate) const BLOCK_LINES: usize = 65_536;
+/// Bytes of lines per parallel block (long lines make few lines a lot of memory).
+const BLOCK_BYTES: usize = 64 << 20;
 
 /// The rule file given, else `sample_rules/default.ron` here, else the built-in copy.
 pub fn load_doc(path: Option<&Path>) -> Result<RuleSet> {
@@ -151,35 +160,40 @@ pub fn load_doc(path: Option<&Path>) -> Result<RuleSet> {
 }
 
 /// Streams the lines of `files` (stdin when empty) to `f` in blocks of at most
-/// [`BLOCK_LINES`], so memory stays bounded on endless input. Line ends are
-/// stripped; invalid UTF-8 is replaced, with a warning naming the line.
+/// [`BLOCK_LINES`], so memory stays bounded on endless input. Lines end at
+/// `\n`, `\r\n` or a lone `\r`; a line longer than
+/// [`engine::ingest::lines::MAX_LINE_BYTES`] is cut, and invalid UTF-8 is
+/// replaced, each with a warning naming the line.
 pub(crate) fn for_each_block(files: &[PathBuf], mut f: impl FnMut(&[String]) -> Result<()>) -> Result<()> {
+    use engine::ingest::lines::{MAX_LINE_BYTES, read_line_bounded};
     let mut run = |reader: &mut dyn BufRead, name: &str| -> Result<()> {
         let mut block: Vec<String> = Vec::with_capacity(1024);
         let mut buf = Vec::new();
         let mut lineno = 0usize;
         loop {
-            buf.clear();
-            let n = reader.read_until(b'\n', &mut buf).with_context(|| tr_fmt("cli.reading", &[("name", &name)]))?;
-            if n > 0 {
+            let info =
+                read_line_bounded(reader, &mut buf, MAX_LINE_BYTES, true).with_context(|| tr_fmt("cli.reading", &[("name", &name)]))?;
+            if let Some(info) = info {
                 lineno += 1;
-                while matches!(buf.last(), Some(b'\n' | b'\r')) {
-                    buf.pop();
+                let place = format!("{name}:{lineno}");
+                if info.truncated {
+                    warning(tr_fmt("ingest.line_cut", &[("place", &place), ("limit", &MAX_LINE_BYTES)]));
                 }
                 let line = match String::from_utf8(std::mem::take(&mut buf)) {
                     Ok(s) => s,
                     Err(e) => {
-                        warning(tr_fmt("cli.invalid_utf8", &[("place", &format!("{name}:{lineno}"))]));
+                        warning(tr_fmt("cli.invalid_utf8", &[("place", &place)]));
                         String::from_utf8_lossy(e.as_bytes()).into_owned()
                     }
                 };
                 block.push(line);
             }
-            if block.len() == BLOCK_LINES || (n == 0 && !block.is_empty()) {
+            let bytes: usize = block.iter().map(String::len).sum();
+            if block.len() == BLOCK_LINES || bytes >= BLOCK_BYTES || (info.is_none() && !block.is_empty()) {
                 f(&block)?;
                 block.clear();
             }
-            if n == 0 {
+            if info.is_none() {
                 return Ok(());
             }
         }
@@ -188,31 +202,11 @@ pub(crate) fn for_each_block(files: &[PathBuf], mut f: impl FnMut(&[String]) -> 
         return run(&mut std::io::stdin().lock(), "stdin");
     }
     for file in files {
-        let handle = std::fs::File::open(file).with_context(|| tr_fmt("cli.cannot_open", &[("path", &file.display())]))?;
-        run(&mut std::io::BufReader::with_capacity(1 << 16, handle), &file.display().to_string())?;
+        let handle = std::fs::File::open(file)
+            .with_context(|| tr_fmt("cli.cannot_open", &[("path", &classify::safe(&file.display().to_string()))]))?;
+        run(&mut std::io::BufReader::with_capacity(1 << 16, handle), &classify::safe(&file.display().to_string()))?;
     }
     Ok(())
-}
-
-fn classify(rules: Option<&Path>, format: ClassifyFormat, files: &[PathBuf]) -> Result<i32> {
-    let (_, c) = load_rules(rules)?;
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    if format == ClassifyFormat::Tsv {
-        writeln!(out, "failure_type\treason\tcategory\trule\tdecided_by\tbasic_code\tenhanced_code\tspan_start\tspan_end")?;
-    }
-    for_each_block(files, |block| {
-        let verdicts: Vec<Verdict> = block.par_iter().map(|l| c.classify(l)).collect();
-        for v in &verdicts {
-            write_verdict(&mut out, &c, v, format)?;
-        }
-        Ok(())
-    })?;
-    match out.flush() {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        r => r?,
-    }
-    Ok(0)
 }
 
 /// One verdict in the CLI's JSON shape.
@@ -249,36 +243,6 @@ impl<'a> VerdictJson<'a> {
             enhanced_code: v.enhanced_code.map(|e| e.to_string()),
             span: v.span.map(|s| [s.start, s.end]),
         }
-    }
-}
-
-fn write_verdict(out: &mut impl Write, c: &Classifier, v: &Verdict, format: ClassifyFormat) -> Result<()> {
-    let r = match format {
-        ClassifyFormat::Json => {
-            serde_json::to_writer(&mut *out, &VerdictJson::new(c, v))?;
-            out.write_all(b"\n")
-        }
-        ClassifyFormat::Tsv => {
-            let opt = |o: Option<String>| o.unwrap_or_default();
-            writeln!(
-                out,
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                v.failure_type.label(),
-                c.reason(v).label,
-                c.category(v).id,
-                v.rule.map(|r| c.rule_name(r)).unwrap_or(""),
-                v.decided_by.as_str(),
-                opt(v.basic_code.map(|x| x.to_string())),
-                opt(v.enhanced_code.map(|x| x.to_string())),
-                opt(v.span.map(|s| s.start.to_string())),
-                opt(v.span.map(|s| s.end.to_string())),
-            )
-        }
-    };
-    match r {
-        // `bouncelab classify | head` is fine.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
-        r => Ok(r?),
     }
 }
 

@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use regex::{Regex, RegexSet, RegexSetBuilder};
 
 use super::ruleset::{FailureType, QuarantinePolicy, RuleSet};
-use super::smtp::{self, EnhancedCode, Reply};
+use super::smtp::{self, EnhancedCode, Phase, Reply};
 use crate::i18n::{tr, tr_fmt};
 
 mod pattern;
@@ -30,6 +30,9 @@ pub enum DecidedBy {
     ReplyCode,
     /// Nothing decided: the default category applies.
     None,
+    /// The input itself said what it is: an auto-reply, a feedback report, a
+    /// success DSN (see `Classifier::classify_record`).
+    Input,
 }
 
 impl DecidedBy {
@@ -40,6 +43,7 @@ impl DecidedBy {
             DecidedBy::EnhancedCode => "enhanced_code",
             DecidedBy::ReplyCode => "reply_code",
             DecidedBy::None => "none",
+            DecidedBy::Input => "input",
         }
     }
 }
@@ -135,6 +139,8 @@ pub struct Explanation {
 
 struct CompiledRule {
     doc_index: usize,
+    /// Bit per [`Phase`] the rule applies to; 0 = any phase.
+    phases: u8,
     regex: Regex,
     category: CategoryIdx,
     reason: ReasonIdx,
@@ -162,6 +168,20 @@ pub struct Classifier {
 
 thread_local! {
     static MATCH_BUF: RefCell<Vec<bool>> = const { RefCell::new(Vec::new()) };
+}
+
+impl CompiledRule {
+    fn applies_in(&self, phase: Option<Phase>) -> bool {
+        self.phases == 0 || phase.is_some_and(|p| self.phases & phase_bit(p) != 0)
+    }
+}
+
+fn phase_bit(p: Phase) -> u8 {
+    1 << Phase::ALL.iter().position(|&q| q == p).unwrap_or(0)
+}
+
+fn phase_mask(phases: &[Phase]) -> u8 {
+    phases.iter().fold(0, |m, &p| m | phase_bit(p))
 }
 
 impl Classifier {
@@ -260,7 +280,7 @@ impl Classifier {
                 Some(_) => reason_types[reason as usize],
                 None => categories[category as usize].failure_type,
             });
-            rules.push(CompiledRule { doc_index: i, regex, category, reason, failure_type });
+            rules.push(CompiledRule { doc_index: i, phases: phase_mask(&r.phases), regex, category, reason, failure_type });
         }
 
         let set = RegexSetBuilder::new(rules.iter().map(|r| r.regex.as_str()))
@@ -368,27 +388,41 @@ impl Classifier {
         self.classify_opts(text, false)
     }
 
+    /// Classifies a text said in a known SMTP phase (None: unknown). Rules
+    /// limited to phases win only when the phase is known and listed.
+    pub fn classify_in_phase(&self, text: &str, phase: Option<Phase>) -> Verdict {
+        self.classify_opts_phase(text, true, phase)
+    }
+
     fn classify_opts(&self, text: &str, want_span: bool) -> Verdict {
+        self.classify_opts_phase(text, want_span, None)
+    }
+
+    fn classify_opts_phase(&self, text: &str, want_span: bool, phase: Option<Phase>) -> Verdict {
         let reply = smtp::parse(text);
         let body = &text[reply.text.clone()];
         if let Some(u) = smtp::unfold_continuations(body, reply.basic_code) {
             // Rare path (multi-line replies): match the unfolded copy, map the span back.
-            let mut v = self.classify_body(&u.text, &reply, 0, want_span);
+            let mut v = self.classify_body(&u.text, &reply, 0, want_span, phase);
             v.span = v.span.map(|s| Span {
                 start: u.original_offset(s.start) + reply.text.start,
                 end: u.original_offset(s.end.saturating_sub(1)) + 1 + reply.text.start,
             });
             return v;
         }
-        self.classify_body(body, &reply, reply.text.start, want_span)
+        self.classify_body(body, &reply, reply.text.start, want_span, phase)
     }
 
-    fn classify_body(&self, body: &str, reply: &Reply, offset: usize, want_span: bool) -> Verdict {
+    fn classify_body(&self, body: &str, reply: &Reply, offset: usize, want_span: bool, phase: Option<Phase>) -> Verdict {
         let winner = MATCH_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             buf.clear();
             buf.resize(self.rules.len(), false);
-            if self.set.matches_read_at(&mut buf, body, 0) { buf.iter().position(|&m| m) } else { None }
+            if self.set.matches_read_at(&mut buf, body, 0) {
+                buf.iter().enumerate().position(|(i, &m)| m && self.rules[i].applies_in(phase))
+            } else {
+                None
+            }
         });
         match winner {
             Some(i) => {
@@ -405,6 +439,12 @@ impl Classifier {
 
     /// Classifies and lists every matching rule with its span.
     pub fn explain(&self, text: &str) -> Explanation {
+        self.explain_in_phase(text, None)
+    }
+
+    /// Like [`Classifier::explain`] for a text said in a known SMTP phase:
+    /// rules limited to other phases are left out.
+    pub fn explain_in_phase(&self, text: &str, phase: Option<Phase>) -> Explanation {
         let reply = smtp::parse(text);
         let raw = &text[reply.text.clone()];
         let offset = reply.text.start;
@@ -419,6 +459,7 @@ impl Classifier {
             .set
             .matches(body)
             .iter()
+            .filter(|&i| self.rules[i].applies_in(phase))
             .filter_map(|i| {
                 let m = self.rules[i].regex.find(body)?;
                 Some(RuleMatch { rule: self.rules[i].doc_index, span: Span { start: map(m.start(), false), end: map(m.end(), true) } })
@@ -432,6 +473,11 @@ impl Classifier {
             None => self.fallback_verdict(&reply),
         };
         Explanation { reply, matches, verdict }
+    }
+
+    /// Index of a category by id.
+    pub fn category_index(&self, id: &str) -> Option<CategoryIdx> {
+        self.categories.iter().position(|c| c.id == id).map(|i| i as CategoryIdx)
     }
 
     /// Whether the compiled pattern of document rule `rule` matches `text`.

@@ -239,6 +239,11 @@ pub struct BounceRule {
     /// What the rule covers and why.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,
+    /// SMTP phases the rule applies to; empty = any (and texts whose phase is
+    /// unknown). A "user unknown" said after DATA is a content filter, not a
+    /// missing mailbox: such rules name `[Data, EndOfData]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<crate::engine::smtp::Phase>,
 }
 
 impl BounceRule {
@@ -255,6 +260,7 @@ impl BounceRule {
             must_match: Vec::new(),
             must_not_match: Vec::new(),
             note: String::new(),
+            phases: Vec::new(),
         }
     }
 

@@ -82,6 +82,75 @@ impl Phase {
     }
 }
 
+impl Phase {
+    /// Parses a machine name (`rcpt_to`) or an SMTP command (`RCPT TO`, `EHLO`), any case.
+    pub fn parse(s: &str) -> Option<Phase> {
+        let w = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
+        Some(match w.as_str() {
+            "connect" | "connection" | "greeting" => Phase::Connect,
+            "helo" | "ehlo" | "starttls" | "auth" => Phase::Helo,
+            "mail_from" | "mail" => Phase::MailFrom,
+            "rcpt_to" | "rcpt" => Phase::RcptTo,
+            "data" => Phase::Data,
+            "end_of_data" | "eod" => Phase::EndOfData,
+            _ => return None,
+        })
+    }
+}
+
+/// The SMTP phase a bounce text says its error came in, e.g. Postfix's
+/// "(in reply to RCPT TO command)", Exim's "after end of data", qmail's
+/// "does not like recipient", or the last `>>> COMMAND` of a Sendmail
+/// transcript before the error. None when the text does not say.
+pub fn scan_phase(text: &str) -> Option<Phase> {
+    use std::sync::LazyLock;
+    // Phrases MTAs use, most specific first within one regex; the earliest hit wins.
+    static PHRASES: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?xi)
+            (?P<eod>in\s+reply\s+to\s+end\s+of\s+data|after\s+end\s+of\s+data|after\s+(?:i\s+)?sen[dt](?:ing)?\s+(?:the\s+)?message|failed\s+after\s+i\s+sent|end\s+of\s+data\s+command)
+            |(?P<data>in\s+reply\s+to\s+data\s+command|after\s+(?:pipelined\s+)?data\b|failed\s+on\s+data\s+command|\bdata\s+command\s+failed)
+            |(?P<rcpt>in\s+reply\s+to\s+rcpt\s+to|after\s+(?:pipelined\s+)?rcpt\s+to|does\s+not\s+like\s+recipient|rcpt\s+to\s+response|in\s+rcpt\s+to\b)
+            |(?P<mail>in\s+reply\s+to\s+mail\s+from|after\s+(?:pipelined\s+)?mail\s+from|sender\s+was\s+rejected|mail\s+from\s+response)
+            |(?P<helo>in\s+reply\s+to\s+(?:helo|ehlo|lhlo|starttls|auth)|after\s+(?:helo|ehlo|starttls|auth)\b|my\s+name\s+was\s+rejected)
+            |(?P<conn>after\s+initial\s+connection|greeting\s+failed|in\s+reply\s+to\s+initial|while\s+connecting|connection\s+greeting)",
+        )
+        .expect("static phase regex")
+    });
+    // Sendmail / qmail transcripts: ">>> RCPT To:<a@b>" then "<<< 550 ...".
+    static TRANSCRIPT: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"(?mi)^\s*>>>\s*(HELO|EHLO|MAIL\s+FROM|RCPT\s+TO|DATA|\.)|^\s*<<<\s*([45])\d\d")
+            .expect("static transcript regex")
+    });
+    let mut last_cmd = None;
+    for c in TRANSCRIPT.captures_iter(text) {
+        match (c.get(1), c.get(2)) {
+            (Some(cmd), _) => {
+                let w = cmd.as_str().to_ascii_uppercase();
+                last_cmd = Some(match w.split_whitespace().next().unwrap_or("") {
+                    "HELO" | "EHLO" => Phase::Helo,
+                    "MAIL" => Phase::MailFrom,
+                    "RCPT" => Phase::RcptTo,
+                    "DATA" => Phase::Data,
+                    _ => Phase::EndOfData,
+                });
+            }
+            (None, Some(_)) if last_cmd.is_some() => return last_cmd,
+            _ => {}
+        }
+    }
+    let c = PHRASES.captures(text)?;
+    let named = [
+        ("eod", Phase::EndOfData),
+        ("data", Phase::Data),
+        ("rcpt", Phase::RcptTo),
+        ("mail", Phase::MailFrom),
+        ("helo", Phase::Helo),
+        ("conn", Phase::Connect),
+    ];
+    named.iter().find(|(n, _)| c.name(n).is_some()).map(|(_, p)| *p)
+}
+
 /// Whether a reply code pattern (`550`, `55*`, `5**`) matches `code`.
 pub fn reply_code_matches(code: u16, pattern: &str) -> bool {
     let p = pattern.trim().as_bytes();
@@ -410,6 +479,29 @@ pub fn unfold_continuations(text: &str, code: Option<u16>) -> Option<Unfolded> {
     }
     out.push_str(&text[last..]);
     Some(Unfolded { text: out, cuts })
+}
+
+#[cfg(test)]
+mod phase_tests {
+    use super::*;
+
+    #[test]
+    fn phases_from_mta_wording() {
+        let cases: &[(&str, Option<Phase>)] = &[
+            ("host mx[192.0.2.1] said: 550 5.1.1 unknown (in reply to RCPT TO command)", Some(Phase::RcptTo)),
+            ("SMTP error from remote mail server after end of data: 550 spam", Some(Phase::EndOfData)),
+            ("SMTP error from remote mail server after MAIL FROM:<a@b> SIZE=1543: 550", Some(Phase::MailFrom)),
+            ("192.0.2.1 does not like recipient. Remote host said: 550", Some(Phase::RcptTo)),
+            ("Connected to 192.0.2.1 but sender was rejected.", Some(Phase::MailFrom)),
+            ("... while talking to mx.example:\n>>> MAIL From:<a@b>\n<<< 250 ok\n>>> DATA\n<<< 554 5.7.1 spam", Some(Phase::Data)),
+            ("550 5.1.1 user unknown", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(scan_phase(text), *want, "{text}");
+        }
+        assert_eq!(Phase::parse("RCPT TO"), Some(Phase::RcptTo));
+        assert_eq!(Phase::parse("end_of_data"), Some(Phase::EndOfData));
+    }
 }
 
 #[cfg(test)]

@@ -581,5 +581,6 @@ fn decided_label(d: DecidedBy) -> &'static str {
         DecidedBy::EnhancedCode => tr("batch.decided_enhanced"),
         DecidedBy::ReplyCode => tr("batch.decided_reply"),
         DecidedBy::None => tr("batch.none"),
+        DecidedBy::Input => tr("ingest.decided_input"),
     }
 }

@@ -196,6 +196,9 @@ impl TesterPanel {
             DecidedBy::None => {
                 ui.label(tr("tester.no_code"));
             }
+            DecidedBy::Input => {
+                ui.label(tr("ingest.by_input"));
+            }
         }
         if !e.matches.is_empty() {
             ui.label(RichText::new(tr("tester.matching")).strong());

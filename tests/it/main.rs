@@ -27,6 +27,7 @@ mod gui_sync;
 #[cfg(unix)]
 mod hostile;
 mod i18n;
+mod ingest;
 mod interchange;
 mod logs;
 mod mailbox;

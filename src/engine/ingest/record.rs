@@ -73,6 +73,42 @@ pub enum MtaKind {
     Log(&'static str),
 }
 
+/// What kind of message a record comes from: a bounce, or a message that only
+/// looks like one and must not count as a delivery failure.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    /// A delivery failure (or delay, or success) report: the rules decide.
+    #[default]
+    Bounce,
+    /// An automatic reply (RFC 3834 `Auto-Submitted`, vacation notices).
+    AutoReply,
+    /// An abuse / feedback-loop report (RFC 5965 `report-type=feedback-report`).
+    Feedback,
+}
+
+impl RecordKind {
+    /// The stable lower-case name of machine outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Bounce => "bounce",
+            RecordKind::AutoReply => "auto_reply",
+            RecordKind::Feedback => "feedback",
+        }
+    }
+}
+
+impl MtaKind {
+    /// The stable name of machine outputs (`rfc3464`, `postfix`, `plain`, `log:kumomta`...).
+    pub fn name(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            MtaKind::Rfc3464 => "rfc3464".into(),
+            MtaKind::Family(f) => (*f).into(),
+            MtaKind::Plain => "plain".into(),
+            MtaKind::Log(l) => format!("log:{l}").into(),
+        }
+    }
+}
+
 /// One bounce: the text the rules classify and everything known around it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
@@ -96,6 +132,8 @@ pub struct Record {
     pub action: Option<Action>,
     /// The MTA's own classification (KumoMTA `bounce_classification`, PowerMTA `bounceCat`).
     pub log_class: Option<String>,
+    /// Bounce, auto-reply or feedback report.
+    pub kind: RecordKind,
 }
 
 impl Record {
@@ -112,6 +150,7 @@ impl Record {
             reporter: MtaKind::Plain,
             action: None,
             log_class: None,
+            kind: RecordKind::Bounce,
         }
     }
 }

@@ -1,0 +1,405 @@
+//! One bounce email → one [`Record`] per recipient.
+//!
+//! MIME (every transfer encoding and charset) is `mail-parser`'s job. Then, in
+//! order: an RFC 3464 / RFC 6533 status part gives the recipients and their
+//! codes, the human-readable part fills in what it lacks (the error text, the
+//! SMTP phase); without a status part the human text is read as the plain-text
+//! bounce of its MTA ([`super::plaintext`]). Feedback reports (RFC 5965) and
+//! automatic replies (RFC 3834) become records of their own kind.
+
+use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
+
+use super::dsn::{self, DsnRecipient};
+use super::plaintext;
+use super::record::{Action, MtaKind, Record, RecordKind, RecordSource};
+use crate::engine::smtp::{self, EnhancedCode};
+
+/// A record's text is cut at this many bytes: no bounce explains one
+/// recipient's failure at more length, and rules then stay fast.
+pub const MAX_TEXT_BYTES: usize = 4096;
+
+/// Why an email gave no record, or fewer than it should.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EmailProblem {
+    /// Not a MIME message at all (empty, or no header).
+    Unparsable,
+    /// A message, but neither a bounce, an auto-reply nor a feedback report.
+    NotABounce,
+    /// A bounce in which no recipient could be found: the record has none.
+    NoRecipient,
+    /// A part was cut short, had a bad boundary or an unknown charset; what
+    /// could be decoded was read.
+    Damaged,
+}
+
+/// What one email gave.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EmailRead {
+    /// One record per recipient (or one for an auto-reply / feedback report).
+    pub records: Vec<Record>,
+    /// What went wrong, if anything; the records are still the best reading.
+    pub problems: Vec<EmailProblem>,
+    /// The human-readable text of the bounce (what a person reads), for viewers.
+    pub text: String,
+    /// Per record: the byte range of `text` about its recipient, when found.
+    pub spans: Vec<Option<std::ops::Range<usize>>>,
+}
+
+/// The parts of a message that matter for a bounce.
+#[derive(Default)]
+struct Parts {
+    status: Vec<String>,
+    feedback: Vec<String>,
+    human: String,
+    original_headers: String,
+    damaged: bool,
+}
+
+fn collect_parts(msg: &Message<'_>) -> Parts {
+    let mut p = Parts::default();
+    let mut html = String::new();
+    for (i, part) in msg.parts.iter().enumerate() {
+        p.damaged |= part.is_encoding_problem;
+        let (ctype, sub) = part.content_type().map_or(("text".to_string(), "plain".to_string()), |c| {
+            (c.ctype().to_ascii_lowercase(), c.subtype().unwrap_or("").to_ascii_lowercase())
+        });
+        match (&part.body, ctype.as_str(), sub.as_str()) {
+            (PartType::Message(m), _, _) => {
+                if p.original_headers.is_empty() {
+                    let raw = m.raw_message();
+                    let end = m.parts.first().map_or(raw.len(), |r| (r.offset_body as usize).min(raw.len()));
+                    p.original_headers = String::from_utf8_lossy(&raw[..end]).into_owned();
+                }
+            }
+            (_, "message", "delivery-status" | "global-delivery-status") => {
+                p.status.push(String::from_utf8_lossy(part.contents()).into_owned())
+            }
+            (_, "message", "feedback-report") => p.feedback.push(String::from_utf8_lossy(part.contents()).into_owned()),
+            (_, "text", "rfc822-headers") | (_, "message", "rfc822-headers") => {
+                p.original_headers.push_str(&String::from_utf8_lossy(part.contents()));
+            }
+            (PartType::Text(t), _, _) if i == 0 || ctype == "text" => {
+                if !p.human.is_empty() {
+                    p.human.push('\n');
+                }
+                p.human.push_str(t);
+            }
+            (PartType::Html(t), _, _) if html.is_empty() => html = mail_parser::decoders::html::html_to_text(t),
+            // A text-looking part sent as application/octet-stream or a bad type.
+            (PartType::Binary(b), _, _) if ctype == "text" => p.human.push_str(&String::from_utf8_lossy(b)),
+            _ => {}
+        }
+    }
+    if p.human.trim().is_empty() {
+        p.human = html;
+    }
+    p
+}
+
+/// Header value as text (first occurrence), trimmed.
+fn header_text(msg: &Message<'_>, name: &str) -> Option<String> {
+    msg.header_raw(name).map(|v| plaintext_collapse(v)).filter(|v| !v.is_empty())
+}
+
+fn plaintext_collapse(s: &str) -> String {
+    dsn::collapse_ws(s)
+}
+
+fn looks_like_bounce(msg: &Message<'_>, human: &str) -> bool {
+    static BOUNCE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)mailer-daemon|post_?master|mail delivery|delivery (?:status|failure|notification|has failed|to the following)|undeliver|undelivered|returned mail|failure notice|could not be delivered|couldn't be delivered|not delivered|delivery failed|permanent error|fatal error|non remis|unzustellbar|不達|エラー|配信|error sending|returned to sender|rejected|bounce",
+        )
+        .expect("static bounce regex")
+    });
+    let from = header_text(msg, "From").unwrap_or_default();
+    let subject = msg.subject().unwrap_or("");
+    let (basic, enhanced) = smtp::scan_codes(human);
+    BOUNCE.is_match(&from)
+        || BOUNCE.is_match(subject)
+        || basic.is_some_and(|c| c >= 400)
+        || enhanced.is_some_and(|c| c.class >= 4)
+        || BOUNCE.is_match(&human[..floor(human, 2000)])
+}
+
+fn is_auto_reply(msg: &Message<'_>) -> bool {
+    static SUBJECT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)^\s*(?:auto(?:matic)?[ -]?(?:reply|response)|auto:|out of (?:the )?office|vacation|abwesenheit|absence|réponse automatique|自動応答|不在)").expect("static subject regex")
+    });
+    let auto = header_text(msg, "Auto-Submitted").is_some_and(|v| v.to_ascii_lowercase().starts_with("auto-replied"));
+    let marked = ["X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"].iter().any(|h| msg.header_raw(*h).is_some())
+        || header_text(msg, "Precedence").is_some_and(|v| v.eq_ignore_ascii_case("auto_reply"));
+    let from = header_text(msg, "From").unwrap_or_default().to_ascii_lowercase();
+    let daemon = from.contains("mailer-daemon") || from.contains("postmaster");
+    !daemon && (auto || marked || SUBJECT.is_match(msg.subject().unwrap_or("")))
+}
+
+/// The largest char boundary at or below `n`.
+fn floor(s: &str, n: usize) -> usize {
+    let mut n = n.min(s.len());
+    while !s.is_char_boundary(n) {
+        n -= 1;
+    }
+    n
+}
+
+fn cap(mut s: String) -> String {
+    let n = floor(&s, MAX_TEXT_BYTES);
+    s.truncate(n);
+    s
+}
+
+/// Addresses of a header (`To`, `From`...), lower-cased.
+fn header_addresses(msg: &Message<'_>, name: &str) -> Vec<String> {
+    msg.header_raw(name).map(plaintext::addresses).unwrap_or_default()
+}
+
+/// Reads one email. Never panics, on any bytes.
+pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
+    let mut out = EmailRead::default();
+    let Some(msg) = MessageParser::default().parse(raw).filter(|m| !m.parts.is_empty() && !m.headers().is_empty()) else {
+        out.problems.push(EmailProblem::Unparsable);
+        return out;
+    };
+    let parts = collect_parts(&msg);
+    if parts.damaged {
+        out.problems.push(EmailProblem::Damaged);
+    }
+    let cut = plaintext::cut_original(&parts.human);
+    let human = &parts.human[..cut];
+    let headers_raw = {
+        let end = msg.parts.first().map_or(0, |r| (r.offset_body as usize).min(raw.len()));
+        String::from_utf8_lossy(&raw[..end]).into_owned()
+    };
+    let mut exclude = header_addresses(&msg, "To");
+    exclude.extend(header_addresses(&msg, "From"));
+    let template = |recipient: Option<String>| Record { recipient, ..Record::plain(String::new(), source.clone()) };
+
+    if !parts.feedback.is_empty() {
+        let fields = dsn_fields(&parts.feedback[0]);
+        let rcpt = fields
+            .iter()
+            .find(|(n, _)| n == "original-rcpt-to")
+            .map(|(_, v)| v.trim_matches(['<', '>', ' ']).to_ascii_lowercase())
+            .or_else(|| plaintext::addresses(&header_field(&parts.original_headers, "to")).into_iter().next());
+        let mut r = template(rcpt);
+        r.kind = RecordKind::Feedback;
+        r.text =
+            cap(fields.iter().find(|(n, _)| n == "feedback-type").map_or_else(|| "abuse".into(), |(_, v)| format!("feedback-type: {v}")));
+        r.reporter = MtaKind::Family("arf");
+        out.records.push(r);
+        out.spans.push(None);
+        out.text = human.to_owned();
+        return out;
+    }
+
+    let status: Vec<DsnRecipient> = parts.status.iter().flat_map(|s| dsn::parse(s).recipients).collect();
+    let text_recipients = plaintext::recipients(human, &exclude);
+    let family = plaintext::family(human, &headers_raw);
+    let part_of = |addr: Option<&str>| -> Option<std::ops::Range<usize>> {
+        let a = addr?;
+        text_recipients.iter().find(|t| t.address.eq_ignore_ascii_case(a)).map(|t| t.span.clone())
+    };
+
+    if !status.is_empty() {
+        let single = status.len() == 1;
+        for d in &status {
+            let recipient = d.recipient().map(|a| a.to_ascii_lowercase());
+            let mut span = part_of(recipient.as_deref());
+            if span.is_none() && single && text_recipients.is_empty() && !human.trim().is_empty() {
+                span = Some(0..human.len());
+            }
+            let human_part = span.as_ref().map(|s| plaintext::diagnostic(&human[s.clone()], recipient.as_deref())).unwrap_or_default();
+            let diag = d.diagnostic.clone().unwrap_or_default();
+            // A bare code ("smtp; 550") says less than the human text about the same address.
+            let words = diag.split_whitespace().filter(|w| w.chars().any(char::is_alphabetic)).count();
+            let text = if words < 2 && !human_part.is_empty() { join(&diag, &human_part) } else { diag.clone() };
+            let mut r = template(recipient);
+            r.text = cap(with_status(text, d.status));
+            let (basic, enhanced) = smtp::scan_codes(&r.text);
+            r.reply_code = basic;
+            r.enhanced_code = d.status.or(enhanced);
+            r.phase = smtp::scan_phase(&diag).or_else(|| smtp::scan_phase(&human_part));
+            r.remote_mta = d.remote_mta.clone().or_else(|| remote_host(&human_part));
+            r.action = d.action;
+            r.reporter = MtaKind::Rfc3464;
+            if let Some(f) = family {
+                r.reporter = MtaKind::Family(f);
+            }
+            out.records.push(r);
+            out.spans.push(span);
+        }
+        out.text = human.to_owned();
+        return out;
+    }
+
+    if let Some(records) = super::ses::records(human, source).or_else(|| super::ses::records(&parts.human, source)) {
+        out.spans = vec![None; records.len()];
+        out.records = records;
+        out.text = human.to_owned();
+        return out;
+    }
+
+    if is_auto_reply(&msg) {
+        let from = header_addresses(&msg, "From").into_iter().next();
+        let mut r = template(from);
+        r.kind = RecordKind::AutoReply;
+        r.text = cap(plaintext::diagnostic(&format!("{}\n{}", msg.subject().unwrap_or(""), human), None));
+        r.reporter = MtaKind::Family("auto_reply");
+        out.records.push(r);
+        out.spans.push(None);
+        out.text = human.to_owned();
+        return out;
+    }
+
+    if !looks_like_bounce(&msg, human) {
+        out.problems.push(EmailProblem::NotABounce);
+        out.text = human.to_owned();
+        return out;
+    }
+
+    let reporter = family.map_or(MtaKind::Plain, MtaKind::Family);
+    if text_recipients.is_empty() {
+        // No address in the bounce text: the headers name the recipient, the whole text is the error.
+        let rcpt = header_text(&msg, "X-Failed-Recipients")
+            .and_then(|v| plaintext::addresses(&v).into_iter().next())
+            .or_else(|| plaintext::addresses(&header_field(&parts.original_headers, "to")).into_iter().next())
+            .or_else(|| plaintext::addresses(&inline_original_to(&parts.human[cut..])).into_iter().next());
+        if rcpt.is_none() {
+            out.problems.push(EmailProblem::NoRecipient);
+        }
+        let text = plaintext::diagnostic(human, None);
+        out.records.push(text_record(template(rcpt), text, reporter.clone()));
+        out.spans.push(Some(0..human.len()));
+    } else {
+        for t in &text_recipients {
+            let text = plaintext::diagnostic(&human[t.span.clone()], Some(&t.address));
+            out.records.push(text_record(template(Some(t.address.clone())), text, reporter.clone()));
+            out.spans.push(Some(t.span.clone()));
+        }
+    }
+    out.text = human.to_owned();
+    out
+}
+
+fn text_record(mut r: Record, text: String, reporter: MtaKind) -> Record {
+    r.text = cap(text);
+    let (basic, enhanced) = smtp::scan_codes(&r.text);
+    r.reply_code = basic;
+    r.enhanced_code = enhanced;
+    r.phase = smtp::scan_phase(&r.text);
+    r.remote_mta = remote_host(&r.text);
+    r.action = Some(Action::Failed);
+    r.reporter = reporter;
+    r
+}
+
+fn join(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_owned(),
+        (_, true) => a.to_owned(),
+        _ => format!("{a} {b}"),
+    }
+}
+
+/// Keeps the DSN `Status` with the text when the text has no enhanced code of
+/// its own: it decides the fallback when no rule matches.
+fn with_status(text: String, status: Option<EnhancedCode>) -> String {
+    match status {
+        Some(s) if smtp::scan_codes(&text).1.is_none() => join(&s.to_string(), &text),
+        _ => text,
+    }
+}
+
+/// "host mx.example.com[192.0.2.1] said" (Postfix), "host mx.example [..]:" (Exim),
+/// "remote host 192.0.2.1 said" (qmail), "while talking to mx.example." (Sendmail).
+fn remote_host(text: &str) -> Option<String> {
+    static HOST: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)\b(?:host|while talking to|connected to|remote host)\s+([a-z0-9][a-z0-9.-]*[a-z0-9])(?:\s*\[|\s+said|[.:]\s)",
+        )
+        .expect("static host regex")
+    });
+    HOST.captures(text).map(|c| c[1].to_ascii_lowercase())
+}
+
+/// `name: value` fields (lower-cased names) of a header-style text.
+fn dsn_fields(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(n, _)| !n.is_empty() && !n.contains(' '))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect()
+}
+
+/// The first `name:` field of a header block, folded lines joined.
+fn header_field(headers: &str, name: &str) -> String {
+    smtp::dsn_field(headers, name).map(|r| headers[r].to_owned()).unwrap_or_default()
+}
+
+/// The `To:` of a copy of the original message pasted after the bounce text.
+fn inline_original_to(rest: &str) -> String {
+    let head_end = rest.find("\n\n").or_else(|| rest.find("\r\n\r\n")).unwrap_or(rest.len());
+    let head = &rest[..floor(rest, head_end.max(rest.len().min(8192)))];
+    header_field(head, "to")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src() -> RecordSource {
+        RecordSource::default()
+    }
+
+    #[test]
+    fn base64_status_part_is_read() {
+        use std::fmt::Write;
+        let status = "Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; a@b.example\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 no such user\r\n";
+        let b64 = {
+            const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            let mut s = String::new();
+            for c in status.as_bytes().chunks(3) {
+                let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+                for i in 0..4 {
+                    if i <= c.len() {
+                        s.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+                    } else {
+                        s.push('=');
+                    }
+                }
+            }
+            s
+        };
+        let mut mail = String::from(
+            "From: MAILER-DAEMON@mx.example\r\nTo: s@x.example\r\nSubject: Undelivered\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nThe mail could not be delivered.\r\n--B\r\nContent-Type: message/delivery-status\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+        );
+        for chunk in b64.as_bytes().chunks(76) {
+            let _ = write!(mail, "{}\r\n", std::str::from_utf8(chunk).unwrap());
+        }
+        mail.push_str("--B--\r\n");
+        let r = read(mail.as_bytes(), &src());
+        assert_eq!(r.records.len(), 1, "{r:?}");
+        assert_eq!(r.records[0].recipient.as_deref(), Some("a@b.example"));
+        assert_eq!(r.records[0].text, "550 5.1.1 no such user");
+        assert_eq!(r.records[0].action, Some(Action::Failed));
+    }
+
+    #[test]
+    fn not_a_bounce_and_garbage() {
+        let mail = b"From: friend@example.org\r\nTo: me@example.org\r\nSubject: lunch\r\n\r\nSee you at noon.\r\n";
+        let r = read(mail, &src());
+        assert!(r.records.is_empty());
+        assert_eq!(r.problems, vec![EmailProblem::NotABounce]);
+        assert_eq!(read(b"", &src()).problems, vec![EmailProblem::Unparsable]);
+    }
+
+    #[test]
+    fn auto_reply_is_not_a_bounce() {
+        let mail = b"From: boss@example.org\r\nTo: me@example.org\r\nAuto-Submitted: auto-replied\r\nSubject: Out of office\r\n\r\nBack on Monday.\r\n";
+        let r = read(mail, &src());
+        assert_eq!(r.records.len(), 1);
+        assert_eq!(r.records[0].kind, RecordKind::AutoReply);
+        assert_eq!(r.records[0].recipient.as_deref(), Some("boss@example.org"));
+    }
+}

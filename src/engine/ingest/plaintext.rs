@@ -1,0 +1,241 @@
+//! Bounces that are not RFC 3464 reports: the human-readable text of Postfix,
+//! Exim, Sendmail, qmail, Exchange, Gmail, Yahoo... Each MTA words it its own
+//! way, but they share a shape: a preamble, then each failed address (alone on
+//! a line, as `<addr>:`, or after "Recipient:") followed by its error, then a
+//! copy of the original message. This module finds that shape.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// One failed address found in a bounce text, with the text about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextRecipient {
+    /// The address, lower-cased.
+    pub address: String,
+    /// Byte range in the (cut) bounce text of the part about this address,
+    /// from the address to the next address or the end.
+    pub span: Range<usize>,
+}
+
+static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}|[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@\[[0-9.]+\]",
+    )
+    .expect("static address regex")
+});
+
+/// Lines that start the copy of the original message (or its headers).
+static ORIGINAL_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?xi)^[\s>|*_=-]*(?:
+            original\s+message|this\s+is\s+a\s+copy\s+of|below\s+this\s+line\s+is\s+a\s+copy|unsent\s+message\s+follows
+            |returned\s+message|undelivered\s+message|message\s+headers?\s+follows?|original\s+message\s+(?:follows|headers)
+            |the\s+original\s+message|a\s+copy\s+of\s+(?:the|your)\s+(?:original\s+)?message|headers\s+of\s+(?:the\s+)?original
+            |original\s+headers|content-type:\s*message/rfc822|---+\s*begin\s+(?:returned|original)
+            |your\s+message\s+reads|here\s+is\s+(?:a\s+copy|your\s+message)|text\s+of\s+(?:your|the)\s+message
+            |-+\s*message\s+text\s*-+|\*+\s*original
+        )",
+    )
+    .expect("static marker regex")
+});
+
+/// Headers that begin an inline copy of the original message.
+static HEADER_START: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:return-path|received|message-id|dkim-signature|mime-version|x-[a-z0-9-]+|delivered-to|date|from|to|subject):\s")
+        .expect("static header regex")
+});
+
+/// Phrases of the preamble, not of any one recipient's error: they are dropped
+/// from the text the rules see so "could not be delivered" boilerplate
+/// matches no rule by accident.
+static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?xi)^\s*(?:
+            this\s+is\s+the\s+mail\s+(?:system|delivery\s+agent)\s+at\s+\S+\.?
+            |i'm\s+sorry\s+to\s+have\s+to\s+inform\s+you.*
+            |for\s+further\s+assistance,?\s+please\s+.*
+            |if\s+you\s+do\s+so,?\s+please\s+include\s+.*
+            |you\s+can\s+delete\s+your\s+own\s+text\s+from\s+the\s+attached\s+returned\s+message\.?
+            |the\s+mail\s+system\s*
+            |hi\.\s+this\s+is\s+the\s+qmail-send\s+program\s+at\s+\S+\.?
+        )$",
+    )
+    .expect("static boilerplate regex")
+});
+
+/// Where the copy of the original message begins (the bounce text ends), by
+/// line: a marker line, or a block of two header lines in a row.
+pub fn cut_original(text: &str) -> usize {
+    let mut offset = 0;
+    let mut prev_header = false;
+    let mut prev_start = 0;
+    let mut prev_blank = true;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_end();
+        if ORIGINAL_MARKER.is_match(t) && offset > 0 {
+            return offset;
+        }
+        let is_header = HEADER_START.is_match(t);
+        if is_header && prev_header {
+            return prev_start;
+        }
+        // A header block only counts after a blank line (not a "To: x" line in prose).
+        prev_header = is_header && (prev_blank || prev_header);
+        if is_header && prev_blank {
+            prev_start = offset;
+        }
+        prev_blank = t.trim().is_empty();
+        offset += line.len();
+    }
+    text.len()
+}
+
+/// Whether `line` names `addr` as the recipient it is about: the address
+/// starts the line (`addr`, `<addr>:`, `addr:`) or follows a recipient label.
+fn anchor_in_line(line: &str) -> Option<Range<usize>> {
+    static LABEL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?xi)^\s*(?:[-*•]\s*)?(?:
+                (?:failed\s+|original\s+|final\s+|intended\s+|invalid\s+|unknown\s+)?recipient(?:\s+address)?(?:\(s\))?
+                |address(?:\(es\))?|e-?mail\s+address|to|rcpt(?:\s+to)?|user|mailbox|destinataire|empfänger|宛先|受信者
+            )\s*[:：]\s*",
+        )
+        .expect("static label regex")
+    });
+    let lead = LABEL.find(line).map_or(0, |m| m.end());
+    let rest = &line[lead..];
+    let trimmed = rest.trim_start_matches([' ', '\t', '<', '"', '\'', '(', '[']);
+    let start = lead + (rest.len() - trimmed.len());
+    let m = ADDRESS.find(trimmed).filter(|m| m.start() == 0)?;
+    Some(start..start + m.end())
+}
+
+/// Finds the failed addresses of a bounce text (already cut at the original
+/// message) and the part of the text about each. `exclude` lists addresses
+/// that are never the failed recipient (the bounce's own To, From).
+pub fn recipients(text: &str, exclude: &[String]) -> Vec<TextRecipient> {
+    let mut anchors: Vec<(String, usize)> = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        // Transcript lines (">>> RCPT To:<a@b>", "<<< 550 <a@b>...") are errors, not lists.
+        let t = line.trim_start();
+        if !t.starts_with(">>>")
+            && !t.starts_with("<<<")
+            && let Some(r) = anchor_in_line(line)
+        {
+            let addr = line[r.clone()].trim_end_matches(['.', ',', ';']).to_ascii_lowercase();
+            if !exclude.iter().any(|e| e.eq_ignore_ascii_case(&addr)) && !anchors.iter().any(|(a, _)| *a == addr) {
+                anchors.push((addr, offset + r.start));
+            }
+        }
+        offset += line.len();
+    }
+    let mut out = Vec::with_capacity(anchors.len());
+    for (i, (address, start)) in anchors.iter().enumerate() {
+        let end = anchors.get(i + 1).map_or(text.len(), |(_, s)| line_start(text, *s));
+        out.push(TextRecipient { address: address.clone(), span: *start..end.max(*start) });
+    }
+    out
+}
+
+fn line_start(text: &str, pos: usize) -> usize {
+    text[..pos].rfind('\n').map_or(0, |p| p + 1)
+}
+
+/// The text the rules see for one recipient's part: the address itself taken
+/// out (it is no error), boilerplate lines dropped, whitespace collapsed.
+pub fn diagnostic(part: &str, address: Option<&str>) -> String {
+    let mut kept = String::with_capacity(part.len());
+    for line in part.lines() {
+        if BOILERPLATE.is_match(line) {
+            continue;
+        }
+        kept.push_str(line);
+        kept.push('\n');
+    }
+    let mut s = super::dsn::collapse_ws(&kept);
+    if let Some(a) = address
+        && s.len() >= a.len()
+        && s[..a.len()].eq_ignore_ascii_case(a)
+    {
+        s = s[a.len()..].trim_start_matches(['>', ':', ' ', '.', ',']).to_owned();
+    }
+    s
+}
+
+/// Addresses found anywhere in a text, lower-cased, in order, without repeats.
+pub fn addresses(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for m in ADDRESS.find_iter(text) {
+        let a = m.as_str().trim_end_matches('.').to_ascii_lowercase();
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    out
+}
+
+/// The MTA family whose wording a bounce uses, from signatures of its text
+/// and headers; None when nothing is recognisable.
+pub fn family(text: &str, headers: &str) -> Option<&'static str> {
+    static SIGNATURES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+        [
+            (r"(?i)this is the mail system at host|\(in reply to [a-z ]+ command\)|postfix", "postfix"),
+            (r"(?i)this is the qmail-send program|qmail", "qmail"),
+            (r"(?i)this message was created automatically by mail delivery software|x-failed-recipients|smtp error from remote mail server", "exim"),
+            (r"(?i)-----\s*transcript of session follows\s*-----|sendmail", "sendmail"),
+            (r"(?i)diagnostic information for administrators|microsoft exchange|outlook\.com|protection\.outlook", "exchange"),
+            (r"(?i)delivery to the following recipient(?:s)? failed|google tried to deliver|mail delivery subsystem.*google|gmail", "gmail"),
+            (r"(?i)yahoo!? mail|yahoo\.com", "yahoo"),
+            (r"(?i)amazonses|amazon ses", "amazonses"),
+            (r"(?i)courier mail server|courier-mta", "courier"),
+            (r"(?i)lotus domino|notes", "domino"),
+            (r"(?i)opensmtpd|this is the mailer-daemon at", "opensmtpd"),
+            (r"(?i)messaging server|iplanet|sun java system", "messagingserver"),
+            (r"(?i)ezweb|au\.com|docomo|softbank|vodafone", "japanese_carrier"),
+        ]
+        .into_iter()
+        .filter_map(|(p, n)| Regex::new(p).ok().map(|r| (r, n)))
+        .collect()
+    });
+    SIGNATURES.iter().find(|(r, _)| r.is_match(text) || r.is_match(headers)).map(|(_, n)| *n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postfix_and_qmail_shapes() {
+        let text = "This is the mail system at host mx.example.\n\n<a@b.example>: host mx.b.example[192.0.2.1] said: 550 5.1.1\n    unknown user (in reply to RCPT TO command)\n\n<c@d.example>: connect to d.example: timed out\n";
+        let r = recipients(text, &[]);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].address, "a@b.example");
+        let d = diagnostic(&text[r[0].span.clone()], Some(&r[0].address));
+        assert_eq!(d, "host mx.b.example[192.0.2.1] said: 550 5.1.1 unknown user (in reply to RCPT TO command)");
+        assert_eq!(diagnostic(&text[r[1].span.clone()], Some("c@d.example")), "connect to d.example: timed out");
+    }
+
+    #[test]
+    fn exim_indented_and_excluded_sender() {
+        let text = "The following address(es) failed:\n\n  kijitora@example.org\n    SMTP error from remote mail server after RCPT TO:<kijitora@example.org>:\n    host mx [192.0.2.2]: 550 no such user\n";
+        let r = recipients(text, &["sender@example.jp".into()]);
+        assert_eq!(r.len(), 1);
+        assert!(
+            diagnostic(&text[r[0].span.clone()], Some("kijitora@example.org"))
+                .starts_with("SMTP error from remote mail server after RCPT TO")
+        );
+    }
+
+    #[test]
+    fn cut_at_copy_of_original() {
+        let text = "Error for <a@b.c>\n\n--- Below this line is a copy of the message.\n\nReturn-Path: <x@y>\n";
+        assert_eq!(&text[..cut_original(text)], "Error for <a@b.c>\n\n");
+        let inline = "Failed: a@b.c\n\nReturn-Path: <x@y>\nReceived: from z\n";
+        assert_eq!(&inline[..cut_original(inline)], "Failed: a@b.c\n\n");
+        let prose = "To: a@b.c\nsaid 550 unknown\n";
+        assert_eq!(cut_original(prose), prose.len());
+    }
+}
