@@ -64,13 +64,12 @@ fn collect_parts(msg: &Message<'_>) -> Parts {
             (c.ctype().to_ascii_lowercase(), c.subtype().unwrap_or("").to_ascii_lowercase())
         });
         match (&part.body, ctype.as_str(), sub.as_str()) {
-            (PartType::Message(m), _, _) => {
-                if p.original_headers.is_empty() {
-                    let raw = m.raw_message();
-                    let end = m.parts.first().map_or(raw.len(), |r| (r.offset_body as usize).min(raw.len()));
-                    p.original_headers = String::from_utf8_lossy(&raw[..end]).into_owned();
-                }
+            (PartType::Message(m), _, _) if p.original_headers.is_empty() => {
+                let raw = m.raw_message();
+                let end = m.parts.first().map_or(raw.len(), |r| (r.offset_body as usize).min(raw.len()));
+                p.original_headers = String::from_utf8_lossy(&raw[..end]).into_owned();
             }
+            (PartType::Message(_), _, _) => {}
             (_, "message", "delivery-status" | "global-delivery-status") => {
                 p.status.push(String::from_utf8_lossy(part.contents()).into_owned())
             }
@@ -98,7 +97,7 @@ fn collect_parts(msg: &Message<'_>) -> Parts {
 
 /// Header value as text (first occurrence), trimmed.
 fn header_text(msg: &Message<'_>, name: &str) -> Option<String> {
-    msg.header_raw(name).map(|v| plaintext_collapse(v)).filter(|v| !v.is_empty())
+    msg.header_raw(name).map(plaintext_collapse).filter(|v| !v.is_empty())
 }
 
 fn plaintext_collapse(s: &str) -> String {
