@@ -9,7 +9,7 @@ use clap::ValueEnum;
 
 use crate::engine::diff::DiffBuilder;
 use crate::engine::interchange::{self, Format, RuleIssue};
-use crate::engine::{self, Classifier, RuleSet, lint};
+use crate::engine::{Classifier, RuleSet, lint};
 use crate::i18n::{tr, tr_fmt};
 
 /// Interchange format on the command line.
@@ -23,20 +23,37 @@ pub enum FormatArg {
     Csv,
     /// JSON array of rules, every field.
     Json,
+    /// KumoMTA traffic shaping TOML from the MX rules at one level (export only).
+    KumomtaShaping,
+    /// PowerMTA `<domain>` blocks from the MX rules at one level (export only).
+    PowermtaDomains,
 }
 
-impl From<FormatArg> for Format {
-    fn from(f: FormatArg) -> Format {
-        match f {
+impl FormatArg {
+    /// The bounce-rule format, `None` for the MX-rule exports.
+    fn rules_format(self) -> Option<Format> {
+        Some(match self {
             FormatArg::Kumomta => Format::KumoMta,
             FormatArg::Powermta => Format::PowerMta,
             FormatArg::Csv => Format::Csv,
             FormatArg::Json => Format::Json,
+            FormatArg::KumomtaShaping | FormatArg::PowermtaDomains => return None,
+        })
+    }
+
+    /// The name typed on the command line.
+    fn name(self) -> &'static str {
+        match self {
+            FormatArg::KumomtaShaping => "kumomta-shaping",
+            FormatArg::PowermtaDomains => "powermta-domains",
+            f => f.rules_format().map_or("", Format::name),
         }
     }
 }
 
 /// Arguments of `bouncelab export`. Problems go to stderr; the other rules are still exported.
+///
+/// Exit status: 0 when exported (and verified), 1 when `--verify` found a disagreement, 2 on errors.
 #[derive(clap::Args, Debug)]
 pub struct ExportArgs {
     /// Target format.
@@ -47,9 +64,16 @@ pub struct ExportArgs {
     pub rules: Option<PathBuf>,
     /// Rule file, as a positional alternative to --rules.
     pub file: Option<PathBuf>,
-    /// Output file, written atomically (default: stdout).
+    /// Output file, written atomically (default: stdout). A KumoMTA export that
+    /// needs several files writes PATH.toml, PATH.2.toml, ...
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Throughput level of the MX-rule exports (a level name or 1-6).
+    #[arg(long, short)]
+    pub level: Option<String>,
+    /// Texts (one response per line) classified by bouncelab and by the target's semantics.
+    #[arg(long, num_args = 1..)]
+    pub verify: Vec<PathBuf>,
 }
 
 /// Arguments of `bouncelab import`: prints a whole RON rule set.
@@ -60,8 +84,9 @@ pub struct ImportArgs {
     /// Source format.
     #[arg(long, short, value_enum)]
     pub format: FormatArg,
-    /// The file to import.
-    pub file: PathBuf,
+    /// The file to import (KumoMTA: the files of one classifier, in load order).
+    #[arg(required = true, num_args = 1..)]
+    pub file: Vec<PathBuf>,
     /// Rule set whose reasons, categories and MX rules are kept (default: the default rules).
     #[arg(long, short)]
     pub rules: Option<PathBuf>,
@@ -87,24 +112,113 @@ pub struct DiffArgs {
 /// Runs `bouncelab export`.
 pub fn export(args: ExportArgs) -> Result<i32> {
     let doc = crate::cli::load_doc(args.rules.as_deref().or(args.file.as_deref()))?;
-    let out = interchange::export(&doc, args.format.into());
+    // Read the texts to verify before writing anything: a bad path leaves no half-done export.
+    let texts = read_texts(&args.verify)?;
+    if !texts.is_empty() && !matches!(args.format, FormatArg::Kumomta | FormatArg::Powermta) {
+        anyhow::bail!(tr_fmt("export.verify_unsupported", &[("format", &args.format.name())]));
+    }
+    let out = match args.format.rules_format() {
+        Some(format) => interchange::export(&doc, format),
+        None => {
+            let Some(name) = args.level.as_deref() else {
+                anyhow::bail!(tr_fmt("export.level_required", &[("format", &args.format.name()), ("levels", &doc.level_names.join(", "))]));
+            };
+            let Some(level) = interchange::shaping::find_level(&doc, name) else {
+                anyhow::bail!(tr_fmt("export.unknown_level", &[("level", &name), ("levels", &doc.level_names.join(", "))]));
+            };
+            match args.format {
+                FormatArg::KumomtaShaping => interchange::shaping::export(&doc, level),
+                _ => interchange::pmta_domains::export(&doc, level),
+            }
+        }
+    };
     report(&out.problems);
+    let parts: Vec<&str> = std::iter::once(out.text.as_str()).chain(out.more_files.iter().map(String::as_str)).collect();
     match &args.output {
-        Some(path) => engine::fsio::write_atomic(path, out.text.as_bytes(), false)?,
+        Some(path) => {
+            let paths = interchange::write_export(&out, path)?;
+            if parts.len() > 1 {
+                eprintln!("{}", tr_fmt("export.kumo_parts", &[("n", &parts.len())]));
+                write_stdout(format!("{}\n", interchange::kumomta::files_line(&paths)).as_bytes())?;
+            }
+        }
+        None if parts.len() > 1 => anyhow::bail!(tr_fmt("export.kumo_needs_output", &[("n", &parts.len())])),
         None => write_stdout(out.text.as_bytes())?,
     }
     let skipped = out.problems.iter().filter(|p| p.skipped).count();
-    let (total, n) = (doc.bounce_rules.len(), doc.bounce_rules.len() - skipped);
-    eprintln!("{}", tr_fmt("cli.exported", &[("n", &n), ("total", &total)]));
-    Ok(0)
+    if args.format.rules_format().is_some() {
+        let (total, n) = (doc.bounce_rules.len(), doc.bounce_rules.len() - skipped);
+        eprintln!("{}", tr_fmt("cli.exported", &[("n", &n), ("total", &total)]));
+    } else {
+        let (total, n) = (doc.mx_rules.len(), doc.mx_rules.len() - skipped);
+        eprintln!("{}", tr_fmt("export.exported_mx", &[("n", &n), ("total", &total)]));
+    }
+    if texts.is_empty() {
+        return Ok(0);
+    }
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let format = args.format.rules_format().unwrap_or(Format::KumoMta);
+    let rep = interchange::verify::verify(&doc, format, &parts, &refs)?;
+    print_report(&doc, &rep);
+    Ok(if rep.agrees() { 0 } else { 1 })
+}
+
+/// The lines of the `--verify` files, empty lines left out.
+fn read_texts(paths: &[PathBuf]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let text = read_lossy(p)?;
+        out.extend(text.lines().filter(|l| !l.trim().is_empty()).map(String::from));
+    }
+    Ok(out)
+}
+
+/// The verification report on stderr, in the user's language.
+fn print_report(doc: &RuleSet, rep: &interchange::verify::Report) {
+    let target = match rep.format {
+        Format::PowerMta => "PowerMTA",
+        _ => "KumoMTA",
+    };
+    let none = tr("export.no_match");
+    for d in &rep.disagreements {
+        let rule = d.rule.and_then(|r| doc.bounce_rules.get(r)).map_or(String::new(), |r| r.name.clone());
+        let args: [(&str, &dyn std::fmt::Display); 6] = [
+            ("n", &(d.index + 1)),
+            ("target", &target),
+            ("got", &d.got.as_deref().unwrap_or(none)),
+            ("expected", &d.expected.as_deref().unwrap_or(none)),
+            ("rule", &rule),
+            ("line", &lint::shorten(&d.line, 160)),
+        ];
+        super::warning(tr_fmt("export.disagreement", &args));
+    }
+    let args: [(&str, &dyn std::fmt::Display); 5] = [
+        ("target", &target),
+        ("texts", &rep.texts),
+        ("rules", &rep.rule_decided),
+        ("disagreements", &rep.disagreements.len()),
+        ("speed", &format!("{:.0}", rep.lines_per_sec)),
+    ];
+    eprintln!("{}", tr_fmt("export.verified", &args));
 }
 
 /// Runs `bouncelab import`.
 pub fn import(args: ImportArgs) -> Result<i32> {
     let mut base = crate::cli::load_doc(args.rules.as_deref())?;
-    let text = read_lossy(&args.file)?;
-    let imported = interchange::import(&text, args.format.into(), &base)
-        .with_context(|| tr_fmt("cli.cannot_import", &[("path", &args.file.display())]))?;
+    let Some(format) = args.format.rules_format() else {
+        anyhow::bail!(tr_fmt("export.export_only", &[("format", &args.format.name())]));
+    };
+    if args.file.len() > 1 && format != Format::KumoMta {
+        anyhow::bail!(tr_fmt("export.one_file_only", &[("format", &format.name())]));
+    }
+    let texts = args.file.iter().map(|f| read_lossy(f)).collect::<Result<Vec<_>>>()?;
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let shown = args.file.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ");
+    let imported = match format {
+        Format::KumoMta => interchange::kumomta::import_files(&refs, &base),
+        _ => interchange::import(refs[0], format, &base),
+    }
+    .with_context(|| tr_fmt("cli.cannot_import", &[("path", &shown)]))?;
     report(&imported.problems);
     let n = imported.rules.len();
     base.bounce_rules = imported.rules;

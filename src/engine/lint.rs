@@ -29,6 +29,8 @@ pub enum LintKind {
     Invalid,
     /// Two rules have the same name.
     DuplicateName,
+    /// A rule has no name: reports, exports and round trips need one.
+    EmptyName,
     /// Two rules have the same pattern.
     DuplicatePattern,
     /// The pattern matches the empty string, so it matches everything.
@@ -166,6 +168,9 @@ pub fn lint_and_examples(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usi
     let mut names: HashMap<&str, usize> = HashMap::new();
     let mut patterns: HashMap<&str, usize> = HashMap::new();
     for (i, r) in doc.bounce_rules.iter().enumerate() {
+        if r.name.trim().is_empty() {
+            push(Severity::Warning, LintKind::EmptyName, Some(i), tr_fmt("export.lint_empty_name", &[("place", &place(i))]));
+        }
         if let Some(&j) = names.get(r.name.as_str()) {
             push(
                 Severity::Error,

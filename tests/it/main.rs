@@ -6,6 +6,7 @@ mod cli;
 mod dns;
 mod dovecot;
 mod eval;
+mod export;
 #[cfg(feature = "gui")]
 mod gallery;
 #[cfg(feature = "gui")]

@@ -1,26 +1,59 @@
-//! CSV: one rule per row, every field, for spreadsheets. Lossless except that
-//! an example containing the ` | ` separator splits in two (reported on export).
+//! CSV: one rule per row, every field, for spreadsheets. Lossless: a rule's
+//! examples share one cell, one example per line of the cell, with `\`, line
+//! feeds and carriage returns inside an example escaped as `\\`, `\n`, `\r`,
+//! so any example text reads back as it was.
 
 use super::{Export, Import, ImportError, RuleIssue};
 use crate::engine::ruleset::{BounceRule, FailureType, RuleSet, RuleStatus};
-use crate::i18n::{tr, tr_fmt};
+use crate::i18n::tr_fmt;
 
 /// The header, in the order written. `name`, `pattern` and `category` are required on import.
 pub const COLUMNS: [&str; 10] =
     ["name", "pattern", "category", "reason", "failure_type", "status", "enabled", "note", "must_match", "must_not_match"];
 
-/// Joins the examples of one rule in a cell.
-pub const EXAMPLE_SEPARATOR: &str = " | ";
+/// Separates the examples of one rule in a cell.
+pub const EXAMPLE_SEPARATOR: char = '\n';
+
+/// The examples of one rule as one cell.
+pub fn join_examples(examples: &[String]) -> String {
+    let escaped: Vec<String> = examples.iter().map(|e| e.replace('\\', "\\\\").replace('\n', "\\n").replace('\r', "\\r")).collect();
+    escaped.join("\n")
+}
+
+/// A cell back into examples (the inverse of [`join_examples`]); a CR LF
+/// between examples, as a spreadsheet may write it, is one separator.
+pub fn split_examples(cell: &str) -> Vec<String> {
+    if cell.is_empty() {
+        return Vec::new();
+    }
+    cell.split(EXAMPLE_SEPARATOR)
+        .map(|e| {
+            let e = e.strip_suffix('\r').unwrap_or(e);
+            let mut out = String::with_capacity(e.len());
+            let mut chars = e.chars();
+            while let Some(c) = chars.next() {
+                if c != '\\' {
+                    out.push(c);
+                    continue;
+                }
+                match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some('r') => out.push('\r'),
+                    Some(other) => out.push(other),
+                    None => out.push('\\'),
+                }
+            }
+            out
+        })
+        .collect()
+}
 
 /// Exports every bounce rule (active or not) with all its fields.
 pub fn export(doc: &RuleSet) -> Export {
     let mut problems = Vec::new();
     let mut w = ::csv::WriterBuilder::new().from_writer(Vec::new());
     let mut rows: Vec<Vec<String>> = vec![COLUMNS.iter().map(|c| (*c).to_owned()).collect()];
-    for (i, r) in doc.bounce_rules.iter().enumerate() {
-        if r.must_match.iter().chain(&r.must_not_match).any(|e| e.contains(EXAMPLE_SEPARATOR)) {
-            problems.push(RuleIssue::rule(i, &r.name, tr("interchange.csv_separator"), false));
-        }
+    for r in &doc.bounce_rules {
         rows.push(vec![
             r.name.clone(),
             r.pattern.clone(),
@@ -30,8 +63,8 @@ pub fn export(doc: &RuleSet) -> Export {
             status_name(r.status).to_owned(),
             r.enabled.to_string(),
             r.note.clone(),
-            r.must_match.join(EXAMPLE_SEPARATOR),
-            r.must_not_match.join(EXAMPLE_SEPARATOR),
+            join_examples(&r.must_match),
+            join_examples(&r.must_not_match),
         ]);
     }
     for row in &rows {
@@ -41,7 +74,7 @@ pub fn export(doc: &RuleSet) -> Export {
         }
     }
     let bytes = w.into_inner().unwrap_or_default();
-    Export { text: String::from_utf8_lossy(&bytes).into_owned(), problems }
+    Export { more_files: Vec::new(), text: String::from_utf8_lossy(&bytes).into_owned(), problems }
 }
 
 /// Imports rules from CSV with a header line (columns in any order, unknown
@@ -124,9 +157,8 @@ fn row_to_rule(record: &::csv::StringRecord, col: &[Option<usize>; COLUMNS.len()
         s => return Err(tr_fmt("interchange.csv_bad_enabled", &[("value", &s)])),
     };
     rule.note = get(7).to_owned();
-    let split = |s: &str| if s.is_empty() { Vec::new() } else { s.split(EXAMPLE_SEPARATOR).map(String::from).collect() };
-    rule.must_match = split(get(8));
-    rule.must_not_match = split(get(9));
+    rule.must_match = split_examples(get(8));
+    rule.must_not_match = split_examples(get(9));
     Ok(rule)
 }
 
@@ -136,5 +168,20 @@ fn status_name(s: RuleStatus) -> &'static str {
         RuleStatus::ToQualify => "ToQualify",
         RuleStatus::Keep => "Keep",
         RuleStatus::Ignore => "Ignore",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_example_text_round_trips() {
+        let examples: Vec<String> =
+            ["550 a | b", "two\nlines", "cr\r\nlf", "back\\slash \\n", "", "tail\\"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(split_examples(&join_examples(&examples)), examples);
+        assert!(split_examples("").is_empty());
+        // A spreadsheet that saved the cell's line breaks as CR LF.
+        assert_eq!(split_examples("a\r\nb"), ["a", "b"]);
     }
 }

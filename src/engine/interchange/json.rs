@@ -9,11 +9,12 @@ pub fn export(doc: &RuleSet) -> Export {
     match serde_json::to_string_pretty(&doc.bounce_rules) {
         Ok(mut text) => {
             text.push('\n');
-            Export { text, problems: Vec::new() }
+            Export { more_files: Vec::new(), text, problems: Vec::new() }
         }
         // Plain data never fails to serialise; report rather than panic if it ever does.
         Err(e) => Export {
             text: String::new(),
+            more_files: Vec::new(),
             problems: vec![RuleIssue::file(tr_fmt("interchange.writer_failed", &[("format", &"JSON"), ("error", &e)]))],
         },
     }

@@ -1,15 +1,18 @@
 //! KumoMTA bounce classifier TOML: `[rules] Class = ["regex", ...]`.
 //!
-//! KumoMTA compiles every pattern into one Rust `RegexSet` and the first
-//! pattern that matches wins, classes in file order. Our rules go out grouped
-//! by class (the class of their category's `kumomta` field), classes in order
-//! of first use, patterns in rule order. So when two rules of different
-//! classes match the same text, KumoMTA's precedence can differ from
-//! bouncelab's strict rule order; and categories sharing a class merge (the
-//! `# bouncelab-rule` comments restore them on import).
+//! KumoMTA (`crates/bounce-classify`) reads each file's `[rules]` as an
+//! ordered map class → patterns, merges the files listed in
+//! `kumo.configure_bounce_classifier { files = {...} }` in order, compiles
+//! every pattern into one `RegexSet` with default options, and the class of
+//! the lowest matching pattern index wins (else `Uncategorized`).
 //!
-//! KumoMTA matches case-sensitively and bouncelab ignores case, so every
-//! pattern is exported with a leading `(?i)`, which the import strips again.
+//! bouncelab's first-match order between rules of different classes is kept
+//! exactly: rules go out in runs of one class, and a run whose class already
+//! appears in the current file starts the next file (a class can appear only
+//! once per file). Patterns are written as bouncelab compiles them: `(?i)`
+//! (KumoMTA is case-sensitive by default) and the ASCII word boundaries
+//! bouncelab uses, so both engines read the same regex, and KumoMTA's lazy
+//! DFA never gives up on non-ASCII text because of a Unicode `\b`.
 
 use std::collections::BTreeMap;
 
@@ -23,58 +26,200 @@ use crate::i18n::{tr, tr_fmt};
 /// The class a rule whose category has no `kumomta` name goes under: KumoMTA's default.
 pub const FALLBACK_CLASS: &str = "Uncategorized";
 
+/// KumoMTA's `PreDefinedBounceClass` variants (crates/bounce-classify). Other
+/// names are kept by KumoMTA as user-defined labels that none of its own
+/// logic recognises.
+pub const PREDEFINED_CLASSES: [&str; 29] = [
+    "InvalidRecipient",
+    "DNSFailure",
+    "SpamBlock",
+    "SpamContent",
+    "ProhibitedAttachment",
+    "RelayDenied",
+    "AutoReply",
+    "TransientFailure",
+    "Subscribe",
+    "Unsubscribe",
+    "ChallengeResponse",
+    "BadConfiguration",
+    "BadConnection",
+    "BadDomain",
+    "ContentRelated",
+    "InactiveMailbox",
+    "InvalidSender",
+    "MessageExpired",
+    "NoAnswerFromHost",
+    "PolicyRelated",
+    "ProtocolErrors",
+    "QuotaIssues",
+    "RelayingIssues",
+    "RoutingErrors",
+    "SpamRelated",
+    "VirusRelated",
+    "AuthenticationFailed",
+    "TooManyRecipients",
+    "Uncategorized",
+];
+
+/// Whether KumoMTA knows `class` as one of its predefined classes.
+pub fn is_predefined(class: &str) -> bool {
+    PREDEFINED_CLASSES.contains(&class)
+}
+
 /// The only top-level key KumoMTA's rule files have.
 const RULES_KEY: &str = "rules";
 
 /// Added in front of every exported pattern so KumoMTA ignores case like bouncelab.
 const CASE_FLAG: &str = "(?i)";
 
-/// Exports the active rules as a KumoMTA bounce classifier file.
-pub fn export(doc: &RuleSet) -> Export {
+/// What the word-boundary rewrite writes; the import turns it back into `\b`.
+const ASCII_BOUNDARY: &str = "(?-u:\\b)";
+const ASCII_NON_BOUNDARY: &str = "(?-u:\\B)";
+
+/// One exported rule: where it came from, its class and the pattern as KumoMTA gets it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KumoRule {
+    /// Index in the document's `bounce_rules`.
+    pub rule: usize,
+    /// KumoMTA class.
+    pub class: String,
+    /// The pattern written to the file.
+    pub pattern: String,
+}
+
+/// The KumoMTA class a document rule exports under, with the problem when it is a fallback.
+pub fn class_of(doc: &RuleSet, rule: &BounceRule) -> (String, Option<String>) {
+    match doc.category(&rule.category).map(|c| c.kumomta.as_str()) {
+        Some(k) if is_bare_key(k) => (k.to_owned(), None),
+        other => {
+            let why = match other {
+                None => tr_fmt("engine.unknown_category", &[("id", &rule.category)]),
+                Some("") => tr_fmt("interchange.kumo_no_class", &[("id", &rule.category)]),
+                Some(k) => tr_fmt("interchange.kumo_not_plain", &[("class", &k)]),
+            };
+            (FALLBACK_CLASS.to_owned(), Some(tr_fmt("interchange.exported_as", &[("why", &why), ("class", &FALLBACK_CLASS)])))
+        }
+    }
+}
+
+/// The pattern as KumoMTA must get it to match what bouncelab matches.
+pub fn kumo_pattern(pattern: &str) -> String {
+    format!("{CASE_FLAG}{}", crate::engine::classify::ascii_word_boundaries(pattern))
+}
+
+/// The rules that go out, in bouncelab's order, and the per-rule problems.
+pub fn plan(doc: &RuleSet) -> (Vec<KumoRule>, Vec<RuleIssue>) {
     let mut problems = Vec::new();
-    // Class → (rule index, rule), classes in order of first use.
-    let mut classes: Vec<(String, Vec<(usize, &BounceRule)>)> = Vec::new();
+    let mut out = Vec::new();
+    let mut warned = Vec::<String>::new();
     for (i, rule) in doc.bounce_rules.iter().enumerate() {
-        if let Some(why) = super::export_blocker(rule) {
+        if let Some(why) = super::export_blocker(doc, rule) {
             problems.push(RuleIssue::rule(i, &rule.name, why, true));
             continue;
         }
-        let class = match doc.category(&rule.category).map(|c| c.kumomta.as_str()) {
-            Some(k) if is_bare_key(k) => k.to_owned(),
-            other => {
-                let why = match other {
-                    None => tr_fmt("engine.unknown_category", &[("id", &rule.category)]),
-                    Some("") => tr_fmt("interchange.kumo_no_class", &[("id", &rule.category)]),
-                    Some(k) => tr_fmt("interchange.kumo_not_plain", &[("class", &k)]),
-                };
-                let msg = tr_fmt("interchange.exported_as", &[("why", &why), ("class", &FALLBACK_CLASS)]);
-                problems.push(RuleIssue::rule(i, &rule.name, msg, false));
-                FALLBACK_CLASS.to_owned()
-            }
-        };
+        let (class, why) = class_of(doc, rule);
+        if let Some(why) = why {
+            problems.push(RuleIssue::rule(i, &rule.name, why, false));
+        } else if !is_predefined(&class) && !warned.contains(&class) {
+            // Once per class: every rule of the class has the same problem.
+            problems.push(RuleIssue::rule(i, &rule.name, tr_fmt("export.kumo_user_defined", &[("class", &class)]), false));
+            warned.push(class.clone());
+        }
         if let Some(note) = super::lost_overrides(rule) {
             problems.push(RuleIssue::rule(i, &rule.name, note, false));
         }
-        match classes.iter_mut().find(|(c, _)| *c == class) {
-            Some((_, list)) => list.push((i, rule)),
-            None => classes.push((class, vec![(i, rule)])),
-        }
+        out.push(KumoRule { rule: i, class, pattern: kumo_pattern(&rule.pattern) });
     }
+    (out, problems)
+}
 
-    let mut text = String::new();
-    text.push_str(&format!("# KumoMTA bounce classifier rules exported by bouncelab from '{}'.\n", doc.name.replace('\n', " ")));
-    text.push_str("# Load with kumo.configure_bounce_classifier { files = { '<this file>' } }.\n");
-    text.push_str("# The '# bouncelab-rule' comments let bouncelab import the file back losslessly.\n\n");
-    text.push_str("[rules]\n");
-    for (class, rules) in &classes {
-        text.push_str(&format!("{class} = [\n"));
-        for (i, rule) in rules {
-            text.push_str(&format!("  {}\n", super::meta_comment(*i, rule)));
-            text.push_str(&format!("  {},\n", toml_string(&format!("{CASE_FLAG}{}", rule.pattern))));
+/// Splits the rules into files so that KumoMTA's merged order is bouncelab's:
+/// each file holds consecutive runs of distinct classes.
+pub fn split_files(rules: &[KumoRule]) -> Vec<Vec<(String, Vec<&KumoRule>)>> {
+    let mut files: Vec<Vec<(String, Vec<&KumoRule>)>> = vec![Vec::new()];
+    for r in rules {
+        let file = files.last_mut().expect("never empty");
+        let same_run = file.last().is_some_and(|(class, _)| *class == r.class);
+        if same_run {
+            file.last_mut().expect("checked").1.push(r);
+        } else if file.iter().any(|(c, _)| *c == r.class) {
+            files.push(vec![(r.class.clone(), vec![r])]);
+        } else {
+            file.push((r.class.clone(), vec![r]));
         }
-        text.push_str("]\n");
     }
-    Export { text, problems }
+    files
+}
+
+/// Exports the active rules as one KumoMTA bounce classifier file, or several
+/// when one file cannot keep the first-match order (`more_files`).
+pub fn export(doc: &RuleSet) -> Export {
+    let (rules, mut problems) = plan(doc);
+    let files = split_files(&rules);
+    let n = files.len();
+    if let Err(e) = check_compiles(&rules) {
+        problems.push(RuleIssue::file(tr_fmt("export.kumo_set_fails", &[("error", &e)])));
+    }
+    let mut texts: Vec<String> = Vec::with_capacity(n);
+    for (k, file) in files.iter().enumerate() {
+        let mut text = String::new();
+        text.push_str(&format!("# KumoMTA bounce classifier rules exported by bouncelab from '{}'.\n", doc.name.replace('\n', " ")));
+        if n == 1 {
+            text.push_str("# Load with kumo.configure_bounce_classifier { files = { '<this file>' } }.\n");
+        } else {
+            text.push_str(&format!(
+                "# Part {} of {n}: list the {n} parts in order in kumo.configure_bounce_classifier {{ files = {{ ... }} }}\n",
+                k + 1
+            ));
+            text.push_str(
+                "# (a class appears once per file, so keeping bouncelab's first-match order across classes takes several files).\n",
+            );
+        }
+        text.push_str("# Code fallbacks (enhanced / reply code) are not exported: list KumoMTA's iana.toml after these rules for them.\n");
+        text.push_str("# The '# bouncelab-rule' comments let bouncelab import the file back losslessly.\n\n");
+        text.push_str("[rules]\n");
+        for (class, list) in file {
+            text.push_str(&format!("{class} = [\n"));
+            for r in list {
+                text.push_str(&format!("  {}\n", super::meta_comment(r.rule, &doc.bounce_rules[r.rule])));
+                text.push_str(&format!("  {},\n", toml_string(&r.pattern)));
+            }
+            text.push_str("]\n");
+        }
+        texts.push(text);
+    }
+    let text = texts.remove(0);
+    Export { text, more_files: texts, problems }
+}
+
+/// Whether KumoMTA's builder (default options) accepts the whole set.
+fn check_compiles(rules: &[KumoRule]) -> Result<(), regex::Error> {
+    regex::RegexSetBuilder::new(rules.iter().map(|r| r.pattern.as_str())).build().map(|_| ())
+}
+
+/// The names of the files of a multi-file export: `PATH.toml`, `PATH.2.toml`, ...
+pub fn part_paths(path: &std::path::Path, n: usize) -> Vec<std::path::PathBuf> {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = path.extension().map(|e| e.to_string_lossy().into_owned());
+    (0..n)
+        .map(|k| {
+            if k == 0 {
+                return path.to_owned();
+            }
+            let name = match &ext {
+                Some(e) => format!("{stem}.{}.{e}", k + 1),
+                None => format!("{stem}.{}", k + 1),
+            };
+            path.with_file_name(name)
+        })
+        .collect()
+}
+
+/// The `files = { ... }` line to paste into `kumo.configure_bounce_classifier`.
+pub fn files_line(paths: &[std::path::PathBuf]) -> String {
+    let list: Vec<String> =
+        paths.iter().map(|p| format!("'{}'", p.display().to_string().replace('\\', "\\\\").replace('\'', "\\'"))).collect();
+    format!("files = {{ {} }}", list.join(", "))
 }
 
 /// `[rules]` with the span of each class key and array, for file order and comments.
@@ -84,9 +229,32 @@ struct RulesOnly {
     rules: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
 
+/// Imports the files of one KumoMTA classifier in load order (the parts of a
+/// split export, or any list of rule files): their rules one after the other,
+/// put back in exported order when every rule carries its comment.
+pub fn import_files(texts: &[&str], base: &RuleSet) -> Result<Import, ImportError> {
+    let mut all: Positioned = Vec::new();
+    let mut problems = Vec::new();
+    for text in texts {
+        let (rules, p) = import_positions(text, base, all.len())?;
+        all.extend(rules);
+        problems.extend(p);
+    }
+    super::restore_order(&mut all);
+    Ok(Import { rules: all.into_iter().map(|(_, r)| r).collect(), problems })
+}
+
 /// Imports a KumoMTA bounce classifier file. Unknown top-level keys (from a newer
 /// KumoMTA) and non-list values are warnings; unknown classes get the default category.
 pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
+    import_files(&[text], base)
+}
+
+/// Rules read from one file, each with its exported position when its comment gave one.
+type Positioned = Vec<(Option<usize>, BounceRule)>;
+
+/// One file's rules with their exported positions; `first` numbers its rules after earlier files'.
+fn import_positions(text: &str, base: &RuleSet, first: usize) -> Result<(Positioned, Vec<RuleIssue>), ImportError> {
     let syntax = |e: toml::de::Error| ImportError::Syntax {
         format: "TOML",
         line: e.span().map(|s| line_of(text, s.start)),
@@ -99,7 +267,7 @@ pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
     }
     if !matches!(table.get(RULES_KEY), Some(toml::Value::Table(_))) {
         problems.push(RuleIssue::file(tr("interchange.kumo_no_rules")));
-        return Ok(Import { rules: Vec::new(), problems });
+        return Ok((Vec::new(), problems));
     }
     let parsed: RulesOnly = toml::from_str(text).map_err(syntax)?;
     let mut classes: Vec<_> = parsed.rules.into_iter().collect();
@@ -107,7 +275,7 @@ pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
 
     let mut out: Vec<(Option<usize>, BounceRule)> = Vec::new();
     let mut case_sensitive = 0usize;
-    let mut position = 0usize;
+    let mut position = first;
     for (key, value) in classes {
         let class = key.get_ref().as_str();
         let span = value.span();
@@ -130,7 +298,8 @@ pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
                 continue;
             };
             let pattern = match raw.strip_prefix(CASE_FLAG) {
-                Some(p) => p.to_owned(),
+                // What the export wrote for `\b`: bouncelab compiles `\b` to it anyway.
+                Some(p) => p.replace(ASCII_BOUNDARY, "\\b").replace(ASCII_NON_BOUNDARY, "\\B"),
                 None => {
                     case_sensitive += 1;
                     raw
@@ -158,8 +327,7 @@ pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
     if case_sensitive > 0 {
         problems.push(RuleIssue::file(tr_fmt("interchange.kumo_case", &[("n", &case_sensitive)])));
     }
-    super::restore_order(&mut out);
-    Ok(Import { rules: out.into_iter().map(|(_, r)| r).collect(), problems })
+    Ok((out, problems))
 }
 
 /// The `# bouncelab-rule` comments inside one class's array text, in order.
@@ -179,7 +347,7 @@ fn is_bare_key(s: &str) -> bool {
 
 /// A one-line TOML string: a literal string when possible (regexes are full of
 /// backslashes), else a basic string with escapes.
-fn toml_string(s: &str) -> String {
+pub(crate) fn toml_string(s: &str) -> String {
     if !s.contains('\'') && !s.chars().any(|c| c.is_control()) {
         return format!("'{s}'");
     }

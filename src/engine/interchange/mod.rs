@@ -17,7 +17,10 @@ pub mod csv;
 pub mod json;
 pub mod kumomta;
 pub mod kumomta_automation;
+pub mod pmta_domains;
 pub mod powermta;
+pub mod shaping;
+pub mod verify;
 
 use super::ruleset::{BounceRule, Category, RuleSet};
 use crate::i18n::{tr, tr_fmt};
@@ -103,8 +106,11 @@ impl std::fmt::Display for RuleIssue {
 /// The result of an export: the file text and what could not be carried over.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Export {
-    /// The file content.
+    /// The file content (the first file when there are several).
     pub text: String,
+    /// The following files, when the format needs several to keep the rule
+    /// order (KumoMTA: `PATH.2.toml`, ...), loaded after `text` in this order.
+    pub more_files: Vec<String>,
     /// Per-rule problems; skipped rules are not in `text`.
     pub problems: Vec<RuleIssue>,
 }
@@ -159,6 +165,18 @@ pub fn export(doc: &RuleSet, format: Format) -> Export {
     }
 }
 
+/// Writes an export to `path` (and `PATH.2.ext`, ... when it has several
+/// files) as one update: nothing is replaced unless every file can be written.
+/// Returns the paths written, in load order.
+pub fn write_export(out: &Export, path: &std::path::Path) -> Result<Vec<std::path::PathBuf>, super::fsio::WriteError> {
+    let parts: Vec<&str> = std::iter::once(out.text.as_str()).chain(out.more_files.iter().map(String::as_str)).collect();
+    let paths = kumomta::part_paths(path, parts.len());
+    for (p, t) in paths.iter().zip(&parts) {
+        super::fsio::write_atomic(p, t.as_bytes(), false)?;
+    }
+    Ok(paths)
+}
+
 /// Imports bounce rules from `text` in `format`; `base` supplies the categories
 /// that MTA classes map back to and the default category.
 pub fn import(text: &str, format: Format, base: &RuleSet) -> Result<Import, ImportError> {
@@ -195,7 +213,9 @@ pub(crate) fn meta_comment(index: usize, rule: &BounceRule) -> String {
 pub(crate) fn parse_meta(line: &str) -> Option<Meta> {
     let rest = line.trim().strip_prefix(META_PREFIX)?;
     let (n, rest) = rest.split_once(' ')?;
-    let (category, name) = rest.split_once(": ")?;
+    // Category ids hold no ':'; the name may be empty, its space then trimmed away with the line's end.
+    let (category, name) = rest.split_once(':')?;
+    let name = name.strip_prefix(' ').unwrap_or(name);
     Some(Meta { position: n.parse().ok()?, category: category.to_owned(), name: name.to_owned() })
 }
 
@@ -216,13 +236,23 @@ pub(crate) fn category_for<'a>(
     by_meta.or_else(|| base.categories.iter().find(|c| class_of(c) == class))
 }
 
-/// Problems of a rule that keep it out of an MTA export (inactive, empty or invalid pattern).
-pub(crate) fn export_blocker(rule: &BounceRule) -> Option<String> {
+/// Problems of a rule that keep it out of an MTA export: exactly the rules
+/// bouncelab's classifier leaves out (inactive, empty or invalid pattern,
+/// unknown category or reason), so the target never matches a rule bouncelab skips.
+pub(crate) fn export_blocker(doc: &RuleSet, rule: &BounceRule) -> Option<String> {
     if !rule.is_active() {
         return Some(tr("interchange.disabled").into());
     }
     if rule.pattern.trim().is_empty() {
         return Some(tr("interchange.empty_pattern_export").into());
+    }
+    match doc.category(&rule.category) {
+        None => return Some(tr_fmt("engine.unknown_category", &[("id", &rule.category)])),
+        Some(c) if doc.reason(&c.reason).is_none() => return Some(tr_fmt("engine.unknown_reason", &[("id", &c.reason)])),
+        Some(_) => {}
+    }
+    if let Some(r) = rule.reason.as_deref().filter(|r| doc.reason(r).is_none()) {
+        return Some(tr_fmt("engine.unknown_reason", &[("id", &r)]));
     }
     super::classify::compile_pattern(&rule.pattern).err().map(|e| e.to_string())
 }
@@ -347,6 +377,10 @@ mod tests {
         let r = BounceRule::new("Mailbox: full\nsoon", "x", "mailboxfull");
         let m = parse_meta(&meta_comment(4, &r)).unwrap();
         assert_eq!(m, Meta { position: 5, category: "mailboxfull".into(), name: "Mailbox: full soon".into() });
+        // An empty name survives the line's trailing space being trimmed (an indented comment line).
+        let empty = BounceRule::new("", "x", "mailboxfull");
+        let m = parse_meta(&format!("  {}  ", meta_comment(0, &empty))).unwrap();
+        assert_eq!((m.position, m.category.as_str(), m.name.as_str()), (1, "mailboxfull", ""));
         assert_eq!(parse_meta("# other"), None);
     }
 }

@@ -1,9 +1,9 @@
 //! PowerMTA bounce-category patterns: `/regex/ category`, one per line, inside
 //! a `<bounce-category-patterns>` block of the PowerMTA config.
 //!
-//! PowerMTA uses a PCRE-like engine. On export the user's pattern goes out as
-//! written (never the `(?-u:\b)` rewrite the classifier compiles), with `/`
-//! escaped; Rust-only syntax is reported and skipped, syntax PCRE may read
+//! PowerMTA uses a PCRE engine. On export the user's pattern goes out as
+//! written behind `(?i)` (PCRE's `\b` is already ASCII, like the `(?-u:\b)`
+//! rewrite the classifier compiles), with `/` escaped; Rust-only syntax is reported and skipped, syntax PCRE may read
 //! differently (`\p{..}`, `(?P<..>)`) is reported and exported. On import,
 //! PCRE features Rust regex lacks (look-around, backreferences, possessive
 //! quantifiers, atomic groups) are reported and skipped.
@@ -14,6 +14,9 @@ use crate::i18n::{tr, tr_fmt};
 
 /// PowerMTA's catch-all category, used for categories without a `powermta` name.
 pub const FALLBACK_CATEGORY: &str = "other";
+
+/// Written in front of every exported pattern: PCRE is case-sensitive by default.
+const CASE_FLAG: &str = "(?i)";
 
 const OPEN_TAG: &str = "<bounce-category-patterns>";
 const CLOSE_TAG: &str = "</bounce-category-patterns>";
@@ -27,12 +30,18 @@ pub fn export(doc: &RuleSet) -> Export {
     text.push_str(OPEN_TAG);
     text.push('\n');
     for (i, rule) in doc.bounce_rules.iter().enumerate() {
-        if let Some(why) = super::export_blocker(rule).or_else(|| rust_only_syntax(&rule.pattern).map(String::from)) {
+        if let Some(why) = super::export_blocker(doc, rule).or_else(|| rust_only_syntax(&rule.pattern).map(String::from)) {
             problems.push(RuleIssue::rule(i, &rule.name, why, true));
             continue;
         }
         if rule.pattern.contains(['\n', '\r']) {
             problems.push(RuleIssue::rule(i, &rule.name, tr("interchange.pmta_multiline"), true));
+            continue;
+        }
+        let written = format!("{CASE_FLAG}{}", escape_slashes(&rule.pattern));
+        if let Err(e) = pcre2::bytes::RegexBuilder::new().utf(true).build(&written) {
+            // What PowerMTA's own PCRE would refuse: checked with PCRE2 itself.
+            problems.push(RuleIssue::rule(i, &rule.name, tr_fmt("export.pcre_rejects", &[("error", &e)]), true));
             continue;
         }
         for warning in pcre_differences(&rule.pattern) {
@@ -41,20 +50,24 @@ pub fn export(doc: &RuleSet) -> Export {
         if let Some(note) = super::lost_overrides(rule) {
             problems.push(RuleIssue::rule(i, &rule.name, note, false));
         }
-        let category = match doc.category(&rule.category).map(|c| c.powermta.as_str()) {
-            Some(p) if !p.is_empty() && !p.contains(char::is_whitespace) => p,
-            _ => {
-                let msg = tr_fmt("interchange.pmta_no_category", &[("id", &rule.category), ("fallback", &FALLBACK_CATEGORY)]);
-                problems.push(RuleIssue::rule(i, &rule.name, msg, false));
-                FALLBACK_CATEGORY
-            }
-        };
+        let (category, why) = category_of(doc, rule);
+        if let Some(msg) = why {
+            problems.push(RuleIssue::rule(i, &rule.name, msg, false));
+        }
         text.push_str(&format!("    {}\n", super::meta_comment(i, rule)));
-        text.push_str(&format!("    /{}/ {category}\n", escape_slashes(&rule.pattern)));
+        text.push_str(&format!("    /{written}/ {category}\n"));
     }
     text.push_str(CLOSE_TAG);
     text.push('\n');
-    Export { text, problems }
+    Export { more_files: Vec::new(), text, problems }
+}
+
+/// The PowerMTA category a rule exports under, with the problem when it is the fallback.
+pub fn category_of<'a>(doc: &'a RuleSet, rule: &BounceRule) -> (&'a str, Option<String>) {
+    match doc.category(&rule.category).map(|c| c.powermta.as_str()) {
+        Some(p) if !p.is_empty() && !p.contains(char::is_whitespace) => (p, None),
+        _ => (FALLBACK_CATEGORY, Some(tr_fmt("interchange.pmta_no_category", &[("id", &rule.category), ("fallback", &FALLBACK_CATEGORY)]))),
+    }
 }
 
 /// Imports `/regex/ category` lines; the block tags and `#` comments are optional.
@@ -100,6 +113,8 @@ pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
             }
         };
         let pattern = unescape_slashes(pattern);
+        // What the export adds so PCRE ignores case like bouncelab.
+        let pattern = pattern.strip_prefix(CASE_FLAG).map(str::to_owned).unwrap_or(pattern);
         if let Some(what) = super::pcre_only_syntax(&pattern) {
             let msg = tr_fmt("interchange.pmta_unsupported", &[("what", &what)]);
             problems.push(RuleIssue::rule(index, &name, super::at_line(lineno, &msg), true));
@@ -124,7 +139,7 @@ pub fn import(text: &str, base: &RuleSet) -> Result<Import, ImportError> {
 }
 
 /// Splits `/regex/ category` at the last `/` (categories never hold one).
-fn split_line(line: &str) -> Option<(&str, &str)> {
+pub(crate) fn split_line(line: &str) -> Option<(&str, &str)> {
     let body = line.strip_prefix('/')?;
     let end = body.rfind('/')?;
     let category = body[end + 1..].trim();
