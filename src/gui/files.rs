@@ -12,6 +12,8 @@ pub enum Purpose {
     Open,
     /// Save the rule file under a new name.
     SaveAs,
+    /// Choose where File → Export… writes.
+    Export,
 }
 
 impl Purpose {
@@ -20,6 +22,7 @@ impl Purpose {
         match self {
             Purpose::Open => crate::i18n::tr("dialog.open_title"),
             Purpose::SaveAs => crate::i18n::tr("dialog.save_title"),
+            Purpose::Export => crate::i18n::tr("export.title"),
         }
     }
 }
@@ -67,7 +70,7 @@ impl FilePicker {
             }
             let picked = match purpose {
                 Purpose::Open => d.pick_file(),
-                Purpose::SaveAs => d.set_file_name(name).save_file(),
+                Purpose::SaveAs | Purpose::Export => d.set_file_name(name).save_file(),
             };
             let _ = tx.send(picked);
             ctx.request_repaint();

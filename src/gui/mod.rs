@@ -7,6 +7,7 @@ pub mod bounce_rules;
 pub mod compile_worker;
 pub mod dns_lookup;
 pub mod document;
+pub mod export_dialog;
 pub mod files;
 pub mod gallery;
 pub mod mx_rules;
@@ -121,6 +122,8 @@ pub enum Action {
     SendToBatch(String),
     /// Rule source sync: check, apply, upstream settings, custom mode.
     Sync(sync_dialog::SyncAction),
+    /// File → Export…: choose the path, write and verify.
+    Export(export_dialog::ExportAction),
 }
 
 /// What a panel gets each frame.

@@ -174,6 +174,7 @@ impl TesterPanel {
             ui.label(RichText::new(format!("({})", c.category(&v).id)).size(16.0).weak());
         });
         ui.label(RichText::new(c.quarantine_text(&v)).size(16.0));
+        ui.label(RichText::new(super::export_dialog::targets_line(ctx.rules, &v)).weak());
         ui.horizontal_wrapped(|ui| {
             let code = |o: Option<String>| o.unwrap_or_else(|| "—".into());
             ui.label(tr_fmt("tester.reply_code", &[("code", &code(v.basic_code.map(|c| c.to_string())))]));

@@ -21,9 +21,22 @@ impl BounceLabApp {
         });
     }
 
+    /// The file dialog for File → Export…'s output path.
+    pub(super) fn start_export_picker(&mut self, ctx: &egui::Context) {
+        let typed = PathBuf::from(self.export.path.trim());
+        let dir = typed.parent().filter(|d| !d.as_os_str().is_empty()).map(Path::to_owned).or_else(|| std::env::current_dir().ok());
+        let name = typed.file_name().map_or("rules.toml".to_owned(), |n| n.to_string_lossy().into_owned());
+        self.picker = Some(if self.typed_dialogs {
+            FilePicker::typed_only(Purpose::Export, self.export.path.clone())
+        } else {
+            FilePicker::start(Purpose::Export, dir, &name, ctx)
+        });
+    }
+
     pub(super) fn finish_picker(&mut self, purpose: Purpose, path: PathBuf) {
         self.picker = None;
         match purpose {
+            Purpose::Export => self.export.set_path(path),
             Purpose::Open => self.open_path(&path),
             Purpose::SaveAs => {
                 self.save_to(&path);

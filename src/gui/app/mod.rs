@@ -12,6 +12,7 @@ use super::batch::BatchPanel;
 use super::bounce_rules::{BounceRulesPanel, ListOp};
 use super::dns_lookup::DnsLookupPanel;
 use super::document::Document;
+use super::export_dialog::{ExportAction, ExportDialog};
 use super::files::{FilePicker, Purpose};
 use super::gallery::GalleryPanel;
 use super::mx_rules::MxRulesPanel;
@@ -77,6 +78,8 @@ pub struct BounceLabApp {
     pub lang: Lang,
     /// Rule source sync dialog (upstream check, apply, custom mode).
     pub sync: SyncDialog,
+    /// File → Export… window.
+    pub export: ExportDialog,
 }
 
 impl BounceLabApp {
@@ -134,6 +137,7 @@ impl BounceLabApp {
             last_title: String::new(),
             typed_dialogs: false,
             sync: SyncDialog::default(),
+            export: ExportDialog::default(),
             lang,
         }
     }
@@ -228,6 +232,7 @@ impl BounceLabApp {
             actions.push(Action::Sync(SyncAction::CheckOnOpen));
         }
         self.sync.ui(&ctx, &self.document, &mut actions);
+        self.export.ui(&ctx, &self.document.rules, &mut actions);
         for a in actions {
             self.run_action(a, &ctx);
         }
@@ -314,6 +319,10 @@ impl BounceLabApp {
                     }
                 }
             });
+            ui.separator();
+            if ui.button(tr("export.menu")).clicked() {
+                self.export.show(self.document.path.as_deref());
+            }
             ui.separator();
             if ui.button(tr("app.check_updates")).clicked() {
                 actions.push(Action::Sync(SyncAction::Check));
@@ -486,6 +495,8 @@ impl BounceLabApp {
                     self.status = s;
                 }
             }
+            Action::Export(ExportAction::Browse) => self.start_export_picker(ctx),
+            Action::Export(ExportAction::Write) => self.export.write(&self.document.rules, ctx),
         }
     }
 

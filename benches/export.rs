@@ -1,0 +1,61 @@
+//! The exported rules in the targets' own engines, one core, on the dev
+//! corpus in KumoMTA's one-line response form: KumoMTA's `RegexSet` (builder
+//! defaults, `matches()` then lowest index, as `bounce-classify` does) and
+//! PowerMTA's PCRE2 lines. With `KUMO_RULES=a.toml:b.toml` (for instance
+//! KumoMTA's own `assets/community/bounces.toml` and `iana.toml`, which are
+//! not shipped here) the same loop runs KumoMTA's own rules for comparison.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use bouncelab::engine::interchange::verify::{KumoClassifier, PmtaClassifier, kumo_line};
+use bouncelab::engine::interchange::{self, Format};
+use bouncelab::engine::{default_rules, eval};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+fn lines() -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/sisimai-dev.tsv");
+    eval::read_tsv(&path).expect("corpus").into_iter().map(|s| kumo_line(&s.text)).collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let lines = lines();
+    let doc = default_rules();
+    let kumo_out = interchange::export(&doc, Format::KumoMta);
+    let parts: Vec<&str> = std::iter::once(kumo_out.text.as_str()).chain(kumo_out.more_files.iter().map(String::as_str)).collect();
+    let kumo = KumoClassifier::from_files(&parts).expect("export loads in KumoMTA's builder");
+    let pmta = PmtaClassifier::from_text(&interchange::export(&doc, Format::PowerMta).text).expect("PCRE2 compiles the export");
+
+    let mut g = c.benchmark_group("export");
+    g.throughput(Throughput::Elements(lines.len() as u64));
+    g.bench_function("kumomta_exported_rules", |b| {
+        b.iter(|| {
+            for l in &lines {
+                black_box(kumo.classify(black_box(l)));
+            }
+        })
+    });
+    g.bench_function("powermta_exported_rules_pcre2", |b| {
+        b.iter(|| {
+            for l in &lines {
+                black_box(pmta.classify(black_box(l)));
+            }
+        })
+    });
+    if let Ok(list) = std::env::var("KUMO_RULES") {
+        let texts: Vec<String> = list.split(':').map(|p| std::fs::read_to_string(p).expect("KUMO_RULES file")).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let own = KumoClassifier::from_files(&refs).expect("KumoMTA's rules load");
+        g.bench_function("kumomta_own_rules", |b| {
+            b.iter(|| {
+                for l in &lines {
+                    black_box(own.classify(black_box(l)));
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
