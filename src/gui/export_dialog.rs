@@ -163,34 +163,31 @@ impl ExportDialog {
         }
         let mut open = self.open;
         egui::Window::new(tr("export.title")).id(egui::Id::unique("export_window")).open(&mut open).resizable(true).show(ctx, |ui| {
-            self.form_ui(ui, doc, actions);
+            self.form_ui(ui, actions);
             self.result_ui(ui, doc);
         });
         self.open = open;
     }
 
-    fn form_ui(&mut self, ui: &mut Ui, doc: &RuleSet, actions: &mut Vec<super::Action>) {
+    fn form_ui(&mut self, ui: &mut Ui, actions: &mut Vec<super::Action>) {
         egui::Grid::new("export_form").num_columns(2).show(ui, |ui| {
             ui.label(tr("export.format"));
-            egui::ComboBox::from_id_salt("export_format").selected_text(self.kind.label()).show_ui(ui, |ui| {
+            let r = egui::ComboBox::from_id_salt("export_format").selected_text(self.kind.label()).show_ui(ui, |ui| {
                 for k in ExportKind::ALL {
                     ui.selectable_value(&mut self.kind, k, k.label());
                 }
             });
+            super::widgets::a11y(&r.response, egui::Role::ComboBox, tr("export.format"));
             ui.end_row();
             if self.kind.needs_level() {
                 ui.label(tr("export.level"));
-                let name = |l: ThroughputLevel| doc.level_names[l.index()].clone();
-                egui::ComboBox::from_id_salt("export_level").selected_text(name(self.level)).show_ui(ui, |ui| {
-                    for l in ThroughputLevel::ALL {
-                        ui.selectable_value(&mut self.level, l, name(l));
-                    }
-                });
+                super::mx_rules::level_combo(ui, "export_level", &mut self.level, tr("export.level"));
                 ui.end_row();
             }
             ui.label(tr("export.path"));
             ui.horizontal(|ui| {
-                ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(360.0).hint_text(tr("export.path_hint")));
+                let r = ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(360.0).hint_text(tr("export.path_hint")));
+                super::widgets::a11y(&r, egui::Role::TextInput, tr("export.path"));
                 if ui.button(tr("export.browse")).clicked() {
                     actions.push(super::Action::Export(ExportAction::Browse));
                 }

@@ -14,6 +14,8 @@ mod gui;
 #[cfg(feature = "gui")]
 mod gui_batch;
 #[cfg(feature = "gui")]
+mod gui_export;
+#[cfg(feature = "gui")]
 mod gui_mx;
 #[cfg(feature = "gui")]
 mod gui_quarantine_i18n;
