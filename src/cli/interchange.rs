@@ -9,7 +9,7 @@ use clap::ValueEnum;
 
 use crate::engine::diff::DiffBuilder;
 use crate::engine::interchange::{self, Format, RuleIssue};
-use crate::engine::{Classifier, RuleSet, lint};
+use crate::engine::{self, Classifier, RuleSet, lint};
 use crate::i18n::{tr, tr_fmt};
 
 /// Interchange format on the command line.

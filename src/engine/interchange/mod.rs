@@ -171,9 +171,9 @@ pub fn export(doc: &RuleSet, format: Format) -> Export {
 pub fn write_export(out: &Export, path: &std::path::Path) -> Result<Vec<std::path::PathBuf>, super::fsio::WriteError> {
     let parts: Vec<&str> = std::iter::once(out.text.as_str()).chain(out.more_files.iter().map(String::as_str)).collect();
     let paths = kumomta::part_paths(path, parts.len());
-    for (p, t) in paths.iter().zip(&parts) {
-        super::fsio::write_atomic(p, t.as_bytes(), false)?;
-    }
+    let files: Vec<super::fsio::FileWrite<'_>> =
+        paths.iter().zip(&parts).map(|(p, t)| super::fsio::FileWrite { path: p, bytes: t.as_bytes(), backup: false }).collect();
+    super::fsio::write_files(&files)?;
     Ok(paths)
 }
 
