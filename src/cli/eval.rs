@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 
 use super::{display_width, error, load_rules, pad};
 use crate::engine::eval::{self, Answer, EvalReport, FoldsReport, Labeled, Sample};
-use crate::engine::lint;
+use crate::engine::{ingest, lint};
 use crate::i18n::{tr, tr_fmt};
 
 /// How `eval` splits the corpus.
@@ -104,33 +104,46 @@ impl Selector {
         }
     }
 
-    fn holds(&self, s: &Sample) -> bool {
+    fn holds(&self, s: &impl Labeled) -> bool {
         match self {
-            Selector::Hashed(k, n) => s.fold(*n) == *k,
+            Selector::Hashed(k, n) => eval::fold_of(s.id(), *n) == *k,
             Selector::Family(f) => s.family() == f,
         }
     }
 }
 
-/// Runs `bouncelab eval`.
+/// Runs `bouncelab eval`: the text form (`diagnostic_text` column), or the
+/// email form (`email_file` column, emails in the folder named like the file).
 pub fn run(a: EvalArgs) -> Result<i32> {
     let (_, c) = load_rules(a.rules.as_deref())?;
+    if ingest::eval::is_email_corpus(&a.corpus) {
+        let samples = ingest::eval::read_tsv(&a.corpus)?;
+        let mut answers = ingest::eval::EmailAnswers::new(&c, &ingest::eval::email_dir(&a.corpus));
+        let code = run_on(&a, &samples, |s| answers.answer(s))?;
+        println!("\n{}", tr_fmt("eval.recipients_found", &[("found", &answers.recipients_found), ("total", &samples.len())]));
+        return Ok(code);
+    }
     let samples = eval::read_tsv(&a.corpus)?;
-    let families = eval::families(&samples);
+    run_on(&a, &samples, |s: &Sample| Answer::of_text(&c, &s.text))
+}
+
+/// Scores `samples` with `answer` as the arguments say, prints the report and
+/// returns the exit status.
+fn run_on<L: Labeled>(a: &EvalArgs, samples: &[L], answer: impl FnMut(&L) -> Answer) -> Result<i32> {
+    let families = eval::families(samples);
     let pick = match (&a.fold, &a.exclude_fold) {
         (Some(v), _) => Pick::Only(Selector::parse(v, a.folds, &families)?),
         (None, Some(v)) => Pick::Except(Selector::parse(v, a.folds, &families)?),
         (None, None) => Pick::All,
     };
-    let picked: Vec<&Sample> = samples
+    let picked: Vec<&L> = samples
         .iter()
         .filter(|s| match &pick {
             Pick::All => true,
-            Pick::Only(sel) => sel.holds(s),
-            Pick::Except(sel) => !sel.holds(s),
+            Pick::Only(sel) => sel.holds(*s),
+            Pick::Except(sel) => !sel.holds(*s),
         })
         .collect();
-    let answer = |s: &Sample| Answer::of_text(&c, &s.text);
     let (r, folds) = if a.folds == Folds::ByMta && matches!(pick, Pick::All) {
         let f = eval::by_family(picked.iter().copied(), answer);
         (f.pooled.clone(), Some(f))

@@ -73,10 +73,18 @@ impl Sample {
 
     /// Which of `k` folds this sample falls in, stable across runs.
     pub fn fold(&self, k: u32) -> u32 {
-        // FNV-1a: small, stable, no dependency.
-        let h = self.file().bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
-        (h % k.max(1) as u64) as u32
+        fold_of(&self.id, k)
     }
+}
+
+/// Which of `k` folds the item with this id falls in, stable across runs: a
+/// hash of its email file (the id before `#`), so one email's recipients stay
+/// on the same side of a split.
+pub fn fold_of(id: &str, k: u32) -> u32 {
+    let file = id.split('#').next().unwrap_or(id);
+    // FNV-1a: small, stable, no dependency.
+    let h = file.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    (h % k.max(1) as u64) as u32
 }
 
 /// Why a corpus could not be read.

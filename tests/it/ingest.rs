@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use bouncelab::engine::Classifier;
+use bouncelab::engine::eval::Labeled;
 use bouncelab::engine::ingest::{self, EmailProblem, RecordKind, RecordSource, email};
 use proptest::prelude::*;
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::email;
 use super::record::{Record, RecordSource};
 use crate::engine::classify::Classifier;
-use crate::engine::eval::{CorpusError, EvalReport, Miss, Sample, sisimai_hardness};
+use crate::engine::eval::{Answer, CorpusError, EvalReport, Labeled, score};
 
 /// One labeled recipient of a raw email.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,16 +25,19 @@ pub struct EmailSample {
     pub hard_or_soft: String,
 }
 
-impl EmailSample {
-    /// The MTA family: the file name without its number (`lhost-postfix`).
-    pub fn family(&self) -> &str {
-        let stem = self.email_file.trim_end_matches(".eml");
-        stem.rsplit_once('-').filter(|(_, n)| n.bytes().all(|b| b.is_ascii_digit())).map_or(stem, |(f, _)| f)
+impl Labeled for EmailSample {
+    fn id(&self) -> &str {
+        &self.id
     }
-
-    /// The sample as the text form sees it (for fold assignment by file).
-    pub fn as_sample(&self) -> Sample {
-        Sample { id: self.id.clone(), text: String::new(), expected: self.expected.clone(), hard_or_soft: self.hard_or_soft.clone() }
+    fn expected(&self) -> &str {
+        &self.expected
+    }
+    fn hard_or_soft(&self) -> &str {
+        &self.hard_or_soft
+    }
+    /// The MTA family: the email file name without its number (`lhost-postfix`).
+    fn family(&self) -> &str {
+        crate::engine::eval::family_of(&self.email_file)
     }
 }
 
@@ -86,6 +89,46 @@ fn pick<'a>(records: &'a [Record], s: &EmailSample) -> Option<&'a Record> {
     by_addr.or_else(|| records.get(index.saturating_sub(1))).or_else(|| records.first())
 }
 
+/// Reads labeled emails once each and answers for their recipients: the
+/// email form's [`Answer`], to score with [`crate::engine::eval::score`] or
+/// [`crate::engine::eval::by_family`] like the text form.
+pub struct EmailAnswers<'c> {
+    classifier: &'c Classifier,
+    dir: PathBuf,
+    cache: BTreeMap<String, Vec<Record>>,
+    /// Labeled recipients found among the records by address.
+    pub recipients_found: usize,
+}
+
+impl<'c> EmailAnswers<'c> {
+    /// Answers from the emails in `dir` (see [`email_dir`]).
+    pub fn new(classifier: &'c Classifier, dir: &Path) -> Self {
+        EmailAnswers { classifier, dir: dir.to_owned(), cache: BTreeMap::new(), recipients_found: 0 }
+    }
+
+    /// The verdict for the labeled recipient of `s`, from its email's records.
+    pub fn answer(&mut self, s: &EmailSample) -> Answer {
+        let dir = &self.dir;
+        let records = self.cache.entry(s.email_file.clone()).or_insert_with(|| {
+            let path = dir.join(&s.email_file);
+            let raw = std::fs::read(&path).unwrap_or_default();
+            email::read(&raw, &RecordSource { file: Some(path), message: None, line: None }).records
+        });
+        let rec = pick(records, s);
+        if rec.is_some_and(|r| r.recipient.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(&s.recipient))) {
+            self.recipients_found += 1;
+        }
+        match rec {
+            Some(r) => {
+                let c = self.classifier;
+                let v = c.classify_record(r);
+                Answer { category: c.category(&v).id.clone(), rule: v.rule.map(|i| c.rule_name(i).to_owned()), text: r.text.clone() }
+            }
+            None => Answer { category: "(no record)".to_owned(), rule: None, text: String::new() },
+        }
+    }
+}
+
 /// Scores of the email form: the same report as the text form, plus how
 /// many labeled recipients were found by address.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -94,50 +137,13 @@ pub struct EmailEval {
     pub report: EvalReport,
     /// Labeled recipients found among the records by address.
     pub recipients_found: usize,
-    /// Per MTA family: (correct, total).
-    pub per_family: BTreeMap<String, (usize, usize)>,
 }
 
 /// Reads each sample's email (once per file) and scores the verdict of its recipient.
 pub fn evaluate<'a>(classifier: &Classifier, dir: &Path, samples: impl IntoIterator<Item = &'a EmailSample>) -> EmailEval {
-    let mut out = EmailEval::default();
-    let mut cache: BTreeMap<String, Vec<Record>> = BTreeMap::new();
-    for s in samples {
-        let records = cache.entry(s.email_file.clone()).or_insert_with(|| {
-            let path = dir.join(&s.email_file);
-            let raw = std::fs::read(&path).unwrap_or_default();
-            email::read(&raw, &RecordSource { file: Some(path), message: None, line: None }).records
-        });
-        let rec = pick(records, s);
-        if rec.is_some_and(|r| r.recipient.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(&s.recipient))) {
-            out.recipients_found += 1;
-        }
-        let (got, rule, text) = match rec {
-            Some(r) => {
-                let v = classifier.classify_record(r);
-                (classifier.category(&v).id.clone(), v.rule.map(|i| classifier.rule_name(i).to_owned()), r.text.clone())
-            }
-            None => ("(no record)".to_owned(), None, String::new()),
-        };
-        let r = &mut out.report;
-        r.total += 1;
-        let entry = r.per_category.entry(s.expected.clone()).or_default();
-        entry.1 += 1;
-        let fam = out.per_family.entry(s.family().to_owned()).or_default();
-        fam.1 += 1;
-        if got == s.expected {
-            r.reason_correct += 1;
-            entry.0 += 1;
-            fam.0 += 1;
-        } else {
-            *r.confusions.entry((s.expected.clone(), got.clone())).or_default() += 1;
-            r.misses.push(Miss { id: s.id.clone(), text, expected: s.expected.clone(), got: got.clone(), rule });
-        }
-        if sisimai_hardness(&got) == s.hard_or_soft {
-            r.hardness_correct += 1;
-        }
-    }
-    out
+    let mut answers = EmailAnswers::new(classifier, dir);
+    let report = score(samples, |s| answers.answer(s));
+    EmailEval { report, recipients_found: answers.recipients_found }
 }
 
 #[cfg(test)]
