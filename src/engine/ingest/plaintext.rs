@@ -157,9 +157,9 @@ pub fn diagnostic(part: &str, address: Option<&str>) -> String {
     }
     let mut s = super::dsn::collapse_ws(&kept);
     if let Some(a) = address
-        && s.len() >= a.len()
-        && s[..a.len()].eq_ignore_ascii_case(a)
+        && s.as_bytes().get(..a.len()).is_some_and(|head| head.eq_ignore_ascii_case(a.as_bytes()))
     {
+        // Byte comparison: `s` may hold a multi-byte character where the address ends.
         s = s[a.len()..].trim_start_matches(['>', ':', ' ', '.', ',']).to_owned();
     }
     s
