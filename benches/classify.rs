@@ -1,11 +1,12 @@
 //! Classification throughput on real bounce texts, single thread, against a
-//! bare `RegexSet::is_match` scan of the same texts with the same patterns.
+//! bare `RegexSet::is_match` scan of the same texts with the same patterns;
+//! the batch re-classification; compile and lint times of large rule sets.
 
 use std::hint::black_box;
 use std::path::Path;
 
-use bouncelab::engine::{Classifier, default_rules, eval};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use bouncelab::engine::{BounceRule, Classifier, RuleSet, default_rules, eval, lint};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// The dev corpus when it is beside the repo (corpus/ in the repo), else the test table.
 pub fn corpus_texts() -> Vec<String> {
@@ -13,6 +14,48 @@ pub fn corpus_texts() -> Vec<String> {
     let mini = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mini_corpus.tsv");
     let path = if dev.exists() { dev } else { mini };
     eval::read_tsv(&path).expect("corpus").into_iter().map(|s| s.text).collect()
+}
+
+/// Distinct words of the corpus, for generated phrases.
+fn words(texts: &[String]) -> Vec<String> {
+    let mut w: Vec<String> = texts
+        .iter()
+        .flat_map(|t| t.split_whitespace())
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .filter(|w| w.len() >= 3 && w.chars().all(char::is_alphanumeric))
+        .collect();
+    w.sort();
+    w.dedup();
+    w
+}
+
+/// `n` distinct plain-phrase rules (what a large KumoMTA import gives).
+fn phrase_rules(texts: &[String], n: usize) -> RuleSet {
+    let w = words(texts);
+    let mut doc = default_rules();
+    doc.bounce_rules = (0..n)
+        .map(|k| {
+            let phrase = format!("{} {} {}", w[k % w.len()], w[(k / w.len() + 7 * k + 1) % w.len()], w[(k * 13 + 5) % w.len()]);
+            BounceRule::new(format!("phrase {k}"), format!("{phrase} {k}"), "userunknown")
+        })
+        .collect();
+    doc
+}
+
+/// A mature rule set of `n` rules: the default rules after variants of
+/// themselves (each with a distinct extra phrase), as the frame bench builds it.
+fn mature_rules(n: usize) -> RuleSet {
+    let mut doc = default_rules();
+    let base = doc.bounce_rules.clone();
+    let mut k = 0;
+    while doc.bounce_rules.len() < n {
+        let mut r = base[k % base.len()].clone();
+        r.name = format!("{} v{k}", r.name);
+        r.pattern = format!("{}|variant phrase {k}", r.pattern);
+        doc.bounce_rules.insert(0, r);
+        k += 1;
+    }
+    doc
 }
 
 fn bench(c: &mut Criterion) {
@@ -41,6 +84,20 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    g.bench_function("default_rules_explain", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(classifier.explain(black_box(t)));
+            }
+        })
+    });
+    g.bench_function("default_rules_reference_loop", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(classifier.explain_reference(black_box(t)));
+            }
+        })
+    });
     g.bench_function("bare_regexset_is_match", |b| {
         b.iter(|| {
             for t in &texts {
@@ -52,6 +109,14 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for t in &texts {
                 black_box(set.matches(black_box(t)));
+            }
+        })
+    });
+    let mature = Classifier::new(&mature_rules(1000));
+    g.bench_function("mature_1000_rules", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(mature.classify(black_box(t)));
             }
         })
     });
@@ -69,6 +134,22 @@ fn bench(c: &mut Criterion) {
                 .par_chunks(4096)
                 .map(|chunk| chunk.iter().filter(|t| classifier.classify_without_span(t).rule.is_some()).count())
                 .sum::<usize>()
+        })
+    });
+    g.finish();
+
+    // Issue targets: compile time linear in the rule count; compile + lint of 1,000 rules.
+    let mut g = c.benchmark_group("compile");
+    g.sample_size(10);
+    for n in [1_000, 10_000] {
+        let doc = phrase_rules(&texts, n);
+        g.bench_with_input(BenchmarkId::new("plain_phrases", n), &doc, |b, doc| b.iter(|| Classifier::new(black_box(doc))));
+    }
+    let doc = mature_rules(1000);
+    g.bench_function("compile_and_lint_mature_1000", |b| {
+        b.iter(|| {
+            let c = Classifier::new(&doc);
+            black_box(lint::lint(&doc, &c, None))
         })
     });
     g.finish();

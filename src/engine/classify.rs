@@ -1,22 +1,28 @@
 //! The compiled rule set: text → [`Verdict`].
 //!
-//! Compiled once per edit: every active rule goes into one `RegexSet` (which
-//! rules match) plus one `Regex` each (where). The first match in list order
-//! wins; when none matches, the enhanced status code and then the basic reply
-//! code decide, and the verdict says which.
+//! Compiled once per edit: every active rule gets its own `Regex`, and one
+//! literal prefilter over all of them says which rules can match a text (see
+//! [`prefilter`]). The first match in list order wins; when none matches, the
+//! enhanced status code and then the basic reply code decide, and the verdict
+//! says which. [`Classifier::explain_reference`] is the plain per-rule loop the
+//! fast path is tested against.
 
 use std::cell::RefCell;
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::Regex;
 
 use super::ruleset::{FailureType, QuarantinePolicy, RuleSet};
 use super::smtp::{self, EnhancedCode, Phase, Reply};
 use crate::i18n::{tr, tr_fmt};
 
 mod pattern;
+pub mod prefilter;
 pub use pattern::{CompileError, RULE_DFA_LIMIT, RULE_SIZE_LIMIT, RuleProblem, ascii_word_boundaries, compile_pattern};
+use prefilter::Prefilter;
 
-/// Compiled program size allowed for the whole set.
+/// Compiled program size allowed for a whole `RegexSet` of the rules (benches
+/// compare against one; the classifier compiles each rule on its own, so the
+/// limit applies per rule: [`RULE_SIZE_LIMIT`]).
 pub const SET_SIZE_LIMIT: usize = 256 << 20;
 
 /// What decided a verdict.
@@ -156,7 +162,9 @@ struct Fallback {
 /// The compiled form of a [`RuleSet`], ready to classify.
 pub struct Classifier {
     rules: Vec<CompiledRule>,
-    set: RegexSet,
+    prefilter: Prefilter,
+    /// Compiled index of each document rule, when it is active and valid.
+    by_doc: Vec<Option<u32>>,
     reasons: Vec<ReasonInfo>,
     categories: Vec<CategoryInfo>,
     rule_names: Vec<String>,
@@ -167,7 +175,8 @@ pub struct Classifier {
 }
 
 thread_local! {
-    static MATCH_BUF: RefCell<Vec<bool>> = const { RefCell::new(Vec::new()) };
+    /// Candidate rules of the text being classified (a bit set).
+    static CANDIDATES: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
 }
 
 impl CompiledRule {
@@ -242,6 +251,7 @@ impl Classifier {
         };
 
         let mut rules = Vec::new();
+        let mut required = Vec::new();
         for (i, r) in doc.bounce_rules.iter().enumerate() {
             if !r.is_active() {
                 continue;
@@ -268,8 +278,11 @@ impl Classifier {
                 fail(RuleProblem::EmptyPattern);
                 continue;
             }
-            let regex = match compile_pattern(&r.pattern) {
-                Ok(re) => re,
+            let regex = match pattern::compile_with_hir(&r.pattern) {
+                Ok((re, hir)) => {
+                    required.push(prefilter::required(&hir));
+                    re
+                }
                 Err(p) => {
                     fail(p);
                     continue;
@@ -283,20 +296,11 @@ impl Classifier {
             rules.push(CompiledRule { doc_index: i, phases: phase_mask(&r.phases), regex, category, reason, failure_type });
         }
 
-        let set = RegexSetBuilder::new(rules.iter().map(|r| r.regex.as_str()))
-            .case_insensitive(true)
-            .size_limit(SET_SIZE_LIMIT)
-            .dfa_size_limit(SET_SIZE_LIMIT)
-            .build()
-            .unwrap_or_else(|e| {
-                errors.push(CompileError {
-                    place: tr("engine.place_rule_set").to_owned(),
-                    rule: None,
-                    problem: RuleProblem::InvalidRegex { message: e.to_string(), position: None },
-                });
-                rules.clear();
-                RegexSet::empty()
-            });
+        let prefilter = Prefilter::new(&required);
+        let mut by_doc = vec![None; doc.bounce_rules.len()];
+        for (k, r) in rules.iter().enumerate() {
+            by_doc[r.doc_index] = Some(k as u32);
+        }
 
         let mut fallbacks = |list: &[super::ruleset::CodeFallback], what: &'static str| {
             let mut out = Vec::new();
@@ -321,7 +325,8 @@ impl Classifier {
 
         Classifier {
             rules,
-            set,
+            prefilter,
+            by_doc,
             reasons,
             categories,
             rule_names: doc.bounce_rules.iter().map(|r| r.name.clone()).collect(),
@@ -414,17 +419,7 @@ impl Classifier {
     }
 
     fn classify_body(&self, body: &str, reply: &Reply, offset: usize, want_span: bool, phase: Option<Phase>) -> Verdict {
-        let winner = MATCH_BUF.with(|buf| {
-            let mut buf = buf.borrow_mut();
-            buf.clear();
-            buf.resize(self.rules.len(), false);
-            if self.set.matches_read_at(&mut buf, body, 0) {
-                buf.iter().enumerate().position(|(i, &m)| m && self.rules[i].applies_in(phase))
-            } else {
-                None
-            }
-        });
-        match winner {
+        match self.first_match(body, phase) {
             Some(i) => {
                 let span = if want_span {
                     self.rules[i].regex.find(body).map(|m| Span { start: m.start() + offset, end: m.end() + offset })
@@ -437,6 +432,26 @@ impl Classifier {
         }
     }
 
+    /// The first rule in list order that matches: only the prefilter's
+    /// candidates run their regex, and those known to match run none.
+    fn first_match(&self, body: &str, phase: Option<Phase>) -> Option<usize> {
+        CANDIDATES.with(|bits| {
+            let mut bits = bits.borrow_mut();
+            self.prefilter.candidates(body, &mut bits);
+            for (w, &word) in bits.iter().enumerate() {
+                let mut word = word;
+                while word != 0 {
+                    let i = w * 64 + word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    if self.rules[i].applies_in(phase) && (self.prefilter.is_exact(i) || self.rules[i].regex.is_match(body)) {
+                        return Some(i);
+                    }
+                }
+            }
+            None
+        })
+    }
+
     /// Classifies and lists every matching rule with its span.
     pub fn explain(&self, text: &str) -> Explanation {
         self.explain_in_phase(text, None)
@@ -445,6 +460,16 @@ impl Classifier {
     /// Like [`Classifier::explain`] for a text said in a known SMTP phase:
     /// rules limited to other phases are left out.
     pub fn explain_in_phase(&self, text: &str, phase: Option<Phase>) -> Explanation {
+        self.explain_with(text, phase, false)
+    }
+
+    /// [`Classifier::explain`] the plain way: every rule's regex on the text,
+    /// in list order, no prefilter. The fast paths are tested against it.
+    pub fn explain_reference(&self, text: &str) -> Explanation {
+        self.explain_with(text, None, true)
+    }
+
+    fn explain_with(&self, text: &str, phase: Option<Phase>, reference: bool) -> Explanation {
         let reply = smtp::parse(text);
         let raw = &text[reply.text.clone()];
         let offset = reply.text.start;
@@ -455,23 +480,33 @@ impl Classifier {
             Some(u) => u.original_offset(pos) + offset,
             None => pos + offset,
         };
-        let matches: Vec<RuleMatch> = self
-            .set
-            .matches(body)
-            .iter()
-            .filter(|&i| self.rules[i].applies_in(phase))
-            .filter_map(|i| {
-                let m = self.rules[i].regex.find(body)?;
-                Some(RuleMatch { rule: self.rules[i].doc_index, span: Span { start: map(m.start(), false), end: map(m.end(), true) } })
-            })
-            .collect();
-        let verdict = match matches.first() {
-            Some(first) => {
-                let i = self.rules.iter().position(|r| r.doc_index == first.rule).unwrap_or(0);
-                self.rule_verdict(i, &reply, Some(first.span))
+        let mut found = Vec::new();
+        let mut visit = |i: usize| {
+            if !self.rules[i].applies_in(phase) {
+                return;
             }
+            if let Some(m) = self.rules[i].regex.find(body) {
+                found.push((i, Span { start: map(m.start(), false), end: map(m.end(), true) }));
+            }
+        };
+        if reference {
+            (0..self.rules.len()).for_each(&mut visit);
+        } else {
+            let mut bits = Vec::new();
+            self.prefilter.candidates(body, &mut bits);
+            for (w, &word) in bits.iter().enumerate() {
+                let mut word = word;
+                while word != 0 {
+                    visit(w * 64 + word.trailing_zeros() as usize);
+                    word &= word - 1;
+                }
+            }
+        }
+        let verdict = match found.first() {
+            Some(&(i, span)) => self.rule_verdict(i, &reply, Some(span)),
             None => self.fallback_verdict(&reply),
         };
+        let matches = found.into_iter().map(|(i, span)| RuleMatch { rule: self.rules[i].doc_index, span }).collect();
         Explanation { reply, matches, verdict }
     }
 
@@ -482,7 +517,8 @@ impl Classifier {
 
     /// Whether the compiled pattern of document rule `rule` matches `text`.
     pub fn rule_matches(&self, rule: usize, text: &str) -> Option<bool> {
-        self.rules.iter().find(|r| r.doc_index == rule).map(|r| r.regex.is_match(text))
+        let k = (*self.by_doc.get(rule)?)?;
+        Some(self.rules[k as usize].regex.is_match(text))
     }
 
     fn rule_verdict(&self, i: usize, reply: &Reply, span: Option<Span>) -> Verdict {

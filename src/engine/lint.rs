@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::classify::{Classifier, DecidedBy};
+use super::classify::{Classifier, DecidedBy, Verdict};
 use super::mx;
 use super::ruleset::RuleSet;
 use crate::i18n::{tr, tr_fmt};
@@ -105,28 +105,42 @@ pub enum ExampleOutcome {
 
 /// How a must-match example of `rule` fares.
 pub fn example_outcome(c: &Classifier, rule: usize, text: &str) -> ExampleOutcome {
-    let v = c.classify(text);
-    match v.rule {
+    outcome_and_verdict(c, rule, text).0
+}
+
+/// The outcome and the verdict it was read from (one classification).
+fn outcome_and_verdict(c: &Classifier, rule: usize, text: &str) -> (ExampleOutcome, Verdict) {
+    let v = c.classify_without_span(text);
+    let outcome = match v.rule {
         Some(r) if r == rule => ExampleOutcome::Won,
         Some(r) if c.rule_matches(rule, &text[crate::engine::smtp::parse(text).text]).unwrap_or(false) => ExampleOutcome::TakenBy(r),
         _ => ExampleOutcome::NotMatched,
-    }
+    };
+    (outcome, v)
 }
 
 /// Runs every rule's examples: must-match texts must be won by the rule,
 /// must-not-match texts must not match its pattern.
 pub fn run_examples(doc: &RuleSet, c: &Classifier) -> Vec<ExampleFailure> {
+    examples(doc, c).0
+}
+
+/// The example failures, and the outcome of every must-match example per
+/// document rule (empty for inactive rules): each example is classified once.
+fn examples(doc: &RuleSet, c: &Classifier) -> (Vec<ExampleFailure>, Vec<Vec<ExampleOutcome>>) {
     let mut out = Vec::new();
+    let mut outcomes = vec![Vec::new(); doc.bounce_rules.len()];
     for (i, r) in doc.bounce_rules.iter().enumerate() {
         if !r.is_active() {
             continue;
         }
         for t in &r.must_match {
-            let (won_by, problem) = match example_outcome(c, i, t) {
+            let (outcome, v) = outcome_and_verdict(c, i, t);
+            outcomes[i].push(outcome);
+            let (won_by, problem) = match outcome {
                 ExampleOutcome::Won => continue,
                 ExampleOutcome::TakenBy(w) => (Some(w), tr_fmt("lint.won_by", &[("place", &rule_place(doc, w))])),
                 ExampleOutcome::NotMatched => {
-                    let v = c.classify(t);
                     let problem = match (v.decided_by, v.rule) {
                         (DecidedBy::Rule, Some(w)) => tr_fmt("lint.not_matched_rule_wins", &[("place", &rule_place(doc, w))]),
                         _ => tr("lint.not_matched").to_owned(),
@@ -143,7 +157,7 @@ pub fn run_examples(doc: &RuleSet, c: &Classifier) -> Vec<ExampleFailure> {
             }
         }
     }
-    out
+    (out, outcomes)
 }
 
 /// Lints a document. `batch_hits`, when given, counts batch lines won per rule
@@ -156,7 +170,7 @@ pub fn lint(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usize]>) -> Vec<
 /// show both (the editor): running the examples twice costs seconds on a
 /// 1,000-rule set.
 pub fn lint_and_examples(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usize]>) -> (Vec<Lint>, Vec<ExampleFailure>) {
-    let failures = run_examples(doc, c);
+    let (failures, outcomes) = examples(doc, c);
     let mut out = Vec::new();
     let mut push = |severity, kind, rule: Option<usize>, message: String| out.push(Lint { severity, kind, rule, mx_rule: None, message });
     let place = |i: usize| rule_place(doc, i);
@@ -216,10 +230,10 @@ pub fn lint_and_examples(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usi
         if !r.is_active() || c.rule_matches(i, "x").is_none() {
             continue;
         }
-        let won = r.must_match.iter().filter(|t| example_outcome(c, i, t) == ExampleOutcome::Won).count();
+        let won = outcomes[i].iter().filter(|&&o| o == ExampleOutcome::Won).count();
         let batch = batch_hits.and_then(|h| h.get(i)).copied().unwrap_or(0);
         if !r.must_match.is_empty() && won == 0 && batch == 0 {
-            let taken = r.must_match.iter().all(|t| matches!(example_outcome(c, i, t), ExampleOutcome::TakenBy(_)));
+            let taken = outcomes[i].iter().all(|o| matches!(o, ExampleOutcome::TakenBy(_)));
             if taken {
                 push(Severity::Warning, LintKind::Shadowed, Some(i), tr_fmt("lint.shadowed", &[("place", &place(i))]));
             }

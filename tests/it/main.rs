@@ -2,6 +2,7 @@
 
 mod adaptive;
 mod classify;
+mod classify_fast;
 mod cli;
 mod dns;
 mod dovecot;

@@ -1,0 +1,380 @@
+//! Literal prefilter: which rules can possibly match a text.
+//!
+//! Every rule's pattern is reduced to a set of literals of which any match
+//! must contain one (its *required literals*, found on the pattern's syntax
+//! tree). One Aho-Corasick automaton over all of them, matching ASCII letters
+//! case-insensitively, reads a text once and marks the rules whose literals
+//! occur; only those (plus the rules without usable literals) run their
+//! regex, in list order. A rule whose whole language is such a set (a plain
+//! phrase, or alternatives of phrases) needs no regex at all to know it
+//! matches: a hit is a match.
+//!
+//! The prefilter may say "candidate" too often, never too rarely: the
+//! automaton folds ASCII case even where the pattern does not, and folds
+//! nothing else, so every literal keeps the other case forms (the Kelvin sign
+//! for `k`, `ſ` for `s`) the pattern's case-insensitive classes allow.
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+/// Most strings a literal set may hold while it is built.
+const SET_LIMIT: usize = 64;
+/// Most strings a rule's required set may hold (alternations of phrases).
+const RULE_LIMIT: usize = 1024;
+/// Longest literal kept; longer runs are cut into a new run.
+const LEN_LIMIT: usize = 64;
+/// Most characters a class may have to be spelled out.
+const CLASS_LIMIT: u32 = 8;
+/// Required literals shorter than this are not worth a prefilter hit.
+const MIN_USEFUL: usize = 2;
+
+/// A finite set of strings, ASCII letters lowered.
+#[derive(Clone, Debug)]
+struct Lits {
+    set: Vec<Vec<u8>>,
+    /// Matching any member (ASCII case folded) is exactly matching the node.
+    faithful: bool,
+}
+
+impl Lits {
+    fn empty_string(faithful: bool) -> Lits {
+        Lits { set: vec![Vec::new()], faithful }
+    }
+
+    fn normalize(mut self) -> Lits {
+        self.set.sort_unstable();
+        self.set.dedup();
+        self
+    }
+
+    fn product(&self, other: &Lits) -> Option<Lits> {
+        if self.set.len() * other.set.len() > SET_LIMIT {
+            return None;
+        }
+        let mut set = Vec::with_capacity(self.set.len() * other.set.len());
+        for a in &self.set {
+            for b in &other.set {
+                if a.len() + b.len() > LEN_LIMIT {
+                    return None;
+                }
+                let mut s = a.clone();
+                s.extend_from_slice(b);
+                set.push(s);
+            }
+        }
+        Some(Lits { set, faithful: self.faithful && other.faithful }.normalize())
+    }
+
+    /// Quality as a required set: longer shortest member first, then fewer members.
+    /// None when a member is too short to filter anything.
+    fn score(&self) -> Option<(usize, std::cmp::Reverse<usize>)> {
+        let min = self.set.iter().map(Vec::len).min().unwrap_or(usize::MAX);
+        (min >= MIN_USEFUL).then_some((min.min(16), std::cmp::Reverse(self.set.len())))
+    }
+}
+
+/// What is known of one syntax node.
+struct Info {
+    /// The node matches exactly one of these strings (None: unknown or too many).
+    exact: Option<Lits>,
+    /// Any match of the node contains one of these strings.
+    req: Option<Lits>,
+}
+
+fn better(a: Option<Lits>, b: Option<Lits>) -> Option<Lits> {
+    let (a, b) = (a.filter(|l| l.score().is_some()), b.filter(|l| l.score().is_some()));
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.score() > a.score() { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+fn lower(b: u8) -> u8 {
+    b.to_ascii_lowercase()
+}
+
+fn class_lits(c: &Class) -> Option<Lits> {
+    let mut set = Vec::new();
+    let mut members = Vec::new();
+    match c {
+        Class::Unicode(u) => {
+            let n: u32 = u.ranges().iter().map(|r| r.end() as u32 - r.start() as u32 + 1).sum();
+            if n > CLASS_LIMIT {
+                return None;
+            }
+            for r in u.ranges() {
+                for ch in r.start()..=r.end() {
+                    members.push(ch);
+                    let mut buf = [0; 4];
+                    set.push(ch.encode_utf8(&mut buf).bytes().map(lower).collect());
+                }
+            }
+        }
+        Class::Bytes(b) => {
+            let n: u32 = b.ranges().iter().map(|r| r.end() as u32 - r.start() as u32 + 1).sum();
+            if n > CLASS_LIMIT {
+                return None;
+            }
+            for r in b.ranges() {
+                for byte in r.start()..=r.end() {
+                    members.push(byte as char);
+                    set.push(vec![lower(byte)]);
+                }
+            }
+        }
+    }
+    // Faithful when folding adds nothing: each ASCII letter comes with its other case.
+    let faithful = members.iter().filter(|c| c.is_ascii_alphabetic()).all(|c| {
+        let other = if c.is_ascii_lowercase() { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() };
+        members.contains(&other)
+    });
+    Some(Lits { set, faithful }.normalize())
+}
+
+fn info(h: &Hir) -> Info {
+    let mut i = match h.kind() {
+        HirKind::Empty => Info { exact: Some(Lits::empty_string(true)), req: None },
+        HirKind::Literal(l) => {
+            let bytes: Vec<u8> = l.0.iter().copied().map(lower).collect();
+            let faithful = !l.0.iter().any(u8::is_ascii_alphabetic);
+            let exact = if bytes.len() <= LEN_LIMIT { Some(Lits { set: vec![bytes], faithful }) } else { None };
+            Info { exact, req: None }
+        }
+        HirKind::Class(c) => Info { exact: class_lits(c), req: None },
+        // Zero-width, but a condition the literals do not check.
+        HirKind::Look(_) => Info { exact: Some(Lits::empty_string(false)), req: None },
+        HirKind::Capture(c) => info(&c.sub),
+        HirKind::Repetition(r) => {
+            let sub = info(&r.sub);
+            match (r.min, r.max) {
+                (0, Some(1)) => {
+                    let exact = sub.exact.map(|mut e| {
+                        e.set.push(Vec::new());
+                        e.normalize()
+                    });
+                    Info { exact, req: None }
+                }
+                (0, _) => Info { exact: None, req: None },
+                (n, Some(m)) if n == m && n <= 4 => {
+                    let exact = sub.exact.as_ref().and_then(|e| (1..n).try_fold(e.clone(), |acc, _| acc.product(e)));
+                    Info { exact, req: sub.req }
+                }
+                _ => Info { exact: None, req: better(sub.req, sub.exact) },
+            }
+        }
+        HirKind::Concat(subs) => concat(subs),
+        HirKind::Alternation(subs) => alternation(subs),
+    };
+    i.req = better(i.req.take(), i.exact.clone());
+    i
+}
+
+fn concat(subs: &[Hir]) -> Info {
+    let mut req: Option<Lits> = None;
+    let mut run = Lits::empty_string(true);
+    let mut whole = Some(Lits::empty_string(true));
+    for s in subs {
+        let i = info(s);
+        req = better(req, i.req);
+        match i.exact {
+            Some(e) => {
+                whole = whole.and_then(|w| w.product(&e));
+                run = match run.product(&e) {
+                    Some(r) => r,
+                    None => {
+                        req = better(req, Some(run));
+                        e
+                    }
+                };
+            }
+            None => {
+                whole = None;
+                req = better(req, Some(std::mem::replace(&mut run, Lits::empty_string(true))));
+            }
+        }
+    }
+    req = better(req, Some(run));
+    Info { exact: whole, req }
+}
+
+fn alternation(subs: &[Hir]) -> Info {
+    let infos: Vec<Info> = subs.iter().map(info).collect();
+    let exact = infos.iter().try_fold(Lits { set: Vec::new(), faithful: true }, |mut acc, i| {
+        let e = i.exact.as_ref()?;
+        acc.set.extend(e.set.iter().cloned());
+        acc.faithful &= e.faithful;
+        (acc.set.len() <= SET_LIMIT).then_some(acc)
+    });
+    let req = infos.iter().try_fold(Lits { set: Vec::new(), faithful: false }, |mut acc, i| {
+        acc.set.extend(i.req.as_ref()?.set.iter().cloned());
+        (acc.set.len() <= RULE_LIMIT).then_some(acc)
+    });
+    Info { exact: exact.map(Lits::normalize), req: req.map(Lits::normalize) }
+}
+
+/// What the prefilter knows of one rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Required {
+    /// No usable literal: the rule is tried on every text.
+    Always,
+    /// A match contains one of these (lowered) strings.
+    AnyOf(Vec<Vec<u8>>),
+    /// The rule matches exactly when one of these strings occurs (ASCII case folded).
+    Exactly(Vec<Vec<u8>>),
+}
+
+/// The required literals of a pattern, from its case-insensitive syntax tree.
+pub fn required(hir: &Hir) -> Required {
+    let i = info(hir);
+    let Some(req) = i.req else { return Required::Always };
+    // A match of the empty set is impossible: such a rule is never a candidate.
+    let faithful_whole = i.exact.as_ref().is_some_and(|e| e.faithful && e.set == req.set);
+    if faithful_whole { Required::Exactly(req.set) } else { Required::AnyOf(req.set) }
+}
+
+/// One automaton over every rule's required literals.
+pub struct Prefilter {
+    ac: Option<AhoCorasick>,
+    /// Rules (compiled indices) per literal: `rules[starts[p]..starts[p + 1]]`.
+    starts: Vec<u32>,
+    rules: Vec<u32>,
+    /// Candidates before any literal is seen: the rules tried on every text.
+    always: Vec<u64>,
+    /// Rules for which a hit is a match.
+    exact: Vec<u64>,
+}
+
+/// Bit sets of compiled rule indices.
+pub fn words(n: usize) -> usize {
+    n.div_ceil(64)
+}
+
+impl Prefilter {
+    /// Builds the automaton for rules `0..reqs.len()`.
+    pub fn new(reqs: &[Required]) -> Prefilter {
+        let n = words(reqs.len());
+        let mut always = vec![0u64; n];
+        let mut exact = vec![0u64; n];
+        let mut ids: std::collections::HashMap<&[u8], u32> = std::collections::HashMap::new();
+        let mut lits: Vec<&[u8]> = Vec::new();
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        for (r, req) in reqs.iter().enumerate() {
+            let set = match req {
+                Required::Always => {
+                    always[r / 64] |= 1 << (r % 64);
+                    continue;
+                }
+                Required::AnyOf(s) => s,
+                Required::Exactly(s) => {
+                    exact[r / 64] |= 1 << (r % 64);
+                    s
+                }
+            };
+            for l in set {
+                let id = *ids.entry(l.as_slice()).or_insert_with(|| {
+                    lits.push(l);
+                    (lits.len() - 1) as u32
+                });
+                pairs.push((id, r as u32));
+            }
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut starts = vec![0u32; lits.len() + 1];
+        for &(p, _) in &pairs {
+            starts[p as usize + 1] += 1;
+        }
+        for k in 1..starts.len() {
+            starts[k] += starts[k - 1];
+        }
+        let rules = pairs.iter().map(|&(_, r)| r).collect();
+        // A DFA is fastest while it stays small; past that the library picks.
+        let total: usize = lits.iter().map(|l| l.len()).sum();
+        let kind = (total <= 20_000).then_some(AhoCorasickKind::DFA);
+        let ac = if lits.is_empty() {
+            None
+        } else {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .kind(kind)
+                .build(&lits)
+                .or_else(|_| AhoCorasick::builder().ascii_case_insensitive(true).match_kind(MatchKind::Standard).build(&lits))
+                .ok()
+        };
+        if ac.is_none() {
+            // Without an automaton every rule is a candidate (and none is known to match).
+            for (r, req) in reqs.iter().enumerate() {
+                if !matches!(req, Required::Always) {
+                    always[r / 64] |= 1 << (r % 64);
+                    exact[r / 64] &= !(1 << (r % 64));
+                }
+            }
+        }
+        Prefilter { ac, starts, rules, always, exact }
+    }
+
+    /// Fills `bits` with the candidate rules for `text`.
+    pub fn candidates(&self, text: &str, bits: &mut Vec<u64>) {
+        bits.clear();
+        bits.extend_from_slice(&self.always);
+        let Some(ac) = &self.ac else { return };
+        for m in ac.find_overlapping_iter(text) {
+            let p = m.pattern().as_usize();
+            for &r in &self.rules[self.starts[p] as usize..self.starts[p + 1] as usize] {
+                bits[r as usize / 64] |= 1 << (r % 64);
+            }
+        }
+    }
+
+    /// Whether a candidate rule is known to match without running its regex.
+    pub fn is_exact(&self, rule: usize) -> bool {
+        self.exact[rule / 64] >> (rule % 64) & 1 == 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(p: &str) -> Required {
+        required(&regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(p).expect("valid"))
+    }
+
+    fn lits(xs: &[&str]) -> Vec<Vec<u8>> {
+        let mut v: Vec<Vec<u8>> = xs.iter().map(|x| x.as_bytes().to_vec()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn plain_phrases_are_exact() {
+        assert_eq!(req("Mailbox Full"), Required::Exactly(lits(&["mailbox full"])));
+        assert_eq!(req("quota|over quota"), Required::Exactly(lits(&["over quota", "quota"])));
+        // Case-insensitive `k` also matches the Kelvin sign: both are kept.
+        assert_eq!(req("unknown"), Required::Exactly(lits(&["unknown", "un\u{212A}nown"])));
+        assert_eq!(req("box(es)?"), Required::Exactly(lits(&["box", "boxes", "boxeſ"])));
+    }
+
+    #[test]
+    fn conditions_make_literals_required_not_sufficient() {
+        assert_eq!(req(r"\bspf\b"), Required::AnyOf(lits(&["spf", "ſpf"])));
+        assert_eq!(req("(?-i)SPF"), Required::AnyOf(lits(&["spf"])));
+        assert_eq!(req(r"dmarc.{0,40}fail"), Required::AnyOf(lits(&["dmarc"])));
+        assert_eq!(req(r"^\d+ relay denied$"), Required::AnyOf(lits(&[" relay denied"])));
+        assert_eq!(req("mail|x.*y"), Required::Always);
+        assert_eq!(req(r"\w+"), Required::Always);
+        assert_eq!(req("a?"), Required::Always);
+    }
+
+    #[test]
+    fn prefilter_marks_candidates_and_exact_rules() {
+        let p = Prefilter::new(&[req("user unknown"), req(r"\bspf\b"), req(r"\w+")]);
+        let mut bits = Vec::new();
+        p.candidates("550 USER UNKNOWN, spf", &mut bits);
+        assert_eq!(bits, vec![0b111]);
+        p.candidates("nothing here", &mut bits);
+        assert_eq!(bits, vec![0b100]);
+        assert!(p.is_exact(0) && !p.is_exact(1) && !p.is_exact(2));
+    }
+}

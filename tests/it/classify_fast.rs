@@ -1,0 +1,165 @@
+//! The fast classification path (literal prefilter, first hit, exact-literal
+//! rules) against the plain per-rule loop: same verdicts, spans and
+//! explanations on the dev corpus and on a large generated set of texts and
+//! rules (case variants, the non-ASCII case forms of `k` and `s`, Cyrillic,
+//! multi-line replies).
+
+use bouncelab::engine::{BounceRule, Classifier, RuleSet, eval};
+
+use crate::default_doc;
+
+/// A small deterministic generator (xorshift), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len())]
+    }
+}
+
+fn dev_texts() -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/sisimai-dev.tsv");
+    eval::read_tsv(&path).expect("dev corpus").into_iter().map(|s| s.text).collect()
+}
+
+/// Words of the corpus plus tokens that exercise case folding and boundaries.
+fn vocabulary(texts: &[String]) -> Vec<String> {
+    let mut words: Vec<String> = texts.iter().flat_map(|t| t.split_whitespace().map(str::to_owned)).filter(|w| w.len() < 30).collect();
+    words.sort();
+    words.dedup();
+    for extra in ["ящик", "ЯЩИК", "переполнен", "\u{212A}", "ſ", "İ", "ü", "5.1.1", "4.2.2", "550", "421", "-", "_", "(", ")", "\t"]
+    {
+        words.push(extra.to_owned());
+    }
+    words
+}
+
+/// Texts made from the corpus: as is, re-cased, with `k`/`s` in their
+/// non-ASCII case forms, spliced together, as multi-line replies, and
+/// sentences of random corpus words.
+fn generated_texts(texts: &[String], n: usize, seed: u64) -> Vec<String> {
+    let vocab = vocabulary(texts);
+    let mut rng = Rng(seed);
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let base = rng.pick(texts);
+        let t = match rng.below(8) {
+            0 => base.to_uppercase(),
+            1 => base.replace('k', "\u{212A}").replace('s', "ſ"),
+            2 => {
+                let other = rng.pick(texts);
+                let cut = base.char_indices().map(|(i, _)| i).nth(rng.below(base.chars().count().max(1))).unwrap_or(0);
+                format!("{}{}", &base[..cut], other)
+            }
+            3 => format!("550-5.1.1 {}\n550 5.1.1 {}", rng.pick(&vocab), base),
+            4 | 5 => {
+                let len = 1 + rng.below(20);
+                (0..len).map(|_| rng.pick(&vocab).as_str()).collect::<Vec<_>>().join(" ")
+            }
+            6 => format!("{} ящик переполнен {}", rng.pick(&vocab), rng.pick(&vocab)),
+            _ => base.clone(),
+        };
+        out.push(t);
+    }
+    out
+}
+
+/// Rules of every shape the prefilter treats differently.
+fn generated_rules(texts: &[String], n: usize, seed: u64) -> RuleSet {
+    let mut doc = default_doc();
+    let vocab: Vec<String> = vocabulary(texts).into_iter().filter(|w| w.chars().all(char::is_alphanumeric)).collect();
+    let mut rng = Rng(seed);
+    let mut rules = Vec::new();
+    for k in 0..n {
+        let mut w = || regex::escape(rng.pick::<String>(&vocab)).to_lowercase();
+        let (a, b, c) = (w(), w(), w());
+        let pattern = match k % 16 {
+            0 => format!("{a} {b}"),
+            1 => format!(r"\b{a} {b}\b"),
+            2 => format!("{a}|{b} {c}|{c}"),
+            3 => format!("{a} ({b} )?{c}"),
+            4 => format!("{a}[ _-]?{b}"),
+            5 => format!("(?-i){}", a.to_uppercase()),
+            6 => r"\b[45]\.\d\.\d\b".to_owned(),
+            7 => r"\bящик\b|переполнен".to_owned(),
+            8 => format!("{a}.{{0,20}}{b}"),
+            9 => format!("^{a}|{b}$"),
+            10 => format!(r"\w+ {a}"),
+            11 => "k".to_owned(),
+            12 => format!("{a}s?|unknown {b}"),
+            13 => format!(r"(?i:{a})\s+{b}"),
+            14 => format!("{a}{{2}}|{b}+"),
+            _ => format!(r"\b{{start}}{a}"),
+        };
+        rules.push(BounceRule::new(format!("generated {k}"), pattern, "userunknown"));
+        if k % 5 == 0 {
+            rules.push(doc.bounce_rules[k % doc.bounce_rules.len()].clone());
+        }
+    }
+    doc.bounce_rules = rules;
+    doc
+}
+
+fn assert_same(c: &Classifier, texts: &[String]) {
+    for t in texts {
+        let reference = c.explain_reference(t);
+        assert_eq!(c.explain(t), reference, "explanation of {t:?}");
+        assert_eq!(c.classify(t), reference.verdict, "verdict of {t:?}");
+        let no_span = bouncelab::engine::Verdict { span: None, ..reference.verdict };
+        assert_eq!(c.classify_without_span(t), no_span, "verdict without span of {t:?}");
+    }
+}
+
+#[test]
+fn fast_path_agrees_with_the_reference_on_the_dev_corpus() {
+    let c = Classifier::new(&default_doc());
+    let texts = dev_texts();
+    assert!(texts.len() > 300);
+    assert_same(&c, &texts);
+}
+
+#[test]
+fn fast_path_agrees_with_the_reference_on_generated_texts() {
+    let c = Classifier::new(&default_doc());
+    let texts = generated_texts(&dev_texts(), 20_000, 0x5eed);
+    assert_same(&c, &texts);
+}
+
+#[test]
+fn fast_path_agrees_with_the_reference_on_generated_rules() {
+    let base = dev_texts();
+    let doc = generated_rules(&base, 640, 0xfeed);
+    let c = Classifier::new(&doc);
+    assert!(c.errors().is_empty(), "{:?}", c.errors());
+    let texts = generated_texts(&base, 5_000, 0xbeef);
+    let won = texts.iter().filter(|t| c.classify(t).rule.is_some_and(|r| r > 0)).count();
+    assert!(won > 1_000, "the generated rules must win texts to test anything: {won}");
+    assert_same(&c, &texts);
+}
+
+#[test]
+fn rules_that_fit_compile_when_together_they_would_not() {
+    // 150 rules of 40 Unicode word characters: each fits, a single set of them would not.
+    let mut doc = default_doc();
+    let first = doc.bounce_rules.len();
+    for k in 0..150 {
+        doc.bounce_rules.push(BounceRule::new(format!("wide {k}"), format!(r"zq{k}x\w{{40}}"), "userunknown"));
+    }
+    doc.bounce_rules.push(BounceRule::new("too big alone", r"(\w{100}){100}", "userunknown"));
+    let c = Classifier::new(&doc);
+    assert_eq!(c.errors().len(), 1, "{:?}", c.errors());
+    assert_eq!(c.errors()[0].rule, Some(doc.bounce_rules.len() - 1));
+    assert!(c.errors()[0].to_string().contains("too big alone"), "{}", c.errors()[0]);
+    assert_eq!(c.active_rules(), doc.bounce_rules.len() - 1);
+    let v = c.classify(&format!("550 zq77x{}", "é".repeat(40)));
+    assert_eq!(v.rule, Some(first + 77));
+}
