@@ -140,9 +140,9 @@ fn fast_path_agrees_with_the_reference_on_generated_rules() {
     let doc = generated_rules(&base, 640, 0xfeed);
     let c = Classifier::new(&doc);
     assert!(c.errors().is_empty(), "{:?}", c.errors());
-    let texts = generated_texts(&base, 5_000, 0xbeef);
+    let texts = generated_texts(&base, 3_000, 0xbeef);
     let won = texts.iter().filter(|t| c.classify(t).rule.is_some_and(|r| r > 0)).count();
-    assert!(won > 1_000, "the generated rules must win texts to test anything: {won}");
+    assert!(won > 600, "the generated rules must win texts to test anything: {won}");
     assert_same(&c, &texts);
 }
 
