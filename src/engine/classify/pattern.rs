@@ -115,10 +115,10 @@ fn ascii_boundaries_in(a: &regex_syntax::ast::Ast, out: &mut Vec<(usize, usize, 
                 {
                     let left = k.checked_sub(1).map(|j| ascii_edge(items[j], false));
                     let right = items.get(k + 1).map(|n| ascii_edge(n, true));
-                    let ascii = match (left, right) {
-                        (None, None) => false,
-                        (l, r) => l.unwrap_or(true) && r.unwrap_or(true),
-                    };
+                    // Next to an ASCII atom on either side the rule means an ASCII word's
+                    // edge ("DNS\b" before Chinese text); between non-ASCII atoms
+                    // (`\bящик\b`) it keeps its Unicode meaning.
+                    let ascii = left == Some(true) || right == Some(true);
                     if ascii {
                         out.push((x.span.start.offset, x.span.end.offset, x.kind == AssertionKind::NotWordBoundary));
                     }
