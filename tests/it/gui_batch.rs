@@ -138,7 +138,8 @@ fn batch_reads_a_csv_file_with_ragged_rows_and_exports() {
     h.run();
     h.get_by_label("Export CSV").click();
     let start = Instant::now();
-    while !out.exists() && start.elapsed() < Duration::from_secs(10) {
+    // A bound for a loaded machine, not a timing assertion.
+    while !out.exists() && start.elapsed() < Duration::from_secs(60) {
         h.run_ok();
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -42,7 +42,7 @@ fn url(scheme: &str, port: u16) -> MailboxUrl {
 }
 
 fn opts() -> FetchOptions {
-    FetchOptions { timeout: Duration::from_secs(10), batch: 5, ..Default::default() }
+    FetchOptions { timeout: Duration::from_secs(30), batch: 5, ..Default::default() }
 }
 
 fn tls_opts() -> FetchOptions {
