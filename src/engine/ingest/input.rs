@@ -6,6 +6,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use super::lines::{self, CsvColumn, CsvRow, MAX_LINE_BYTES};
+use super::logs::{self, LogFormat, LogProblem, Skip};
 use super::mbox::{MAX_MESSAGE_BYTES, Mbox};
 use super::record::{Record, RecordSource};
 
@@ -22,6 +23,8 @@ pub enum InputKind {
     Lines,
     /// One column of a CSV/TSV.
     Csv,
+    /// An MTA log (KumoMTA JSON records, PowerMTA accounting CSV, Postfix maillog).
+    Log(LogFormat),
 }
 
 impl InputKind {
@@ -33,6 +36,7 @@ impl InputKind {
             InputKind::Maildir => "maildir",
             InputKind::Lines => "lines",
             InputKind::Csv => "csv",
+            InputKind::Log(f) => f.name(),
         }
     }
 }
@@ -56,7 +60,8 @@ const HEADERS: [&str; 14] = [
 ];
 
 /// Guesses what a file's first bytes are: `From ` → mbox, a header block → email,
-/// a `.csv`/`.tsv` name → CSV, anything else → lines.
+/// an MTA log's lines or header → that log, a `.csv`/`.tsv` name → CSV,
+/// anything else → lines.
 pub fn sniff(head: &[u8], name: Option<&Path>) -> InputKind {
     let text = String::from_utf8_lossy(&head[..head.len().min(8192)]);
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
@@ -66,6 +71,9 @@ pub fn sniff(head: &[u8], name: Option<&Path>) -> InputKind {
     let header_lines = text.lines().take(8).take_while(|l| is_header_line(l) || l.starts_with([' ', '\t'])).count();
     if is_header_line(first) && header_lines >= 2 {
         return InputKind::Eml;
+    }
+    if let Some(f) = logs::sniff(head) {
+        return InputKind::Log(f);
     }
     let ext = name.and_then(|p| p.extension()).and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     match ext.as_deref() {
@@ -181,6 +189,8 @@ pub enum Unit {
     Line(Record),
     /// Something to tell the user; reading goes on.
     Note(RecordSource, Note),
+    /// A log event that is no bounce (a delivery, a reception...): counted, not classified.
+    Skipped(RecordSource, Skip),
 }
 
 /// A reading event worth a message: the edges word it.
@@ -198,6 +208,8 @@ pub enum Note {
     NoFromLine,
     /// A CSV row too short for the column, or malformed: skipped.
     CsvRowSkipped,
+    /// A log line that could not be read as its log's format: skipped.
+    LogMalformed(LogProblem),
 }
 
 /// Opens an input and streams its units.
@@ -260,6 +272,7 @@ pub fn read_stream(
             }
             units
         })),
+        InputKind::Log(f) => logs::units(f, reader, file_source),
         InputKind::Lines => Box::new(LineUnits { reader, source: file_source, buf: Vec::new(), line: 0, queued: Vec::new(), done: false }),
         InputKind::Csv => match CsvColumn::new(reader, csv_column) {
             Err(e) => Box::new(std::iter::once(Unit::Note(file_source, Note::Io(e.to_string())))),
@@ -347,6 +360,8 @@ mod tests {
         assert_eq!(sniff(b"From: only one header\n\n", None), InputKind::Lines);
         assert_eq!(sniff(b"a,b\n", Some(Path::new("x.csv"))), InputKind::Csv);
         assert_eq!(sniff(&[0u8; 100], None), InputKind::Lines);
+        let acct = b"type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat\n";
+        assert_eq!(sniff(acct, Some(Path::new("acct.csv"))), InputKind::Log(LogFormat::PowerMta));
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub fn records_of(unit: Unit) -> UnitRecords {
     match unit {
         Unit::Line(r) => out.records.push(r),
         Unit::Note(s, n) => out.notes.push((s, n)),
+        // Counted by whoever reads the units; nothing to classify.
+        Unit::Skipped(..) => {}
         Unit::Email { source, raw } => {
             let read = email::read(&raw, &source);
             out.problems.extend(read.problems.into_iter().map(|p| (source.clone(), p)));

@@ -8,6 +8,7 @@
 mod kumomta;
 mod postfix;
 mod powermta;
+mod units;
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use super::record::{Record, RecordSource};
 use crate::engine::smtp::Phase;
 
 pub use powermta::PowerMtaRows;
+pub use units::units;
 
 /// A log format bouncelab reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -119,6 +121,11 @@ pub struct LogCounts {
 }
 
 impl LogCounts {
+    /// Whether nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        *self == LogCounts::default()
+    }
+
     /// Counts one line's outcome.
     pub fn add(&mut self, l: &LogLine) {
         match l {
