@@ -8,10 +8,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod classify;
 pub mod eval;
+mod feed;
 pub mod help;
 pub mod interchange;
 pub mod mx;
 pub mod simulate;
+mod summary;
 pub mod sync;
 
 use crate::engine::lint::{self, Severity};
@@ -42,24 +44,9 @@ pub enum ClassifyFormat {
 /// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Classify SMTP replies / bounce texts (one per line) and bounce emails
-    /// (.eml, mbox, Maildir, folders), from stdin or files.
-    Classify {
-        /// Rule file (default: sample_rules/default.ron, else the built-in copy).
-        #[arg(long, short)]
-        rules: Option<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = ClassifyFormat::Json)]
-        format: ClassifyFormat,
-        /// How to read the inputs (default: detected from their content).
-        #[arg(long, value_enum)]
-        input: Option<classify::InputArg>,
-        /// CSV/TSV column to read (0-based; default: guessed).
-        #[arg(long)]
-        column: Option<usize>,
-        /// Input files or folders (default: stdin).
-        files: Vec<PathBuf>,
-    },
+    /// Classify SMTP replies / bounce texts (one per line), bounce emails
+    /// (.eml, mbox, Maildir, folders), MTA logs and error mailboxes.
+    Classify(classify::ClassifyArgs),
     /// Score the rules against a labeled TSV (format of corpus/), plainly or leave-one-MTA-family-out.
     Eval(eval::EvalArgs),
     /// Check a rule file: invalid patterns, duplicates, shadowed rules, failing examples...
@@ -94,7 +81,7 @@ pub enum Command {
 /// machine formats (JSON, TSV, CSV, RON) are the same in every language.
 pub fn run(command: Command) -> Result<i32> {
     match command {
-        Command::Classify { rules, format, input, column, files } => classify::run(rules.as_deref(), format, input, column, &files),
+        Command::Classify(args) => classify::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Lint { file, strict } => lint_cmd(&file, strict),
         Command::Test { file } => test_cmd(&file),

@@ -12,13 +12,18 @@ use bouncelab::engine::ingest::mailbox::{self, Day, Event, FetchOptions, Mailbox
 
 use crate::dovecot::{Dovecot, PASSWORD, USER, certificate};
 
-fn corpus(n: usize) -> Vec<Vec<u8>> {
+/// `n` dev emails spread over the MTA families: their files.
+pub(crate) fn corpus_files(n: usize) -> Vec<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus/emails-dev");
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir).expect("corpus").flatten().map(|e| e.path()).collect();
     files.sort();
     // Spread over MTA families rather than the first few.
     let step = (files.len() / n).max(1);
-    files.iter().step_by(step).take(n).map(|p| std::fs::read(p).expect("eml")).collect()
+    files.into_iter().step_by(step).take(n).collect()
+}
+
+fn corpus(n: usize) -> Vec<Vec<u8>> {
+    corpus_files(n).iter().map(|p| std::fs::read(p).expect("eml")).collect()
 }
 
 /// Servers send CRLF; Maildir files may hold LF.
@@ -75,7 +80,7 @@ fn sorted(v: impl IntoIterator<Item = Vec<u8>>) -> Vec<Vec<u8>> {
 }
 
 /// The mailbox holds the same files as before and none is flagged `\Seen` (`S` after `:2,`).
-fn assert_unchanged(d: &Dovecot, before: &[(String, Vec<u8>)]) {
+pub(crate) fn assert_unchanged(d: &Dovecot, before: &[(String, Vec<u8>)]) {
     let after = d.snapshot();
     assert_eq!(after.iter().map(|a| &a.0).collect::<Vec<_>>(), before.iter().map(|b| &b.0).collect::<Vec<_>>(), "message files changed");
     assert!(after == before, "message contents changed");
