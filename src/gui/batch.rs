@@ -1,28 +1,32 @@
-//! Batch panel: classify thousands of responses at once (paste, file path or
-//! dropped files; lines, CSV/TSV or DSN emails), see counts per reason, the
-//! unmatched lines clustered into templates, and a filterable table. Runs on
-//! a worker; re-runs by itself whenever the rules change.
+//! Batch panel: classify thousands of responses at once — a paste, files and
+//! folders (typed, chosen in a dialog or dropped), or an error mailbox — read
+//! through `engine::ingest` like `bouncelab classify`: lines, CSV/TSV columns,
+//! `.eml`, mbox, Maildir and MTA logs. Counts per reason, the unmatched lines
+//! clustered into templates, the MTA's classes against the rules', and a
+//! filterable table. Runs on a worker; re-runs by itself whenever the rules change.
 
-pub mod input;
+pub mod confusion;
+pub mod load;
+pub mod mailbox;
+pub mod problems;
 pub mod summary;
+pub mod table;
 pub mod view;
 pub mod worker;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use egui::{RichText, Role, Ui};
-use egui_extras::{Column, TableBuilder};
 
-use super::widgets::{failure_color, failure_label, named};
+use super::widgets::{failure_label, named};
 use super::{Action, PanelCtx};
-use crate::engine::classify::DecidedBy;
-use crate::engine::lint::shorten;
 use crate::engine::{Classifier, FailureType};
 use crate::i18n::{tr, tr_fmt};
-use input::{Format, Lines, Source};
+use load::{Format, Rows, Source};
+use mailbox::MailboxDialog;
 use summary::{clusters_ui, load_report, reason_bars};
 use view::{Filter, SortKey};
 use worker::{Job, Msg, Poll, Results, Stage};
@@ -31,11 +35,16 @@ use worker::{Job, Msg, Poll, Results, Stage};
 /// a text box every frame would freeze the window.
 pub const MAX_SHOWN_PASTE: usize = 256 * 1024;
 
-/// Where the current lines came from, to read them again with another format.
+/// A native dialog answering "nothing chosen" faster than this was not shown
+/// at all (no desktop portal): the typed path field is the way then.
+const NO_DIALOG_THRESHOLD: Duration = Duration::from_millis(400);
+
+/// Where the current rows came from, to read them again with another format.
 #[derive(Clone, Debug, PartialEq)]
 enum Origin {
     Paste,
     Files(Vec<PathBuf>),
+    Mailbox,
 }
 
 /// State of the batch panel.
@@ -61,8 +70,13 @@ pub struct BatchPanel {
     pub message: Option<String>,
     /// Whether the message tells of a problem (shown in the warning colour).
     message_warn: bool,
-    lines: Option<Arc<Lines>>,
+    /// The "Open mailbox…" dialog.
+    pub mailbox: MailboxDialog,
+    lines: Option<Arc<Rows>>,
     results: Option<Results>,
+    /// A native file dialog in progress (answer, start time).
+    pick: Option<(Receiver<Option<Vec<PathBuf>>>, Instant)>,
+    confusion: Option<(u64, u64, Vec<confusion::Pair>)>,
     job: Option<Job>,
     origin: Option<Origin>,
     /// The user cancelled the classification with these rules: wait for an edit.
@@ -102,6 +116,48 @@ impl BatchPanel {
         ctx.request_repaint();
     }
 
+    /// Reads an error mailbox (the dialog checked the fields).
+    pub fn open_mailbox(&mut self, request: mailbox::MailboxRequest, ctx: &egui::Context) {
+        self.path.clear();
+        self.origin = Some(Origin::Mailbox);
+        self.message = None;
+        self.paused_for = None;
+        self.job = Some(worker::start_fetch(request, ctx));
+        ctx.request_repaint();
+    }
+
+    /// Waits for a native file dialog's answer (started by the app).
+    pub fn await_pick(&mut self, rx: Receiver<Option<Vec<PathBuf>>>) {
+        self.pick = Some((rx, Instant::now()));
+    }
+
+    /// Tells that no native dialog is available: the typed path is the way.
+    pub fn no_native_dialog(&mut self) {
+        self.say(tr("batch.no_native_dialog").to_owned(), true);
+    }
+
+    fn poll_pick(&mut self, ctx: &egui::Context) {
+        let Some((rx, started)) = &self.pick else { return };
+        match rx.try_recv() {
+            Ok(Some(paths)) if !paths.is_empty() => {
+                self.pick = None;
+                self.open_paths(paths, ctx);
+            }
+            Ok(_) => {
+                let quick = started.elapsed() < NO_DIALOG_THRESHOLD;
+                self.pick = None;
+                if quick {
+                    self.no_native_dialog();
+                }
+            }
+            Err(TryRecvError::Empty) => ctx.request_repaint_after(Duration::from_millis(100)),
+            Err(TryRecvError::Disconnected) => {
+                self.pick = None;
+                self.no_native_dialog();
+            }
+        }
+    }
+
     /// Reads the last input again (after a format or column change).
     fn reread(&mut self, ctx: &egui::Context) {
         match self.origin.clone() {
@@ -110,7 +166,8 @@ impl BatchPanel {
                 let text = self.held.clone().unwrap_or_else(|| self.input.clone());
                 self.load_text(text, ctx);
             }
-            None => {}
+            // A mailbox is fetched again only when asked (the password may be gone).
+            Some(Origin::Mailbox) | None => {}
         }
     }
 
@@ -119,8 +176,8 @@ impl BatchPanel {
         self.job.is_some()
     }
 
-    /// The loaded lines.
-    pub fn lines(&self) -> Option<&Lines> {
+    /// The loaded rows.
+    pub fn lines(&self) -> Option<&Rows> {
         self.lines.as_deref()
     }
 
@@ -152,6 +209,7 @@ impl BatchPanel {
     /// hit counts follow rule edits made elsewhere.
     pub fn poll(&mut self, egui_ctx: &egui::Context, classifier: &Arc<Classifier>, rules: usize, actions: &mut Vec<Action>) {
         let tick = Duration::from_millis(100);
+        self.poll_pick(egui_ctx);
         if let Some(job) = &self.job {
             match job.poll() {
                 Poll::Running => {
@@ -168,6 +226,7 @@ impl BatchPanel {
                     self.say(report, warn);
                     self.lines = Some(Arc::new(*lines));
                     self.results = None;
+                    self.confusion = None;
                     self.view_key = None;
                     self.view.clear();
                 }
@@ -189,7 +248,7 @@ impl BatchPanel {
         if self.job.is_none()
             && !paused
             && !self.is_current(classifier)
-            && let Some(lines) = self.lines.as_ref().filter(|l| !l.texts.is_empty())
+            && let Some(lines) = self.lines.as_ref().filter(|l| !l.is_empty())
         {
             self.serial += 1;
             self.job = Some(worker::start_classify(lines.clone(), classifier.clone(), rules, self.serial, egui_ctx));
@@ -220,12 +279,19 @@ impl BatchPanel {
     pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         ui.heading(tr("panel.batch"));
         ui.label(tr("batch.intro"));
-        self.input_ui(ui);
+        self.input_ui(ui, ctx);
         self.progress_ui(ui);
         if let Some(m) = &self.message {
             // Plain when all went well; warning colour when something was skipped, cut or failed.
             let color = if self.message_warn { ui.visuals().warn_fg_color } else { ui.visuals().text_color() };
             ui.label(RichText::new(m).color(color));
+        }
+        if let Some(l) = &self.lines {
+            problems::problems_ui(ui, &l.report);
+        }
+        let busy = self.job.as_ref().is_some_and(|j| j.stage != Stage::Classifying);
+        if let Some(request) = self.mailbox.ui(ui.ctx(), busy) {
+            self.open_mailbox(request, ui.ctx());
         }
         if self.results.is_none() {
             return;
@@ -238,7 +304,7 @@ impl BatchPanel {
         self.table_ui(ui, ctx);
     }
 
-    fn input_ui(&mut self, ui: &mut Ui) {
+    fn input_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         let edit_id = ui.make_persistent_id("batch_input");
         self.intercept_large_paste(ui, edit_id);
         let mut discard = false;
@@ -281,6 +347,16 @@ impl BatchPanel {
             if (ui.add_enabled(has_path, egui::Button::new(tr("batch.open_file"))).clicked() || enter) && has_path {
                 self.open_paths(vec![PathBuf::from(self.path.trim())], &ectx);
             }
+            if ui.button(tr("batch.open_files")).on_hover_text(tr("batch.open_files_tip")).clicked() {
+                ctx.act(Action::BatchOpenDialog { folder: false });
+            }
+            if ui.button(tr("batch.open_folder")).on_hover_text(tr("batch.open_folder_tip")).clicked() {
+                ctx.act(Action::BatchOpenDialog { folder: true });
+            }
+            if ui.button(tr("batch.open_mailbox")).on_hover_text(tr("batch.open_mailbox_tip")).clicked() {
+                self.mailbox.open = true;
+                self.mailbox.error = None;
+            }
             ui.separator();
             ui.label(tr("batch.format"));
             let before = (self.format, self.column);
@@ -291,7 +367,7 @@ impl BatchPanel {
             });
             named(r.response, Role::ComboBox, tr("batch.format"));
             ui.label(tr("batch.column"));
-            let header = self.lines.as_ref().and_then(|l| l.stats.csv.as_ref()).and_then(|c| c.header.clone());
+            let header = self.lines.as_ref().and_then(|l| l.report.csv.as_ref()).and_then(|c| c.header.clone());
             let col_name =
                 |i: usize| header.as_ref().and_then(|h| h.get(i)).map_or_else(|| format!("{}", i + 1), |h| format!("{} {h}", i + 1));
             let r = egui::ComboBox::from_id_salt("batch_column")
@@ -347,6 +423,7 @@ impl BatchPanel {
                 "batch.reading",
                 &[("done", &format_args!("{:.1}", done as f64 / 1e6)), ("total", &format_args!("{:.1}", total as f64 / 1e6))],
             ),
+            Stage::Fetching => tr_fmt("batch.fetching", &[("done", &done), ("total", &total)]),
             Stage::Classifying => tr_fmt("batch.classifying", &[("done", &done), ("total", &total)]),
         };
         let mut cancel = false;
@@ -360,13 +437,30 @@ impl BatchPanel {
             self.job = None;
             let text = match stage {
                 Stage::Reading => tr("batch.reading_cancelled"),
+                Stage::Fetching => tr("batch.fetch_cancelled"),
                 Stage::Classifying => tr("batch.classify_cancelled"),
             };
             self.say(text.to_owned(), true);
         }
     }
 
+    /// Brings the confusion table (MTA's class against the rules') up to date
+    /// when the batch holds log records with the MTA's own class.
+    fn update_confusion(&mut self, ctx: &PanelCtx) {
+        let (Some(r), Some(lines)) = (&self.results, &self.lines) else { return };
+        if lines.log_rows.is_empty() {
+            self.confusion = None;
+            return;
+        }
+        let key = (r.serial, ctx.compiled.generation);
+        if self.confusion.as_ref().is_none_or(|(s, g, _)| (*s, *g) != key) {
+            let (lines, verdicts) = (lines.clone(), r.verdicts.clone());
+            self.confusion = Some((key.0, key.1, confusion::confusion(&lines, &verdicts, ctx.rules)));
+        }
+    }
+
     fn summary_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
+        self.update_confusion(ctx);
         let (Some(r), Some(lines)) = (&self.results, &self.lines) else { return };
         let s = &r.summary;
         ui.horizontal_wrapped(|ui| {
@@ -384,187 +478,23 @@ impl BatchPanel {
                 ui.weak(tr("batch.updating"));
             }
         });
+        // Short windows keep room for the table below.
+        let height = ((ui.available_height() - 260.0) * 0.45).clamp(60.0, 170.0);
         let filter = &mut self.filter;
-        ui.columns(2, |cols| {
+        let pairs = self.confusion.as_ref().map(|(_, _, p)| p);
+        ui.columns(if pairs.is_some() { 3 } else { 2 }, |cols| {
             cols[0].strong(tr("batch.per_reason"));
-            egui::ScrollArea::vertical().id_salt("batch_reasons").max_height(170.0).show(&mut cols[0], |ui| {
+            egui::ScrollArea::vertical().id_salt("batch_reasons").max_height(height).show(&mut cols[0], |ui| {
                 reason_bars(ui, r, filter);
             });
             cols[1].strong(tr_fmt("batch.unmatched_heading", &[("n", &s.unmatched), ("templates", &s.templates)]));
-            egui::ScrollArea::vertical().id_salt("batch_clusters").max_height(170.0).show(&mut cols[1], |ui| {
+            egui::ScrollArea::vertical().id_salt("batch_clusters").max_height(height).show(&mut cols[1], |ui| {
                 clusters_ui(ui, r, lines, ctx);
             });
-        });
-    }
-
-    fn filter_ui(&mut self, ui: &mut Ui) {
-        let Some(r) = &self.results else { return };
-        let (c, s, f) = (&r.classifier, &r.summary, &mut self.filter);
-        ui.horizontal_wrapped(|ui| {
-            ui.label(tr("batch.filter"));
-            let type_text = f.failure_type.map_or(tr("batch.any_type"), |t| t.display_label()).to_owned();
-            combo(ui, "batch_filter_type", tr("batch.filter_type"), type_text, |ui| {
-                ui.selectable_value(&mut f.failure_type, None, tr("batch.any_type"));
-                for t in FailureType::ALL {
-                    ui.selectable_value(&mut f.failure_type, Some(t), t.display_label());
-                }
-            });
-            let reason_text =
-                f.reason.and_then(|i| c.reasons().get(i as usize)).map_or(tr("batch.any_reason"), |x| x.display_label()).to_owned();
-            combo(ui, "batch_filter_reason", tr("batch.filter_reason"), reason_text, |ui| {
-                ui.selectable_value(&mut f.reason, None, tr("batch.any_reason"));
-                for (i, x) in c.reasons().iter().enumerate().filter(|(i, _)| s.per_reason[*i] > 0) {
-                    ui.selectable_value(&mut f.reason, Some(i as u16), format!("{} ({})", x.display_label(), s.per_reason[i]));
-                }
-            });
-            let cat_text = f.category.and_then(|i| c.categories().get(i as usize)).map_or(tr("batch.any_category"), |x| &x.id).to_owned();
-            combo(ui, "batch_filter_category", tr("batch.filter_category"), cat_text, |ui| {
-                ui.selectable_value(&mut f.category, None, tr("batch.any_category"));
-                for (i, x) in c.categories().iter().enumerate().filter(|(i, _)| s.per_category[*i] > 0) {
-                    ui.selectable_value(&mut f.category, Some(i as u16), format!("{} ({})", x.id, s.per_category[i]));
-                }
-            });
-            let rule_text = match f.rule {
-                None => tr("batch.any_rule").to_owned(),
-                Some(None) => tr("batch.no_rule").to_owned(),
-                Some(Some(i)) => format!("#{} {}", i + 1, c.rule_name(i)),
-            };
-            combo(ui, "batch_filter_rule", tr("batch.filter_rule"), rule_text, |ui| {
-                ui.selectable_value(&mut f.rule, None, tr("batch.any_rule"));
-                ui.selectable_value(&mut f.rule, Some(None), tr_fmt("batch.no_rule_n", &[("n", &s.unmatched)]));
-                for (i, n) in s.hits.iter().enumerate().filter(|(_, n)| **n > 0) {
-                    ui.selectable_value(&mut f.rule, Some(Some(i)), format!("#{} {} ({n})", i + 1, c.rule_name(i)));
-                }
-            });
-            ui.checkbox(&mut f.unmatched_only, tr("batch.unmatched_only"));
-            if ui.button(tr("batch.clear_filters")).clicked() {
-                *f = Filter::default();
-            }
-            ui.separator();
-            ui.label(tr_fmt("batch.shown", &[("shown", &self.view.len()), ("total", &r.verdicts.len())]));
-        });
-        ui.horizontal(|ui| {
-            named(
-                ui.add(egui::TextEdit::singleline(&mut self.export_path).desired_width(300.0).hint_text(tr("batch.export_hint"))),
-                Role::TextInput,
-                tr("batch.export_path"),
-            );
-            let can = !self.export_path.trim().is_empty() && self.export.is_none();
-            if ui.add_enabled(can, egui::Button::new(tr("batch.export_csv"))).on_hover_text(tr("batch.export_csv_tip")).clicked() {
-                self.start_export(ui.ctx());
+            if let Some(pairs) = pairs {
+                confusion::confusion_ui(&mut cols[2], pairs, height);
             }
         });
-    }
-
-    fn start_export(&mut self, repaint: &egui::Context) {
-        let (Some(r), Some(lines)) = (&self.results, &self.lines) else { return };
-        let (lines, verdicts, c, rows) = (lines.clone(), r.verdicts.clone(), r.classifier.clone(), self.view.clone());
-        let path = PathBuf::from(self.export_path.trim());
-        let (tx, rx) = std::sync::mpsc::channel();
-        let repaint = repaint.clone();
-        let _ = std::thread::Builder::new().name("batch-export".into()).spawn(move || {
-            // Plain data back: the UI thread words it in the interface language.
-            let res = view::to_csv(&lines, &verdicts, &c, &rows)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| crate::engine::fsio::write_atomic(&path, &bytes, false).map_err(|e| e.to_string()))
-                .map(|()| (rows.len(), path.display().to_string()));
-            let _ = tx.send(res);
-            repaint.request_repaint();
-        });
-        self.export = Some(rx);
-    }
-
-    fn update_view(&mut self) {
-        let Some(r) = &self.results else { return };
-        let key = (r.serial, self.filter.clone(), self.sort);
-        if self.view_key.as_ref() != Some(&key) {
-            self.view = view::rows(&r.verdicts, &r.classifier, &self.filter, self.sort.0, self.sort.1);
-            self.view_key = Some(key);
-        }
-    }
-
-    fn table_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
-        let (Some(r), Some(lines)) = (&self.results, &self.lines) else { return };
-        let c = &r.classifier;
-        let dark = ui.visuals().dark_mode;
-        let sort = &mut self.sort;
-        TableBuilder::new(ui)
-            .id_salt("batch_table")
-            .striped(true)
-            .resizable(true)
-            .sense(egui::Sense::click())
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::exact(64.0))
-            .column(Column::remainder().at_least(200.0).clip(true))
-            .column(Column::initial(64.0))
-            .column(Column::initial(130.0).clip(true))
-            .column(Column::initial(110.0).clip(true))
-            .column(Column::initial(150.0).clip(true))
-            .column(Column::initial(100.0))
-            .min_scrolled_height(120.0)
-            .header(22.0, |mut h| {
-                for (title, key) in [
-                    (tr("batch.col_line"), Some(SortKey::Line)),
-                    (tr("batch.col_response"), None),
-                    (tr("batch.col_type"), Some(SortKey::Type)),
-                    (tr("batch.col_reason"), Some(SortKey::Reason)),
-                    (tr("batch.col_category"), Some(SortKey::Category)),
-                    (tr("batch.col_rule"), Some(SortKey::Rule)),
-                    (tr("batch.col_decided_by"), Some(SortKey::DecidedBy)),
-                ] {
-                    h.col(|ui| match key {
-                        Some(k) => {
-                            let mark = if sort.0 != k {
-                                ""
-                            } else if sort.1 {
-                                tr("batch.sort_desc")
-                            } else {
-                                tr("batch.sort_asc")
-                            };
-                            let b = egui::Button::new(RichText::new(format!("{title}{mark}")).strong()).frame(false);
-                            if ui.add(b).on_hover_text(tr("batch.sort_tip")).clicked() {
-                                *sort = (k, sort.0 == k && !sort.1);
-                            }
-                        }
-                        None => {
-                            ui.strong(title).on_hover_text(tr("batch.response_tip"));
-                        }
-                    });
-                }
-            })
-            .body(|body| {
-                body.rows(20.0, self.view.len(), |mut row| {
-                    let i = self.view[row.index()] as usize;
-                    let (text, v) = (&lines.texts[i], &r.verdicts[i]);
-                    row.col(|ui| {
-                        ui.label(lines.origin.get(i).copied().unwrap_or(0).to_string());
-                    });
-                    row.col(|ui| {
-                        ui.label(RichText::new(shorten(text, 240).replace(['\n', '\r'], " ")).monospace());
-                    });
-                    row.col(|ui| {
-                        ui.label(RichText::new(v.failure_type.display_label()).color(failure_color(v.failure_type, dark)));
-                    });
-                    row.col(|ui| {
-                        ui.label(c.reason(v).display_label());
-                    });
-                    row.col(|ui| {
-                        ui.label(&c.category(v).id);
-                    });
-                    row.col(|ui| {
-                        match view::won_by(v) {
-                            Some(k) => ui.label(format!("#{} {}", k + 1, c.rule_name(k))),
-                            None => ui.weak(tr("batch.none")),
-                        };
-                    });
-                    row.col(|ui| {
-                        ui.label(decided_label(v.decided_by));
-                    });
-                    if row.response().on_hover_text(tr("batch.row_tip")).clicked() {
-                        ctx.act(Action::LoadInTester(text.to_string()));
-                    }
-                });
-            });
     }
 }
 
@@ -572,15 +502,4 @@ impl BatchPanel {
 fn combo(ui: &mut Ui, id: &str, name: &str, selected: String, body: impl FnOnce(&mut Ui)) {
     let r = egui::ComboBox::from_id_salt(id).selected_text(selected).width(140.0).show_ui(ui, body);
     named(r.response, Role::ComboBox, name);
-}
-
-/// What decided a line, in words (the CSV export keeps the machine names).
-fn decided_label(d: DecidedBy) -> &'static str {
-    match d {
-        DecidedBy::Rule => tr("batch.decided_rule"),
-        DecidedBy::EnhancedCode => tr("batch.decided_enhanced"),
-        DecidedBy::ReplyCode => tr("batch.decided_reply"),
-        DecidedBy::None => tr("batch.none"),
-        DecidedBy::Input => tr("ingest.decided_input"),
-    }
 }

@@ -104,3 +104,23 @@ impl FilePicker {
         }
     }
 }
+
+/// Starts a native dialog choosing batch inputs — several files, or one
+/// folder — on a worker thread; None when cancelled or when no dialog could be shown.
+pub fn pick_batch_inputs(folder: bool, ctx: &egui::Context) -> Receiver<Option<Vec<PathBuf>>> {
+    let (tx, rx) = channel();
+    let ctx = ctx.clone();
+    // Translated here: the dialog thread has its own (default) language.
+    let title = if folder { crate::i18n::tr("batch.open_folder") } else { crate::i18n::tr("batch.open_files") };
+    let dir = std::env::current_dir().ok();
+    std::thread::spawn(move || {
+        let mut d = rfd::FileDialog::new().set_title(title);
+        if let Some(dir) = dir {
+            d = d.set_directory(dir);
+        }
+        let picked = if folder { d.pick_folder().map(|p| vec![p]) } else { d.pick_files() };
+        let _ = tx.send(picked);
+        ctx.request_repaint();
+    });
+    rx
+}

@@ -89,6 +89,13 @@ pub enum Action {
     SelectMxRule(usize),
     /// Put a text in the tester (and show it).
     LoadInTester(String),
+    /// Show a batch row's whole email in the tester, its recipient's part highlighted.
+    LoadEmailInTester(Box<tester::EmailInTester>),
+    /// Batch: choose files (or a folder) to read in a native dialog.
+    BatchOpenDialog {
+        /// A folder rather than files.
+        folder: bool,
+    },
     /// Create a rule from a tester text: escaped pattern, the text as its example.
     NewRuleFromText {
         /// Regex pattern (already escaped).

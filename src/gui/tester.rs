@@ -1,4 +1,9 @@
 //! Live tester: paste a reply or a whole bounce, see the verdict as you type.
+//! A batch row from an email brings its whole email along ([`email`]).
+
+pub mod email;
+
+pub use email::EmailInTester;
 
 use crate::i18n::{tr, tr_fmt};
 use egui::{RichText, Ui};
@@ -18,6 +23,8 @@ pub struct TesterPanel {
     pub text: String,
     /// A paste too large for live testing, kept so nothing is lost.
     pub held_paste: Option<String>,
+    /// The email a batch row came from, shown above the text.
+    pub email: Option<email::EmailView>,
     cache: Option<(u64, u64, Explanation)>,
     text_version: u64,
     selection: Option<std::ops::Range<usize>>,
@@ -28,6 +35,7 @@ impl Default for TesterPanel {
         TesterPanel {
             text: "550 5.1.1 <someone@example.com>: Recipient address rejected: User unknown in local recipient table".into(),
             held_paste: None,
+            email: None,
             cache: None,
             text_version: 0,
             selection: None,
@@ -38,12 +46,20 @@ impl Default for TesterPanel {
 impl TesterPanel {
     /// Replaces the text (gallery, batch, "load in tester").
     pub fn set_text(&mut self, text: String) {
+        self.email = None;
         if text.len() > MAX_LIVE_BYTES {
             self.held_paste = Some(text);
         } else {
             self.text = text;
             self.text_version += 1;
         }
+    }
+
+    /// Shows a batch row's email with the recipient's part highlighted; the
+    /// text box gets what the rules read for that recipient.
+    pub fn show_email(&mut self, row: EmailInTester) {
+        self.set_text(row.text.clone());
+        self.email = Some(email::EmailView::new(row));
     }
 
     /// The explanation of the current text against the current rules.
@@ -76,6 +92,12 @@ impl TesterPanel {
             let job = highlighted_job(ui, text.as_str(), winner, &others, wrap);
             ui.fonts_mut(|f| f.layout_job(job))
         };
+        if let Some(view) = &mut self.email {
+            let h = (ui.available_height() * 0.35).max(80.0);
+            if !view.ui(ui, h) {
+                self.email = None;
+            }
+        }
         let avail = ui.available_height();
         let output = egui::ScrollArea::vertical()
             .id_salt("tester_scroll")

@@ -128,8 +128,9 @@ fn batch_reads_a_csv_file_with_ragged_rows_and_exports() {
     h.run();
     h.get_by_label("Open file").click();
     wait_for_batch(&mut h);
-    assert_eq!(h.state().batch.lines().unwrap().texts.len(), 50);
-    assert!(shown(&h, "1 rows skipped"), "ragged row counted");
+    assert_eq!(h.state().batch.lines().unwrap().len(), 50);
+    assert!(shown(&h, "Problems while reading: 1"), "ragged row counted");
+    assert!(shown(&h, "log.csv:52: row too short"), "ragged row listed with its place");
     assert!(shown(&h, "column 3, header row skipped"));
 
     let out = dir.path().join("out.csv");
@@ -159,7 +160,6 @@ fn batch_panel_renders_in_every_language() {
     use bouncelab::i18n::{Lang, tr, tr_fmt};
 
     let mut text: Vec<String> = crate::table("reference_bounces.tsv").into_iter().map(|r| r[0].clone()).collect();
-    text.push(String::new()); // a blank line: the reading report says it was skipped
     text.push("Flux capacitor overheated on node 7 (ticket 12) near relay1.example.net".into());
     let text = text.join("\n");
     let classified = text.lines().filter(|l| !l.trim().is_empty()).count();
@@ -180,7 +180,10 @@ fn batch_panel_renders_in_every_language() {
         }
         assert!(shown(&h, &tr_fmt("batch.make_rule_a11y", &[("n", &1)])), "{code}: cluster button");
         assert!(shown(&h, &tr_fmt("batch.lines", &[("n", &classified)])), "{code}: line count");
-        assert!(shown(&h, &tr_fmt("batch.report_blank", &[("n", &1)])), "{code}: reading report");
+        assert!(
+            shown(&h, &tr_fmt("batch.report_read", &[("n", &classified), ("sources", &tr("batch.report_paste"))])),
+            "{code}: reading report"
+        );
         // Open a filter menu so its entries render too.
         h.get_by_label(tr("batch.filter_rule")).click();
         settle(&mut h);

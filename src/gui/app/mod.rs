@@ -448,6 +448,17 @@ impl BounceLabApp {
                     self.settings.panel = Panel::Tester;
                 }
             }
+            Action::LoadEmailInTester(row) => {
+                self.tester.show_email(*row);
+                self.settings.panel = Panel::Tester;
+            }
+            Action::BatchOpenDialog { folder } => {
+                if self.typed_dialogs {
+                    self.batch.no_native_dialog();
+                } else {
+                    self.batch.await_pick(super::files::pick_batch_inputs(folder, ctx));
+                }
+            }
             Action::NewRuleFromText { pattern, example, category, at } => {
                 let rules = &mut self.document.rules;
                 let mut r = BounceRule::new(rules.unique_rule_name(tr("app.rule_from_tester")), pattern, category);
@@ -489,7 +500,7 @@ impl BounceLabApp {
                 self.settings.panel = Panel::Batch;
             }
             Action::Sync(a) => {
-                let batch = self.batch.lines().map(|l| l.texts.iter().map(|t| &**t)).into_iter().flatten();
+                let batch = self.batch.lines().map(|l| l.texts()).into_iter().flatten();
                 let extra = super::sync_dialog::extra_lines(&self.tester.text, batch);
                 if let Some(s) = self.sync.run(a, &mut self.document, extra) {
                     self.status = s;

@@ -3,7 +3,7 @@
 
 use egui::{RichText, Role, Ui};
 
-use super::input::{self, Lines};
+use super::load::{self, Rows};
 use super::view::Filter;
 use super::worker::Results;
 use crate::engine::lint::shorten;
@@ -23,12 +23,14 @@ pub fn reason_bars(ui: &mut Ui, r: &Results, filter: &mut Filter) {
     let max = order.first().map_or(1, |&i| s.per_reason[i]).max(1);
     let total = r.verdicts.len().max(1);
     let fill = ui.visuals().selection.bg_fill;
+    // Narrow columns (three side by side at 1024 px) get shorter bars.
+    let bar = (ui.available_width() * 0.4).clamp(60.0, 200.0);
     egui::Grid::new("batch_reason_grid").num_columns(3).spacing([8.0, 3.0]).show(ui, |ui| {
         for i in order {
             let (label, n) = (r.classifier.reasons()[i].display_label(), s.per_reason[i]);
             ui.label(label);
-            let (rect, resp) = ui.allocate_exact_size(egui::vec2(200.0, 14.0), egui::Sense::click());
-            let w = (200.0 * n as f32 / max as f32).max(2.0);
+            let (rect, resp) = ui.allocate_exact_size(egui::vec2(bar, 14.0), egui::Sense::click());
+            let w = (bar * n as f32 / max as f32).max(2.0);
             ui.painter().rect_filled(egui::Rect::from_min_size(rect.min, egui::vec2(w, 14.0)), 2.0, fill);
             let resp =
                 named(resp, Role::Button, &tr_fmt("batch.bar_a11y", &[("reason", &label), ("n", &n)])).on_hover_text(tr("batch.bar_tip"));
@@ -42,7 +44,7 @@ pub fn reason_bars(ui: &mut Ui, r: &Results, filter: &mut Filter) {
 }
 
 /// The unmatched templates, each with a button that makes it a rule.
-pub fn clusters_ui(ui: &mut Ui, r: &Results, lines: &Lines, ctx: &mut PanelCtx) {
+pub fn clusters_ui(ui: &mut Ui, r: &Results, lines: &Rows, ctx: &mut PanelCtx) {
     let s = &r.summary;
     if s.clusters.is_empty() {
         ui.weak(tr("batch.all_won"));
@@ -63,8 +65,9 @@ pub fn clusters_ui(ui: &mut Ui, r: &Results, lines: &Lines, ctx: &mut PanelCtx) 
     }
 }
 
-fn make_rule(r: &Results, lines: &Lines, cl: &templates::Cluster, ctx: &mut PanelCtx) {
-    let (Some(sample), Some(v)) = (lines.texts.get(cl.first), r.verdicts.get(cl.first)) else { return };
+fn make_rule(r: &Results, lines: &Rows, cl: &templates::Cluster, ctx: &mut PanelCtx) {
+    let Some(v) = r.verdicts.get(cl.first) else { return };
+    let sample = lines.text(cl.first);
     let mut pattern = templates::template_pattern(&cl.template);
     // The template is cut for very long lines: fall back on the escaped start of the sample.
     if !crate::engine::classify::compile_pattern(&pattern).is_ok_and(|re| re.is_match(sample)) {
@@ -81,32 +84,50 @@ fn make_rule(r: &Results, lines: &Lines, cl: &templates::Cluster, ctx: &mut Pane
 
 /// One line about how the reading went, in the interface language, and
 /// whether something was skipped, cut or failed (shown as a warning).
-pub fn load_report(l: &Lines) -> (String, bool) {
-    let sources = if l.pasted { tr("batch.report_paste").to_owned() } else { l.sources.join(", ") };
-    let mut parts = vec![tr_fmt("batch.report_read", &[("n", &l.texts.len()), ("sources", &sources)])];
-    let st = &l.stats;
+pub fn load_report(l: &Rows) -> (String, bool) {
+    let sources = if l.pasted {
+        tr("batch.report_paste").to_owned()
+    } else if l.sources.len() > 3 {
+        tr_fmt("batch.report_files", &[("first", &l.sources[0]), ("n", &(l.sources.len() - 1))])
+    } else {
+        l.sources.join(", ")
+    };
+    let mut parts = vec![tr_fmt("batch.report_read", &[("n", &l.len()), ("sources", &sources)])];
+    let st = &l.report;
+    if st.emails > 0 {
+        parts.push(tr_fmt("batch.report_emails", &[("n", &st.emails)]));
+    }
     if let Some(csv) = &st.csv {
         let delim = if csv.delimiter == '\t' { tr("batch.report_tab").to_owned() } else { format!("'{}'", csv.delimiter) };
         let head = if csv.header.is_some() { tr("batch.report_header_skipped") } else { tr("batch.report_no_header") };
         parts.push(tr_fmt("batch.report_csv", &[("delimiter", &delim), ("column", &(csv.column + 1)), ("header", &head)]));
     }
+    for log in &st.logs {
+        let c = &log.counts;
+        parts.push(tr_fmt(
+            "batch.report_log",
+            &[
+                ("name", &log.name),
+                ("format", &log.format.name()),
+                ("records", &c.records),
+                ("skipped", &(c.deliveries + c.receptions + c.other)),
+            ],
+        ));
+    }
     let info = parts.len();
-    for (n, key) in [
-        (st.blank, "batch.report_blank"),
-        (st.skipped_rows, "batch.report_skipped_rows"),
-        (st.lossy, "batch.report_lossy"),
-        (st.truncated, "batch.report_truncated"),
-        (st.dsn_without_recipients, "batch.report_no_recipient"),
-    ] {
+    for (n, key) in
+        [(st.lossy, "batch.report_lossy"), (st.truncated, "batch.report_truncated"), (st.problem_count, "batch.report_problems")]
+    {
         if n > 0 {
             parts.push(tr_fmt(key, &[("n", &n)]));
         }
     }
     if st.capped {
-        parts.push(tr_fmt("batch.report_capped", &[("lines", &input::MAX_LINES), ("mb", &(input::MAX_TOTAL_BYTES >> 20))]));
+        parts.push(tr_fmt("batch.report_capped", &[("lines", &load::MAX_ROWS), ("mb", &(load::MAX_TOTAL_BYTES >> 20))]));
     }
-    let folders = st.folders.iter().map(|p| tr_fmt("batch.report_folder", &[("path", p)]));
-    parts.extend(folders.chain(st.errors.iter().cloned()).take(3));
+    if st.email_texts_dropped {
+        parts.push(tr_fmt("batch.report_email_texts", &[("mb", &(load::MAX_EMAIL_TEXT_BYTES >> 20))]));
+    }
     let warn = parts.len() > info;
     (parts.join(" · "), warn)
 }

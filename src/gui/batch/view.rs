@@ -4,7 +4,7 @@
 use crate::engine::classify::DecidedBy;
 use crate::engine::{Classifier, FailureType, Verdict};
 
-use super::input::Lines;
+use super::load::Rows;
 
 /// Which lines the table shows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -93,20 +93,43 @@ pub fn rows(verdicts: &[Verdict], c: &Classifier, filter: &Filter, key: SortKey,
     out
 }
 
-/// The shown rows as CSV: source, line, text, type, reason, category, rule, decided_by.
-pub fn to_csv(lines: &Lines, verdicts: &[Verdict], c: &Classifier, rows: &[u32]) -> Result<Vec<u8>, csv::Error> {
+/// The shown rows as CSV: source, line, recipient, phase, mta, log_class,
+/// text, type, reason, category, rule, decided_by (machine names, as in
+/// `bouncelab classify`).
+pub fn to_csv(lines: &Rows, verdicts: &[Verdict], c: &Classifier, rows: &[u32]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["source", "line", "text", "failure_type", "reason", "category", "rule", "decided_by"])?;
+    w.write_record([
+        "source",
+        "line",
+        "recipient",
+        "phase",
+        "mta",
+        "log_class",
+        "text",
+        "failure_type",
+        "reason",
+        "category",
+        "rule",
+        "decided_by",
+    ])?;
     for &i in rows {
         let i = i as usize;
-        let (Some(text), Some(v)) = (lines.texts.get(i), verdicts.get(i)) else { continue };
-        let source = lines.source_of.get(i).and_then(|&s| lines.sources.get(s as usize)).map_or("", String::as_str);
+        let Some(v) = verdicts.get(i) else { continue };
+        let rec = lines.detail(i).map(|d| &d.record);
+        let source = match rec.and_then(|r| r.source.file.as_deref()) {
+            Some(f) => f.display().to_string(),
+            None => lines.source_name(i).to_owned(),
+        };
         let origin = lines.origin.get(i).copied().unwrap_or(0).to_string();
         let rule = won_by(v).map(|r| c.rule_name(r)).unwrap_or("");
         w.write_record([
-            source,
+            source.as_str(),
             &origin,
-            text,
+            rec.and_then(|r| r.recipient.as_deref()).unwrap_or(""),
+            rec.and_then(|r| r.phase).map_or("", |p| p.as_str()),
+            &rec.map(|r| r.reporter.name()).unwrap_or_default(),
+            rec.and_then(|r| r.log_class.as_deref()).unwrap_or(""),
+            lines.text(i),
             v.failure_type.label(),
             // Exported data: the rule set's own label, as in JSON and TSV.
             &c.reason(v).label,

@@ -1,6 +1,7 @@
-//! Background jobs of the batch panel: reading the input, then classifying it
-//! with rayon on all cores. The UI thread only polls a channel and reads
-//! atomic counters, so it never waits on a 2-million-line batch.
+//! Background jobs of the batch panel: reading the input (files, a paste or
+//! a mailbox), then classifying it with rayon on all cores. The UI thread
+//! only polls a channel and reads atomic counters, so it never waits on a
+//! 2-million-line batch or a slow server.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use super::input::{self, Format, Lines, ReadProgress, Source};
+use super::load::{self, Format, ReadProgress, Rows, Source};
+use super::mailbox::MailboxRequest;
 use crate::engine::classify::DecidedBy;
 use crate::engine::templates::{self, Cluster, TemplateCounts};
 use crate::engine::{Classifier, FailureType, Verdict};
@@ -57,7 +59,7 @@ pub struct Results {
 /// What a job sends back.
 pub enum Msg {
     /// The input was read.
-    Loaded(Box<Lines>),
+    Loaded(Box<Rows>),
     /// The lines were classified.
     Classified(Box<Results>),
 }
@@ -67,6 +69,8 @@ pub enum Msg {
 pub enum Stage {
     /// Reading the input (progress in bytes).
     Reading,
+    /// Fetching from a mailbox (progress in messages).
+    Fetching,
     /// Classifying (progress in lines).
     Classifying,
 }
@@ -98,7 +102,7 @@ impl Job {
     /// (done, total) in bytes while reading, in lines while classifying.
     pub fn progress(&self) -> (u64, u64) {
         match self.stage {
-            Stage::Reading => (self.read.done.load(Ordering::Relaxed), self.read.total.load(Ordering::Relaxed)),
+            Stage::Reading | Stage::Fetching => (self.read.done.load(Ordering::Relaxed), self.read.total.load(Ordering::Relaxed)),
             Stage::Classifying => (self.lines_done.load(Ordering::Relaxed), self.lines_total),
         }
     }
@@ -143,38 +147,57 @@ pub fn start_load(source: Source, format: Format, column: Option<usize>, repaint
     let read = Arc::new(ReadProgress::default());
     let (c, r) = (cancel.clone(), read.clone());
     let rx = spawn("batch-read", repaint, move || {
-        let lines = input::load(source, format, column, &r, &c);
-        (!c.load(Ordering::Relaxed)).then(|| Msg::Loaded(Box::new(lines)))
+        let rows = load::load(source, format, column, &r, &c);
+        (!c.load(Ordering::Relaxed)).then(|| Msg::Loaded(Box::new(rows)))
     });
     Job { stage: Stage::Reading, classifier: None, cancel, read, lines_done: Arc::default(), lines_total: 0, rx }
 }
 
+/// Starts fetching a mailbox, read-only. A cancel keeps what was fetched.
+pub fn start_fetch(request: MailboxRequest, repaint: &egui::Context) -> Job {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let read = Arc::new(ReadProgress::default());
+    let (c, r) = (cancel.clone(), read.clone());
+    let rx = spawn("batch-mailbox", repaint, move || Some(Msg::Loaded(Box::new(super::mailbox::fetch_rows(request, &r, &c)))));
+    Job { stage: Stage::Fetching, classifier: None, cancel, read, lines_done: Arc::default(), lines_total: 0, rx }
+}
+
 /// Starts classifying `lines` with `classifier`; `rules` is the document's rule count (for hits).
-pub fn start_classify(lines: Arc<Lines>, classifier: Arc<Classifier>, rules: usize, serial: u64, repaint: &egui::Context) -> Job {
+pub fn start_classify(rows: Arc<Rows>, classifier: Arc<Classifier>, rules: usize, serial: u64, repaint: &egui::Context) -> Job {
     let cancel = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
-    let total = lines.texts.len() as u64;
+    let total = rows.len() as u64;
     let (c, d, cl) = (cancel.clone(), done.clone(), classifier.clone());
     let rx = spawn("batch-classify", repaint, move || {
         let start = Instant::now();
-        let verdicts = classify_all(&lines.texts, &cl, &c, &d)?;
-        let summary = summarize(&lines.texts, &verdicts, &cl, rules, &c)?;
+        let verdicts = classify_all(&rows, &cl, &c, &d)?;
+        let summary = summarize(&rows, &verdicts, &cl, rules, &c)?;
         let elapsed = start.elapsed();
         Some(Msg::Classified(Box::new(Results { classifier: cl, verdicts: Arc::new(verdicts), summary, elapsed, serial })))
     });
     Job { stage: Stage::Classifying, classifier: Some(classifier), cancel, read: Arc::default(), lines_done: done, lines_total: total, rx }
 }
 
-/// Classifies every line on the rayon pool, in chunks; None when cancelled.
-pub fn classify_all(texts: &[Box<str>], classifier: &Classifier, cancel: &AtomicBool, done: &AtomicU64) -> Option<Vec<Verdict>> {
-    let parts: Option<Vec<Vec<Verdict>>> = texts
-        .par_chunks(CHUNK)
-        .map(|chunk| {
+/// Classifies every row on the rayon pool, in chunks; None when cancelled.
+/// Rows from emails and logs go through their record (SMTP phase, DSN
+/// action, auto-reply...), exactly as `bouncelab classify` does.
+pub fn classify_all(rows: &Rows, classifier: &Classifier, cancel: &AtomicBool, done: &AtomicU64) -> Option<Vec<Verdict>> {
+    let n = rows.len();
+    let parts: Option<Vec<Vec<Verdict>>> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|k| {
             if cancel.load(Ordering::Relaxed) {
                 return None;
             }
-            let v: Vec<Verdict> = chunk.iter().map(|t| classifier.classify_without_span(t)).collect();
-            done.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            let range = k * CHUNK..((k + 1) * CHUNK).min(n);
+            let len = range.len();
+            let v: Vec<Verdict> = range
+                .map(|i| match rows.detail(i) {
+                    Some(d) => classifier.classify_record(&d.record),
+                    None => classifier.classify_without_span(rows.text(i)),
+                })
+                .collect();
+            done.fetch_add(len as u64, Ordering::Relaxed);
             Some(v)
         })
         .collect();
@@ -191,7 +214,7 @@ pub fn type_index(t: FailureType) -> usize {
 }
 
 /// Counts per type, reason, category and rule, and clusters the unmatched lines.
-pub fn summarize(texts: &[Box<str>], verdicts: &[Verdict], c: &Classifier, rules: usize, cancel: &AtomicBool) -> Option<Summary> {
+pub fn summarize(rows: &Rows, verdicts: &[Verdict], c: &Classifier, rules: usize, cancel: &AtomicBool) -> Option<Summary> {
     let mut s = Summary {
         per_reason: vec![0; c.reasons().len()],
         per_category: vec![0; c.categories().len()],
@@ -224,7 +247,7 @@ pub fn summarize(texts: &[Box<str>], verdicts: &[Verdict], c: &Classifier, rules
         .fold(HashMap::new, |mut m, (i, _)| {
             // Once cancelled, the rest is skipped cheaply and the result dropped.
             if !cancel.load(Ordering::Relaxed) {
-                templates::count_into(&mut m, i, &texts[i]);
+                templates::count_into(&mut m, i, rows.text(i));
             }
             m
         })
