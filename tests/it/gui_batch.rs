@@ -199,3 +199,154 @@ fn batch_panel_renders_in_every_language() {
         Lang::ENGLISH.make_current();
     }
 }
+
+/// Opens a path through the typed field, as a user without a file dialog does.
+fn open_typed(h: &mut Harness<'_, BounceLabApp>, path: &std::path::Path) {
+    h.get_by_label("File path").click();
+    h.get_by_label("File path").type_text(&path.display().to_string());
+    h.run();
+    h.get_by_label("Open file").click();
+    wait_for_batch(h);
+}
+
+/// A folder of dev bounce emails: one row per recipient (as the engine reads
+/// them), Recipient / Phase / MTA columns, and a row that opens its whole
+/// email in the tester with the recipient's part highlighted.
+#[test]
+fn batch_opens_an_eml_folder_and_a_row_shows_its_email_in_the_tester() {
+    use bouncelab::engine::ingest::{RecordSource, email};
+
+    let corpus = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus/emails-dev");
+    let dir = tempfile::tempdir().unwrap();
+    let mut names: Vec<String> =
+        std::fs::read_dir(&corpus).unwrap().filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    let mut want = 0;
+    for n in names.iter().filter(|n| n.ends_with(".eml")).take(12) {
+        let raw = std::fs::read(corpus.join(n)).unwrap();
+        want += email::read(&raw, &RecordSource::default()).records.len();
+        std::fs::write(dir.path().join(n), raw).unwrap();
+    }
+    // Not an email at all: listed as a problem, the batch goes on.
+    std::fs::write(dir.path().join("zz-notes.eml"), "just some words\n").unwrap();
+    let mut h = harness(app_on(Panel::Batch));
+    h.run();
+    open_typed(&mut h, dir.path());
+    let rows = h.state().batch.lines().expect("rows");
+    assert!(want >= 12, "the emails give at least one recipient each");
+    assert_eq!(rows.len(), want, "one row per recipient");
+    assert!(shown(&h, "zz-notes.eml: not an email"), "the non-email is a listed problem");
+    for col in ["Recipient", "Phase", "MTA", "Reason", "Decided by"] {
+        assert!(shown(&h, col), "column {col}");
+    }
+    assert!(!shown(&h, "Log class"), "no MTA class without logs");
+
+    // A row with a recipient whose part the reader found.
+    let (i, recipient, part) = (0..rows.len())
+        .find_map(|i| {
+            let d = rows.detail(i)?;
+            let (e, part) = d.email.clone()?;
+            let part = part?;
+            rows.emails[e as usize].as_ref()?;
+            Some((i, d.record.recipient.clone()?, part))
+        })
+        .expect("a recipient with its part");
+    let email_text = {
+        let d = rows.detail(i).unwrap();
+        rows.emails[d.email.as_ref().unwrap().0 as usize].as_ref().unwrap().text.clone()
+    };
+    let rule_text = rows.text(i).to_owned();
+    h.query_all_by_label(&recipient).next().expect("recipient cell shown").click();
+    settle(&mut h);
+    let app = h.state();
+    assert_eq!(app.settings.panel, Panel::Tester, "the click opened the tester");
+    let view = app.tester.email.as_ref().expect("the email is shown");
+    assert_eq!(view.row.recipient.as_deref(), Some(recipient.as_str()));
+    assert_eq!(view.highlighted().map(|s| s.start..s.end), Some(part.clone()), "the recipient's part is highlighted");
+    assert_eq!(app.tester.text, rule_text, "the text box holds what the rules read");
+    assert!(shown(&h, "Email: "), "email header");
+    let first_line = email_text.lines().find(|l| l.trim().len() > 8).unwrap().trim().to_owned();
+    assert!(shown(&h, &first_line), "the whole email is shown: {first_line}");
+    h.get_by_label("Close email").click();
+    settle(&mut h);
+    assert!(h.state().tester.email.is_none());
+}
+
+/// An MTA log: the Log class column and the confusion table, whose counts are
+/// the engine's (MTA class against the rules' class for that MTA).
+#[test]
+fn batch_reads_a_kumomta_log_with_the_confusion_table() {
+    use bouncelab::engine::ingest::logs::{self, LogFormat, LogLine};
+
+    let path = crate::data("logs/kumomta.jsonl");
+    let doc = crate::default_doc();
+    let c = Classifier::new(&doc);
+    let (mut agree, mut total) = (0, 0);
+    let reader = Box::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
+    logs::read_log(LogFormat::KumoMta, reader, None, |_, line| {
+        if let LogLine::Records(rs) = line {
+            for r in rs.iter().filter(|r| r.log_class.is_some()) {
+                let v = c.classify_record(r);
+                total += 1;
+                agree += usize::from(doc.categories[v.category as usize].kumomta.eq_ignore_ascii_case(r.log_class.as_deref().unwrap()));
+            }
+        }
+    })
+    .unwrap();
+    assert!(total > 0 && agree < total, "the fixture has classes and a disagreement");
+    let mut h = harness(app_on(Panel::Batch));
+    h.run();
+    open_typed(&mut h, &path);
+    assert!(shown(&h, "Log class"));
+    assert!(shown(&h, "MTA's class vs the rules' class"));
+    let pct = format!("{:.1}", 100.0 * agree as f64 / total as f64);
+    assert!(shown(&h, &format!("They agree on {agree} of {total} records ({pct} %)")), "agreement {agree}/{total}");
+    assert!(shown(&h, "kumomta.jsonl: kumomta log"), "reading report names the log");
+}
+
+/// The mailbox dialog refuses bad fields before connecting, then a server
+/// that refuses the connection is a listed problem, not a stopped app; the
+/// password is forgotten once the reading starts.
+#[test]
+fn mailbox_dialog_validates_and_reports_a_refused_connection() {
+    let mut h = harness(app_on(Panel::Batch));
+    h.run();
+    h.get_by_label("Open mailbox…").click();
+    settle(&mut h);
+    h.get_by_label("Read").click();
+    settle(&mut h);
+    assert!(shown(&h, "Type the server"));
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Server").click();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Server").type_text("mail.example.com");
+    h.get_by_label("Read").click();
+    settle(&mut h);
+    assert!(shown(&h, "not a mailbox URL"), "no scheme");
+    h.state_mut().batch.mailbox.server = "imaps://bounces@mail.example.com".into();
+    h.get_by_label("Read").click();
+    settle(&mut h);
+    assert!(shown(&h, "the user and the mailbox have their own fields"));
+    // A loopback port where nothing listens: refused at once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    h.state_mut().batch.mailbox.server = format!("imap://127.0.0.1:{port}");
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "User").click();
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "User").type_text("bounces");
+    settle(&mut h);
+    h.get_by_label("Read").click();
+    settle(&mut h);
+    assert!(shown(&h, "Type the password"), "{:?} {:?}", h.state().batch.mailbox.error, h.state().batch.mailbox);
+    h.get_by_role_and_label(egui::accesskit::Role::PasswordInput, "Password").click();
+    h.get_by_role_and_label(egui::accesskit::Role::PasswordInput, "Password").type_text("s3cret");
+    settle(&mut h);
+    h.get_by_label("Read").click();
+    settle(&mut h);
+    assert!(h.state().batch.mailbox.password.is_empty(), "forgotten once the reading started");
+    let start = Instant::now();
+    while h.state().batch.is_busy() && start.elapsed() < Duration::from_secs(60) {
+        h.run_ok();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    settle(&mut h);
+    assert!(!h.state().batch.is_busy());
+    assert!(shown(&h, "Problems while reading: 1"));
+    assert!(shown(&h, &format!("cannot connect to 127.0.0.1:{port}")), "the refusal is listed");
+}

@@ -175,6 +175,8 @@ impl BatchPanel {
             (tr("batch.col_rule"), Some(SortKey::Rule), Column::initial(120.0).at_least(50.0).clip(true)),
             (tr("batch.col_decided_by"), Some(SortKey::DecidedBy), Column::initial(90.0).at_least(50.0).clip(true)),
         ]);
+        // Plain labels in the cells: a click anywhere on a row is the row's, not a text selection.
+        ui.style_mut().interaction.selectable_labels = false;
         let mut table = TableBuilder::new(ui)
             .id_salt("batch_table")
             .striped(true)
