@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use rayon::prelude::*;
 
 use crate::engine::ingest::lines::{CsvColumn, CsvInfo};
-use crate::engine::ingest::logs::{self, LogCounts, LogFormat, LogLine};
-use crate::engine::ingest::{self, EmailRead, Input, InputKind, Note, Record, RecordSource, Unit};
+use crate::engine::ingest::logs::{LogCounts, LogFormat, LogLine};
+use crate::engine::ingest::{self, EmailRead, Input, InputKind, MtaKind, Note, Record, RecordKind, RecordSource, Unit};
 use crate::i18n::tr;
 
 use super::problems::Problem;
@@ -373,25 +373,41 @@ fn file_name(p: &Path) -> String {
     p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
-/// Reads one file or paste: an MTA log when the content says so (and the
-/// format is Auto), else through the engine's units.
+/// Whether a record says nothing but its text (a line, a CSV cell): it is
+/// kept as a bare text, the cheap form for millions of lines.
+fn is_plain(r: &Record) -> bool {
+    r.reporter == MtaKind::Plain
+        && r.kind == RecordKind::Bounce
+        && r.recipient.is_none()
+        && r.phase.is_none()
+        && r.remote_mta.is_none()
+        && r.action.is_none()
+        && r.log_class.is_none()
+        && r.reply_code.is_none()
+        && r.enhanced_code.is_none()
+}
+
+/// Reads one file or paste through the engine's units (detected by content
+/// unless the format says how); MTA logs are counted per file.
 fn read_one(mut reader: Box<dyn BufRead + Send>, input: &Input, column: Option<usize>, out: &mut Rows, cancel: &AtomicBool) {
     let file_source = RecordSource { file: input.path.clone(), ..RecordSource::default() };
     let head = match reader.fill_buf() {
         Ok(h) => h.to_vec(),
         Err(e) => return out.problem(Problem::Io(file_source, e.to_string())),
     };
-    if input.kind.is_none()
-        && let Some(format) = logs::sniff(&head)
-    {
-        return read_log(format, reader, input, out, cancel);
-    }
     let kind = input.kind.unwrap_or_else(|| ingest::input::sniff(&head, input.path.as_deref()));
     if kind == InputKind::Csv
         && let Ok(c) = CsvColumn::new(std::io::Cursor::new(head), column)
     {
         out.report.csv = Some(c.info().clone());
     }
+    let mut log = match kind {
+        InputKind::Log(format) => {
+            let name = input.path.as_deref().map_or_else(|| tr("batch.report_paste").to_owned(), file_name);
+            Some(LogReport { name, format, counts: LogCounts::default() })
+        }
+        _ => None,
+    };
     let mut emails: Vec<(RecordSource, Vec<u8>)> = Vec::new();
     let mut email_bytes = 0usize;
     for unit in ingest::read_stream(reader, input.path.as_deref(), Some(kind), column) {
@@ -401,14 +417,28 @@ fn read_one(mut reader: Box<dyn BufRead + Send>, input: &Input, column: Option<u
         match unit {
             Unit::Line(r) => {
                 let origin = r.source.line.unwrap_or(0);
-                if !out.push_text(r.text, origin) {
-                    return;
+                if let Some(l) = &mut log {
+                    l.counts.records += 1;
+                }
+                let kept = if is_plain(&r) { out.push_text(r.text, origin) } else { out.push_record(r, origin, None) };
+                if !kept {
+                    break;
+                }
+            }
+            Unit::Skipped(_, skip) => {
+                if let Some(l) = &mut log {
+                    l.counts.add(&LogLine::Skipped(skip));
                 }
             }
             Unit::Note(s, n) => {
                 match n {
                     Note::InvalidUtf8 => out.report.lossy += 1,
                     Note::LineCut(_) => out.report.truncated += 1,
+                    Note::LogMalformed(_) => {
+                        if let Some(l) = &mut log {
+                            l.counts.malformed += 1;
+                        }
+                    }
                     _ => {}
                 }
                 if !matches!(n, Note::InvalidUtf8) {
@@ -418,14 +448,17 @@ fn read_one(mut reader: Box<dyn BufRead + Send>, input: &Input, column: Option<u
             Unit::Email { source, raw } => {
                 email_bytes += raw.len();
                 emails.push((source, raw));
-                if (emails.len() >= EMAIL_BLOCK || email_bytes >= 64 << 20) && !parse_emails(&mut emails, out) {
-                    return;
+                if emails.len() >= EMAIL_BLOCK || email_bytes >= 64 << 20 {
+                    email_bytes = 0;
+                    if !parse_emails(&mut emails, out) {
+                        break;
+                    }
                 }
-                email_bytes = if emails.is_empty() { 0 } else { email_bytes };
             }
         }
     }
     parse_emails(&mut emails, out);
+    out.report.logs.extend(log);
 }
 
 /// Parses a block of emails on all cores, adds their records in order.
@@ -438,37 +471,6 @@ fn parse_emails(block: &mut Vec<(RecordSource, Vec<u8>)>, out: &mut Rows) -> boo
         }
     }
     true
-}
-
-fn read_log(format: LogFormat, reader: Box<dyn BufRead + Send>, input: &Input, out: &mut Rows, cancel: &AtomicBool) {
-    let name = input.path.as_deref().map_or_else(|| tr("batch.report_paste").to_owned(), file_name);
-    let file = input.path.clone();
-    let mut stopped = false;
-    let res = logs::read_log(format, reader, file.clone(), |n, line| {
-        if stopped || cancel.load(Ordering::Relaxed) {
-            stopped = true;
-            return;
-        }
-        match line {
-            LogLine::Records(records) => {
-                for r in records {
-                    if !out.push_record(r, n, None) {
-                        stopped = true;
-                        return;
-                    }
-                }
-            }
-            LogLine::Skipped(_) => {}
-            LogLine::Malformed(p) => {
-                let source = RecordSource { file: file.clone(), message: None, line: Some(n) };
-                out.problem(Problem::Log(source, p));
-            }
-        }
-    });
-    match res {
-        Ok(counts) => out.report.logs.push(LogReport { name, format, counts }),
-        Err(e) => out.problem(Problem::Io(RecordSource { file, ..RecordSource::default() }, e.to_string())),
-    }
 }
 
 #[cfg(test)]

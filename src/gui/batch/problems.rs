@@ -18,8 +18,6 @@ pub enum Problem {
     Note(RecordSource, Note),
     /// An email that gave no record, or a damaged one.
     Email(RecordSource, EmailProblem),
-    /// A malformed log line.
-    Log(RecordSource, LogProblem),
 }
 
 impl Problem {
@@ -37,17 +35,6 @@ impl Problem {
                 };
                 tr_fmt(key, &[("place", &place(s))])
             }
-            Problem::Log(s, p) => {
-                let what = match p {
-                    LogProblem::NotJson(e) => tr_fmt("batch.log_not_json", &[("error", e)]),
-                    LogProblem::MissingField(f) => tr_fmt("batch.log_missing_field", &[("field", f)]),
-                    LogProblem::Columns { expected, found } => tr_fmt("batch.log_columns", &[("expected", expected), ("found", found)]),
-                    LogProblem::Csv(e) => tr_fmt("batch.log_csv", &[("error", e)]),
-                    LogProblem::OtherFormat => tr("batch.log_other_format").to_owned(),
-                    LogProblem::Unreadable => tr("batch.log_unreadable").to_owned(),
-                };
-                tr_fmt("ingest.io", &[("place", &place(s)), ("error", &what)])
-            }
         }
     }
 }
@@ -61,6 +48,18 @@ fn note_text(s: &RecordSource, n: &Note) -> String {
         Note::EmailCut(limit) => tr_fmt("ingest.email_cut", &[("place", &place), ("mb", &(limit >> 20))]),
         Note::NoFromLine => tr_fmt("ingest.no_from_line", &[("place", &place)]),
         Note::CsvRowSkipped => tr_fmt("ingest.csv_row_skipped", &[("place", &place)]),
+        Note::LogMalformed(p) => tr_fmt("ingest.log_malformed", &[("place", &place), ("problem", &log_problem(p))]),
+    }
+}
+
+fn log_problem(p: &LogProblem) -> String {
+    match p {
+        LogProblem::NotJson(e) => tr_fmt("ingest.log_not_json", &[("error", e)]),
+        LogProblem::MissingField(f) => tr_fmt("ingest.log_missing_field", &[("field", f)]),
+        LogProblem::Columns { expected, found } => tr_fmt("ingest.log_columns", &[("expected", expected), ("found", found)]),
+        LogProblem::Csv(e) => tr_fmt("ingest.log_csv", &[("error", e)]),
+        LogProblem::OtherFormat => tr("ingest.log_other_format").to_owned(),
+        LogProblem::Unreadable => tr("ingest.log_unreadable").to_owned(),
     }
 }
 
