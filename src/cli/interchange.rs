@@ -74,6 +74,10 @@ pub struct ExportArgs {
     /// Texts (one response per line) classified by bouncelab and by the target's semantics.
     #[arg(long, num_args = 1..)]
     pub verify: Vec<PathBuf>,
+    /// Scenario whose reactions become KumoMTA automation rules (kumomta-shaping;
+    /// default: sample_rules/scenario.ron when it exists).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
 }
 
 /// Arguments of `bouncelab import`: prints a whole RON rule set.
@@ -117,6 +121,9 @@ pub fn export(args: ExportArgs) -> Result<i32> {
     if !texts.is_empty() && !matches!(args.format, FormatArg::Kumomta | FormatArg::Powermta) {
         anyhow::bail!(tr_fmt("export.verify_unsupported", &[("format", &args.format.name())]));
     }
+    if args.scenario.is_some() && args.format != FormatArg::KumomtaShaping {
+        anyhow::bail!(tr_fmt("export.scenario_unsupported", &[("format", &args.format.name())]));
+    }
     let out = match args.format.rules_format() {
         Some(format) => interchange::export(&doc, format),
         None => {
@@ -127,7 +134,10 @@ pub fn export(args: ExportArgs) -> Result<i32> {
                 anyhow::bail!(tr_fmt("export.unknown_level", &[("level", &name), ("levels", &doc.level_names.join(", "))]));
             };
             match args.format {
-                FormatArg::KumomtaShaping => interchange::shaping::export(&doc, level),
+                FormatArg::KumomtaShaping => match reactions_scenario(&doc, args.scenario.as_deref())? {
+                    Some(s) => interchange::shaping::export_with_reactions(&doc, level, &s),
+                    None => interchange::shaping::export(&doc, level),
+                },
                 _ => interchange::pmta_domains::export(&doc, level),
             }
         }
@@ -161,6 +171,29 @@ pub fn export(args: ExportArgs) -> Result<i32> {
     let rep = interchange::verify::verify(&doc, format, &parts, &refs)?;
     print_report(&doc, &rep);
     Ok(if rep.agrees() { 0 } else { 1 })
+}
+
+/// The scenario whose reactions go into a shaping export: `path`, else the
+/// default scenario file when it exists (as `simulate` reads it), else none.
+/// A scenario with errors is refused, its problems printed, as `simulate` does.
+fn reactions_scenario(doc: &RuleSet, path: Option<&Path>) -> Result<Option<engine::scenario::Scenario>> {
+    use engine::mx::Severity;
+    use engine::scenario::{DEFAULT_SCENARIO_PATH, Scenario, has_errors, validate};
+    let path = match path {
+        Some(p) => p,
+        None if Path::new(DEFAULT_SCENARIO_PATH).exists() => Path::new(DEFAULT_SCENARIO_PATH),
+        None => return Ok(None),
+    };
+    let scenario = Scenario::load(path)?;
+    let problems = validate(&scenario, &doc.mx_rules);
+    for p in problems.iter().filter(|p| p.severity == Severity::Error) {
+        let sev = tr("lint.cli_error");
+        eprintln!("{}", tr_fmt("cli.scenario_problem", &[("severity", &sev), ("field", &p.field), ("message", &p.message)]));
+    }
+    if has_errors(&problems) {
+        anyhow::bail!(tr_fmt("export.scenario_refused", &[("name", &scenario.name)]));
+    }
+    Ok(Some(scenario))
 }
 
 /// The lines of the `--verify` files, empty lines left out.

@@ -8,6 +8,7 @@ use bouncelab::engine::interchange::verify::{self, KumoClassifier, PmtaClassifie
 use bouncelab::engine::interchange::{self, Format, kumomta, pmta_domains, shaping};
 use bouncelab::engine::mx::{Limits, MxRule, ThroughputLevel, TlsMode};
 use bouncelab::engine::ruleset::Category;
+use bouncelab::engine::scenario::{Reaction, ReactionAction, Recovery, Scenario};
 use bouncelab::engine::{BounceRule, Classifier, RuleSet};
 
 use super::default_doc;
@@ -259,13 +260,13 @@ fn automation_rules_plug_into_the_shaping_plan() {
     let (mut plan, _) = shaping::plan(&doc, ThroughputLevel::Normal);
     plan.providers[0].automation.push(shaping::AutomationRule {
         regex: vec!["421 .* too many".into()],
-        action: shaping::AutomationAction::SetConfig { name: "max_message_rate".into(), value: toml::Value::String("50/h".into()) },
+        actions: vec![shaping::AutomationAction::SetConfig { name: "max_message_rate".into(), value: toml::Value::String("50/h".into()) }],
         threshold: Some("3/1h".into()),
         duration: "2h".into(),
     });
     plan.default.as_mut().unwrap().automation.push(shaping::AutomationRule {
         regex: vec!["554 .*blocked".into()],
-        action: shaping::AutomationAction::Suspend,
+        actions: vec![shaping::AutomationAction::Suspend],
         threshold: None,
         duration: "1h".into(),
     });
@@ -275,6 +276,75 @@ fn automation_rules_plug_into_the_shaping_plan() {
     assert_eq!(auto[0]["action"]["SetConfig"]["value"].as_str(), Some("50/h"));
     assert_eq!(auto[0]["trigger"]["Threshold"].as_str(), Some("3/1h"));
     assert_eq!(t["default"]["automation"][0]["action"].as_str(), Some("Suspend"));
+}
+
+fn adaptive_scenario() -> Scenario {
+    Scenario::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_rules/adaptive.ron")).unwrap()
+}
+
+/// KumoMTA's `shaping::Rule` keys (crates/kumo-api-types/src/shaping.rs at commit 3ebc1e85).
+const AUTOMATION_KEYS: [&str; 5] = ["regex", "action", "trigger", "duration", "match_internal"];
+
+#[test]
+fn scenario_reactions_become_automation_rules_in_their_providers_blocks() {
+    let doc = default_doc();
+    let s = adaptive_scenario();
+    assert!(!s.reactions.is_empty());
+    let out = shaping::export_with_reactions(&doc, ThroughputLevel::Fast, &s);
+    let t: toml::Table = toml::from_str(&out.text).unwrap_or_else(|e| panic!("{e}\n{}", out.text));
+    let yahoo = t["provider"]["*.yahoodns.net"]["automation"].as_array().unwrap();
+    assert_eq!(yahoo.len(), 1, "{}", out.text);
+    assert_eq!(yahoo[0]["regex"].as_array().unwrap()[0].as_str(), Some(r"\[TS?S04\]"));
+    assert_eq!((yahoo[0]["action"].as_str(), yahoo[0]["duration"].as_str()), (Some("Suspend"), Some("120m")));
+    assert_eq!(yahoo[0]["trigger"].as_str(), Some("Immediate"));
+    let ms = &t["provider"]["*.mail.protection.outlook.com"]["automation"][0];
+    assert_eq!(ms["action"]["SetConfig"]["name"].as_str(), Some("max_message_rate"));
+    assert_eq!(ms["trigger"]["Threshold"].as_str(), Some("20/h"));
+    for rule in yahoo.iter().chain([ms]) {
+        for k in rule.as_table().unwrap().keys() {
+            assert!(AUTOMATION_KEYS.contains(&k.as_str()), "{k} is not a KumoMTA automation key");
+        }
+    }
+    // The regex KumoMTA gets matches the reply the simulator reacted to.
+    let re = regex::Regex::new(yahoo[0]["regex"][0].as_str().unwrap()).unwrap();
+    assert!(re.is_match(&s.feedback[0].reply));
+    // What KumoMTA cannot keep is reported per reaction: the stepped recovery.
+    assert!(out.problems.iter().any(|p| p.name == s.reactions[0].name && !p.skipped), "{:?}", out.problems);
+    // Without reactions the export is the plain one.
+    let mut none = s.clone();
+    none.reactions.clear();
+    assert_eq!(shaping::export_with_reactions(&doc, ThroughputLevel::Fast, &none), shaping::export(&doc, ThroughputLevel::Fast));
+}
+
+#[test]
+fn a_level_drop_writes_an_action_list_and_lost_blocks_are_reported() {
+    let doc = mx_doc();
+    let mut s = adaptive_scenario();
+    let base = s.reactions[0].clone();
+    s.providers[0].mx_host = "mx1.exact.example".into();
+    s.providers[1].mx_host = "mx.mail.x.com".into();
+    s.reactions = vec![
+        Reaction { provider: s.providers[0].name.clone(), action: ReactionAction::DropLevel, recovery: Recovery::AtOnce, ..base.clone() },
+        // Its MX rule ('*.mail.*.com') has no KumoMTA form: no block to put the rule in.
+        Reaction { provider: s.providers[1].name.clone(), recovery: Recovery::AtOnce, ..base.clone() },
+        Reaction { provider: "*".into(), recovery: Recovery::AtOnce, ..base },
+    ];
+    let out = shaping::export_with_reactions(&doc, ThroughputLevel::Fast, &s);
+    let t: toml::Table = toml::from_str(&out.text).unwrap_or_else(|e| panic!("{e}\n{}", out.text));
+    let drop = &t["provider"]["mx1.exact.example"]["automation"][0]["action"];
+    let names: Vec<&str> = drop.as_array().unwrap().iter().map(|a| a["SetConfig"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["max_message_rate", "connection_limit", "max_deliveries_per_connection"]);
+    let normal = doc.mx_rules[0].limits(ThroughputLevel::Normal);
+    assert_eq!(drop[0]["SetConfig"]["value"].as_str(), Some(format!("{}/h", normal.msgs_per_hour).as_str()));
+    assert_eq!(t["default"]["automation"][0]["action"].as_str(), Some("Suspend"));
+    let lost: Vec<&str> = out.problems.iter().filter(|p| p.skipped && p.rule.is_none()).map(|p| p.name.as_str()).collect();
+    assert_eq!(lost, [s.reactions[1].name.as_str()], "{:?}", out.problems);
+    // No catch-all MX rule: a reaction on every provider has nowhere to go, and says so.
+    let mut no_default = doc.clone();
+    no_default.mx_rules.retain(|m| m.mask != "*");
+    let out = shaping::export_with_reactions(&no_default, ThroughputLevel::Fast, &s);
+    assert!(out.problems.iter().any(|p| p.skipped && p.name == s.reactions[2].name), "{:?}", out.problems);
+    assert!(!out.text.contains("\"default\".automation"));
 }
 
 #[test]
@@ -331,6 +401,28 @@ fn cli_verify_reports_agreement_and_speed() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(stdout.starts_with("files = {") && stdout.contains("bounce.2.toml"), "{stdout}");
+}
+
+#[test]
+fn cli_shaping_export_takes_the_scenario_reactions() {
+    let scenario = format!("{}/sample_rules/adaptive.ron", env!("CARGO_MANIFEST_DIR"));
+    let (code, out, err) = run(&["export", "-f", "kumomta-shaping", "--rules", &rules_path(), "--level", "fast", "--scenario", &scenario]);
+    assert_eq!(code, 0, "{err}");
+    let t: toml::Table = toml::from_str(&out).unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert_eq!(t["provider"]["*.yahoodns.net"]["automation"][0]["action"].as_str(), Some("Suspend"));
+    assert!(err.contains("Yahoo TSS04"), "{err}");
+    // Only the shaping export takes a scenario; a scenario with errors is refused.
+    let (code, _, err) = run(&["export", "-f", "kumomta", "--rules", &rules_path(), "--scenario", &scenario]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--scenario"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.ron");
+    let text = std::fs::read_to_string(&scenario).unwrap().replace(r#"on: Regex(r"\[TS?S04\]")"#, r#"on: Regex(r"(unclosed")"#);
+    std::fs::write(&bad, text).unwrap();
+    let (code, out, err) =
+        run(&["export", "-f", "kumomta-shaping", "--rules", &rules_path(), "--level", "fast", "--scenario", bad.to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(err.contains("reactions[0]"), "{err}");
 }
 
 #[test]

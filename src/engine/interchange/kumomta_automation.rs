@@ -15,19 +15,9 @@ use crate::engine::ruleset::{RuleSet, RuleStatus};
 use crate::engine::scenario::{ReactionAction, Recovery, ReplyMatch, Scenario, Trigger};
 use crate::i18n::tr_fmt;
 
-/// One action of an automation rule.
-#[derive(Clone, Debug, PartialEq)]
-pub enum AutoAction {
-    /// `"Suspend"`: stop delivering on the path for the duration.
-    Suspend,
-    /// `{SetConfig = {name, value}}`: override one egress path setting.
-    SetConfig {
-        /// Egress path key (`max_message_rate`, `connection_limit`…).
-        name: String,
-        /// Its value.
-        value: toml::Value,
-    },
-}
+/// One action of an automation rule: the shaping writer's own type, so a
+/// reaction goes into a shaping block as is.
+pub use super::shaping::AutomationAction as AutoAction;
 
 /// One reaction as a KumoMTA automation rule, and where it goes.
 #[derive(Clone, Debug, PartialEq)]
@@ -152,7 +142,8 @@ pub fn reaction_rules(s: &Scenario, doc: &RuleSet, level: ThroughputLevel) -> (V
                     .bounce_rules
                     .iter()
                     .filter(|b| b.enabled && b.status != RuleStatus::Ignore && b.category == *c && !b.pattern.trim().is_empty())
-                    .map(|b| format!("(?i){}", b.pattern))
+                    // As the bounce-rule export writes them: the same matching as bouncelab's.
+                    .map(|b| super::kumomta::kumo_pattern(&b.pattern))
                     .collect();
                 if pats.is_empty() {
                     notes.push((i, AutomationNote::CategoryWithoutRules));

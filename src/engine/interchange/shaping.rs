@@ -9,12 +9,13 @@
 //! a later-listed rule leaks through. The catch-all `*` becomes `["default"]`.
 //!
 //! The writer works on a [`ShapingPlan`] (one [`ProviderBlock`] per rule, each
-//! with an `automation` list), so other parts of bouncelab can add KumoMTA
-//! `automation` rules before it is written.
+//! with an `automation` list), so a scenario's reactions can become KumoMTA
+//! `automation` rules ([`add_reactions`]) before it is written.
 
-use super::{Export, RuleIssue};
+use super::{Export, RuleIssue, kumomta_automation};
 use crate::engine::mx::{Limits, MxRule, ThroughputLevel, TlsMode};
 use crate::engine::ruleset::RuleSet;
+use crate::engine::scenario::Scenario;
 use crate::i18n::{tr, tr_fmt};
 
 /// How a provider block selects domains (KumoMTA's `ProviderMatch`).
@@ -74,8 +75,8 @@ pub fn mask_form(mask: &str) -> MaskForm {
 pub struct AutomationRule {
     /// Regexes matched against the response line.
     pub regex: Vec<String>,
-    /// What to do when they match.
-    pub action: AutomationAction,
+    /// What to do when they match (KumoMTA takes one action or a list).
+    pub actions: Vec<AutomationAction>,
     /// `None`: immediately; `Some("10/1h")`: after that many matches in that time.
     pub threshold: Option<String>,
     /// How long the action lasts, as a KumoMTA duration (`"1h"`).
@@ -291,11 +292,10 @@ fn automation_toml(t: &mut String, header: &str, rules: &[AutomationRule]) {
         t.push_str(&format!("\n{header}\n"));
         let regex: Vec<String> = r.regex.iter().map(|x| super::kumomta::toml_string(x)).collect();
         t.push_str(&format!("regex = [{}]\n", regex.join(", ")));
-        match &r.action {
-            AutomationAction::Suspend => t.push_str("action = \"Suspend\"\n"),
-            AutomationAction::SetConfig { name, value } => {
-                t.push_str(&format!("action = {{SetConfig = {{name = {}, value = {value}}}}}\n", super::kumomta::toml_string(name)))
-            }
+        let actions: Vec<String> = r.actions.iter().map(action_toml).collect();
+        match actions.as_slice() {
+            [one] => t.push_str(&format!("action = {one}\n")),
+            many => t.push_str(&format!("action = [{}]\n", many.join(", "))),
         }
         match &r.threshold {
             None => t.push_str("trigger = \"Immediate\"\n"),
@@ -305,9 +305,57 @@ fn automation_toml(t: &mut String, header: &str, rules: &[AutomationRule]) {
     }
 }
 
+/// One action as KumoMTA writes it: `"Suspend"` or `{SetConfig = {name, value}}`.
+fn action_toml(a: &AutomationAction) -> String {
+    match a {
+        AutomationAction::Suspend => "\"Suspend\"".to_owned(),
+        AutomationAction::SetConfig { name, value } => {
+            format!("{{SetConfig = {{name = {}, value = {value}}}}}", super::kumomta::toml_string(name))
+        }
+    }
+}
+
+/// Puts a scenario's reactions into the blocks of `plan` as `automation`
+/// rules: a provider's reaction in its MX rule's block, a reaction on every
+/// provider (or on one under the catch-all) in `["default"]`. Returns what
+/// KumoMTA's form could not keep, one issue per reaction and note.
+pub fn add_reactions(plan: &mut ShapingPlan, doc: &RuleSet, scenario: &Scenario) -> Vec<RuleIssue> {
+    let (rules, notes) = kumomta_automation::reaction_rules(scenario, doc, plan.level);
+    let issue = |i: usize, message: String, skipped: bool| {
+        let name = scenario.reactions.get(i).map_or("", |r| r.name.as_str());
+        RuleIssue {
+            rule: None,
+            name: name.to_owned(),
+            message: tr_fmt("rampup_react.kumo_reaction", &[("name", &name), ("message", &message)]),
+            skipped,
+        }
+    };
+    let mut issues: Vec<RuleIssue> = notes.iter().map(|(i, n)| issue(*i, n.message(), n.skipped())).collect();
+    for r in rules {
+        let block = match r.mx_rule {
+            Some(k) => plan.providers.iter_mut().find(|p| p.rule == k).map(|p| &mut p.automation),
+            None => plan.default.as_mut().map(|d| &mut d.automation),
+        };
+        let Some(list) = block else {
+            let why = if r.mx_rule.is_some() { "rampup_react.kumo_no_block" } else { "rampup_react.kumo_no_default" };
+            issues.push(issue(r.reaction, tr(why).to_owned(), true));
+            continue;
+        };
+        list.push(AutomationRule { regex: r.regex, actions: r.actions, threshold: r.threshold, duration: r.duration });
+    }
+    issues
+}
+
 /// Exports `doc`'s MX rules at `level` as KumoMTA traffic shaping.
 pub fn export(doc: &RuleSet, level: ThroughputLevel) -> Export {
     let (plan, problems) = plan(doc, level);
+    Export { text: to_toml(&plan), more_files: Vec::new(), problems }
+}
+
+/// [`export`] with `scenario`'s reactions as the blocks' `automation` rules.
+pub fn export_with_reactions(doc: &RuleSet, level: ThroughputLevel, scenario: &Scenario) -> Export {
+    let (mut plan, mut problems) = plan(doc, level);
+    problems.extend(add_reactions(&mut plan, doc, scenario));
     Export { text: to_toml(&plan), more_files: Vec::new(), problems }
 }
 
