@@ -41,6 +41,19 @@ fn kumomta_semantics_agree_with_bouncelab_on_the_whole_corpus() {
 }
 
 #[test]
+fn kumomta_own_shipped_rules_load_in_the_reproduced_classifier() {
+    // The reference the export's speed is compared with (benches/export.rs).
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/kumomta_rules");
+    let files: Vec<String> = ["bounces.toml", "iana.toml"].iter().map(|f| std::fs::read_to_string(dir.join(f)).unwrap()).collect();
+    let refs: Vec<&str> = files.iter().map(String::as_str).collect();
+    let k = KumoClassifier::from_files(&refs).unwrap();
+    assert!(k.len() > 100, "{}", k.len());
+    assert_eq!(k.classify("550 5.1.1 The email account that you tried to reach does not exist"), "InvalidRecipient");
+    assert_eq!(k.classify("552 5.2.2 mailbox full"), "QuotaIssues");
+    assert_eq!(k.classify("250 2.0.0 ok"), "Uncategorized");
+}
+
+#[test]
 fn powermta_patterns_compile_in_pcre2_and_agree_on_the_whole_corpus() {
     let doc = default_doc();
     let out = interchange::export(&doc, Format::PowerMta);
