@@ -1,13 +1,16 @@
 //! The compiled rule set: text → [`Verdict`].
 //!
-//! Compiled once per edit: every active rule gets its own `Regex`, and one
-//! literal prefilter over all of them says which rules can match a text (see
-//! [`prefilter`]). The first match in list order wins; when none matches, the
-//! enhanced status code and then the basic reply code decide, and the verdict
-//! says which. [`Classifier::explain_reference`] is the plain per-rule loop the
+//! Compiled once per edit: every active rule's pattern is cut into its
+//! top-level alternatives (see [`pieces`]), each distinct one compiled once,
+//! and one literal prefilter over all of them says which pieces can match a
+//! text (see [`prefilter`]). The first match in list order wins; when none
+//! matches, the enhanced status code and then the basic reply code decide, and
+//! the verdict says which. [`Classifier::explain_reference`] is the plain
+//! per-rule loop (each rule's whole pattern, compiled by the `regex` crate) the
 //! fast path is tested against.
 
 use std::cell::RefCell;
+use std::sync::OnceLock;
 
 use regex::Regex;
 
@@ -16,8 +19,11 @@ use super::smtp::{self, EnhancedCode, Phase, Reply};
 use crate::i18n::{tr, tr_fmt};
 
 mod pattern;
+mod pieces;
 pub mod prefilter;
 pub use pattern::{CompileError, RULE_DFA_LIMIT, RULE_SIZE_LIMIT, RuleProblem, ascii_word_boundaries, compile_pattern};
+pub use pieces::RULE_TOTAL_LIMIT;
+use pieces::{Piece, Pieces};
 use prefilter::Prefilter;
 
 /// Compiled program size allowed for a whole `RegexSet` of the rules (benches
@@ -147,7 +153,12 @@ struct CompiledRule {
     doc_index: usize,
     /// Bit per [`Phase`] the rule applies to; 0 = any phase.
     phases: u8,
-    regex: Regex,
+    /// Its pieces: `units[units.start..units.end]`, in pattern order.
+    units: std::ops::Range<u32>,
+    /// The whole pattern, for the reference loop only.
+    pattern: Box<str>,
+    /// The whole pattern compiled by the `regex` crate, on first reference use.
+    reference: OnceLock<Option<Regex>>,
     category: CategoryIdx,
     reason: ReasonIdx,
     failure_type: FailureType,
@@ -159,9 +170,20 @@ struct Fallback {
     failure_type: FailureType,
 }
 
+/// One piece of one rule: what the prefilter marks.
+struct Unit {
+    /// Compiled rule index.
+    rule: u32,
+    /// Index in `Classifier::pieces`.
+    piece: u32,
+}
+
 /// The compiled form of a [`RuleSet`], ready to classify.
 pub struct Classifier {
     rules: Vec<CompiledRule>,
+    pieces: Vec<Piece>,
+    /// Every rule's pieces, rules in list order: the prefilter's bit indices.
+    units: Vec<Unit>,
     prefilter: Prefilter,
     /// Compiled index of each document rule, when it is active and valid.
     by_doc: Vec<Option<u32>>,
@@ -175,7 +197,7 @@ pub struct Classifier {
 }
 
 thread_local! {
-    /// Candidate rules of the text being classified (a bit set).
+    /// Candidate units of the text being classified (a bit set).
     static CANDIDATES: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -183,6 +205,24 @@ impl CompiledRule {
     fn applies_in(&self, phase: Option<Phase>) -> bool {
         self.phases == 0 || phase.is_some_and(|p| self.phases & phase_bit(p) != 0)
     }
+}
+
+/// The indices of the set bits, in increasing order.
+fn set_bits(bits: &[u64]) -> impl Iterator<Item = usize> + '_ {
+    bits.iter().enumerate().flat_map(|(w, &word)| {
+        let mut word = word;
+        std::iter::from_fn(move || {
+            (word != 0).then(|| {
+                let i = w * 64 + word.trailing_zeros() as usize;
+                word &= word - 1;
+                i
+            })
+        })
+    })
+}
+
+fn is_set(bits: &[u64], i: usize) -> bool {
+    bits[i / 64] >> (i % 64) & 1 == 1
 }
 
 fn phase_bit(p: Phase) -> u8 {
@@ -251,7 +291,8 @@ impl Classifier {
         };
 
         let mut rules = Vec::new();
-        let mut required = Vec::new();
+        let mut pieces = Pieces::default();
+        let mut units = Vec::new();
         for (i, r) in doc.bounce_rules.iter().enumerate() {
             if !r.is_active() {
                 continue;
@@ -278,24 +319,33 @@ impl Classifier {
                 fail(RuleProblem::EmptyPattern);
                 continue;
             }
-            let regex = match pattern::compile_with_hir(&r.pattern) {
-                Ok((re, hir)) => {
-                    required.push(prefilter::required(&hir));
-                    re
-                }
+            let start = units.len() as u32;
+            match pieces.add(&r.pattern) {
+                Ok(list) => units.extend(list.into_iter().map(|piece| Unit { rule: rules.len() as u32, piece })),
                 Err(p) => {
                     fail(p);
                     continue;
                 }
-            };
+            }
             // Precedence: the rule's own type, then its reason override's, then the category's.
             let failure_type = r.failure_type.unwrap_or(match r.reason {
                 Some(_) => reason_types[reason as usize],
                 None => categories[category as usize].failure_type,
             });
-            rules.push(CompiledRule { doc_index: i, phases: phase_mask(&r.phases), regex, category, reason, failure_type });
+            rules.push(CompiledRule {
+                doc_index: i,
+                phases: phase_mask(&r.phases),
+                units: start..units.len() as u32,
+                pattern: r.pattern.as_str().into(),
+                reference: OnceLock::new(),
+                category,
+                reason,
+                failure_type,
+            });
         }
 
+        let pieces = pieces.list;
+        let required: Vec<&prefilter::Required> = units.iter().map(|u| &pieces[u.piece as usize].required).collect();
         let prefilter = Prefilter::new(&required);
         let mut by_doc = vec![None; doc.bounce_rules.len()];
         for (k, r) in rules.iter().enumerate() {
@@ -325,6 +375,8 @@ impl Classifier {
 
         Classifier {
             rules,
+            pieces,
+            units,
             prefilter,
             by_doc,
             reasons,
@@ -419,37 +471,56 @@ impl Classifier {
     }
 
     fn classify_body(&self, body: &str, reply: &Reply, offset: usize, want_span: bool, phase: Option<Phase>) -> Verdict {
-        match self.first_match(body, phase) {
-            Some(i) => {
-                let span = if want_span {
-                    self.rules[i].regex.find(body).map(|m| Span { start: m.start() + offset, end: m.end() + offset })
-                } else {
-                    None
-                };
-                self.rule_verdict(i, reply, span)
-            }
-            None => self.fallback_verdict(reply),
-        }
-    }
-
-    /// The first rule in list order that matches: only the prefilter's
-    /// candidates run their regex, and those known to match run none.
-    fn first_match(&self, body: &str, phase: Option<Phase>) -> Option<usize> {
         CANDIDATES.with(|bits| {
             let mut bits = bits.borrow_mut();
             self.prefilter.candidates(body, &mut bits);
-            for (w, &word) in bits.iter().enumerate() {
-                let mut word = word;
-                while word != 0 {
-                    let i = w * 64 + word.trailing_zeros() as usize;
-                    word &= word - 1;
-                    if self.rules[i].applies_in(phase) && (self.prefilter.is_exact(i) || self.rules[i].regex.is_match(body)) {
-                        return Some(i);
-                    }
+            match self.first_match(body, phase, &bits) {
+                Some((rule, unit)) => {
+                    let span = if want_span { self.rule_find(unit, body, &bits) } else { None };
+                    self.rule_verdict(rule, reply, span.map(|m| Span { start: m.start + offset, end: m.end + offset }))
                 }
+                None => self.fallback_verdict(reply),
             }
-            None
         })
+    }
+
+    /// The first rule in list order that matches, and its first matching unit:
+    /// only the prefilter's candidates run their regex, and those known to
+    /// match run none.
+    fn first_match(&self, body: &str, phase: Option<Phase>, bits: &[u64]) -> Option<(usize, usize)> {
+        set_bits(bits).find_map(|u| {
+            let rule = self.units[u].rule as usize;
+            (self.rules[rule].applies_in(phase) && self.unit_matches(u, body)).then_some((rule, u))
+        })
+    }
+
+    /// Whether candidate unit `u` matches.
+    fn unit_matches(&self, u: usize, text: &str) -> bool {
+        self.prefilter.is_exact(u) || self.pieces[self.units[u].piece as usize].regex().is_some_and(|re| re.is_match(text))
+    }
+
+    /// The match of unit `first`'s rule, from the rule's candidate units
+    /// `first..`: the leftmost piece match, the earlier piece on a tie.
+    fn rule_find(&self, first: usize, body: &str, bits: &[u64]) -> Option<std::ops::Range<usize>> {
+        let end = self.rules[self.units[first].rule as usize].units.end as usize;
+        let mut best: Option<std::ops::Range<usize>> = None;
+        for u in first..end {
+            if !is_set(bits, u) {
+                continue;
+            }
+            if let Some(m) = self.pieces[self.units[u].piece as usize].find(body)
+                && best.as_ref().is_none_or(|b| m.start < b.start)
+            {
+                best = Some(m);
+            }
+        }
+        best
+    }
+
+    /// The whole pattern of compiled rule `i`, compiled by the `regex` crate.
+    fn reference_regex(&self, i: usize) -> Option<&Regex> {
+        let r = &self.rules[i];
+        r.reference.get_or_init(|| compile_pattern(&r.pattern).ok()).as_ref()
     }
 
     /// Classifies and lists every matching rule with its span.
@@ -481,26 +552,28 @@ impl Classifier {
             None => pos + offset,
         };
         let mut found = Vec::new();
-        let mut visit = |i: usize| {
-            if !self.rules[i].applies_in(phase) {
-                return;
-            }
-            if let Some(m) = self.rules[i].regex.find(body) {
-                found.push((i, Span { start: map(m.start(), false), end: map(m.end(), true) }));
-            }
-        };
         if reference {
-            (0..self.rules.len()).for_each(&mut visit);
-        } else {
-            let mut bits = Vec::new();
-            self.prefilter.candidates(body, &mut bits);
-            for (w, &word) in bits.iter().enumerate() {
-                let mut word = word;
-                while word != 0 {
-                    visit(w * 64 + word.trailing_zeros() as usize);
-                    word &= word - 1;
+            for i in 0..self.rules.len() {
+                if let Some(m) = self.reference_regex(i).and_then(|re| re.find(body)) {
+                    found.push((i, Span { start: map(m.start(), false), end: map(m.end(), true) }));
                 }
             }
+        } else {
+            CANDIDATES.with(|bits| {
+                let mut bits = bits.borrow_mut();
+                self.prefilter.candidates(body, &mut bits);
+                let mut last = None;
+                for u in set_bits(&bits) {
+                    let rule = self.units[u].rule as usize;
+                    if last == Some(rule) || !self.rules[rule].applies_in(phase) {
+                        continue;
+                    }
+                    last = Some(rule);
+                    if let Some(m) = self.rule_find(u, body, &bits) {
+                        found.push((rule, Span { start: map(m.start, false), end: map(m.end, true) }));
+                    }
+                }
+            });
         }
         let verdict = match found.first() {
             Some(&(i, span)) => self.rule_verdict(i, &reply, Some(span)),
@@ -515,10 +588,19 @@ impl Classifier {
         self.categories.iter().position(|c| c.id == id).map(|i| i as CategoryIdx)
     }
 
-    /// Whether the compiled pattern of document rule `rule` matches `text`.
+    /// Whether the compiled pattern of document rule `rule` matches `text`
+    /// (None: the rule is inactive or does not compile).
     pub fn rule_matches(&self, rule: usize, text: &str) -> Option<bool> {
-        let k = (*self.by_doc.get(rule)?)?;
-        Some(self.rules[k as usize].regex.is_match(text))
+        let k = (*self.by_doc.get(rule)?)? as usize;
+        let mut bits = Vec::new();
+        self.prefilter.candidates(text, &mut bits);
+        let units = self.rules[k].units.clone();
+        Some(units.map(|u| u as usize).any(|u| is_set(&bits, u) && self.unit_matches(u, text)))
+    }
+
+    /// Whether document rule `rule` takes part in classification (active and compiled).
+    pub fn is_compiled(&self, rule: usize) -> bool {
+        self.by_doc.get(rule).is_some_and(Option::is_some)
     }
 
     fn rule_verdict(&self, i: usize, reply: &Reply, span: Option<Span>) -> Verdict {

@@ -227,7 +227,7 @@ pub fn lint_and_examples(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usi
     }
 
     for (i, r) in doc.bounce_rules.iter().enumerate() {
-        if !r.is_active() || c.rule_matches(i, "x").is_none() {
+        if !r.is_active() || !c.is_compiled(i) {
             continue;
         }
         let won = outcomes[i].iter().filter(|&&o| o == ExampleOutcome::Won).count();

@@ -163,3 +163,29 @@ fn rules_that_fit_compile_when_together_they_would_not() {
     let v = c.classify(&format!("550 zq77x{}", "é".repeat(40)));
     assert_eq!(v.rule, Some(first + 77));
 }
+
+#[test]
+fn rules_cut_at_their_alternatives_agree_with_the_whole_pattern() {
+    // Variants sharing alternatives (each compiled once), alternatives that
+    // start at the same place (the earlier one wins), and flags that reach
+    // the next alternatives (not cut).
+    let mut doc = default_doc();
+    let base = doc.bounce_rules.clone();
+    let mut rules = Vec::new();
+    for (k, r) in base.iter().enumerate() {
+        let mut v = r.clone();
+        v.name = format!("{} variant", r.name);
+        v.pattern = if k % 2 == 0 { format!("variant {k}|{}", r.pattern) } else { format!("{}|variant {k}", r.pattern) };
+        rules.push(v);
+    }
+    for (k, p) in ["mail|mailbox full", "mailbox full|mail", r"\bover\b|over quota|quota", "(?-i)USER|unknown", "x(?i)Y|spf", "|never empty"].iter().enumerate() {
+        rules.push(BounceRule::new(format!("tie {k}"), *p, "userunknown"));
+    }
+    rules.extend(base);
+    doc.bounce_rules = rules;
+    let c = Classifier::new(&doc);
+    assert!(c.errors().is_empty(), "{:?}", c.errors());
+    let mut texts = dev_texts();
+    texts.extend(["550 Mailbox full", "over quota", "Over Quota now", "USER unknown", "user UNKNOWN", "xY SPF", "XY"].map(String::from));
+    assert_same(&c, &texts);
+}

@@ -103,7 +103,7 @@ pub fn ascii_word_boundaries(pattern: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Collects `(start, end, negated)` of the `\b` / `\B` to make ASCII.
-fn ascii_boundaries_in(a: &regex_syntax::ast::Ast, out: &mut Vec<(usize, usize, bool)>) {
+pub(super) fn ascii_boundaries_in(a: &regex_syntax::ast::Ast, out: &mut Vec<(usize, usize, bool)>) {
     use regex_syntax::ast::{AssertionKind, Ast};
     match a {
         Ast::Concat(c) => {
@@ -178,30 +178,27 @@ fn ascii_class(set: &regex_syntax::ast::ClassSet) -> bool {
     }
 }
 
-/// Compiles one pattern the way the classifier does (case-insensitive, size-limited).
+/// Compiles one pattern the way the classifier does (case-insensitive,
+/// size-limited), whole: the classifier itself compiles it cut at its
+/// top-level alternatives (same matches).
 pub fn compile_pattern(pattern: &str) -> Result<Regex, RuleProblem> {
-    compile_with_hir(pattern).map(|(re, _)| re)
-}
-
-/// [`compile_pattern`] plus the pattern's case-insensitive syntax tree (for
-/// the literal prefilter), parsed once.
-pub(super) fn compile_with_hir(pattern: &str) -> Result<(Regex, regex_syntax::hir::Hir), RuleProblem> {
     // Report syntax errors against the pattern as written, not the rewrite.
-    let hir = regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(pattern).map_err(|e| parse_problem(pattern, &e))?;
-    let re = RegexBuilder::new(&ascii_word_boundaries(pattern))
+    if let Err(e) = regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(pattern) {
+        return Err(parse_problem(pattern, &e));
+    }
+    RegexBuilder::new(&ascii_word_boundaries(pattern))
         .case_insensitive(true)
         .size_limit(RULE_SIZE_LIMIT)
         .dfa_size_limit(RULE_DFA_LIMIT)
         .build()
-        .map_err(|e| regex_problem(pattern, &e))?;
-    Ok((re, hir))
+        .map_err(|e| regex_problem(pattern, &e))
 }
 
 fn syntax_problem(pattern: &str) -> Option<RuleProblem> {
     regex_syntax::Parser::new().parse(pattern).err().map(|e| parse_problem(pattern, &e))
 }
 
-fn parse_problem(pattern: &str, e: &regex_syntax::Error) -> RuleProblem {
+pub(super) fn parse_problem(pattern: &str, e: &regex_syntax::Error) -> RuleProblem {
     let (message, byte) = match e {
         regex_syntax::Error::Parse(pe) => (pe.kind().to_string(), Some(pe.span().start.offset)),
         regex_syntax::Error::Translate(te) => (te.kind().to_string(), Some(te.span().start.offset)),

@@ -251,7 +251,7 @@ pub fn words(n: usize) -> usize {
 
 impl Prefilter {
     /// Builds the automaton for rules `0..reqs.len()`.
-    pub fn new(reqs: &[Required]) -> Prefilter {
+    pub fn new(reqs: &[&Required]) -> Prefilter {
         let n = words(reqs.len());
         let mut always = vec![0u64; n];
         let mut exact = vec![0u64; n];
@@ -369,7 +369,7 @@ mod tests {
 
     #[test]
     fn prefilter_marks_candidates_and_exact_rules() {
-        let p = Prefilter::new(&[req("user unknown"), req(r"\bspf\b"), req(r"\w+")]);
+        let p = Prefilter::new(&[&req("user unknown"), &req(r"\bspf\b"), &req(r"\w+")]);
         let mut bits = Vec::new();
         p.candidates("550 USER UNKNOWN, spf", &mut bits);
         assert_eq!(bits, vec![0b111]);

@@ -1,0 +1,236 @@
+//! A rule's pattern cut into its top-level alternatives ("pieces"), each
+//! compiled once per distinct text.
+//!
+//! Why: compiling a regex costs about a millisecond for the multilingual
+//! default rules, and most alternatives are plain phrases the prefilter
+//! decides alone. Cut at the top-level `|`, a pattern's phrases need no regex
+//! (built on first use only, for a span), and an alternative shared by many
+//! rules (variants of one rule, imports) is compiled once. A rule matches when
+//! one of its pieces does, and its match is the leftmost piece match, the
+//! earlier piece on a tie: exactly the leftmost-first match of the whole
+//! alternation, since nothing follows a top-level alternative.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use regex_automata::meta;
+use regex_automata::nfa::thompson::WhichCaptures;
+use regex_syntax::hir::Hir;
+
+use super::pattern::{RULE_DFA_LIMIT, RULE_SIZE_LIMIT, RuleProblem, ascii_boundaries_in, parse_problem};
+use super::prefilter::{self, Required};
+use crate::i18n::tr_fmt;
+
+/// Memory all the pieces of one rule may use together once compiled (each
+/// piece's program is limited by [`RULE_SIZE_LIMIT`]): a pattern of many large
+/// alternatives fails cleanly too.
+pub const RULE_TOTAL_LIMIT: usize = 16 * RULE_SIZE_LIMIT;
+
+/// One compiled alternative.
+pub(super) struct Piece {
+    /// What the prefilter needs of it.
+    pub required: Required,
+    /// The syntax tree, kept while the regex is not built (exact pieces).
+    hir: Option<Hir>,
+    /// Built at compile time, except for exact pieces: on first use (a span).
+    regex: OnceLock<Option<meta::Regex>>,
+}
+
+impl Piece {
+    /// The regex (None only if an exact piece failed to build, which its
+    /// size cannot cause: it is a few literal strings).
+    pub fn regex(&self) -> Option<&meta::Regex> {
+        self.regex.get_or_init(|| self.hir.as_ref().and_then(|h| build(h).ok())).as_ref()
+    }
+
+    /// Where the piece first matches.
+    pub fn find(&self, text: &str) -> Option<Range<usize>> {
+        self.regex()?.find(text).map(|m| m.range())
+    }
+}
+
+fn build(hir: &Hir) -> Result<meta::Regex, Box<meta::BuildError>> {
+    // The same configuration `regex::RegexBuilder` gives (leftmost-first, UTF-8
+    // empty matches), minus the capture groups nobody reads.
+    let config = meta::Config::new()
+        .match_kind(regex_automata::MatchKind::LeftmostFirst)
+        .utf8_empty(true)
+        .nfa_size_limit(Some(RULE_SIZE_LIMIT))
+        .hybrid_cache_capacity(RULE_DFA_LIMIT)
+        .which_captures(WhichCaptures::Implicit);
+    meta::Builder::new().configure(config).build_from_hir(hir).map_err(Box::new)
+}
+
+/// Every distinct piece of a rule set, compiled once.
+#[derive(Default)]
+pub(super) struct Pieces {
+    pub list: Vec<Piece>,
+    /// Piece text (ASCII word boundaries applied) → index in `list`, or why it does not compile.
+    by_text: HashMap<String, Result<u32, RuleProblem>>,
+}
+
+impl Pieces {
+    /// Compiles `pattern`'s pieces (reusing those seen before); their indices in order.
+    pub fn add(&mut self, pattern: &str) -> Result<Vec<u32>, RuleProblem> {
+        let (ranges, boundaries) = split(pattern);
+        let mut out = Vec::with_capacity(ranges.len());
+        let mut memory = 0usize;
+        for range in ranges {
+            let text = rewrite(pattern, range.clone(), &boundaries);
+            let idx = match self.by_text.get(text.as_str()) {
+                Some(r) => r.clone(),
+                None => {
+                    let r = compile_piece(&text).map_err(|e| match e {
+                        PieceError::Syntax => branch_problem(pattern, range.clone()),
+                        PieceError::Other(p) => p,
+                    });
+                    let r = r.map(|p| {
+                        self.list.push(p);
+                        (self.list.len() - 1) as u32
+                    });
+                    self.by_text.insert(text, r.clone());
+                    r
+                }
+            }?;
+            if !out.contains(&idx) {
+                memory += self.list[idx as usize].regex.get().and_then(Option::as_ref).map_or(0, meta::Regex::memory_usage);
+                out.push(idx);
+            }
+        }
+        if memory > RULE_TOTAL_LIMIT {
+            return Err(too_big(RULE_TOTAL_LIMIT));
+        }
+        Ok(out)
+    }
+}
+
+enum PieceError {
+    /// Parse or translation error: reported against the pattern as written.
+    Syntax,
+    Other(RuleProblem),
+}
+
+fn too_big(limit: usize) -> RuleProblem {
+    RuleProblem::InvalidRegex { message: tr_fmt("errors.pattern_too_big", &[("limit", &limit)]), position: None }
+}
+
+fn compile_piece(text: &str) -> Result<Piece, PieceError> {
+    let hir = regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(text).map_err(|_| PieceError::Syntax)?;
+    let required = prefilter::required(&hir);
+    let piece = if matches!(required, Required::Exactly(_)) {
+        Piece { required, hir: Some(hir), regex: OnceLock::new() }
+    } else {
+        let re = build(&hir).map_err(|e| {
+            PieceError::Other(match e.size_limit() {
+                Some(limit) => too_big(limit),
+                None => RuleProblem::InvalidRegex { message: e.to_string(), position: None },
+            })
+        })?;
+        Piece { required, hir: None, regex: OnceLock::from(Some(re)) }
+    };
+    Ok(piece)
+}
+
+/// The error of the alternative at `range` as written, positioned in the whole pattern.
+fn branch_problem(pattern: &str, range: Range<usize>) -> RuleProblem {
+    let branch = &pattern[range.clone()];
+    match regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(branch) {
+        Err(e) => match parse_problem(branch, &e) {
+            RuleProblem::InvalidRegex { message, position } => {
+                let before = pattern[..range.start].chars().count();
+                RuleProblem::InvalidRegex { message, position: position.map(|p| p + before) }
+            }
+            p => p,
+        },
+        // Only the ASCII rewrite failed (not expected): say so without a position.
+        Ok(_) => RuleProblem::InvalidRegex { message: "invalid word boundary".into(), position: None },
+    }
+}
+
+/// `(start, end, negated)` of a `\b` / `\B` to make ASCII.
+type Boundary = (usize, usize, bool);
+
+/// The byte ranges of the top-level alternatives, and the `\b`/`\B` to make ASCII
+/// (see [`super::ascii_word_boundaries`]). One range (the whole pattern) when
+/// it is not an alternation, does not parse, or sets flags at the top level
+/// (`a(?i)b|c`: the flag reaches the next alternatives).
+fn split(pattern: &str) -> (Vec<Range<usize>>, Vec<Boundary>) {
+    use regex_syntax::ast::Ast;
+    let whole = std::iter::once(0..pattern.len()).collect();
+    let Ok(tree) = regex_syntax::ast::parse::Parser::new().parse(pattern) else {
+        return (whole, Vec::new());
+    };
+    let mut boundaries = Vec::new();
+    if pattern.contains("\\b") || pattern.contains("\\B") {
+        ascii_boundaries_in(&tree, &mut boundaries);
+        boundaries.sort_unstable();
+    }
+    let Ast::Alternation(alt) = &tree else {
+        return (whole, boundaries);
+    };
+    let sets_flags = |a: &Ast| match a {
+        Ast::Flags(_) => true,
+        Ast::Concat(c) => c.asts.iter().any(|x| matches!(x, Ast::Flags(_))),
+        _ => false,
+    };
+    if alt.asts.iter().any(sets_flags) {
+        return (whole, boundaries);
+    }
+    (alt.asts.iter().map(|a| a.span().start.offset..a.span().end.offset).collect(), boundaries)
+}
+
+/// `pattern[range]` with the word boundaries inside it made ASCII.
+fn rewrite(pattern: &str, range: Range<usize>, boundaries: &[Boundary]) -> String {
+    let mut out = String::with_capacity(range.len() + 8);
+    let mut at = range.start;
+    for &(start, end, negated) in boundaries.iter().filter(|b| b.0 >= range.start && b.1 <= range.end) {
+        out.push_str(&pattern[at..start]);
+        out.push_str(if negated { "(?-u:\\B)" } else { "(?-u:\\b)" });
+        at = end;
+    }
+    out.push_str(&pattern[at..range.end]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(p: &str) -> Vec<String> {
+        let (ranges, b) = split(p);
+        ranges.into_iter().map(|r| rewrite(p, r, &b)).collect()
+    }
+
+    #[test]
+    fn patterns_split_at_top_level_alternatives_only() {
+        assert_eq!(texts(r"quota|\bover\b (quota|limit)|"), ["quota", r"(?-u:\b)over(?-u:\b) (quota|limit)", ""]);
+        assert_eq!(texts("(a|b)c"), ["(a|b)c"]);
+        // A flag set in one alternative applies to the next ones: not cut.
+        assert_eq!(texts("(?-i)A|b"), ["(?-i)A|b"]);
+        assert_eq!(texts("x(?-i)A|b"), ["x(?-i)A|b"]);
+        assert_eq!(texts("a|(?-i:B)"), ["a", "(?-i:B)"]);
+        assert_eq!(texts("(unclosed|x"), ["(unclosed|x"]);
+    }
+
+    #[test]
+    fn shared_pieces_compile_once_and_errors_point_into_the_pattern() {
+        let mut p = Pieces::default();
+        let a = p.add(r"user unknown|\bno such user\b").expect("valid");
+        let b = p.add(r"\bno such user\b|variant 7").expect("valid");
+        assert_eq!(a[1], b[0]);
+        assert_eq!(p.list.len(), 3);
+        let exact = |i: u32| matches!(p.list[i as usize].required, Required::Exactly(_));
+        assert!(exact(a[0]) && !exact(a[1]));
+        // Only the exact piece's regex is not built yet.
+        assert!(p.list[a[0] as usize].regex.get().is_none() && p.list[a[1] as usize].regex.get().is_some());
+        assert_eq!(p.list[a[0] as usize].find("550 User Unknown"), Some(4..16));
+        // Positions count characters of the whole pattern, as for the pattern compiled whole.
+        for bad in [r"fine|x{2,1}", r"fine|ящик|\p{Foo}", r"(fine|\p{Foo})"] {
+            let whole = super::super::compile_pattern(bad).err();
+            assert!(whole.is_some());
+            assert_eq!(p.add(bad).err(), whole, "{bad}");
+        }
+        assert!(p.add(r"ok|(\w{100}){100}").is_err());
+    }
+}
