@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use super::feed::{self, FeedOptions, MailboxAccess, Msg, Source};
 use super::summary::Summary;
-use super::{ClassifyFormat, VerdictJson, load_rules, warning};
+use super::{ClassifyFormat, load_rules, warning};
 use crate::engine::classify::{Classifier, Verdict};
 use crate::engine::ingest::logs::{LogCounts, LogFormat, LogLine, LogProblem};
 use crate::engine::ingest::mailbox::{self, Day, FetchOptions, MailboxUrl, StateFile};
@@ -128,25 +128,6 @@ pub fn classes<'a>(doc: &'a RuleSet, v: &Verdict) -> Option<Classes<'a>> {
     doc.categories.get(v.category as usize).map(|c| Classes { kumomta: &c.kumomta, powermta: &c.powermta, momentum: c.momentum })
 }
 
-/// One record's line of JSON output.
-#[derive(Serialize)]
-struct RecordJson<'a> {
-    file: Option<String>,
-    message: Option<u64>,
-    line: Option<u64>,
-    recipient: Option<&'a str>,
-    phase: Option<&'static str>,
-    mta: Cow<'static, str>,
-    remote_mta: Option<&'a str>,
-    action: Option<&'static str>,
-    kind: &'static str,
-    /// The MTA's own class of a log record (KumoMTA `bounce_classification`, PowerMTA `bounceCat`).
-    log_class: Option<&'a str>,
-    #[serde(flatten)]
-    verdict: VerdictJson<'a>,
-    classes: Option<Classes<'a>>,
-}
-
 /// TSV cell: tabs, line breaks and backslashes escaped so a row stays one row.
 pub fn tsv_cell(s: &str) -> Cow<'_, str> {
     if !s.contains(['\t', '\n', '\r', '\\']) {
@@ -165,6 +146,11 @@ pub fn tsv_cell(s: &str) -> Cow<'_, str> {
     Cow::Owned(o)
 }
 
+thread_local! {
+    /// The JSON line being written: one buffer reused for every record.
+    static JSON_LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 const TSV_HEADER: &str = "failure_type\treason\tcategory\trule\tdecided_by\tbasic_code\tenhanced_code\tspan_start\tspan_end\tfile\tmessage\tline\trecipient\tphase\tmta\taction\tkumomta\tpowermta\tmomentum\tlog_class";
 
 fn write_record(
@@ -175,26 +161,13 @@ fn write_record(
     v: &Verdict,
     format: ClassifyFormat,
 ) -> std::io::Result<()> {
-    let file = r.source.file.as_deref().map(|p| p.display().to_string());
     match format {
-        ClassifyFormat::Json => {
-            let j = RecordJson {
-                file,
-                message: r.source.message,
-                line: r.source.line,
-                recipient: r.recipient.as_deref(),
-                phase: r.phase.map(|p| p.as_str()),
-                mta: r.reporter.name(),
-                remote_mta: r.remote_mta.as_deref(),
-                action: r.action.map(|a| a.as_str()),
-                kind: r.kind.as_str(),
-                log_class: r.log_class.as_deref(),
-                verdict: VerdictJson::new(c, v),
-                classes: classes(doc, v),
-            };
-            serde_json::to_writer(&mut *out, &j).map_err(std::io::Error::other)?;
-            out.write_all(b"\n")
-        }
+        ClassifyFormat::Json => JSON_LINE.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            buf.clear();
+            super::json_line::write_record(&mut buf, doc, c, r, v);
+            out.write_all(&buf)
+        }),
         ClassifyFormat::Tsv => {
             let opt = |o: Option<String>| o.unwrap_or_default();
             let cls = classes(doc, v);
@@ -208,7 +181,7 @@ fn write_record(
                 opt(v.enhanced_code.map(|x| x.to_string())).into(),
                 opt(v.span.map(|s| s.start.to_string())).into(),
                 opt(v.span.map(|s| s.end.to_string())).into(),
-                opt(file).into(),
+                opt(r.source.file.as_deref().map(|p| p.display().to_string())).into(),
                 opt(r.source.message.map(|m| m.to_string())).into(),
                 opt(r.source.line.map(|m| m.to_string())).into(),
                 r.recipient.as_deref().unwrap_or("").into(),

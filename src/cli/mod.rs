@@ -11,6 +11,7 @@ pub mod eval;
 mod feed;
 pub mod help;
 pub mod interchange;
+pub mod json_line;
 pub mod mx;
 pub mod simulate;
 mod summary;

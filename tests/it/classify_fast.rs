@@ -178,7 +178,11 @@ fn rules_cut_at_their_alternatives_agree_with_the_whole_pattern() {
         v.pattern = if k % 2 == 0 { format!("variant {k}|{}", r.pattern) } else { format!("{}|variant {k}", r.pattern) };
         rules.push(v);
     }
-    for (k, p) in ["mail|mailbox full", "mailbox full|mail", r"\bover\b|over quota|quota", "(?-i)USER|unknown", "x(?i)Y|spf", "|never empty"].iter().enumerate() {
+    for (k, p) in
+        ["mail|mailbox full", "mailbox full|mail", r"\bover\b|over quota|quota", "(?-i)USER|unknown", "x(?i)Y|spf", "|never empty"]
+            .iter()
+            .enumerate()
+    {
         rules.push(BounceRule::new(format!("tie {k}"), *p, "userunknown"));
     }
     rules.extend(base);
