@@ -127,7 +127,11 @@ pub fn try_tr(key: &str) -> Option<&'static str> {
 
 /// [`tr`] with `{name}` placeholders replaced by `args`.
 pub fn tr_fmt(key: &'static str, args: &[(&str, &dyn Display)]) -> String {
-    let template = tr(key);
+    fill(tr(key), args)
+}
+
+/// Replaces `{name}` placeholders of `template` by `args`; unknown ones stay as they are.
+fn fill(template: &str, args: &[(&str, &dyn Display)]) -> String {
     let mut out = String::with_capacity(template.len() + 16);
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -147,4 +151,31 @@ pub fn tr_fmt(key: &'static str, args: &[(&str, &dyn Display)]) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The plural category of `n` in `lang`: `"one"` or `"other"`, after the
+/// catalogue's `meta.plural_one` (comma-separated counts that take the
+/// singular: `"1"` in English, `"0, 1"` in Portuguese, empty in Korean and
+/// Chinese, which have one form).
+pub fn plural_category(lang: Lang, n: u64) -> &'static str {
+    let one = lookup(lang.code(), "meta.plural_one").unwrap_or("1");
+    let is_one = one.split(',').filter_map(|s| s.trim().parse::<u64>().ok()).any(|k| k == n);
+    if is_one { "one" } else { "other" }
+}
+
+/// [`tr_fmt`] for a message with plural forms: `key.one` or `key.other`
+/// after the current language's rule for `n` (also given as `{n}`).
+/// A catalogue without the form falls back on its `other`, then on English.
+pub fn tr_n(key: &'static str, n: usize, args: &[(&str, &dyn Display)]) -> String {
+    let lang = Lang::current();
+    let cat = plural_category(lang, n as u64);
+    let template = [cat, "other"]
+        .iter()
+        .find_map(|c| lookup(lang.code(), &format!("{key}.{c}")))
+        .or_else(|| lookup("en", &format!("{key}.{}", plural_category(Lang::ENGLISH, n as u64))))
+        .unwrap_or(key);
+    let mut all: Vec<(&str, &dyn Display)> = Vec::with_capacity(args.len() + 1);
+    all.push(("n", &n));
+    all.extend_from_slice(args);
+    fill(template, &all)
 }

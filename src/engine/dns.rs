@@ -274,6 +274,19 @@ pub fn lookup_mx_blocking(input: &str, opts: &LookupOptions, cancel: Option<&Can
     })
 }
 
+/// The DNS servers a lookup with `opts` asks, as `IP:PORT`: the configured
+/// one, else those of the system configuration (empty when it cannot be read).
+pub fn resolvers(opts: &LookupOptions) -> Vec<SocketAddr> {
+    match opts.nameserver {
+        Some(ns) => vec![ns],
+        None => hickory_resolver::system_conf::read_system_conf()
+            .map(|(cfg, _)| {
+                cfg.name_servers().iter().map(|ns| SocketAddr::new(ns.ip, ns.connections.first().map_or(53, |c| c.port))).collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
 fn build_resolver(opts: &LookupOptions) -> Result<TokioResolver, DnsError> {
     let provider = TokioRuntimeProvider::default();
     let mut builder: ResolverBuilder<TokioRuntimeProvider> = match opts.nameserver {

@@ -1,15 +1,18 @@
 //! Bounce rule editor: the rule table, and the selected rule's details.
 
+mod table;
+
 use crate::i18n::{tr, tr_fmt};
 use egui::{Color32, RichText, Ui};
-use egui_extras::{Column, TableBuilder};
 
+use super::grid::{self, GridLayout, SplitDir};
 use super::widgets::{a11y, error_color, failure_color, named, regex_problem_ui};
 use super::{Action, PanelCtx};
 use crate::engine::classify::RuleProblem;
-use crate::engine::lint::{ExampleOutcome, Severity, example_outcome};
+use crate::engine::lint::{ExampleOutcome, example_outcome};
 use crate::engine::ruleset::{BounceRule, FailureType, RuleStatus};
 use egui::Role;
+pub use table::category_choice;
 
 /// State of the bounce rule panel.
 #[derive(Default)]
@@ -22,6 +25,11 @@ pub struct BounceRulesPanel {
     scroll_to_selected: bool,
     /// Focus the filter field on the next frame (Ctrl+F).
     pub focus_filter: bool,
+    /// Set by the app each frame: the window is too narrow for the tester
+    /// beside the rules, so it folds into a toggle in the toolbar.
+    pub tester_folded: bool,
+    /// The folded tester is shown anyway (the toolbar toggle).
+    pub tester_unfolded: bool,
 }
 
 /// A change to the list, applied after the table is drawn.
@@ -91,10 +99,10 @@ impl BounceRulesPanel {
         true
     }
 
-    /// Draws the panel.
-    pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
+    /// Draws the panel; `layout` is the grid's remembered widths and split (persisted).
+    pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx, layout: &mut GridLayout) {
         let mut op = None;
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading(tr("panel.bounce_rules"));
             ui.add_space(12.0);
             let has_sel = self.selected.is_some_and(|s| s < ctx.rules.bounce_rules.len());
@@ -113,13 +121,17 @@ impl BounceRulesPanel {
             }
             ui.separator();
             ui.label(tr("rules.filter"));
-            let f = ui.add(egui::TextEdit::singleline(&mut self.filter).hint_text(tr("rules.filter_hint")).desired_width(220.0));
+            let f = ui.add(egui::TextEdit::singleline(&mut self.filter).hint_text(tr("rules.filter_hint")).desired_width(200.0));
             a11y(&f, Role::TextInput, tr("rules.filter_a11y"));
             if std::mem::take(&mut self.focus_filter) {
                 f.request_focus();
             }
             if !self.filter.is_empty() && ui.small_button(tr("rules.clear")).on_hover_text(tr("rules.clear_tip")).clicked() {
                 self.filter.clear();
+            }
+            if self.tester_folded {
+                ui.separator();
+                ui.toggle_value(&mut self.tester_unfolded, tr("rules.show_tester")).on_hover_text(tr("rules.show_tester_tip"));
             }
         });
         ui.label(
@@ -132,11 +144,11 @@ impl BounceRulesPanel {
 
         let detail_open = self.selected.is_some_and(|s| s < ctx.rules.bounce_rules.len());
         if detail_open {
-            egui::Panel::bottom("rule_detail").resizable(true).default_size(300.0).min_size(140.0).show(ui, |ui| {
-                egui::ScrollArea::vertical().id_salt("rule_detail_scroll").show(ui, |ui| self.detail_ui(ui, ctx));
-            });
-        }
-        if let Some(o) = self.table_ui(ui, ctx) {
+            let (mut top, mut bottom) =
+                grid::split(ui, ui.scope_id().with("rule_split"), SplitDir::Vertical, &mut layout.detail_height, 300.0, (110.0, 120.0));
+            op = op.or(self.table_ui(&mut top, ctx, layout));
+            grid::detail_frame(&mut bottom, "rule_detail_scroll", |ui| self.detail_ui(ui, ctx));
+        } else if let Some(o) = self.table_ui(ui, ctx, layout) {
             op = Some(o);
         }
         if let Some(o) = op
@@ -146,7 +158,7 @@ impl BounceRulesPanel {
         }
     }
 
-    fn visible_rows(&self, ctx: &PanelCtx) -> Vec<usize> {
+    pub(super) fn visible_rows(&self, ctx: &PanelCtx) -> Vec<usize> {
         let f = self.filter.trim().to_lowercase();
         ctx.rules
             .bounce_rules
@@ -163,154 +175,10 @@ impl BounceRulesPanel {
             .collect()
     }
 
-    fn table_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) -> Option<ListOp> {
-        let rows = self.visible_rows(ctx);
-        let mut op = None;
-        let row_h = 24.0;
-        let mut table = TableBuilder::new(ui)
-            .id_salt("bounce_rule_table")
-            .striped(true)
-            .resizable(true)
-            .sense(egui::Sense::click())
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::exact(34.0))
-            .column(Column::exact(22.0))
-            .column(Column::initial(130.0).at_least(70.0).clip(true))
-            .column(Column::remainder().at_least(150.0).clip(true))
-            .column(Column::initial(112.0).at_least(80.0))
-            .column(Column::initial(58.0))
-            .column(Column::initial(80.0))
-            .column(Column::exact(34.0))
-            .column(Column::exact(34.0))
-            .column(Column::exact(34.0))
-            .min_scrolled_height(80.0);
-        if std::mem::take(&mut self.scroll_to_selected)
-            && let Some(pos) = self.selected.and_then(|s| rows.iter().position(|&r| r == s))
-        {
-            table = table.scroll_to_row(pos, Some(egui::Align::Center));
-        }
-        let categories: Vec<String> = ctx.rules.categories.iter().map(|c| c.id.clone()).collect();
-        table
-            .header(22.0, |mut h| {
-                for (title, tip) in [
-                    ("#", tr("rules.order_tip")),
-                    (tr("rules.col_on"), tr("rules.enabled")),
-                    (tr("rules.col_name"), tr("rules.name_tip")),
-                    (tr("rules.col_pattern"), tr("rules.pattern_tip")),
-                    (tr("rules.category"), tr("rules.category_tip")),
-                    (tr("rules.col_type"), tr("rules.type_tip")),
-                    (tr("rules.status"), tr("rules.status_tip")),
-                    (tr("rules.col_examples"), tr("rules.examples_tip")),
-                    (tr("rules.col_hits"), tr("rules.hits_tip")),
-                    (tr("rules.col_lint"), tr("rules.lint_tip")),
-                ] {
-                    h.col(|ui| {
-                        ui.strong(title).on_hover_text(tip);
-                    });
-                }
-            })
-            .body(|body| {
-                body.rows(row_h, rows.len(), |mut row| {
-                    let i = rows[row.index()];
-                    row.set_selected(self.selected == Some(i));
-                    let has_error = ctx.compiled.rule_lints[i.min(ctx.compiled.rule_lints.len().saturating_sub(1))]
-                        .iter()
-                        .any(|&l| ctx.compiled.lints[l].severity == Severity::Error);
-                    row.col(|ui| {
-                        let handle = ui.dnd_drag_source(egui::Id::unique(("rule_drag", i)), i, |ui| {
-                            ui.label(format!("{}", i + 1));
-                        });
-                        handle.response.on_hover_text(tr("rules.drag_tip"));
-                    });
-                    row.col(|ui| {
-                        let r = &mut ctx.rules.bounce_rules[i];
-                        let resp = ui.checkbox(&mut r.enabled, "").on_hover_text(tr("rules.enabled"));
-                        a11y(&resp, Role::CheckBox, &tr_fmt("rules.a11y_enabled", &[("n", &(i + 1))]));
-                        ctx.edited |= resp.changed();
-                    });
-                    row.col(|ui| {
-                        let r = &mut ctx.rules.bounce_rules[i];
-                        let resp = ui.add(egui::TextEdit::singleline(&mut r.name).desired_width(f32::INFINITY));
-                        a11y(&resp, Role::TextInput, &tr_fmt("rules.a11y_name", &[("n", &(i + 1))]));
-                        ctx.edited |= resp.changed();
-                    });
-                    row.col(|ui| {
-                        let r = &mut ctx.rules.bounce_rules[i];
-                        let mut te = egui::TextEdit::singleline(&mut r.pattern).code_editor().desired_width(f32::INFINITY);
-                        if has_error {
-                            te = te.text_color(error_color(ui));
-                        }
-                        let resp = ui.add(te);
-                        a11y(&resp, Role::TextInput, &tr_fmt("rules.a11y_pattern", &[("n", &(i + 1))]));
-                        ctx.edited |= resp.changed();
-                        if has_error {
-                            resp.on_hover_text(tr("rules.has_error"));
-                        }
-                    });
-                    row.col(|ui| {
-                        let r = &mut ctx.rules.bounce_rules[i];
-                        let resp = egui::ComboBox::from_id_salt(("cat", i)).selected_text(&r.category).width(104.0).show_ui(ui, |ui| {
-                            for c in &categories {
-                                ctx.edited |= ui.selectable_value(&mut r.category, c.clone(), c).changed();
-                            }
-                        });
-                        a11y(&resp.response, Role::ComboBox, &tr_fmt("rules.a11y_category", &[("n", &(i + 1))]));
-                    });
-                    row.col(|ui| {
-                        let r = &mut ctx.rules.bounce_rules[i];
-                        ctx.edited |= failure_override_combo(ui, ("ft", i), &mut r.failure_type);
-                    });
-                    row.col(|ui| {
-                        let r = &mut ctx.rules.bounce_rules[i];
-                        let resp =
-                            egui::ComboBox::from_id_salt(("st", i)).selected_text(r.status.display_label()).width(72.0).show_ui(ui, |ui| {
-                                for s in RuleStatus::ALL {
-                                    ctx.edited |= ui.selectable_value(&mut r.status, s, s.display_label()).changed();
-                                }
-                            });
-                        a11y(&resp.response, Role::ComboBox, &tr_fmt("rules.a11y_status", &[("n", &(i + 1))]));
-                    });
-                    row.col(|ui| {
-                        let (ok, total) = ctx.compiled.example_stats.get(i).copied().unwrap_or((0, 0));
-                        let color = if ok < total { error_color(ui) } else { ui.visuals().text_color() };
-                        ui.label(RichText::new(format!("{ok}/{total}")).color(color));
-                    });
-                    row.col(|ui| {
-                        match ctx.compiled.batch_hits.as_ref().and_then(|h| h.get(i)) {
-                            Some(h) => ui.label(h.to_string()),
-                            None => ui.weak("—"),
-                        };
-                    });
-                    row.col(|ui| {
-                        let lints = ctx.compiled.rule_lints.get(i).cloned().unwrap_or_default();
-                        if let Some(&first) = lints.first() {
-                            let l = &ctx.compiled.lints[first];
-                            let (icon, color) = match l.severity {
-                                Severity::Error => ("E", error_color(ui)),
-                                Severity::Warning | Severity::Info => ("W", ui.visuals().warn_fg_color),
-                            };
-                            let all: Vec<&str> = lints.iter().map(|&k| ctx.compiled.lints[k].message.as_str()).collect();
-                            ui.label(RichText::new(format!("{icon}{}", lints.len())).color(color).strong()).on_hover_text(all.join("\n"));
-                        }
-                    });
-                    let resp = row.response();
-                    if resp.clicked() {
-                        self.selected = Some(i);
-                    }
-                    if let Some(from) = resp.dnd_release_payload::<usize>() {
-                        op = Some(ListOp::Move(*from, i));
-                    }
-                });
-            });
-        if rows.is_empty() {
-            ui.label(RichText::new(if self.filter.is_empty() { tr("rules.empty") } else { tr("rules.no_match") }).weak());
-        }
-        op
-    }
-
     fn detail_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         let Some(i) = self.selected.filter(|&s| s < ctx.rules.bounce_rules.len()) else { return };
-        let categories: Vec<String> = ctx.rules.categories.iter().map(|c| c.id.clone()).collect();
+        let categories: Vec<(String, String)> =
+            ctx.rules.categories.iter().map(|c| (c.id.clone(), category_choice(ctx.rules, &c.id))).collect();
         let reasons: Vec<(String, String)> = ctx.rules.reasons.iter().map(|r| (r.id.clone(), r.display_label().to_owned())).collect();
         let classifier = ctx.compiled.classifier.clone();
         let problem = classifier.errors().iter().find(|e| e.rule == Some(i)).map(|e| e.problem.clone());
@@ -338,9 +206,10 @@ impl BounceRulesPanel {
         }
         egui::Grid::new("rule_fields").num_columns(4).spacing([12.0, 6.0]).show(ui, |ui| {
             ui.label(tr("rules.category"));
-            let resp = egui::ComboBox::from_id_salt("detail_cat").selected_text(&r.category).show_ui(ui, |ui| {
-                for c in &categories {
-                    edited |= ui.selectable_value(&mut r.category, c.clone(), c).changed();
+            let shown = categories.iter().find(|(id, _)| *id == r.category).map_or(r.category.clone(), |(_, l)| l.clone());
+            let resp = egui::ComboBox::from_id_salt("detail_cat").selected_text(shown).show_ui(ui, |ui| {
+                for (id, label) in &categories {
+                    edited |= ui.selectable_value(&mut r.category, id.clone(), label).changed();
                 }
             });
             a11y(&resp.response, Role::ComboBox, tr("rules.rule_category"));
@@ -408,15 +277,19 @@ fn examples_ui(ui: &mut Ui, salt: &str, list: &mut Vec<String>, check: impl Fn(&
             let (icon, color) =
                 if ok { (tr("rules.pass"), Color32::from_rgb(0x4c, 0xaf, 0x50)) } else { (tr("rules.fail"), ui.visuals().error_fg_color) };
             ui.label(RichText::new(icon).color(color)).on_hover_text(why);
-            edited |= named(
-                ui.add(egui::TextEdit::singleline(t).id_salt((salt, k)).desired_width(ui.available_width() - 40.0)),
-                Role::TextInput,
-                &tr_fmt("rules.a11y_example", &[("n", &(k + 1))]),
-            )
-            .changed();
-            if ui.small_button(tr("rules.remove")).on_hover_text(tr("rules.remove_tip")).clicked() {
-                remove = Some(k);
-            }
+            // Right to left: the Remove button first, so the field gets what is left and the button is never cut.
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let remove_name = tr_fmt("rules.a11y_remove_example", &[("n", &(k + 1))]);
+                if named(ui.small_button(tr("rules.remove")), Role::Button, &remove_name).on_hover_text(tr("rules.remove_tip")).clicked() {
+                    remove = Some(k);
+                }
+                edited |= named(
+                    ui.add(egui::TextEdit::singleline(t).id_salt((salt, k)).desired_width(ui.available_width())),
+                    Role::TextInput,
+                    &tr_fmt("rules.a11y_example", &[("n", &(k + 1))]),
+                )
+                .changed();
+            });
         });
     }
     if let Some(k) = remove {

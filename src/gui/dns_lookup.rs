@@ -17,29 +17,43 @@ use crate::i18n::{tr, tr_fmt};
 /// What a finished lookup gave.
 type Outcome = Result<MxReport, DnsError>;
 
+/// Attempts a lookup makes; they share the panel's total timeout.
+const ATTEMPTS: usize = 2;
+
+/// The DNS servers asked, and whether they come from the system configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Asked {
+    /// `IP:PORT` of each server.
+    pub servers: Vec<SocketAddr>,
+    /// From the system configuration (no nameserver set).
+    pub system: bool,
+}
+
 /// A lookup in flight: the worker's channel and the token that stops it.
 struct Running {
     query: String,
     cancel: CancelToken,
-    rx: Receiver<Outcome>,
+    rx: Receiver<(Outcome, Asked)>,
 }
 
 /// State of the DNS lookup panel.
 pub struct DnsLookupPanel {
     /// Domain or recipient address typed by the user.
     pub input: String,
-    /// Seconds to wait for one DNS answer.
+    /// Seconds the whole lookup may take (MX and addresses, every attempt).
     pub timeout_secs: u32,
     /// Level whose limits are shown next to each host.
     pub level: ThroughputLevel,
     /// The last finished lookup: what was asked, and the answer.
     pub result: Option<(String, Outcome)>,
+    /// The DNS servers the last lookup asked.
+    pub asked: Option<Asked>,
     running: Option<Running>,
 }
 
 impl Default for DnsLookupPanel {
     fn default() -> Self {
-        DnsLookupPanel { input: String::new(), timeout_secs: 2, level: ThroughputLevel::Normal, result: None, running: None }
+        DnsLookupPanel { input: String::new(), timeout_secs: 2, level: ThroughputLevel::Normal, result: None, asked: None, running: None }
     }
 }
 
@@ -84,8 +98,9 @@ impl DnsLookupPanel {
     pub fn poll(&mut self) {
         let Some(run) = &self.running else { return };
         match run.rx.try_recv() {
-            Ok(outcome) => {
+            Ok((outcome, asked)) => {
                 self.result = Some((run.query.clone(), outcome));
+                self.asked = Some(asked);
                 self.running = None;
             }
             Err(TryRecvError::Empty) => {}
@@ -101,6 +116,7 @@ impl DnsLookupPanel {
     pub fn start(&mut self, egui_ctx: &egui::Context, nameserver: &str) {
         self.cancel();
         self.result = None;
+        self.asked = None;
         let query = self.input.trim().to_owned();
         if query.is_empty() {
             return;
@@ -112,7 +128,11 @@ impl DnsLookupPanel {
                 return;
             }
         };
-        let opts = LookupOptions { nameserver, timeout: Duration::from_secs(u64::from(self.timeout_secs.clamp(1, 60))), attempts: 2 };
+        // The field is the total: the attempts share it, and a deadline over the whole
+        // lookup (MX, then addresses) makes sure it is kept.
+        let total = Duration::from_secs(u64::from(self.timeout_secs.clamp(1, 60)));
+        let per_attempt = total / u32::try_from(ATTEMPTS).unwrap_or(2);
+        let opts = LookupOptions { nameserver, timeout: per_attempt, attempts: ATTEMPTS };
         let cancel = CancelToken::new();
         let (tx, rx) = mpsc::channel();
         let (q, token, repaint) = (query.clone(), cancel.clone(), egui_ctx.clone());
@@ -120,9 +140,27 @@ impl DnsLookupPanel {
         let spawned = std::thread::Builder::new().name("mx-lookup".into()).spawn(move || {
             // Problems found here (bad name, unreachable server) are worded in the UI's language.
             lang.make_current();
-            let outcome = dns::lookup_mx_blocking(&q, &opts, Some(&token));
+            let asked = Asked { servers: dns::resolvers(&opts), system: opts.nameserver.is_none() };
+            let (inner_tx, inner_rx) = mpsc::channel();
+            let (q2, token2, opts2) = (q.clone(), token.clone(), opts.clone());
+            let inner = std::thread::Builder::new().name("mx-lookup-query".into()).spawn(move || {
+                lang.make_current();
+                let _ = inner_tx.send(dns::lookup_mx_blocking(&q2, &opts2, Some(&token2)));
+            });
+            let outcome = match inner {
+                Ok(_) => match inner_rx.recv_timeout(total) {
+                    Ok(o) => o,
+                    Err(_) => {
+                        // Past the total: stop the query and say so, whatever it was doing.
+                        token.cancel();
+                        let domain = dns::normalize_domain(&q).unwrap_or_else(|_| q.clone());
+                        Err(DnsError::Timeout { domain, timeout: opts.timeout, attempts: opts.attempts })
+                    }
+                },
+                Err(e) => Err(DnsError::Other(tr_fmt("dns.no_thread", &[("error", &e)]))),
+            };
             // The panel may have moved on (cancel, new lookup): then nobody listens.
-            let _ = tx.send(outcome);
+            let _ = tx.send((outcome, asked));
             repaint.request_repaint();
         });
         match spawned {
@@ -187,12 +225,28 @@ impl DnsLookupPanel {
                 ui.label(RichText::new(tr("dns.prompt")).weak());
             }
             Some((_, Err(e))) => {
+                // One message per failure: the error says it all; its kind is on hover.
                 let color = if matches!(e, DnsError::Cancelled { .. }) { ui.visuals().warn_fg_color } else { error_color(ui) };
-                ui.label(RichText::new(headline(e)).strong().color(color));
-                ui.label(e.to_string());
+                ui.label(RichText::new(e.to_string()).strong().color(color)).on_hover_text(headline(e));
+                self.asked_ui(ui);
             }
-            Some((_, Ok(report))) => self.report_ui(ui, ctx, report),
+            Some((_, Ok(report))) => {
+                self.asked_ui(ui);
+                self.report_ui(ui, ctx, report);
+            }
         }
+    }
+
+    /// Which DNS servers were asked.
+    fn asked_ui(&self, ui: &mut Ui) {
+        let Some(asked) = &self.asked else { return };
+        let text = if asked.servers.is_empty() {
+            tr("dns.asked_unknown").to_owned()
+        } else {
+            let list = asked.servers.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+            tr_fmt(if asked.system { "dns.asked_system" } else { "dns.asked" }, &[("servers", &list)])
+        };
+        ui.label(RichText::new(text).weak());
     }
 
     fn report_ui(&self, ui: &mut Ui, ctx: &mut PanelCtx, report: &MxReport) {

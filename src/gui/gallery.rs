@@ -4,13 +4,20 @@
 //! Cards carry optional translations per language code (`localized`): the
 //! title, the explanation and replies as servers answer in that language.
 //! The English replies stay on the card below the localised ones.
+//!
+//! Trainer mode: every reply shows what the card expects against what the
+//! current rules give and who decided; mismatches are red and counted.
+//! Presentation mode shows one card at a time, whole, beside a large tester.
 
 use std::collections::BTreeMap;
 
-use crate::i18n::{Lang, tr};
+use crate::engine::FailureType;
+use crate::engine::classify::{Classifier, DecidedBy, Verdict};
+use crate::i18n::{Lang, tr, tr_fmt, tr_n};
 use egui::{RichText, Ui};
 
-use super::widgets::failure_label;
+use super::document::Compiled;
+use super::widgets::{error_color, failure_label};
 use super::{Action, PanelCtx};
 
 /// One card of the gallery.
@@ -20,6 +27,9 @@ pub struct GalleryCard {
     /// classify every reply of the card to it.
     #[serde(default)]
     pub reason: String,
+    /// The failure type the card expects of every reply (`None`: not checked).
+    #[serde(default)]
+    pub failure_type: Option<FailureType>,
     /// Reason shown as the card title.
     pub title: String,
     /// One sentence for the audience.
@@ -82,12 +92,48 @@ pub fn parse_cards(text: &str) -> Result<Vec<GalleryCard>, ron::error::SpannedEr
 const BUILT_IN: &str = include_str!("../../assets/gallery.ron");
 const FILE: &str = "assets/gallery.ron";
 
+/// A reply's verdict against what its card expects.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Check {
+    /// The verdict of the current rules.
+    pub verdict: Verdict,
+    /// Reason id the rules gave.
+    pub reason: String,
+    /// Whether reason and type are what the card expects.
+    pub ok: bool,
+}
+
+/// Classifies `text` and compares it with `card`'s expectation.
+pub fn check(c: &Classifier, card: &GalleryCard, text: &str) -> Check {
+    let verdict = c.classify(text);
+    let reason = c.reason(&verdict).id.clone();
+    let ok = (card.reason.is_empty() || reason == card.reason) && card.failure_type.is_none_or(|t| t == verdict.failure_type);
+    Check { verdict, reason, ok }
+}
+
+/// Who decided a verdict, in the current language: rule #N (name) or which fallback.
+pub fn decided_by_text(v: &Verdict, rule_name: Option<&str>) -> String {
+    match (v.decided_by, v.rule) {
+        (DecidedBy::Rule, Some(r)) => tr_fmt("gallery.by_rule", &[("n", &(r + 1)), ("name", &rule_name.unwrap_or(""))]),
+        (DecidedBy::EnhancedCode, _) => {
+            tr_fmt("gallery.by_enhanced", &[("code", &v.enhanced_code.map(|c| c.to_string()).unwrap_or_default())])
+        }
+        (DecidedBy::ReplyCode, _) => tr_fmt("gallery.by_reply", &[("code", &v.basic_code.unwrap_or(0))]),
+        (DecidedBy::Input, _) => tr("ingest.decided_input").to_owned(),
+        _ => tr("gallery.by_default").to_owned(),
+    }
+}
+
 /// State of the gallery panel.
 pub struct GalleryPanel {
     /// The cards.
     pub cards: Vec<GalleryCard>,
     /// Why the editable file could not be used, if it could not.
     pub load_error: Option<String>,
+    /// Card shown in presentation mode.
+    pub current: usize,
+    /// Mismatches under the rules of one compile generation (cached).
+    mismatches: Option<(u64, usize)>,
 }
 
 impl Default for GalleryPanel {
@@ -95,24 +141,46 @@ impl Default for GalleryPanel {
         let built_in = || built_in_cards().unwrap_or_default();
         match std::fs::read_to_string(FILE) {
             Ok(text) => match parse_cards(&text) {
-                Ok(cards) => GalleryPanel { cards, load_error: None },
+                Ok(cards) => GalleryPanel { cards, load_error: None, current: 0, mismatches: None },
                 Err(e) => GalleryPanel {
                     cards: built_in(),
                     load_error: Some(format!("{FILE}:{}:{}: {} — {}", e.span.start.line, e.span.start.col, e.code, tr("gallery.built_in"))),
+                    current: 0,
+                    mismatches: None,
                 },
             },
-            Err(_) => GalleryPanel { cards: built_in(), load_error: None },
+            Err(_) => GalleryPanel { cards: built_in(), load_error: None, current: 0, mismatches: None },
         }
     }
 }
 
 impl GalleryPanel {
+    /// Replies whose verdict is not what their card expects, under `compiled`'s rules
+    /// (every language's replies; cached per compile).
+    pub fn mismatch_count(&mut self, compiled: &Compiled) -> usize {
+        if let Some((g, n)) = self.mismatches
+            && g == compiled.generation
+        {
+            return n;
+        }
+        let c = &compiled.classifier;
+        let n = self.cards.iter().map(|card| card.all_examples().filter(|ex| !check(c, card, ex).ok).count()).sum();
+        self.mismatches = Some((compiled.generation, n));
+        n
+    }
+
     /// Draws the panel.
     pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         ui.heading(tr("panel.gallery"));
         ui.label(RichText::new(tr("gallery.intro")).weak());
         if let Some(e) = &self.load_error {
             ui.colored_label(ui.visuals().warn_fg_color, e);
+        }
+        let bad = self.mismatch_count(ctx.compiled);
+        if bad > 0 {
+            ui.label(RichText::new(tr_n("gallery.mismatches", bad, &[])).color(error_color(ui)).strong());
+        } else {
+            ui.label(RichText::new(tr("gallery.all_expected")).weak());
         }
         let c = ctx.compiled.classifier.clone();
         let lang = Lang::current();
@@ -126,28 +194,96 @@ impl GalleryPanel {
                         ui.allocate_ui_with_layout(egui::vec2(col_w, 0.0), egui::Layout::top_down(egui::Align::Min), |ui| {
                             egui::Frame::group(ui.style()).show(ui, |ui| {
                                 ui.set_width(col_w - 16.0);
-                                ui.label(RichText::new(card.title_in(lang)).heading().strong());
-                                ui.label(card.explain_in(lang));
-                                ui.add_space(4.0);
-                                for ex in card.examples_in(lang) {
-                                    let v = c.classify(ex);
-                                    ui.horizontal_wrapped(|ui| {
-                                        failure_label(ui, v.failure_type, None);
-                                        ui.label(RichText::new(c.reason(&v).display_label()).strong());
-                                        if ui
-                                            .link(RichText::new(crate::engine::lint::shorten(ex, 90)).monospace())
-                                            .on_hover_text(tr("gallery.open_tip"))
-                                            .clicked()
-                                        {
-                                            ctx.act(Action::LoadInTester(ex.clone()));
-                                        }
-                                    });
-                                }
+                                card_ui(ui, ctx, &c, card, lang, false);
                             });
                         });
                     }
                 });
                 ui.add_space(8.0);
+            }
+        });
+    }
+
+    /// Presentation mode: the current card whole and large; arrow keys step through the cards.
+    pub fn presentation_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
+        let n = self.cards.len();
+        if n == 0 {
+            ui.label(tr("gallery.no_cards"));
+            return;
+        }
+        let (left, right) = ui.input(|i| {
+            (
+                i.key_pressed(egui::Key::ArrowLeft) || i.key_pressed(egui::Key::ArrowUp),
+                i.key_pressed(egui::Key::ArrowRight) || i.key_pressed(egui::Key::ArrowDown),
+            )
+        });
+        // Arrow keys belong to a text field being edited (the tester).
+        let typing = ui.ctx().memory(|m| m.focused().is_some());
+        if !typing {
+            if left {
+                self.current = (self.current + n - 1) % n;
+            }
+            if right {
+                self.current = (self.current + 1) % n;
+            }
+        }
+        self.current = self.current.min(n - 1);
+        ui.horizontal(|ui| {
+            if ui.button("◀").on_hover_text(tr("gallery.prev_tip")).clicked() {
+                self.current = (self.current + n - 1) % n;
+            }
+            ui.label(tr_fmt("gallery.card_of", &[("n", &(self.current + 1)), ("total", &n)]));
+            if ui.button("▶").on_hover_text(tr("gallery.next_tip")).clicked() {
+                self.current = (self.current + 1) % n;
+            }
+            ui.separator();
+            ui.label(RichText::new(tr("gallery.presentation_hint")).weak());
+        });
+        let c = ctx.compiled.classifier.clone();
+        let lang = Lang::current();
+        let card = self.cards[self.current].clone();
+        egui::ScrollArea::vertical().id_salt("presentation_scroll").show(ui, |ui| card_ui(ui, ctx, &c, &card, lang, true));
+    }
+}
+
+/// One card: title, explanation, and each reply with expected vs actual and who decided.
+/// `whole`: replies wrap in full (presentation); else long ones are shortened to one line.
+fn card_ui(ui: &mut Ui, ctx: &mut PanelCtx, c: &Classifier, card: &GalleryCard, lang: Lang, whole: bool) {
+    ui.label(RichText::new(card.title_in(lang)).heading().strong());
+    ui.label(card.explain_in(lang));
+    let expected_reason = c.reasons().iter().find(|r| r.id == card.reason).map(|r| r.display_label().to_owned());
+    if let Some(r) = &expected_reason {
+        let t = card.failure_type.map_or(String::new(), |t| format!(" · {}", t.display_label()));
+        ui.label(RichText::new(tr_fmt("gallery.expects", &[("expected", &format!("{r}{t}"))])).weak());
+    }
+    ui.add_space(4.0);
+    for ex in card.examples_in(lang) {
+        let k = check(c, card, ex);
+        let rule_name = k.verdict.rule.and_then(|r| ctx.rules.bounce_rules.get(r)).map(|r| r.name.as_str());
+        let who = decided_by_text(&k.verdict, rule_name);
+        egui::Frame::new().inner_margin(2.0).show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                let mark = if k.ok {
+                    RichText::new("✔").color(egui::Color32::from_rgb(0x4c, 0xaf, 0x50))
+                } else {
+                    RichText::new("✘").color(error_color(ui))
+                };
+                ui.label(mark.strong()).on_hover_text(if k.ok { tr("gallery.as_expected") } else { tr("gallery.not_expected") });
+                failure_label(ui, k.verdict.failure_type, None);
+                let actual = RichText::new(c.reason(&k.verdict).display_label()).strong();
+                ui.label(if k.ok { actual } else { actual.color(error_color(ui)) });
+                ui.label(RichText::new(format!("({who})")).weak());
+                if !k.ok
+                    && let Some(r) = &expected_reason
+                {
+                    let t = card.failure_type.map_or(String::new(), |t| format!(" · {}", t.display_label()));
+                    ui.label(RichText::new(tr_fmt("gallery.expected", &[("expected", &format!("{r}{t}"))])).color(error_color(ui)));
+                }
+            });
+            let shown = if whole { ex.clone() } else { crate::engine::lint::shorten(ex, 90) };
+            let link = egui::Link::new(RichText::new(shown).monospace());
+            if ui.add(link).on_hover_text(tr("gallery.open_tip")).clicked() {
+                ctx.act(Action::LoadInTester(ex.clone()));
             }
         });
     }

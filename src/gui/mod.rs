@@ -10,6 +10,7 @@ pub mod document;
 pub mod export_dialog;
 pub mod files;
 pub mod gallery;
+pub mod grid;
 pub mod mx_rules;
 pub mod quarantine_sim;
 pub mod rampup;

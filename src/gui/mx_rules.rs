@@ -2,9 +2,10 @@
 //! "test a host name" box that shows which rule applies and which it shadows.
 
 use egui::{RichText, Role, Ui};
-use egui_extras::{Column, TableBuilder};
+use egui_extras::TableBuilder;
 
 use super::PanelCtx;
+use super::grid::{self, ColumnSpec, GridLayout, SplitDir};
 use super::widgets::{a11y, error_color, named};
 use crate::engine::mx::{self, IdRange, Limits, MxProblem, MxRule, Severity, ThroughputLevel, TlsMode};
 use crate::i18n::{tr, tr_fmt};
@@ -36,6 +37,19 @@ pub struct MxRulesPanel {
     /// Scroll the table to the selection on the next frame.
     scroll_to_selected: bool,
 }
+
+/// Columns: #, Mask, IDs, Shared, TLS, Connect, Session, Between, Problems (takes the spare width).
+const MX_COLUMNS: [ColumnSpec; 9] = [
+    ColumnSpec::fixed(32.0, 28.0),
+    ColumnSpec::fixed(170.0, 100.0),
+    ColumnSpec::fixed(140.0, 120.0),
+    ColumnSpec::fixed(52.0, 40.0),
+    ColumnSpec::fixed(112.0, 96.0),
+    ColumnSpec::fixed(64.0, 56.0),
+    ColumnSpec::fixed(64.0, 56.0),
+    ColumnSpec::fixed(64.0, 56.0),
+    ColumnSpec::spare(120.0),
+];
 
 /// Limits for a new rule: positive and growing with the level, so it validates.
 fn starter_rule() -> MxRule {
@@ -94,15 +108,15 @@ impl MxRulesPanel {
         true
     }
 
-    /// Draws the panel.
-    pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
+    /// Draws the panel; `layout` is the grid's remembered widths and splits (persisted).
+    pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx, layout: &mut GridLayout) {
         let problems = mx::validate(&ctx.rules.mx_rules);
         let n = ctx.rules.mx_rules.len();
         if self.selected.is_some_and(|s| s >= n) {
             self.selected = None;
         }
         let mut op = None;
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading(tr("panel.mx_rules"));
             ui.add_space(12.0);
             let has_sel = self.selected.is_some();
@@ -124,17 +138,24 @@ impl MxRulesPanel {
         ui.label(RichText::new(tr_fmt("mx.summary", &[("n", &n), ("errors", &errors), ("warnings", &(problems.len() - errors))])).weak());
 
         // Below the table: the selected rule's levels on the left, the host tester on the right,
-        // so the table keeps the full width for its many columns.
-        egui::Panel::bottom("mx_rule_detail").resizable(true).default_size(260.0).min_size(140.0).show(ui, |ui| {
-            egui::Panel::right("mx_host_tester").resizable(true).default_size(400.0).min_size(260.0).show(ui, |ui| {
-                egui::ScrollArea::vertical().id_salt("mx_tester_scroll").show(ui, |ui| self.tester_ui(ui, ctx));
-            });
-            egui::ScrollArea::both().id_salt("mx_detail_scroll").show(ui, |ui| self.detail_ui(ui, ctx, &problems));
+        // so the table keeps the full width for its many columns. Each part is its own clipped ui.
+        let (mut top, mut bottom) =
+            grid::split(ui, ui.scope_id().with("mx_split"), SplitDir::Vertical, &mut layout.detail_height, 250.0, (110.0, 150.0));
+        self.table_ui(&mut top, ctx, &problems, layout);
+        // The host tester gets a third of the width, so the six level columns fit beside it at 1024 px.
+        let tester_w = (bottom.available_width() * 0.32).clamp(230.0, 420.0);
+        let (mut left, mut right) = grid::split(
+            &mut bottom,
+            ui.scope_id().with("mx_detail_split"),
+            SplitDir::Horizontal,
+            &mut layout.detail_right,
+            tester_w,
+            (300.0, 220.0),
+        );
+        grid::detail_frame(&mut left, "mx_detail_scroll", |ui| {
+            egui::ScrollArea::horizontal().id_salt("mx_detail_hscroll").show(ui, |ui| self.detail_ui(ui, ctx, &problems));
         });
-        // A child ui of its own: the table draws its column lines down to its ui's bottom,
-        // which in the parent would include the panel below.
-        let rect = ui.available_rect_before_wrap();
-        ui.scope_builder(egui::UiBuilder::new().max_rect(rect), |ui| self.table_ui(ui, ctx, &problems));
+        grid::detail_frame(&mut right, "mx_tester_scroll", |ui| self.tester_ui(ui, ctx));
         if let Some(o) = op
             && self.apply(o, &mut ctx.rules.mx_rules)
         {
@@ -142,111 +163,109 @@ impl MxRulesPanel {
         }
     }
 
-    fn table_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx, problems: &[MxProblem]) {
+    fn table_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx, problems: &[MxProblem], layout: &mut GridLayout) {
         let n = ctx.rules.mx_rules.len();
-        let mut table = TableBuilder::new(ui)
-            .id_salt("mx_rule_table")
-            .striped(true)
-            .resizable(true)
-            .sense(egui::Sense::click())
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::exact(32.0))
-            .column(Column::initial(210.0).at_least(100.0).clip(true))
-            .column(Column::initial(150.0).at_least(120.0))
-            .column(Column::exact(52.0))
-            .column(Column::initial(118.0).at_least(100.0))
-            .column(Column::initial(64.0).at_least(56.0))
-            .column(Column::initial(64.0).at_least(56.0))
-            .column(Column::initial(64.0).at_least(56.0))
-            .column(Column::remainder().at_least(120.0).clip(true))
-            .min_scrolled_height(80.0);
-        if std::mem::take(&mut self.scroll_to_selected)
-            && let Some(s) = self.selected
-        {
-            table = table.scroll_to_row(s, Some(egui::Align::Center));
-        }
-        table
-            .header(22.0, |mut h| {
-                for (title, tip) in [
-                    ("#", tr("mx.order_tip")),
-                    (tr("mx.col_mask"), tr("mx.tip_mask")),
-                    (tr("mx.col_ids"), tr("mx.tip_ids")),
-                    (tr("mx.col_shared"), tr("mx.tip_shared")),
-                    (tr("mx.col_tls"), tr("mx.tip_tls")),
-                    (tr("mx.col_connect"), tr("mx.tip_connect")),
-                    (tr("mx.col_session"), tr("mx.tip_session")),
-                    (tr("mx.col_between"), tr("mx.tip_between")),
-                    (tr("mx.col_problems"), tr("mx.problems_tip")),
-                ] {
-                    h.col(|ui| {
-                        ui.strong(title).on_hover_text(tip);
-                    });
-                }
-            })
-            .body(|body| {
-                body.rows(24.0, n, |mut row| {
-                    let i = row.index();
-                    row.set_selected(self.selected == Some(i));
-                    let mine: Vec<&MxProblem> = problems.iter().filter(|p| p.rule == i).collect();
-                    let has_error = mine.iter().any(|p| p.severity == Severity::Error);
-                    let r = &mut ctx.rules.mx_rules[i];
-                    let mut edited = false;
-                    row.col(|ui| {
-                        // A button, not a label: selectable labels would swallow the row click.
-                        let b = egui::Button::selectable(self.selected == Some(i), format!("{}", i + 1));
-                        let name = tr_fmt("mx.a11y_select", &[("n", &(i + 1))]);
-                        if named(ui.add(b), Role::Button, &name).on_hover_text(tr("mx.select_tip")).clicked() {
-                            self.selected = Some(i);
-                        }
-                    });
-                    row.col(|ui| {
-                        let mut te = egui::TextEdit::singleline(&mut r.mask).code_editor().desired_width(f32::INFINITY);
-                        if has_error {
-                            te = te.text_color(error_color(ui));
-                        }
-                        let name = tr_fmt("mx.a11y_mask", &[("n", &(i + 1))]);
-                        edited |= named(ui.add(te), Role::TextInput, &name).on_hover_text(tr("mx.tip_mask")).changed();
-                    });
-                    row.col(|ui| edited |= ids_ui(ui, i, &mut r.ids));
-                    row.col(|ui| {
-                        let resp = ui.checkbox(&mut r.shared, "").on_hover_text(tr("mx.tip_shared"));
-                        a11y(&resp, Role::CheckBox, &tr_fmt("mx.a11y_shared", &[("n", &(i + 1))]));
-                        edited |= resp.changed();
-                    });
-                    row.col(|ui| edited |= tls_combo(ui, ("mx_tls", i), &mut r.tls, &tr_fmt("mx.a11y_tls", &[("n", &(i + 1))])));
-                    let t = &mut r.timeouts;
-                    for (v, what, tip) in [
-                        (&mut t.connect_secs, "mx.a11y_connect", tr("mx.tip_connect")),
-                        (&mut t.session_secs, "mx.a11y_session", tr("mx.tip_session")),
-                        (&mut t.between_msgs_secs, "mx.a11y_between", tr("mx.tip_between")),
-                    ] {
-                        row.col(|ui| {
-                            let resp = ui.add(egui::DragValue::new(v).range(0..=86_400).suffix(" s")).on_hover_text(tip);
-                            edited |= named(resp, Role::SpinButton, &tr_fmt(what, &[("n", &(i + 1))])).changed();
-                        });
-                    }
-                    row.col(|ui| {
-                        if let Some(first) = mine.first() {
-                            let color = if has_error { error_color(ui) } else { ui.visuals().warn_fg_color };
-                            let shown = if mine.len() > 1 {
-                                tr_fmt("mx.problem_more", &[("message", &first.message), ("n", &(mine.len() - 1))])
-                            } else {
-                                first.message.clone()
-                            };
-                            let all: Vec<&str> = mine.iter().map(|p| p.message.as_str()).collect();
-                            let text = RichText::new(shown).color(color);
-                            ui.add(egui::Label::new(text).selectable(false).truncate()).on_hover_text(all.join("\n"));
-                        }
-                    });
-                    ctx.edited |= edited;
-                    if row.response().clicked() {
-                        self.selected = Some(i);
-                    }
-                });
-            });
+        let header = [
+            ("#", tr("mx.order_tip")),
+            (tr("mx.col_mask"), tr("mx.tip_mask")),
+            (tr("mx.col_ids"), tr("mx.tip_ids")),
+            (tr("mx.col_shared"), tr("mx.tip_shared")),
+            (tr("mx.col_tls"), tr("mx.tip_tls")),
+            (tr("mx.col_connect"), tr("mx.tip_connect")),
+            (tr("mx.col_session"), tr("mx.tip_session")),
+            (tr("mx.col_between"), tr("mx.tip_between")),
+            (tr("mx.col_problems"), tr("mx.problems_tip")),
+        ];
+        let titles: Vec<&str> = header.iter().map(|(t, _)| *t).collect();
+        let columns = grid::columns(ui, layout, &MX_COLUMNS, &titles, ui.available_width());
         if n == 0 {
             ui.label(RichText::new(tr("mx.empty")).weak());
         }
+        let scroll_to = std::mem::take(&mut self.scroll_to_selected);
+        egui::ScrollArea::horizontal().id_salt("mx_rule_hscroll").auto_shrink([false, false]).show(ui, |ui| {
+            ui.spacing_mut().item_spacing.x = grid::CELL_GAP;
+            let mut table = TableBuilder::new(ui)
+                .id_salt("mx_rule_table")
+                .striped(true)
+                .resizable(true)
+                .sense(egui::Sense::click())
+                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                .min_scrolled_height(60.0)
+                .auto_shrink([false, false]);
+            for c in columns {
+                table = table.column(c);
+            }
+            if scroll_to && let Some(s) = self.selected {
+                table = table.scroll_to_row(s, Some(egui::Align::Center));
+            }
+            table
+                .header(22.0, |mut h| {
+                    for (title, tip) in header {
+                        h.col(|ui| {
+                            ui.add(egui::Label::new(RichText::new(title).strong()).truncate()).on_hover_text(tip);
+                        });
+                    }
+                })
+                .body(|body| {
+                    grid::remember_widths(layout, body.widths());
+                    body.rows(24.0, n, |mut row| {
+                        let i = row.index();
+                        row.set_selected(self.selected == Some(i));
+                        let mine: Vec<&MxProblem> = problems.iter().filter(|p| p.rule == i).collect();
+                        let has_error = mine.iter().any(|p| p.severity == Severity::Error);
+                        let r = &mut ctx.rules.mx_rules[i];
+                        let mut edited = false;
+                        row.col(|ui| {
+                            // A button, not a label: selectable labels would swallow the row click.
+                            let b = egui::Button::selectable(self.selected == Some(i), format!("{}", i + 1));
+                            let name = tr_fmt("mx.a11y_select", &[("n", &(i + 1))]);
+                            if named(ui.add(b), Role::Button, &name).on_hover_text(tr("mx.select_tip")).clicked() {
+                                self.selected = Some(i);
+                            }
+                        });
+                        row.col(|ui| {
+                            let color = has_error.then(|| error_color(ui));
+                            let name = tr_fmt("mx.a11y_mask", &[("n", &(i + 1))]);
+                            edited |= named(grid::cell_text_edit(ui, &mut r.mask, true, color), Role::TextInput, &name).changed();
+                        });
+                        row.col(|ui| edited |= ids_ui(ui, i, &mut r.ids));
+                        row.col(|ui| {
+                            let resp = ui.checkbox(&mut r.shared, "").on_hover_text(tr("mx.tip_shared"));
+                            a11y(&resp, Role::CheckBox, &tr_fmt("mx.a11y_shared", &[("n", &(i + 1))]));
+                            edited |= resp.changed();
+                        });
+                        row.col(|ui| edited |= tls_combo(ui, ("mx_tls", i), &mut r.tls, &tr_fmt("mx.a11y_tls", &[("n", &(i + 1))])));
+                        let t = &mut r.timeouts;
+                        for (v, what, tip) in [
+                            (&mut t.connect_secs, "mx.a11y_connect", tr("mx.tip_connect")),
+                            (&mut t.session_secs, "mx.a11y_session", tr("mx.tip_session")),
+                            (&mut t.between_msgs_secs, "mx.a11y_between", tr("mx.tip_between")),
+                        ] {
+                            row.col(|ui| {
+                                let resp = ui.add(egui::DragValue::new(v).range(0..=86_400).suffix(" s")).on_hover_text(tip);
+                                edited |= named(resp, Role::SpinButton, &tr_fmt(what, &[("n", &(i + 1))])).changed();
+                            });
+                        }
+                        row.col(|ui| {
+                            if let Some(first) = mine.first() {
+                                let color = if has_error { error_color(ui) } else { ui.visuals().warn_fg_color };
+                                let shown = if mine.len() > 1 {
+                                    tr_fmt("mx.problem_more", &[("message", &first.message), ("n", &(mine.len() - 1))])
+                                } else {
+                                    first.message.clone()
+                                };
+                                let all: Vec<&str> = mine.iter().map(|p| p.message.as_str()).collect();
+                                let text = RichText::new(shown).color(color);
+                                ui.add(egui::Label::new(text).selectable(false).truncate()).on_hover_text(all.join("\n"));
+                            }
+                        });
+                        ctx.edited |= edited;
+                        if row.response().clicked() {
+                            self.selected = Some(i);
+                        }
+                    });
+                });
+        });
     }
 
     fn detail_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx, problems: &[MxProblem]) {
@@ -262,7 +281,7 @@ impl MxRulesPanel {
             ui.label(RichText::new(if r.shared { tr("mx.scope_shared") } else { tr("mx.scope_per_ip") }).weak());
         });
         ui.label(tr("mx.levels_label")).on_hover_text(tr("mx.tip_levels"));
-        egui::Grid::new("mx_levels").num_columns(7).striped(true).spacing([10.0, 4.0]).show(ui, |ui| {
+        egui::Grid::new("mx_levels").num_columns(7).striped(true).spacing([8.0, 4.0]).show(ui, |ui| {
             ui.label("");
             for l in ThroughputLevel::ALL {
                 ui.strong(l.display_label()).on_hover_text(tr("mx.tip_levels"));
@@ -278,7 +297,7 @@ impl MxRulesPanel {
                 ui.label(name).on_hover_text(tip);
                 for (k, l) in ThroughputLevel::ALL.into_iter().enumerate() {
                     let v = field(&mut r.levels[k]);
-                    let resp = ui.add_sized([64.0, 20.0], egui::DragValue::new(v).range(0..=10_000_000).speed(1.0)).on_hover_text(tip);
+                    let resp = ui.add_sized([56.0, 20.0], egui::DragValue::new(v).range(0..=10_000_000).speed(1.0)).on_hover_text(tip);
                     edited |=
                         named(resp, Role::SpinButton, &tr_fmt("mx.a11y_level_field", &[("field", &name), ("level", &l.display_label())]))
                             .changed();

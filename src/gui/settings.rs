@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::Panel;
+use super::grid::GridLayout;
 
 /// Most recent files kept in File → Open recent.
 pub const MAX_RECENT: usize = 10;
@@ -25,6 +26,10 @@ pub struct Settings {
     pub nameserver: String,
     /// Interface language code (`ko`, `zh-Hant`…); `None`: follow the system locale.
     pub language: Option<String>,
+    /// Bounce rule grid: column widths and the details' height.
+    pub rule_grid: GridLayout,
+    /// MX rule grid: column widths and the details' size.
+    pub mx_grid: GridLayout,
 }
 
 impl Default for Settings {
@@ -37,6 +42,8 @@ impl Default for Settings {
             recent: Vec::new(),
             nameserver: String::new(),
             language: None,
+            rule_grid: GridLayout::default(),
+            mx_grid: GridLayout::default(),
         }
     }
 }

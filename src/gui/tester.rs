@@ -246,7 +246,8 @@ impl TesterPanel {
         if ui.add_enabled(!source.is_empty(), egui::Button::new(tr("tester.make_rule"))).on_hover_text(tip).clicked() {
             let at = v.rule.unwrap_or(ctx.rules.bounce_rules.len());
             ctx.act(Action::NewRuleFromText {
-                pattern: regex::escape(source),
+                // Generalised like the batch clusters: addresses, hosts, IPs and numbers become patterns.
+                pattern: crate::engine::templates::template_pattern(&crate::engine::templates::normalize(source)),
                 example: self.text.clone(),
                 category: c.category(&v).id.clone(),
                 at,

@@ -26,11 +26,15 @@ fn every_gallery_reply_classifies_to_the_reason_of_its_card() {
     let mut problems = Vec::new();
     for card in &cards {
         assert!(doc.reason(&card.reason).is_some(), "card '{}': reason '{}' is not in the default rules", card.title, card.reason);
+        assert!(card.failure_type.is_some(), "card '{}' says which type it expects", card.title);
         let mut n = 0;
         for ex in card.all_examples() {
             n += 1;
             let v = c.classify(ex);
             let got = &c.reason(&v).id;
+            if card.failure_type.is_some_and(|t| t != v.failure_type) {
+                problems.push(format!("card '{}': {ex:?} is {:?}, not {:?}", card.title, v.failure_type, card.failure_type));
+            }
             if *got != card.reason {
                 problems.push(format!("card '{}': {ex:?} is {got} ({:?}), not {}", card.title, v.decided_by, card.reason));
             }

@@ -28,6 +28,8 @@ mod gui_reasons_i18n;
 mod gui_support;
 #[cfg(feature = "gui")]
 mod gui_sync;
+#[cfg(feature = "gui")]
+mod gui_workbench;
 #[cfg(unix)]
 mod hostile;
 mod i18n;

@@ -11,9 +11,10 @@ use crate::i18n::{tr, tr_fmt};
 
 impl BounceLabApp {
     pub(super) fn start_picker(&mut self, purpose: Purpose, ctx: &egui::Context) {
-        let dir = self.document.path.as_deref().and_then(Path::parent).map(Path::to_owned).or_else(|| std::env::current_dir().ok());
-        let name =
-            self.document.path.as_deref().and_then(Path::file_name).map_or("rules.ron".to_owned(), |n| n.to_string_lossy().into_owned());
+        // A template (the shipped default) is saved under a new name, next to where the app runs.
+        let own = self.document.path.as_deref().filter(|p| !super::is_shipped_default(p));
+        let dir = own.and_then(Path::parent).map(Path::to_owned).or_else(|| std::env::current_dir().ok());
+        let name = own.and_then(Path::file_name).map_or("rules.ron".to_owned(), |n| n.to_string_lossy().into_owned());
         self.picker = Some(if self.typed_dialogs {
             FilePicker::typed_only(purpose, dir.map(|d| d.join(&name).display().to_string()).unwrap_or_default())
         } else {
@@ -122,7 +123,7 @@ impl BounceLabApp {
             match r.inner {
                 Some(0) => {
                     self.confirm = None;
-                    let saved = match self.document.path.clone() {
+                    let saved = match self.document.path.clone().filter(|p| !super::is_shipped_default(p)) {
                         Some(p) => self.save_to(&p),
                         None => {
                             self.start_picker(Purpose::SaveAs, ctx);

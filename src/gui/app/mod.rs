@@ -28,6 +28,17 @@ use crate::i18n::{Lang, tr, tr_fmt};
 
 const SETTINGS_KEY: &str = "bouncelab_settings";
 
+/// Seconds a status message stays before it clears itself (an edit clears it at once).
+pub const STATUS_SECS: f64 = 12.0;
+
+/// Whether `p` is the shipped default rule file (opened as a template, never overwritten).
+pub fn is_shipped_default(p: &Path) -> bool {
+    let Ok(p) = p.canonicalize() else { return false };
+    let here = Path::new(engine::DEFAULT_RULES_PATH);
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(engine::DEFAULT_RULES_PATH);
+    [here, source.as_path()].iter().any(|d| d.canonicalize().is_ok_and(|d| d == p))
+}
+
 /// What to do once unsaved changes are dealt with.
 #[derive(Clone, Debug, PartialEq)]
 enum AfterConfirm {
@@ -61,8 +72,10 @@ pub struct BounceLabApp {
     pub rampup: RampUpPanel,
     /// Quarantine simulator.
     pub quarantine: QuarantineSimPanel,
-    /// Last message for the status bar.
+    /// Last message for the status bar; it clears itself after [`STATUS_SECS`] or on the next edit.
     pub status: String,
+    /// The message as first seen, and when (to clear it in time).
+    status_seen: Option<(String, f64)>,
     /// An error to show in a dialog (load/save failures).
     pub error: Option<String>,
     confirm: Option<AfterConfirm>,
@@ -80,6 +93,8 @@ pub struct BounceLabApp {
     pub sync: SyncDialog,
     /// File → Export… window.
     pub export: ExportDialog,
+    /// Where the main area was drawn last frame (layout tests compare widgets with it).
+    pub main_rect: egui::Rect,
 }
 
 impl BounceLabApp {
@@ -127,6 +142,7 @@ impl BounceLabApp {
             rampup: RampUpPanel::default(),
             quarantine: QuarantineSimPanel::default(),
             status,
+            status_seen: None,
             error,
             confirm: None,
             picker: None,
@@ -138,7 +154,37 @@ impl BounceLabApp {
             typed_dialogs: false,
             sync: SyncDialog::default(),
             export: ExportDialog::default(),
+            main_rect: egui::Rect::NOTHING,
             lang,
+        }
+    }
+
+    /// Whether the open document is the shipped default: Save then asks for a new file.
+    pub fn is_template(&self) -> bool {
+        self.document.path.as_deref().is_some_and(is_shipped_default)
+    }
+
+    /// Clears the status message on an edit or once it is [`STATUS_SECS`] old.
+    fn age_status(&mut self, ctx: &egui::Context, time: f64, edited: bool) {
+        if self.status.is_empty() || edited {
+            self.status.clear();
+            self.status_seen = None;
+            return;
+        }
+        match &self.status_seen {
+            Some((s, at)) if *s == self.status => {
+                let left = STATUS_SECS - (time - at);
+                if left <= 0.0 {
+                    self.status.clear();
+                    self.status_seen = None;
+                } else {
+                    ctx.request_repaint_after(std::time::Duration::from_secs_f64(left));
+                }
+            }
+            _ => {
+                self.status_seen = Some((self.status.clone(), time));
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(STATUS_SECS));
+            }
         }
     }
 
@@ -172,19 +218,23 @@ impl BounceLabApp {
             self.batch.open_paths(to_batch, &ctx);
         }
 
-        egui::Panel::top("menu_bar").show(ui, |ui| {
-            egui::MenuBar::new().ui(ui, |ui| self.menu_ui(ui, &mut actions));
-        });
-        egui::Panel::bottom("status_bar").show(ui, |ui| self.status_ui(ui, &mut actions));
-        egui::Panel::left("navigation").resizable(false).exact_size(140.0).show(ui, |ui| {
-            ui.add_space(6.0);
-            for p in Panel::ALL {
-                let text = RichText::new(p.label()).size(15.0);
-                if ui.add_sized([128.0, 28.0], egui::Button::selectable(self.settings.panel == p, text)).clicked() {
-                    self.settings.panel = p;
+        // Presentation mode: full screen, no menu, navigation or status bar.
+        let presenting = self.settings.presentation;
+        if !presenting {
+            egui::Panel::top("menu_bar").show(ui, |ui| {
+                egui::MenuBar::new().ui(ui, |ui| self.menu_ui(ui, &mut actions));
+            });
+            egui::Panel::bottom("status_bar").show(ui, |ui| self.status_ui(ui, &mut actions));
+            egui::Panel::left("navigation").resizable(false).exact_size(140.0).show(ui, |ui| {
+                ui.add_space(6.0);
+                for p in Panel::ALL {
+                    let text = RichText::new(p.label()).size(15.0);
+                    if ui.add_sized([128.0, 28.0], egui::Button::selectable(self.settings.panel == p, text)).clicked() {
+                        self.settings.panel = p;
+                    }
                 }
-            }
-        });
+            });
+        }
 
         let time = ctx.input(|i| i.time);
         self.document.poll_compile();
@@ -203,23 +253,39 @@ impl BounceLabApp {
             structural: false,
         };
         let panel = self.settings.panel;
-        if panel == Panel::BounceRules && self.settings.tester_beside_rules {
-            egui::Panel::right("tester_beside").resizable(true).default_size(340.0).min_size(260.0).show(ui, |ui| {
+        // Below the fold width the tester beside the rules becomes a toolbar toggle.
+        self.rules_panel.tester_folded = self.settings.tester_beside_rules && super::grid::is_narrow(&ctx);
+        let tester_shown = !self.rules_panel.tester_folded || self.rules_panel.tester_unfolded;
+        if presenting {
+            // A large tester beside one whole card; the arrow keys step through the cards.
+            let half = ctx.content_rect().width() * 0.45;
+            egui::Panel::right("presentation_tester").resizable(true).default_size(half).min_size(300.0).show(ui, |ui| {
                 self.tester.ui(ui, &mut pctx);
             });
+            self.main_rect = egui::CentralPanel::default().show(ui, |ui| self.gallery.presentation_ui(ui, &mut pctx)).response.rect;
+        } else {
+            if panel == Panel::BounceRules && self.settings.tester_beside_rules && tester_shown {
+                egui::Panel::right("tester_beside").resizable(true).default_size(320.0).min_size(260.0).show(ui, |ui| {
+                    self.tester.ui(ui, &mut pctx);
+                });
+            }
+            self.main_rect = egui::CentralPanel::default()
+                .show(ui, |ui| match panel {
+                    Panel::BounceRules => self.rules_panel.ui(ui, &mut pctx, &mut self.settings.rule_grid),
+                    Panel::Reasons => self.reasons.ui(ui, &mut pctx),
+                    Panel::Tester => self.tester.ui(ui, &mut pctx),
+                    Panel::Gallery => self.gallery.ui(ui, &mut pctx),
+                    Panel::MxRules => self.mx_rules.ui(ui, &mut pctx, &mut self.settings.mx_grid),
+                    Panel::DnsLookup => self.dns.ui(ui, &mut pctx, &mut self.settings.nameserver),
+                    Panel::Batch => self.batch.ui(ui, &mut pctx),
+                    Panel::RampUp => self.rampup.ui(ui, &mut pctx),
+                    Panel::Quarantine => self.quarantine.ui(ui, &mut pctx),
+                })
+                .response
+                .rect;
         }
-        egui::CentralPanel::default().show(ui, |ui| match panel {
-            Panel::BounceRules => self.rules_panel.ui(ui, &mut pctx),
-            Panel::Reasons => self.reasons.ui(ui, &mut pctx),
-            Panel::Tester => self.tester.ui(ui, &mut pctx),
-            Panel::Gallery => self.gallery.ui(ui, &mut pctx),
-            Panel::MxRules => self.mx_rules.ui(ui, &mut pctx),
-            Panel::DnsLookup => self.dns.ui(ui, &mut pctx, &mut self.settings.nameserver),
-            Panel::Batch => self.batch.ui(ui, &mut pctx),
-            Panel::RampUp => self.rampup.ui(ui, &mut pctx),
-            Panel::Quarantine => self.quarantine.ui(ui, &mut pctx),
-        });
         let (edited, structural) = (pctx.edited, pctx.structural);
+        self.age_status(&ctx, time, edited || structural);
         if structural {
             self.document.after_structural_edit();
         } else if edited {
@@ -264,6 +330,7 @@ impl BounceLabApp {
         ctx.set_theme(if look.0 { egui::Theme::Dark } else { egui::Theme::Light });
         ctx.set_visuals(visuals);
         ctx.set_zoom_factor(if look.1 { 1.5 } else { 1.0 });
+        ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(look.1));
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
@@ -290,6 +357,9 @@ impl BounceLabApp {
             }
             if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::NONE, Key::F11)) {
                 self.settings.presentation = !self.settings.presentation;
+            }
+            if self.settings.presentation && i.consume_key(Modifiers::NONE, Key::Escape) {
+                self.settings.presentation = false;
             }
         });
     }
@@ -402,6 +472,10 @@ impl BounceLabApp {
         ui.horizontal(|ui| {
             let path = self.document.path.as_deref().map_or(tr("status.not_saved").to_owned(), |p| p.display().to_string());
             ui.label(RichText::new(path).monospace());
+            if self.is_template() {
+                ui.label(RichText::new(tr("status.template")).strong().color(ui.visuals().warn_fg_color))
+                    .on_hover_text(tr("status.template_tip"));
+            }
             ui.separator();
             if self.document.rules.custom_mode {
                 ui.label(RichText::new(tr("sync.custom_status")).strong());
@@ -417,7 +491,8 @@ impl BounceLabApp {
             }
             let errors = self.document.compiled.error_count();
             let warnings = self.document.compiled.warning_count();
-            let text = tr_fmt("status.problems", &[("errors", &errors), ("warnings", &warnings)]);
+            let text =
+                format!("{} · {}", crate::i18n::tr_n("status.errors", errors, &[]), crate::i18n::tr_n("status.warnings", warnings, &[]));
             let color = if errors > 0 { ui.visuals().error_fg_color } else { ui.visuals().weak_text_color() };
             let all: Vec<&str> = self.document.compiled.lints.iter().take(30).map(|l| l.message.as_str()).collect();
             ui.label(RichText::new(text).color(color)).on_hover_text(if all.is_empty() {
@@ -426,7 +501,15 @@ impl BounceLabApp {
                 all.join("\n")
             });
             ui.separator();
-            ui.label(&self.status);
+            let bad = self.gallery.mismatch_count(&self.document.compiled);
+            if bad > 0 {
+                let text = RichText::new(crate::i18n::tr_n("gallery.mismatches", bad, &[])).color(ui.visuals().error_fg_color);
+                if ui.add(egui::Button::new(text).frame(false)).on_hover_text(tr("panel.gallery")).clicked() {
+                    self.settings.panel = Panel::Gallery;
+                }
+                ui.separator();
+            }
+            ui.add(egui::Label::new(&self.status).truncate());
         });
     }
 
@@ -444,6 +527,8 @@ impl BounceLabApp {
             }
             Action::LoadInTester(t) => {
                 self.tester.set_text(t);
+                // A folded tester beside the rules unfolds to show the text.
+                self.rules_panel.tester_unfolded |= self.rules_panel.tester_folded;
                 if !(self.settings.panel == Panel::BounceRules && self.settings.tester_beside_rules) {
                     self.settings.panel = Panel::Tester;
                 }
@@ -473,7 +558,7 @@ impl BounceLabApp {
             Action::Open => self.confirm_then(AfterConfirm::Open, ctx),
             Action::OpenPath(p) => self.confirm_then(AfterConfirm::OpenPath(p), ctx),
             Action::New => self.confirm_then(AfterConfirm::New, ctx),
-            Action::Save => match self.document.path.clone() {
+            Action::Save => match self.document.path.clone().filter(|p| !is_shipped_default(p)) {
                 Some(p) => {
                     self.save_to(&p);
                 }
