@@ -357,29 +357,33 @@ impl BatchPanel {
                 self.mailbox.open = true;
                 self.mailbox.error = None;
             }
-            ui.separator();
-            ui.label(tr("batch.format"));
+        });
+        // How to read, on its own row: each label stays with its menu.
+        ui.horizontal_wrapped(|ui| {
             let before = (self.format, self.column);
-            let r = egui::ComboBox::from_id_salt("batch_format").selected_text(self.format.label()).show_ui(ui, |ui| {
-                for f in Format::ALL {
-                    ui.selectable_value(&mut self.format, f, f.label());
-                }
-            });
-            named(r.response, Role::ComboBox, tr("batch.format"));
-            ui.label(tr("batch.column"));
-            let header = self.lines.as_ref().and_then(|l| l.report.csv.as_ref()).and_then(|c| c.header.clone());
-            let col_name =
-                |i: usize| header.as_ref().and_then(|h| h.get(i)).map_or_else(|| format!("{}", i + 1), |h| format!("{} {h}", i + 1));
-            let r = egui::ComboBox::from_id_salt("batch_column")
-                .selected_text(self.column.map_or_else(|| tr("batch.column_auto").to_owned(), &col_name))
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut self.column, None, tr("batch.column_auto"));
-                    let n = header.as_ref().map_or(12, Vec::len);
-                    for i in 0..n {
-                        ui.selectable_value(&mut self.column, Some(i), col_name(i));
+            {
+                ui.label(tr("batch.format"));
+                let r = egui::ComboBox::from_id_salt("batch_format").selected_text(self.format.label()).show_ui(ui, |ui| {
+                    for f in Format::ALL {
+                        ui.selectable_value(&mut self.format, f, f.label());
                     }
                 });
-            named(r.response, Role::ComboBox, tr("batch.column_a11y"));
+                named(r.response, Role::ComboBox, tr("batch.format"));
+                ui.label(tr("batch.column"));
+                let header = self.lines.as_ref().and_then(|l| l.report.csv.as_ref()).and_then(|c| c.header.clone());
+                let col_name =
+                    |i: usize| header.as_ref().and_then(|h| h.get(i)).map_or_else(|| format!("{}", i + 1), |h| format!("{} {h}", i + 1));
+                let r = egui::ComboBox::from_id_salt("batch_column")
+                    .selected_text(self.column.map_or_else(|| tr("batch.column_auto").to_owned(), &col_name))
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut self.column, None, tr("batch.column_auto"));
+                        let n = header.as_ref().map_or(12, Vec::len);
+                        for i in 0..n {
+                            ui.selectable_value(&mut self.column, Some(i), col_name(i));
+                        }
+                    });
+                named(r.response, Role::ComboBox, tr("batch.column_a11y"));
+            }
             if (self.format, self.column) != before {
                 self.reread(&ectx);
             }

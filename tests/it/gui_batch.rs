@@ -350,3 +350,63 @@ fn mailbox_dialog_validates_and_reports_a_refused_connection() {
     assert!(shown(&h, "Problems while reading: 1"));
     assert!(shown(&h, &format!("cannot connect to 127.0.0.1:{port}")), "the refusal is listed");
 }
+
+/// Batch → Open mailbox… against a real Dovecot (IMAP, read-only): the rows
+/// are those of the same emails read as files, and the mailbox is unchanged
+/// (same messages, none marked `\Seen`). "Remember" keeps the password in memory.
+#[test]
+fn mailbox_dialog_reads_a_real_dovecot_without_changing_it() {
+    use crate::dovecot::{Dovecot, PASSWORD, USER};
+    use bouncelab::engine::ingest::{RecordSource, email};
+
+    let corpus = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus/emails-dev");
+    let mut names: Vec<String> =
+        std::fs::read_dir(&corpus).unwrap().filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    let msgs: Vec<Vec<u8>> =
+        names.iter().filter(|n| n.ends_with(".eml")).skip(20).take(8).map(|n| std::fs::read(corpus.join(n)).unwrap()).collect();
+    let mut want: Vec<String> = msgs
+        .iter()
+        .flat_map(|m| email::read(m, &RecordSource::default()).records)
+        .map(|r| format!("{:?} {}", r.recipient, r.text))
+        .collect();
+    want.sort();
+    let want_problems: usize = msgs.iter().map(|m| email::read(m, &RecordSource::default()).problems.len()).sum();
+    let d = Dovecot::start(&msgs);
+    let before = d.snapshot();
+
+    let mut h = harness(app_on(Panel::Batch));
+    h.run();
+    h.get_by_label("Open mailbox…").click();
+    settle(&mut h);
+    {
+        let m = &mut h.state_mut().batch.mailbox;
+        m.server = format!("imap://127.0.0.1:{}", d.imap);
+        m.user = USER.into();
+        m.password = PASSWORD.into();
+    }
+    h.get_by_label("Remember the password for this session").click();
+    settle(&mut h);
+    h.get_by_label("Read").click();
+    settle(&mut h);
+    let start = Instant::now();
+    while h.state().batch.is_busy() || h.state().batch.results().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(90), "the mailbox was read within 90 s\n{}", d.log());
+        h.run_ok();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    settle(&mut h);
+    let rows = h.state().batch.lines().unwrap();
+    let mut got: Vec<String> = (0..rows.len())
+        .map(|i| {
+            let r = &rows.detail(i).expect("every row has its record").record;
+            format!("{:?} {}", r.recipient, r.text)
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got, want, "the mailbox gives the rows of the same emails as files\n{}", d.log());
+    assert_eq!(rows.report.problem_count, want_problems, "the same problems as the files: {:?}", rows.report.problems);
+    assert!(shown(&h, &format!("imap://{USER}@127.0.0.1:{}/INBOX", d.imap)), "the source names the mailbox");
+    assert_eq!(h.state().batch.mailbox.password, PASSWORD, "remembered for the session");
+    assert_eq!(d.snapshot(), before, "the mailbox is unchanged (no \\Seen, nothing moved)");
+}

@@ -74,11 +74,16 @@ pub fn confusion_ui(ui: &mut Ui, pairs: &[Pair], height: f32) {
     let agree: usize = pairs.iter().filter(|p| p.agrees()).map(|p| p.count).sum();
     let pct = if total > 0 { 100.0 * agree as f64 / total as f64 } else { 0.0 };
     ui.strong(tr("batch.confusion_heading"));
-    ui.label(tr_fmt("batch.confusion_agree", &[("agree", &agree), ("total", &total), ("pct", &format_args!("{pct:.1}"))]));
+    let agreement = tr_fmt("batch.confusion_agree", &[("agree", &agree), ("total", &total), ("pct", &format_args!("{pct:.1}"))]);
+    ui.add(egui::Label::new(agreement).wrap());
     let warn = ui.visuals().warn_fg_color;
-    egui::ScrollArea::vertical().id_salt("batch_confusion").max_height(height).show(ui, |ui| {
-        egui::Grid::new("batch_confusion_grid").striped(true).num_columns(4).spacing([12.0, 2.0]).show(ui, |ui| {
-            ui.strong(tr("batch.col_mta"));
+    // The MTA column only when the batch mixes MTAs' logs.
+    let several = pairs.first().is_some_and(|f| pairs.iter().any(|p| p.mta != f.mta));
+    egui::ScrollArea::both().id_salt("batch_confusion").max_height(height).show(ui, |ui| {
+        egui::Grid::new("batch_confusion_grid").striped(true).num_columns(3 + usize::from(several)).spacing([12.0, 2.0]).show(ui, |ui| {
+            if several {
+                ui.strong(tr("batch.col_mta"));
+            }
             ui.strong(tr("batch.confusion_mta_class"));
             ui.strong(tr("batch.confusion_rule_class"));
             ui.strong(tr("batch.confusion_records"));
@@ -86,7 +91,9 @@ pub fn confusion_ui(ui: &mut Ui, pairs: &[Pair], height: f32) {
             for p in pairs {
                 let rule = if p.rule_class.is_empty() { tr("batch.confusion_unmapped") } else { p.rule_class.as_str() };
                 let paint = |t: &str| if p.agrees() { RichText::new(t) } else { RichText::new(t).color(warn) };
-                ui.label(p.mta);
+                if several {
+                    ui.label(p.mta);
+                }
                 ui.label(paint(&p.log_class));
                 ui.label(paint(rule));
                 ui.label(paint(&p.count.to_string()));

@@ -135,6 +135,8 @@ impl MailboxDialog {
             .open(&mut open)
             .collapsible(false)
             .resizable(false)
+            .pivot(egui::Align2::CENTER_CENTER)
+            .default_pos(ctx.content_rect().center())
             .show(ctx, |ui| {
                 ui.label(tr("batch.mailbox_intro"));
                 ui.add_space(4.0);

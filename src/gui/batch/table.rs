@@ -105,10 +105,11 @@ impl BatchPanel {
             if ui.button(tr("batch.clear_filters")).clicked() {
                 *f = Filter::default();
             }
-            ui.separator();
-            ui.label(tr_fmt("batch.shown", &[("shown", &self.view.len()), ("total", &r.verdicts.len())]));
         });
+        let shown = tr_fmt("batch.shown", &[("shown", &self.view.len()), ("total", &r.verdicts.len())]);
         ui.horizontal(|ui| {
+            ui.label(shown);
+            ui.separator();
             named(
                 ui.add(egui::TextEdit::singleline(&mut self.export_path).desired_width(300.0).hint_text(tr("batch.export_hint"))),
                 Role::TextInput,
@@ -156,120 +157,132 @@ impl BatchPanel {
         // Recipient, phase and MTA only when the input says them (emails, logs); the MTA's class for logs.
         let details = lines.has_details();
         let log_class = !lines.log_rows.is_empty();
-        let mut columns: Vec<(&str, Option<SortKey>, Column)> = vec![
-            (tr("batch.col_line"), Some(SortKey::Line), Column::initial(56.0).at_least(40.0)),
-            (tr("batch.col_response"), None, Column::remainder().at_least(160.0).clip(true)),
-        ];
+        // (title, sort key, width to start with, narrowest); the response takes what is left.
+        let mut columns: Vec<(&str, Option<SortKey>, f32, f32)> = vec![(tr("batch.col_line"), Some(SortKey::Line), 56.0, 40.0)];
         if details {
-            columns.push((tr("batch.col_recipient"), None, Column::initial(150.0).at_least(60.0).clip(true)));
-            columns.push((tr("batch.col_phase"), None, Column::initial(72.0).at_least(40.0).clip(true)));
-            columns.push((tr("batch.col_mta"), None, Column::initial(80.0).at_least(40.0).clip(true)));
+            columns.push((tr("batch.col_recipient"), None, 150.0, 60.0));
+            columns.push((tr("batch.col_phase"), None, 72.0, 40.0));
+            columns.push((tr("batch.col_mta"), None, 80.0, 40.0));
         }
         if log_class {
-            columns.push((tr("batch.col_log_class"), None, Column::initial(110.0).at_least(50.0).clip(true)));
+            columns.push((tr("batch.col_log_class"), None, 110.0, 50.0));
         }
         columns.extend([
-            (tr("batch.col_type"), Some(SortKey::Type), Column::initial(56.0).at_least(40.0)),
-            (tr("batch.col_reason"), Some(SortKey::Reason), Column::initial(110.0).at_least(50.0).clip(true)),
-            (tr("batch.col_category"), Some(SortKey::Category), Column::initial(100.0).at_least(50.0).clip(true)),
-            (tr("batch.col_rule"), Some(SortKey::Rule), Column::initial(120.0).at_least(50.0).clip(true)),
-            (tr("batch.col_decided_by"), Some(SortKey::DecidedBy), Column::initial(90.0).at_least(50.0).clip(true)),
+            (tr("batch.col_type"), Some(SortKey::Type), 56.0, 40.0),
+            (tr("batch.col_reason"), Some(SortKey::Reason), 110.0, 50.0),
+            (tr("batch.col_category"), Some(SortKey::Category), 100.0, 50.0),
+            (tr("batch.col_rule"), Some(SortKey::Rule), 120.0, 50.0),
+            (tr("batch.col_decided_by"), Some(SortKey::DecidedBy), 90.0, 50.0),
         ]);
+        // Start narrower when the window is: every column visible at 1024 px, the rest by scrolling.
+        const RESPONSE_MIN: f32 = 160.0;
+        let spacing = ui.spacing().item_spacing.x * (columns.len() + 1) as f32;
+        let fixed: f32 = columns.iter().map(|c| c.2).sum();
+        let room = ui.available_width() - RESPONSE_MIN - spacing;
+        let scale = if fixed > room { (room / fixed).max(0.5) } else { 1.0 };
+        let response_title = tr("batch.col_response");
         // Plain labels in the cells: a click anywhere on a row is the row's, not a text selection.
         ui.style_mut().interaction.selectable_labels = false;
-        let mut table = TableBuilder::new(ui)
-            .id_salt("batch_table")
-            .striped(true)
-            .resizable(true)
-            .sense(egui::Sense::click())
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .min_scrolled_height(120.0);
-        for (_, _, col) in &columns {
-            table = table.column(*col);
-        }
-        table
-            .header(22.0, |mut h| {
-                for (title, key, _) in &columns {
-                    h.col(|ui| match key {
-                        Some(k) => {
-                            let mark = if sort.0 != *k {
-                                ""
-                            } else if sort.1 {
-                                tr("batch.sort_desc")
-                            } else {
-                                tr("batch.sort_asc")
-                            };
-                            let b = egui::Button::new(RichText::new(format!("{title}{mark}")).strong()).frame(false);
-                            if ui.add(b).on_hover_text(tr("batch.sort_tip")).clicked() {
-                                *sort = (*k, sort.0 == *k && !sort.1);
-                            }
-                        }
-                        None => {
-                            ui.strong(*title).on_hover_text(tr("batch.response_tip"));
-                        }
-                    });
+        egui::ScrollArea::horizontal().id_salt("batch_table_h").show(ui, |ui| {
+            let mut table = TableBuilder::new(ui)
+                .id_salt("batch_table")
+                .striped(true)
+                .resizable(true)
+                .sense(egui::Sense::click())
+                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                .min_scrolled_height(120.0);
+            for (k, (_, _, w, min)) in columns.iter().enumerate() {
+                table = table.column(Column::initial((w * scale).max(*min)).at_least(*min).clip(true));
+                if k == 0 {
+                    table = table.column(Column::remainder().at_least(RESPONSE_MIN).clip(true));
                 }
-            })
-            .body(|body| {
-                body.rows(20.0, self.view.len(), |mut row| {
-                    let i = self.view[row.index()] as usize;
-                    let v: &Verdict = &r.verdicts[i];
-                    let detail = lines.detail(i);
-                    row.col(|ui| {
-                        let origin = lines.origin.get(i).copied().unwrap_or(0).to_string();
-                        let r = ui.label(origin);
-                        match detail {
-                            Some(d) => r.on_hover_text(place(&d.record.source)),
-                            None => r.on_hover_text(lines.source_name(i)),
-                        };
-                    });
-                    row.col(|ui| {
-                        ui.label(RichText::new(shorten(lines.text(i), 240).replace(['\n', '\r'], " ")).monospace());
-                    });
-                    if details {
-                        let rec = detail.map(|d| &d.record);
-                        row.col(|ui| {
-                            ui.label(rec.and_then(|r| r.recipient.as_deref()).unwrap_or(""));
-                        });
-                        row.col(|ui| {
-                            ui.label(rec.and_then(|r| r.phase).map_or("", phase_label));
-                        });
-                        row.col(|ui| {
-                            let mta = rec.map(|r| r.reporter.name()).unwrap_or_default();
-                            let resp = ui.label(mta.as_ref());
-                            if let Some(remote) = rec.and_then(|r| r.remote_mta.as_deref()) {
-                                resp.on_hover_text(tr_fmt("batch.remote_mta", &[("host", &remote)]));
+            }
+            let mut titles: Vec<(&str, Option<SortKey>)> = columns.iter().map(|c| (c.0, c.1)).collect();
+            titles.insert(1, (response_title, None));
+            table
+                .header(22.0, |mut h| {
+                    for (title, key) in &titles {
+                        h.col(|ui| match key {
+                            Some(k) => {
+                                let mark = if sort.0 != *k {
+                                    ""
+                                } else if sort.1 {
+                                    tr("batch.sort_desc")
+                                } else {
+                                    tr("batch.sort_asc")
+                                };
+                                let b = egui::Button::new(RichText::new(format!("{title}{mark}")).strong()).frame(false);
+                                if ui.add(b).on_hover_text(tr("batch.sort_tip")).clicked() {
+                                    *sort = (*k, sort.0 == *k && !sort.1);
+                                }
+                            }
+                            None => {
+                                ui.strong(*title).on_hover_text(tr("batch.response_tip"));
                             }
                         });
                     }
-                    if log_class {
+                })
+                .body(|body| {
+                    body.rows(20.0, self.view.len(), |mut row| {
+                        let i = self.view[row.index()] as usize;
+                        let v: &Verdict = &r.verdicts[i];
+                        let detail = lines.detail(i);
                         row.col(|ui| {
-                            ui.label(detail.and_then(|d| d.record.log_class.as_deref()).unwrap_or(""));
+                            let origin = lines.origin.get(i).copied().unwrap_or(0).to_string();
+                            let r = ui.label(origin);
+                            match detail {
+                                Some(d) => r.on_hover_text(place(&d.record.source)),
+                                None => r.on_hover_text(lines.source_name(i)),
+                            };
                         });
-                    }
-                    row.col(|ui| {
-                        ui.label(RichText::new(v.failure_type.display_label()).color(failure_color(v.failure_type, dark)));
+                        row.col(|ui| {
+                            ui.label(RichText::new(shorten(lines.text(i), 240).replace(['\n', '\r'], " ")).monospace());
+                        });
+                        if details {
+                            let rec = detail.map(|d| &d.record);
+                            row.col(|ui| {
+                                ui.label(rec.and_then(|r| r.recipient.as_deref()).unwrap_or(""));
+                            });
+                            row.col(|ui| {
+                                ui.label(rec.and_then(|r| r.phase).map_or("", phase_label));
+                            });
+                            row.col(|ui| {
+                                let mta = rec.map(|r| r.reporter.name()).unwrap_or_default();
+                                let resp = ui.label(mta.as_ref());
+                                if let Some(remote) = rec.and_then(|r| r.remote_mta.as_deref()) {
+                                    resp.on_hover_text(tr_fmt("batch.remote_mta", &[("host", &remote)]));
+                                }
+                            });
+                        }
+                        if log_class {
+                            row.col(|ui| {
+                                ui.label(detail.and_then(|d| d.record.log_class.as_deref()).unwrap_or(""));
+                            });
+                        }
+                        row.col(|ui| {
+                            ui.label(RichText::new(v.failure_type.display_label()).color(failure_color(v.failure_type, dark)));
+                        });
+                        row.col(|ui| {
+                            ui.label(c.reason(v).display_label());
+                        });
+                        row.col(|ui| {
+                            ui.label(&c.category(v).id);
+                        });
+                        row.col(|ui| {
+                            match view::won_by(v) {
+                                Some(k) => ui.label(format!("#{} {}", k + 1, c.rule_name(k))),
+                                None => ui.weak(tr("batch.none")),
+                            };
+                        });
+                        row.col(|ui| {
+                            ui.label(decided_label(v.decided_by));
+                        });
+                        let tip = if detail.is_some_and(|d| d.email.is_some()) { tr("batch.row_tip_email") } else { tr("batch.row_tip") };
+                        if row.response().on_hover_text(tip).clicked() {
+                            ctx.act(tester_action(lines, i));
+                        }
                     });
-                    row.col(|ui| {
-                        ui.label(c.reason(v).display_label());
-                    });
-                    row.col(|ui| {
-                        ui.label(&c.category(v).id);
-                    });
-                    row.col(|ui| {
-                        match view::won_by(v) {
-                            Some(k) => ui.label(format!("#{} {}", k + 1, c.rule_name(k))),
-                            None => ui.weak(tr("batch.none")),
-                        };
-                    });
-                    row.col(|ui| {
-                        ui.label(decided_label(v.decided_by));
-                    });
-                    let tip = if detail.is_some_and(|d| d.email.is_some()) { tr("batch.row_tip_email") } else { tr("batch.row_tip") };
-                    if row.response().on_hover_text(tip).clicked() {
-                        ctx.act(tester_action(lines, i));
-                    }
                 });
-            });
+        });
     }
 }
