@@ -410,3 +410,80 @@ fn mailbox_dialog_reads_a_real_dovecot_without_changing_it() {
     assert_eq!(h.state().batch.mailbox.password, PASSWORD, "remembered for the session");
     assert_eq!(d.snapshot(), before, "the mailbox is unchanged (no \\Seen, nothing moved)");
 }
+
+/// A dropped path, as the windowing integration hands it to egui.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+/// Dropped on the Batch panel, a Maildir folder and an mbox file of the same
+/// emails give the same recipients (read by content, like `classify`).
+#[test]
+fn dropped_maildir_and_mbox_give_the_same_recipients() {
+    use bouncelab::engine::ingest::{RecordSource, email};
+
+    let corpus = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus/emails-dev");
+    let mut names: Vec<String> =
+        std::fs::read_dir(&corpus).unwrap().filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    let msgs: Vec<Vec<u8>> =
+        names.iter().filter(|n| n.ends_with(".eml")).skip(40).take(6).map(|n| std::fs::read(corpus.join(n)).unwrap()).collect();
+    let mut want: Vec<Option<String>> =
+        msgs.iter().flat_map(|m| email::read(m, &RecordSource::default()).records).map(|r| r.recipient).collect();
+    want.sort();
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("Errors");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    let mut mbox = Vec::new();
+    for (i, m) in msgs.iter().enumerate() {
+        std::fs::write(maildir.join(format!("cur/{i}.bouncelab:2,")), m).unwrap();
+        // Some dev emails keep their envelope From_ line: it is the separator then.
+        let body = if m.starts_with(b"From ") { &m[m.iter().position(|&b| b == b'\n').map_or(m.len(), |p| p + 1)..] } else { &m[..] };
+        mbox.extend_from_slice(b"From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n");
+        for line in body.split_inclusive(|&b| b == b'\n') {
+            if line.starts_with(b"From ") {
+                mbox.push(b'>');
+            }
+            mbox.extend_from_slice(line);
+        }
+        if !mbox.ends_with(b"\n") {
+            mbox.push(b'\n');
+        }
+        mbox.push(b'\n');
+    }
+    let mbox_path = dir.path().join("bounces");
+    std::fs::write(&mbox_path, mbox).unwrap();
+
+    let mut h = harness(app_on(Panel::Batch));
+    h.run();
+    for p in [maildir.clone(), mbox_path.clone()] {
+        h.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(p)));
+    }
+    h.run_ok();
+    wait_for_batch(&mut h);
+    let rows = h.state().batch.lines().expect("rows");
+    // Rows by the file their record was read from.
+    let recipients_from = |keep: &dyn Fn(&std::path::Path) -> bool| {
+        let mut v: Vec<Option<String>> = (0..rows.len())
+            .filter_map(|i| rows.detail(i))
+            .filter(|d| d.record.source.file.as_deref().is_some_and(keep))
+            .map(|d| d.record.recipient.clone())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(recipients_from(&|f| f == mbox_path), want, "mbox");
+    assert_eq!(recipients_from(&|f| f.starts_with(&maildir)), want, "Maildir");
+    assert_eq!(rows.len(), 2 * want.len());
+}
