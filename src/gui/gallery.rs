@@ -228,7 +228,7 @@ impl GalleryPanel {
             }
         }
         self.current = self.current.min(n - 1);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui.button("◀").on_hover_text(tr("gallery.prev_tip")).clicked() {
                 self.current = (self.current + n - 1) % n;
             }

@@ -258,8 +258,9 @@ impl BounceLabApp {
         let tester_shown = !self.rules_panel.tester_folded || self.rules_panel.tester_unfolded;
         if presenting {
             // A large tester beside one whole card; the arrow keys step through the cards.
-            let half = ctx.content_rect().width() * 0.45;
-            egui::Panel::right("presentation_tester").resizable(true).default_size(half).min_size(300.0).show(ui, |ui| {
+            // Recomputed every frame: the zoom of presentation mode changes the width in points.
+            let width = (ui.available_width() * 0.42).max(260.0);
+            egui::Panel::right("presentation_tester").resizable(false).exact_size(width).show(ui, |ui| {
                 self.tester.ui(ui, &mut pctx);
             });
             self.main_rect = egui::CentralPanel::default().show(ui, |ui| self.gallery.presentation_ui(ui, &mut pctx)).response.rect;
