@@ -248,7 +248,14 @@ impl MxRulesPanel {
                         }
                         row.col(|ui| {
                             if let Some(first) = mine.first() {
-                                let color = if has_error { error_color(ui) } else { ui.visuals().warn_fg_color };
+                                // On the selected (blue) row red and yellow are unreadable: the selection's text colour there.
+                                let color = if self.selected == Some(i) {
+                                    ui.visuals().selection.stroke.color
+                                } else if has_error {
+                                    error_color(ui)
+                                } else {
+                                    ui.visuals().warn_fg_color
+                                };
                                 let shown = if mine.len() > 1 {
                                     tr_fmt("mx.problem_more", &[("message", &first.message), ("n", &(mine.len() - 1))])
                                 } else {

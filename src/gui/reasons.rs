@@ -16,7 +16,7 @@ pub struct ReasonsPanel {}
 impl ReasonsPanel {
     /// Draws the panel.
     pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
-        egui::ScrollArea::vertical().id_salt("reasons_scroll").show(ui, |ui| {
+        egui::ScrollArea::both().id_salt("reasons_scroll").show(ui, |ui| {
             ui.heading(tr("reasons.heading"));
             ui.label(RichText::new(tr("reasons.intro")).weak());
             self.reasons_ui(ui, ctx);
@@ -42,7 +42,7 @@ impl ReasonsPanel {
         let lang = Lang::current();
         let translated = lang != Lang::ENGLISH;
         let label_in = tr_fmt("reasons.col_label_in", &[("language", &lang.name())]);
-        egui::Grid::new("reasons_grid").striped(true).num_columns(7 + usize::from(translated)).spacing([10.0, 4.0]).show(ui, |ui| {
+        egui::Grid::new("reasons_grid").striped(true).num_columns(7 + usize::from(translated)).spacing([6.0, 4.0]).show(ui, |ui| {
             ui.strong(tr("reasons.col_id"));
             ui.strong(tr("reasons.col_label"));
             if translated {
@@ -137,7 +137,7 @@ impl ReasonsPanel {
             ctx.rules.reasons.iter().map(|r| (r.id.clone(), r.display_label().to_owned(), r.failure_type)).collect();
         let mut remove = None;
         let dark = ui.visuals().dark_mode;
-        egui::Grid::new("categories_grid").striped(true).num_columns(7).spacing([10.0, 4.0]).show(ui, |ui| {
+        egui::Grid::new("categories_grid").striped(true).num_columns(7).spacing([6.0, 4.0]).show(ui, |ui| {
             for h in [tr("rules.category"), tr("reasons.col_reason"), tr("rules.col_type"), "Momentum", "PowerMTA", "KumoMTA", ""] {
                 ui.strong(h);
             }

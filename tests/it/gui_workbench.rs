@@ -79,7 +79,7 @@ fn cut_widgets(h: &Harness<'_, BounceLabApp>) -> Vec<String> {
 
 #[test]
 fn no_widget_of_the_main_panels_is_cut_at_1024_and_1600_in_english_and_korean() {
-    let panels = [Panel::BounceRules, Panel::MxRules, Panel::Gallery, Panel::DnsLookup, Panel::Tester, Panel::Batch];
+    let panels = [Panel::BounceRules, Panel::MxRules, Panel::Gallery, Panel::DnsLookup, Panel::Tester, Panel::Batch, Panel::Reasons];
     for (w, hgt) in [(1024.0, 700.0), (1600.0, 1000.0)] {
         for lang in ["en", "ko"] {
             for panel in panels {
@@ -308,4 +308,27 @@ fn dns_panel_keeps_its_total_timeout_and_names_the_server_it_asked() {
     assert!(shown(&h, "2 attempt(s) of 1.0 s"), "the two attempts share the 2 s");
     assert_eq!(h.query_all_by_label_contains("no answer").count(), 1, "one message");
     assert!(shown(&h, &format!("Asked {ns}")), "the server asked is named");
+}
+
+#[test]
+fn make_a_rule_generalises_addresses_and_numbers_like_the_batch_clusters() {
+    let mut a = app(Panel::Tester, "en");
+    a.settings.tester_beside_rules = false;
+    let text = "550 5.7.1 <alice@example.org>: mailbox frozen by provider policy 4711";
+    a.tester.set_text(text.into());
+    let mut h = sized(a, 1280.0, 820.0);
+    settle(&mut h);
+    let n = h.state().document.rules.bounce_rules.len();
+    h.get_by_label(tr("tester.make_rule")).click();
+    settle(&mut h);
+    let doc = &h.state().document;
+    assert_eq!(doc.rules.bounce_rules.len(), n + 1);
+    let sel = h.state().rules_panel.selected.unwrap();
+    let r = &doc.rules.bounce_rules[sel];
+    assert!(!r.pattern.contains("alice"), "the address is generalised: {}", r.pattern);
+    assert!(!r.pattern.contains("4711"), "numbers are generalised: {}", r.pattern);
+    let c = &doc.compiled.classifier;
+    assert_eq!(c.classify(text).rule, Some(sel), "the new rule wins its example");
+    let other = "550 5.7.1 <bob@mail.example.net>: mailbox frozen by provider policy 99";
+    assert_eq!(c.classify(other).rule, Some(sel), "and the same reply for another address");
 }

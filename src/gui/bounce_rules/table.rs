@@ -154,7 +154,8 @@ impl BounceRulesPanel {
                         row.col(|ui| {
                             dim(ui);
                             let r = &mut ctx.rules.bounce_rules[i];
-                            let color = has_error.then(|| error_color(ui));
+                            // Red is unreadable on the selected (blue) row; the lint mark still says it.
+                            let color = (has_error && self.selected != Some(i)).then(|| error_color(ui));
                             let resp = grid::cell_text_edit(ui, &mut r.pattern, true, color);
                             a11y(&resp, Role::TextInput, &tr_fmt("rules.a11y_pattern", &[("n", &(i + 1))]));
                             ctx.edited |= resp.changed();
