@@ -427,21 +427,24 @@ impl BatchPanel {
                 "batch.reading",
                 &[("done", &format_args!("{:.1}", done as f64 / 1e6)), ("total", &format_args!("{:.1}", total as f64 / 1e6))],
             ),
+            Stage::Fetching if job.is_cancelled() => tr_fmt("batch.fetch_cancelling", &[("done", &done)]),
             Stage::Fetching => tr_fmt("batch.fetching", &[("done", &done), ("total", &total)]),
             Stage::Classifying => tr_fmt("batch.classifying", &[("done", &done), ("total", &total)]),
         };
         let mut cancel = false;
         ui.horizontal(|ui| {
             ui.add(egui::ProgressBar::new(frac.clamp(0.0, 1.0)).text(text).desired_width(420.0));
-            cancel = ui.button(tr("dialog.cancel")).clicked();
+            cancel = ui.add_enabled(!job.is_cancelled(), egui::Button::new(tr("dialog.cancel"))).clicked();
         });
-        if cancel {
+        if cancel && job.stage == Stage::Fetching {
+            // The messages fetched so far are kept: the worker stops after the current one.
+            job.cancel();
+        } else if cancel {
             let stage = job.stage;
             self.paused_for = job.classifier.clone();
             self.job = None;
             let text = match stage {
-                Stage::Reading => tr("batch.reading_cancelled"),
-                Stage::Fetching => tr("batch.fetch_cancelled"),
+                Stage::Reading | Stage::Fetching => tr("batch.reading_cancelled"),
                 Stage::Classifying => tr("batch.classify_cancelled"),
             };
             self.say(text.to_owned(), true);

@@ -409,6 +409,13 @@ fn mailbox_dialog_reads_a_real_dovecot_without_changing_it() {
     assert!(shown(&h, &format!("imap://{USER}@127.0.0.1:{}/INBOX", d.imap)), "the source names the mailbox");
     assert_eq!(h.state().batch.mailbox.password, PASSWORD, "remembered for the session");
     assert_eq!(d.snapshot(), before, "the mailbox is unchanged (no \\Seen, nothing moved)");
+
+    // Cancelled before the first message: nothing fetched, said so, the mailbox untouched.
+    let request = h.state().batch.mailbox.request().expect("the remembered fields still make a request");
+    let cancel = std::sync::atomic::AtomicBool::new(true);
+    let rows = bouncelab::gui::batch::mailbox::fetch_rows(request, &Default::default(), &cancel);
+    assert!(rows.is_empty() && rows.report.fetch_cancelled, "{:?}", rows.report);
+    assert_eq!(d.snapshot(), before);
 }
 
 /// A dropped path, as the windowing integration hands it to egui.

@@ -132,6 +132,8 @@ pub struct Report {
     pub capped: bool,
     /// Email texts past [`MAX_EMAIL_TEXT_BYTES`] were not kept.
     pub email_texts_dropped: bool,
+    /// A mailbox fetch was cancelled: the messages fetched before are kept.
+    pub fetch_cancelled: bool,
     /// CSV details of the last CSV file.
     pub csv: Option<CsvInfo>,
     /// Per log file read.

@@ -233,8 +233,9 @@ pub fn fetch_rows(request: MailboxRequest, progress: &Arc<ReadProgress>, cancel:
         }
         ControlFlow::Continue(())
     });
-    if let Err(e) = res {
-        rows.source_failed(&RecordSource { file, ..RecordSource::default() }, e.to_string());
+    match res {
+        Ok(summary) => rows.report.fetch_cancelled = summary.cancelled && cancel.load(Ordering::Relaxed),
+        Err(e) => rows.source_failed(&RecordSource { file, ..RecordSource::default() }, e.to_string()),
     }
     rows
 }

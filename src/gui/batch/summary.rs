@@ -125,6 +125,9 @@ pub fn load_report(l: &Rows) -> (String, bool) {
     if st.capped {
         parts.push(tr_fmt("batch.report_capped", &[("lines", &load::MAX_ROWS), ("mb", &(load::MAX_TOTAL_BYTES >> 20))]));
     }
+    if st.fetch_cancelled {
+        parts.push(tr_fmt("batch.report_fetch_cancelled", &[("n", &st.emails)]));
+    }
     if st.email_texts_dropped {
         parts.push(tr_fmt("batch.report_email_texts", &[("mb", &(load::MAX_EMAIL_TEXT_BYTES >> 20))]));
     }

@@ -112,6 +112,11 @@ impl Job {
         self.cancel.store(true, Ordering::Relaxed);
     }
 
+    /// Whether a cancel was asked (a mailbox fetch then ends with what it has).
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
     /// Checks for the answer without waiting.
     pub fn poll(&self) -> Poll {
         match self.rx.try_recv() {
