@@ -195,6 +195,10 @@ pub fn parse_plan(text: &str) -> Result<Vec<ThroughputLevel>, String> {
     Ok(out)
 }
 
+/// Below this window width the scenario editor goes above the results instead of beside
+/// them: side by side, the editor's forms and the results' table do not both fit.
+pub const STACK_WIDTH: f32 = 1400.0;
+
 impl RampUpPanel {
     /// Replaces the scenario (and the plan text that mirrors its schedule).
     pub fn set_scenario(&mut self, s: Scenario) {
@@ -281,7 +285,7 @@ impl RampUpPanel {
         self.job.as_ref().map(|j| (j.progress.done.load(Ordering::Relaxed), j.progress.total.load(Ordering::Relaxed)))
     }
 
-    /// Draws the panel.
+    /// Draws the panel: the editor beside the results in a wide window, above them below [`STACK_WIDTH`].
     pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         let generation = ctx.compiled.generation;
         self.refresh(ui.ctx(), &ctx.rules.mx_rules, &ctx.compiled.classifier, generation);
@@ -290,10 +294,20 @@ impl RampUpPanel {
         // The editor never takes more than 55 % of the width, so the plots and tables
         // keep room on a 1024-pixel screen; what it cannot fit scrolls sideways.
         let avail = ui.available_width().max(600.0);
-        let editor = egui::Panel::left("rampup_editor").resizable(true).default_size(490.0_f32.min(avail * 0.5));
-        editor.size_range(300.0..=(avail * 0.55)).show(ui, |ui| {
-            egui::ScrollArea::both().id_salt("rampup_editor_scroll").show(ui, |ui| self.editor_ui(ui, ctx, &problems));
-        });
+        if ui.ctx().content_rect().width() < STACK_WIDTH {
+            // A narrow window: the editor above the results, at full width, so its forms and
+            // the provider grid fit; the plots and tables keep the full width below.
+            let h = ui.available_height();
+            let editor = egui::Panel::top("rampup_editor_top").resizable(true).default_size(h * 0.45);
+            editor.size_range((h * 0.2)..=(h * 0.7)).show(ui, |ui| {
+                egui::ScrollArea::both().id_salt("rampup_editor_scroll").show(ui, |ui| self.editor_ui(ui, ctx, &problems));
+            });
+        } else {
+            let editor = egui::Panel::left("rampup_editor").resizable(true).default_size(620.0_f32.min(avail * 0.5));
+            editor.size_range(300.0..=(avail * 0.55)).show(ui, |ui| {
+                egui::ScrollArea::both().id_salt("rampup_editor_scroll").show(ui, |ui| self.editor_ui(ui, ctx, &problems));
+            });
+        }
         if self.scenario != before {
             // Replot in this very frame; the problems beside the fields follow next frame.
             self.refresh(ui.ctx(), &ctx.rules.mx_rules, &ctx.compiled.classifier, generation);

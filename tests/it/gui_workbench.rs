@@ -79,7 +79,8 @@ fn cut_widgets(h: &Harness<'_, BounceLabApp>) -> Vec<String> {
 
 #[test]
 fn no_widget_of_the_main_panels_is_cut_at_1024_and_1600_in_english_and_korean() {
-    let panels = [Panel::BounceRules, Panel::MxRules, Panel::Gallery, Panel::DnsLookup, Panel::Tester, Panel::Batch, Panel::Reasons];
+    let panels =
+        [Panel::BounceRules, Panel::MxRules, Panel::Gallery, Panel::DnsLookup, Panel::Tester, Panel::Batch, Panel::Reasons, Panel::RampUp];
     for (w, hgt) in [(1024.0, 700.0), (1600.0, 1000.0)] {
         for lang in ["en", "ko"] {
             for panel in panels {
