@@ -272,7 +272,11 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
         out.spans.push(Some(0..human.len()));
     } else {
         for t in &text_recipients {
-            let text = plaintext::diagnostic(&human[t.span.clone()], Some(&t.address));
+            let mut text = plaintext::diagnostic(&human[t.span.clone()], Some(&t.address));
+            if text.is_empty() {
+                // Nothing after the address: Lotus Notes writes the reason above it.
+                text = plaintext::diagnostic(&human[plaintext::paragraph_before(human, t.span.start)], None);
+            }
             out.records.push(text_record(template(Some(t.address.clone())), text, reporter.clone()));
             out.spans.push(Some(t.span.clone()));
         }

@@ -60,6 +60,7 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
             |you\s+can\s+delete\s+your\s+own\s+text\s+from\s+the\s+attached\s+returned\s+message\.?
             |the\s+mail\s+system\s*
             |hi\.\s+this\s+is\s+the\s+qmail-send\s+program\s+at\s+\S+\.?
+            |-+\s*failure\s+reasons\s*-+
         )$",
     )
     .expect("static boilerplate regex")
@@ -138,6 +139,16 @@ pub fn recipients(text: &str, exclude: &[String]) -> Vec<TextRecipient> {
         out.push(TextRecipient { address: address.clone(), span: *start..end.max(*start) });
     }
     out
+}
+
+/// The paragraph just before `pos` (from the last blank line to the line
+/// holding `pos`): where Lotus Notes puts the reason, above the address
+/// ("------- Failure Reasons --------", the reason, then the address).
+pub fn paragraph_before(text: &str, pos: usize) -> std::ops::Range<usize> {
+    let end = line_start(text, pos.min(text.len()));
+    let before = &text[..end];
+    let start = before.trim_end().rfind("\n\n").map_or(0, |p| p + 2);
+    start.min(end)..end
 }
 
 fn line_start(text: &str, pos: usize) -> usize {
@@ -227,6 +238,17 @@ mod tests {
             diagnostic(&text[r[0].span.clone()], Some("kijitora@example.org"))
                 .starts_with("SMTP error from remote mail server after RCPT TO")
         );
+    }
+
+    #[test]
+    fn lotus_notes_reason_comes_before_the_address() {
+        let text = "------- Failure Reasons  --------\n\nUser  not listed in public Name & Address Book\nkijitora@example.com\n\n";
+        let r = recipients(text, &[]);
+        assert_eq!(r.len(), 1);
+        assert_eq!(diagnostic(&text[r[0].span.clone()], Some("kijitora@example.com")), "");
+        let before = paragraph_before(text, r[0].span.start);
+        assert_eq!(diagnostic(&text[before], None), "User not listed in public Name & Address Book");
+        assert_eq!(paragraph_before("a@b.c\n", 0), 0..0);
     }
 
     #[test]
