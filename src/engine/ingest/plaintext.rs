@@ -105,7 +105,14 @@ fn anchor_in_line(line: &str) -> Option<Range<usize>> {
         )
         .expect("static label regex")
     });
-    let lead = LABEL.find(line).map_or(0, |m| m.end());
+    // Sendmail 5 writes "554 <addr>... error": the reply code comes first.
+    let code_lead = {
+        let t = line.trim_start();
+        let b = t.as_bytes();
+        let coded = b.len() > 5 && b[..3].iter().all(u8::is_ascii_digit) && b[3] == b' ' && b[4] == b'<' && t.contains(">...");
+        if coded { line.len() - t.len() + 4 } else { 0 }
+    };
+    let lead = if code_lead > 0 { code_lead } else { LABEL.find(line).map_or(0, |m| m.end()) };
     let rest = &line[lead..];
     let trimmed = rest.trim_start_matches([' ', '\t', '<', '"', '\'', '(', '[']);
     let start = lead + (rest.len() - trimmed.len());
@@ -238,6 +245,15 @@ mod tests {
             diagnostic(&text[r[0].span.clone()], Some("kijitora@example.org"))
                 .starts_with("SMTP error from remote mail server after RCPT TO")
         );
+    }
+
+    #[test]
+    fn sendmail5_code_before_the_address() {
+        let text = "554 <a@example.edu>... Remote protocol error\n550 example.or.jp (smtp)... 550 Host unknown\n554 <b@example.or.jp>... 550 Host unknown\n";
+        let r = recipients(text, &[]);
+        assert_eq!(r.iter().map(|t| t.address.as_str()).collect::<Vec<_>>(), ["a@example.edu", "b@example.or.jp"]);
+        assert_eq!(diagnostic(&text[r[1].span.clone()], Some("b@example.or.jp")), "550 Host unknown");
+        assert!(recipients("550 5.1.1 <x@y.example> no such user\n", &[]).is_empty(), "a reply mentioning an address is no list");
     }
 
     #[test]
