@@ -155,9 +155,10 @@ struct CompiledRule {
     phases: u8,
     /// Its pieces: `units[units.start..units.end]`, in pattern order.
     units: std::ops::Range<u32>,
-    /// The whole pattern, for the reference loop only.
+    /// The whole pattern, compiled on first use.
     pattern: Box<str>,
-    /// The whole pattern compiled by the `regex` crate, on first reference use.
+    /// The whole pattern compiled by the `regex` crate, on the rule's first
+    /// win with a span, or reference use.
     reference: OnceLock<Option<Regex>>,
     category: CategoryIdx,
     reason: ReasonIdx,
@@ -476,7 +477,14 @@ impl Classifier {
             self.prefilter.candidates(body, &mut bits);
             match self.first_match(body, phase, &bits) {
                 Some((rule, unit)) => {
-                    let span = if want_span { self.rule_find(unit, body, &bits) } else { None };
+                    let span = if !want_span {
+                        None
+                    } else {
+                        match self.whole_regex(rule) {
+                            Some(re) => re.find(body).map(|m| m.range()),
+                            None => self.rule_find(unit, body, &bits),
+                        }
+                    };
                     self.rule_verdict(rule, reply, span.map(|m| Span { start: m.start + offset, end: m.end + offset }))
                 }
                 None => self.fallback_verdict(reply),
@@ -485,8 +493,9 @@ impl Classifier {
     }
 
     /// The first rule in list order that matches, and its first matching unit:
-    /// only the prefilter's candidates run their regex, and those known to
-    /// match run none.
+    /// only the prefilter's candidates run their piece's regex, and those
+    /// known to match run none. (The span is then searched with the rule's
+    /// whole pattern: one scan instead of one per candidate piece.)
     fn first_match(&self, body: &str, phase: Option<Phase>, bits: &[u64]) -> Option<(usize, usize)> {
         set_bits(bits).find_map(|u| {
             let rule = self.units[u].rule as usize;
@@ -517,8 +526,9 @@ impl Classifier {
         best
     }
 
-    /// The whole pattern of compiled rule `i`, compiled by the `regex` crate.
-    fn reference_regex(&self, i: usize) -> Option<&Regex> {
+    /// The whole pattern of compiled rule `i`, compiled by the `regex` crate
+    /// on first use (None if only its pieces fit the size limits).
+    fn whole_regex(&self, i: usize) -> Option<&Regex> {
         let r = &self.rules[i];
         r.reference.get_or_init(|| compile_pattern(&r.pattern).ok()).as_ref()
     }
@@ -554,7 +564,7 @@ impl Classifier {
         let mut found = Vec::new();
         if reference {
             for i in 0..self.rules.len() {
-                if let Some(m) = self.reference_regex(i).and_then(|re| re.find(body)) {
+                if let Some(m) = self.whole_regex(i).and_then(|re| re.find(body)) {
                     found.push((i, Span { start: map(m.start(), false), end: map(m.end(), true) }));
                 }
             }
