@@ -563,7 +563,7 @@ impl Classifier {
         };
         let mut found = Vec::new();
         if reference {
-            for i in 0..self.rules.len() {
+            for i in (0..self.rules.len()).filter(|&i| self.rules[i].applies_in(phase)) {
                 if let Some(m) = self.whole_regex(i).and_then(|re| re.find(body)) {
                     found.push((i, Span { start: map(m.start(), false), end: map(m.end(), true) }));
                 }

@@ -110,7 +110,12 @@ pub fn example_outcome(c: &Classifier, rule: usize, text: &str) -> ExampleOutcom
 
 /// The outcome and the verdict it was read from (one classification).
 fn outcome_and_verdict(c: &Classifier, rule: usize, text: &str) -> (ExampleOutcome, Verdict) {
-    let v = c.classify_without_span(text);
+    // An example that says its SMTP phase ("in reply to end of DATA command") is tried
+    // in that phase, so rules limited to phases can have examples.
+    let v = match crate::engine::smtp::scan_phase(text) {
+        Some(p) => c.classify_in_phase(text, Some(p)),
+        None => c.classify_without_span(text),
+    };
     let outcome = match v.rule {
         Some(r) if r == rule => ExampleOutcome::Won,
         Some(r) if c.rule_matches(rule, &text[crate::engine::smtp::parse(text).text]).unwrap_or(false) => ExampleOutcome::TakenBy(r),

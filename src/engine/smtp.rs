@@ -109,9 +109,9 @@ pub fn scan_phase(text: &str) -> Option<Phase> {
         regex::Regex::new(
             r"(?xi)
             (?P<eod>in\s+reply\s+to\s+end\s+of\s+data|after\s+end\s+of\s+data|after\s+(?:i\s+)?sen[dt](?:ing)?\s+(?:the\s+)?message|failed\s+after\s+i\s+sent|end\s+of\s+data\s+command)
-            |(?P<data>in\s+reply\s+to\s+data\s+command|after\s+(?:pipelined\s+)?data\b|failed\s+on\s+data\s+command|\bdata\s+command\s+failed)
-            |(?P<rcpt>in\s+reply\s+to\s+rcpt\s+to|after\s+(?:pipelined\s+)?rcpt\s+to|does\s+not\s+like\s+recipient|rcpt\s+to\s+response|in\s+rcpt\s+to\b)
-            |(?P<mail>in\s+reply\s+to\s+mail\s+from|after\s+(?:pipelined\s+)?mail\s+from|sender\s+was\s+rejected|mail\s+from\s+response)
+            |(?P<data>in\s+reply\s+to\s+data\s+command|after\s+(?:pipelined\s+)?data\b|failed\s+on\s+data\s+command|\bdata\s+command\s+failed|smtp\s+command\s*:?\s*data\b)
+            |(?P<rcpt>in\s+reply\s+to\s+rcpt\s+to|smtp\s+command\s*:?\s*rcpt\b|after\s+(?:pipelined\s+)?rcpt\s+to|does\s+not\s+like\s+recipient|rcpt\s+to\s+response|in\s+rcpt\s+to\b)
+            |(?P<mail>in\s+reply\s+to\s+mail\s+from|smtp\s+command\s*:?\s*mail\b|after\s+(?:pipelined\s+)?mail\s+from|sender\s+was\s+rejected|mail\s+from\s+response)
             |(?P<helo>in\s+reply\s+to\s+(?:helo|ehlo|lhlo|starttls|auth)|after\s+(?:helo|ehlo|starttls|auth)\b|my\s+name\s+was\s+rejected)
             |(?P<conn>after\s+initial\s+connection|greeting\s+failed|in\s+reply\s+to\s+initial|while\s+connecting|connection\s+greeting)",
         )
@@ -123,9 +123,14 @@ pub fn scan_phase(text: &str) -> Option<Phase> {
             .expect("static transcript regex")
     });
     let mut last_cmd = None;
+    // The first error reply after a command, and whether another reply follows it before
+    // the next command: with PIPELINING, Sendmail prints ">>> DATA" and then the RCPT TO
+    // rejection followed by DATA's own "503 Need RCPT" / "554 no valid recipients".
+    let mut error: Option<Phase> = None;
     for c in TRANSCRIPT.captures_iter(text) {
-        match (c.get(1), c.get(2)) {
-            (Some(cmd), _) => {
+        match (c.get(1), c.get(2), error) {
+            (Some(_), _, Some(p)) => return Some(p),
+            (Some(cmd), _, None) => {
                 let w = cmd.as_str().to_ascii_uppercase();
                 last_cmd = Some(match w.split_whitespace().next().unwrap_or("") {
                     "HELO" | "EHLO" => Phase::Helo,
@@ -135,9 +140,14 @@ pub fn scan_phase(text: &str) -> Option<Phase> {
                     _ => Phase::EndOfData,
                 });
             }
-            (None, Some(_)) if last_cmd.is_some() => return last_cmd,
+            (None, Some(_), Some(Phase::Data)) => return Some(Phase::RcptTo),
+            (None, Some(_), Some(p)) => return Some(p),
+            (None, Some(_), None) if last_cmd.is_some() => error = last_cmd,
             _ => {}
         }
+    }
+    if error.is_some() {
+        return error;
     }
     let c = PHRASES.captures(text)?;
     let named = [
@@ -494,6 +504,9 @@ mod phase_tests {
             ("192.0.2.1 does not like recipient. Remote host said: 550", Some(Phase::RcptTo)),
             ("Connected to 192.0.2.1 but sender was rejected.", Some(Phase::MailFrom)),
             ("... while talking to mx.example:\n>>> MAIL From:<a@b>\n<<< 250 ok\n>>> DATA\n<<< 554 5.7.1 spam", Some(Phase::Data)),
+            (">>> DATA\n<<< 550 5.1.1 <a@b>... User Unknown\n>>> QUIT", Some(Phase::Data)),
+            (">>> DATA\n<<< 550 5.1.1 <a@b>... User Unknown\n<<< 503 5.0.0 Need RCPT (recipient)", Some(Phase::RcptTo)),
+            ("-------server message\n550 unknown user <a@b>\n-------SMTP command\nDATA", Some(Phase::Data)),
             ("550 5.1.1 user unknown", None),
         ];
         for (text, want) in cases {

@@ -218,7 +218,13 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
             let (basic, enhanced) = smtp::scan_codes(&r.text);
             r.reply_code = basic;
             r.enhanced_code = d.status.or(enhanced);
-            r.phase = smtp::scan_phase(&diag).or_else(|| smtp::scan_phase(&human_part));
+            // The diagnostic first, then the recipient's paragraph; a Sendmail transcript
+            // (">>> DATA" / "<<< 550 ...") follows the address list, so with one recipient
+            // the whole human part speaks for it.
+            r.phase = smtp::scan_phase(&diag)
+                .or_else(|| smtp::scan_phase(&human_part))
+                .or_else(|| span.as_ref().and_then(|s| smtp::scan_phase(&human[s.clone()])))
+                .or_else(|| if single { smtp::scan_phase(human) } else { None });
             r.remote_mta = d.remote_mta.clone().or_else(|| remote_host(&human_part));
             r.action = d.action;
             r.reporter = MtaKind::Rfc3464;
@@ -268,16 +274,18 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
             out.problems.push(EmailProblem::NoRecipient);
         }
         let text = plaintext::diagnostic(human, None);
-        out.records.push(text_record(template(rcpt), text, reporter.clone()));
+        out.records.push(text_record(template(rcpt), text, human, reporter.clone()));
         out.spans.push(Some(0..human.len()));
     } else {
+        // With one recipient, the whole text (a transcript after the address list) speaks for it.
+        let context = |span: &std::ops::Range<usize>| if text_recipients.len() == 1 { human } else { &human[span.clone()] };
         for t in &text_recipients {
             let mut text = plaintext::diagnostic(&human[t.span.clone()], Some(&t.address));
             if text.is_empty() {
                 // Nothing after the address: Lotus Notes writes the reason above it.
                 text = plaintext::diagnostic(&human[plaintext::paragraph_before(human, t.span.start)], None);
             }
-            out.records.push(text_record(template(Some(t.address.clone())), text, reporter.clone()));
+            out.records.push(text_record(template(Some(t.address.clone())), text, context(&t.span), reporter.clone()));
             out.spans.push(Some(t.span.clone()));
         }
     }
@@ -285,12 +293,13 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
     out
 }
 
-fn text_record(mut r: Record, text: String, reporter: MtaKind) -> Record {
+/// `context`: the text around the error where the SMTP phase may be said when the error line doesn't.
+fn text_record(mut r: Record, text: String, context: &str, reporter: MtaKind) -> Record {
     r.text = cap(text);
     let (basic, enhanced) = smtp::scan_codes(&r.text);
     r.reply_code = basic;
     r.enhanced_code = enhanced;
-    r.phase = smtp::scan_phase(&r.text);
+    r.phase = smtp::scan_phase(&r.text).or_else(|| smtp::scan_phase(context));
     r.remote_mta = remote_host(&r.text);
     r.action = Some(Action::Failed);
     r.reporter = reporter;
