@@ -3,7 +3,7 @@
 //! draggable splitter between a table and its details.
 
 use egui::{Id, Rect, Sense, Ui, UiBuilder};
-use egui_extras::Column;
+use egui_extras::{Column, TableBuilder};
 
 /// What a grid remembers between runs: its column widths and the height of
 /// the details under it (persisted with the settings).
@@ -44,6 +44,23 @@ impl ColumnSpec {
 
 /// Horizontal gap between grid cells (tighter than egui's default item spacing).
 pub const CELL_GAP: f32 = 4.0;
+
+/// The table both rule grids draw: striped, resizable, rows clickable, `columns` as laid out
+/// by [`columns`]. Call inside the grid's horizontal scroll area with [`CELL_GAP`] set.
+pub fn rule_table<'a>(ui: &'a mut Ui, id: &str, columns: Vec<Column>) -> TableBuilder<'a> {
+    let mut table = TableBuilder::new(ui)
+        .id_salt(id)
+        .striped(true)
+        .resizable(true)
+        .sense(Sense::click())
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .min_scrolled_height(60.0)
+        .auto_shrink([false, false]);
+    for c in columns {
+        table = table.column(c);
+    }
+    table
+}
 
 /// Width a header title needs, so no header is cut ("On" in Korean is wider than in English).
 pub fn header_width(ui: &Ui, title: &str) -> f32 {

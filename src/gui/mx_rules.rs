@@ -2,7 +2,6 @@
 //! "test a host name" box that shows which rule applies and which it shadows.
 
 use egui::{RichText, Role, Ui};
-use egui_extras::TableBuilder;
 
 use super::PanelCtx;
 use super::grid::{self, ColumnSpec, GridLayout, SplitDir};
@@ -184,17 +183,7 @@ impl MxRulesPanel {
         let scroll_to = std::mem::take(&mut self.scroll_to_selected);
         egui::ScrollArea::horizontal().id_salt("mx_rule_hscroll").auto_shrink([false, false]).show(ui, |ui| {
             ui.spacing_mut().item_spacing.x = grid::CELL_GAP;
-            let mut table = TableBuilder::new(ui)
-                .id_salt("mx_rule_table")
-                .striped(true)
-                .resizable(true)
-                .sense(egui::Sense::click())
-                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-                .min_scrolled_height(60.0)
-                .auto_shrink([false, false]);
-            for c in columns {
-                table = table.column(c);
-            }
+            let mut table = grid::rule_table(ui, "mx_rule_table", columns);
             if scroll_to && let Some(s) = self.selected {
                 table = table.scroll_to_row(s, Some(egui::Align::Center));
             }

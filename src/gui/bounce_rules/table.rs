@@ -3,7 +3,6 @@
 //! not fit, a tooltip on every cut cell, lint as an icon.
 
 use egui::{Color32, RichText, Role, Ui};
-use egui_extras::TableBuilder;
 
 use super::super::grid::{self, ColumnSpec, GridLayout};
 use super::super::widgets::{a11y, error_color};
@@ -95,17 +94,7 @@ impl BounceRulesPanel {
         }
         egui::ScrollArea::horizontal().id_salt("bounce_rule_hscroll").auto_shrink([false, false]).show(ui, |ui| {
             ui.spacing_mut().item_spacing.x = grid::CELL_GAP;
-            let mut table = TableBuilder::new(ui)
-                .id_salt("bounce_rule_table")
-                .striped(true)
-                .resizable(true)
-                .sense(egui::Sense::click())
-                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-                .min_scrolled_height(60.0)
-                .auto_shrink([false, false]);
-            for c in columns {
-                table = table.column(c);
-            }
+            let mut table = grid::rule_table(ui, "bounce_rule_table", columns);
             if scroll_to && let Some(pos) = self.selected.and_then(|s| rows.iter().position(|&r| r == s)) {
                 table = table.scroll_to_row(pos, Some(egui::Align::Center));
             }
