@@ -107,6 +107,33 @@ pub fn kumo_pattern(pattern: &str) -> String {
     format!("{CASE_FLAG}{}", crate::engine::classify::ascii_word_boundaries(pattern))
 }
 
+/// What the bounce-rule export writes: [`kumo_pattern`] with the alternations'
+/// shared prefixes factored out (the same language, fewer NFA states for
+/// KumoMTA's matcher; see [`super::kumomta_factor`]).
+pub fn export_pattern(pattern: &str) -> String {
+    let plain = crate::engine::classify::ascii_word_boundaries(pattern);
+    match super::kumomta_factor::factor_alternations(&plain) {
+        // The printer's output always parses; checked anyway, the plain form is never wrong.
+        Some(f) if regex_syntax::Parser::new().parse(&f).is_ok() => format!("{CASE_FLAG}{f}"),
+        _ => format!("{CASE_FLAG}{plain}"),
+    }
+}
+
+/// The comment that carries a rule's pattern as written in bouncelab when the
+/// export rewrote it, so the import gives the rule back unchanged.
+const SOURCE_PREFIX: &str = "# bouncelab-source ";
+
+/// The `# bouncelab-source` comments of a file: exported pattern -> bouncelab's.
+/// Keyed by what the export makes of each source, so a hand-edited pattern
+/// never picks up a source it no longer comes from.
+fn sources_in(text: &str) -> std::collections::HashMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix(SOURCE_PREFIX))
+        .filter_map(|rest| toml::from_str::<toml::Table>(&format!("s = {rest}")).ok()?.remove("s")?.as_str().map(String::from))
+        .map(|src| (export_pattern(&src), src))
+        .collect()
+}
+
 /// The rules that go out, in bouncelab's order, and the per-rule problems.
 pub fn plan(doc: &RuleSet) -> (Vec<KumoRule>, Vec<RuleIssue>) {
     let mut problems = Vec::new();
@@ -128,7 +155,7 @@ pub fn plan(doc: &RuleSet) -> (Vec<KumoRule>, Vec<RuleIssue>) {
         if let Some(note) = super::lost_overrides(rule) {
             problems.push(RuleIssue::rule(i, &rule.name, note, false));
         }
-        out.push(KumoRule { rule: i, class, pattern: kumo_pattern(&rule.pattern) });
+        out.push(KumoRule { rule: i, class, pattern: export_pattern(&rule.pattern) });
     }
     (out, problems)
 }
@@ -181,7 +208,11 @@ pub fn export(doc: &RuleSet) -> Export {
         for (class, list) in file {
             text.push_str(&format!("{class} = [\n"));
             for r in list {
-                text.push_str(&format!("  {}\n", super::meta_comment(r.rule, &doc.bounce_rules[r.rule])));
+                let rule = &doc.bounce_rules[r.rule];
+                text.push_str(&format!("  {}\n", super::meta_comment(r.rule, rule)));
+                if r.pattern != kumo_pattern(&rule.pattern) {
+                    text.push_str(&format!("  {SOURCE_PREFIX}{}\n", toml_string(&rule.pattern)));
+                }
                 text.push_str(&format!("  {},\n", toml_string(&r.pattern)));
             }
             text.push_str("]\n");
@@ -273,6 +304,7 @@ fn import_positions(text: &str, base: &RuleSet, first: usize) -> Result<(Positio
     let mut classes: Vec<_> = parsed.rules.into_iter().collect();
     classes.sort_by_key(|(k, _)| k.span().start);
 
+    let sources = sources_in(text);
     let mut out: Vec<(Option<usize>, BounceRule)> = Vec::new();
     let mut case_sensitive = 0usize;
     let mut position = first;
@@ -298,6 +330,8 @@ fn import_positions(text: &str, base: &RuleSet, first: usize) -> Result<(Positio
                 continue;
             };
             let pattern = match raw.strip_prefix(CASE_FLAG) {
+                // A pattern the export rewrote: the rule as bouncelab had it.
+                _ if sources.contains_key(&raw) => sources[&raw].clone(),
                 // What the export wrote for `\b`: bouncelab compiles `\b` to it anyway.
                 Some(p) => p.replace(ASCII_BOUNDARY, "\\b").replace(ASCII_NON_BOUNDARY, "\\B"),
                 None => {

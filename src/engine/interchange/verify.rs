@@ -131,6 +131,13 @@ struct ClassifierFile {
 impl KumoClassifier {
     /// Merges the files in load order and compiles with the builder's defaults.
     pub fn from_files(files: &[&str]) -> Result<KumoClassifier, VerifyError> {
+        Self::with_dfa_size_limit(files, None)
+    }
+
+    /// As [`Self::from_files`], with another lazy-DFA cache size than the
+    /// builder's 2 MB default: what KumoMTA would do with such an option
+    /// (`configure_bounce_classifier` has none), for the bench.
+    pub fn with_dfa_size_limit(files: &[&str], dfa_size_limit: Option<usize>) -> Result<KumoClassifier, VerifyError> {
         let mut patterns = Vec::new();
         let mut classes = Vec::new();
         for (i, text) in files.iter().enumerate() {
@@ -146,7 +153,11 @@ impl KumoClassifier {
                 }
             }
         }
-        let set = RegexSetBuilder::new(&patterns).build().map_err(|e| VerifyError::SetFails(e.to_string()))?;
+        let mut builder = RegexSetBuilder::new(&patterns);
+        if let Some(limit) = dfa_size_limit {
+            builder.dfa_size_limit(limit);
+        }
+        let set = builder.build().map_err(|e| VerifyError::SetFails(e.to_string()))?;
         Ok(KumoClassifier { set, classes })
     }
 
