@@ -225,6 +225,20 @@ fn print_report(doc: &RuleSet, rep: &interchange::verify::Report) {
         ];
         super::warning(tr_fmt("export.disagreement", &args));
     }
+    for d in &rep.skipped {
+        let rule = d.rule.and_then(|r| doc.bounce_rules.get(r)).map_or(String::new(), |r| r.name.clone());
+        let args: [(&str, &dyn std::fmt::Display); 5] = [
+            ("n", &(d.index + 1)),
+            ("target", &target),
+            ("got", &d.got.as_deref().unwrap_or(none)),
+            ("rule", &rule),
+            ("line", &lint::shorten(&d.line, 160)),
+        ];
+        eprintln!("{}", tr_fmt("export.skipped_text", &args));
+    }
+    if !rep.skipped.is_empty() {
+        eprintln!("{}", tr_fmt("export.verified_skipped", &[("target", &target), ("n", &rep.skipped.len())]));
+    }
     let args: [(&str, &dyn std::fmt::Display); 5] = [
         ("target", &target),
         ("texts", &rep.texts),

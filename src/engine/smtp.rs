@@ -83,6 +83,19 @@ impl Phase {
 }
 
 impl Phase {
+    /// The phase as users read it: SMTP commands as written, the two others
+    /// in words of the current language.
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Connect => crate::i18n::tr("batch.phase_connect"),
+            Phase::Helo => "HELO",
+            Phase::MailFrom => "MAIL FROM",
+            Phase::RcptTo => "RCPT TO",
+            Phase::Data => "DATA",
+            Phase::EndOfData => crate::i18n::tr("batch.phase_end_of_data"),
+        }
+    }
+
     /// Parses a machine name (`rcpt_to`) or an SMTP command (`RCPT TO`, `EHLO`), any case.
     pub fn parse(s: &str) -> Option<Phase> {
         let w = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");

@@ -253,6 +253,24 @@ impl ExportDialog {
                     ui.label(tr_fmt("export.disagreement", &args));
                 }
             });
+            if !rep.skipped.is_empty() {
+                let head = tr_fmt("export.verified_skipped", &[("target", &target), ("n", &rep.skipped.len())]);
+                egui::CollapsingHeader::new(head).id_salt("export_skipped").show(ui, |ui| {
+                    egui::ScrollArea::vertical().id_salt("export_skipped_list").max_height(160.0).show(ui, |ui| {
+                        for d in &rep.skipped {
+                            let rule = d.rule.and_then(|i| doc.bounce_rules.get(i)).map_or("", |r| r.name.as_str());
+                            let args: [(&str, &dyn std::fmt::Display); 5] = [
+                                ("n", &(d.index + 1)),
+                                ("target", &target),
+                                ("got", &d.got.as_deref().unwrap_or(none)),
+                                ("rule", &rule),
+                                ("line", &crate::engine::lint::shorten(&d.line, 120)),
+                            ];
+                            ui.label(tr_fmt("export.skipped_text", &args));
+                        }
+                    });
+                });
+            }
         }
         if !r.problems.is_empty() {
             egui::CollapsingHeader::new(tr_fmt("export.problems", &[("n", &r.problems.len())])).id_salt("export_problems").show(ui, |ui| {

@@ -22,6 +22,20 @@ fn corpus_and_examples(doc: &RuleSet) -> Vec<String> {
     texts
 }
 
+/// The rules an MTA export leaves out of the default set: exactly the
+/// phase-limited ones (the MTA formats cannot say a phase).
+fn assert_only_phase_rules_skipped(doc: &RuleSet, out: &interchange::Export) {
+    let skipped: Vec<usize> = out.problems.iter().filter(|p| p.skipped).filter_map(|p| p.rule).collect();
+    let limited: Vec<usize> = doc.bounce_rules.iter().enumerate().filter(|(_, r)| !r.phases.is_empty()).map(|(i, _)| i).collect();
+    assert_eq!(skipped, limited, "{:?}", out.problems);
+    assert!(out.problems.iter().filter(|p| p.skipped).all(|p| matches!(p.kind, interchange::IssueKind::PhaseLimited { .. })));
+}
+
+/// Number of default rules an MTA export keeps.
+fn exported_count(doc: &RuleSet) -> usize {
+    doc.bounce_rules.iter().filter(|r| r.phases.is_empty()).count()
+}
+
 fn parts(out: &interchange::Export) -> Vec<&str> {
     std::iter::once(out.text.as_str()).chain(out.more_files.iter().map(String::as_str)).collect()
 }
@@ -30,7 +44,7 @@ fn parts(out: &interchange::Export) -> Vec<&str> {
 fn kumomta_semantics_agree_with_bouncelab_on_the_whole_corpus() {
     let doc = default_doc();
     let out = interchange::export(&doc, Format::KumoMta);
-    assert!(out.problems.iter().all(|p| !p.skipped), "{:?}", out.problems);
+    assert_only_phase_rules_skipped(&doc, &out);
     let texts = corpus_and_examples(&doc);
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let rep = verify::verify(&doc, Format::KumoMta, &parts(&out), &refs).unwrap();
@@ -75,9 +89,9 @@ fn kumomta_own_shipped_rules_load_in_the_reproduced_classifier() {
 fn powermta_patterns_compile_in_pcre2_and_agree_on_the_whole_corpus() {
     let doc = default_doc();
     let out = interchange::export(&doc, Format::PowerMta);
-    assert!(out.problems.iter().all(|p| !p.skipped), "{:?}", out.problems);
+    assert_only_phase_rules_skipped(&doc, &out);
     let pmta = PmtaClassifier::from_text(&out.text).unwrap();
-    assert_eq!(pmta.len(), doc.bounce_rules.len());
+    assert_eq!(pmta.len(), exported_count(&doc));
     let texts = corpus_and_examples(&doc);
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let rep = verify::verify(&doc, Format::PowerMta, &[&out.text], &refs).unwrap();
@@ -100,7 +114,26 @@ fn default_classes_are_kumomta_predefined_and_each_file_names_a_class_once() {
     }
     // Every pattern went out once, in rule order across the files.
     let k = KumoClassifier::from_files(&parts(&out)).unwrap();
-    assert_eq!(k.len(), doc.bounce_rules.len());
+    assert_eq!(k.len(), exported_count(&doc));
+}
+
+#[test]
+fn texts_won_by_phase_limited_rules_are_reported_not_disagreements() {
+    let mut doc = interleaved();
+    let mut late = BounceRule::new("late", "bar", "b");
+    late.phases = vec![bouncelab::engine::smtp::Phase::EndOfData];
+    doc.bounce_rules.insert(0, late);
+    let texts = ["550 bar baz (in reply to end of DATA command)", "550 bar baz", "550 bar (in reply to RCPT TO command)"];
+    for format in [Format::KumoMta, Format::PowerMta] {
+        let out = interchange::export(&doc, format);
+        assert_eq!(interchange::skipped_rules(&doc, format), [0]);
+        let rep = verify::verify(&doc, format, &parts(&out), &texts).unwrap();
+        assert!(rep.agrees(), "{format:?}: {:?}", rep.disagreements);
+        // Only the text said after DATA is bouncelab's 'late'; the target gives it the next rule's class.
+        let skipped: Vec<(usize, Option<usize>)> = rep.skipped.iter().map(|d| (d.index, d.rule)).collect();
+        assert_eq!(skipped, [(0, Some(0))], "{format:?}");
+        assert!(rep.skipped[0].got.is_some());
+    }
 }
 
 /// Three rules whose classes interleave: one KumoMTA file would group the
@@ -165,7 +198,9 @@ fn an_empty_rule_name_survives_the_kumomta_round_trip() {
     let out = interchange::export(&doc, Format::KumoMta);
     let back = kumomta::import_files(&parts(&out), &doc).unwrap();
     let got: Vec<(&str, &str)> = back.rules.iter().map(|r| (r.name.as_str(), r.category.as_str())).collect();
-    let want: Vec<(&str, &str)> = doc.bounce_rules.iter().map(|r| (r.name.as_str(), r.category.as_str())).collect();
+    // The phase-limited rules stay out of KumoMTA (it cannot say a phase).
+    let want: Vec<(&str, &str)> =
+        doc.bounce_rules.iter().filter(|r| r.phases.is_empty()).map(|r| (r.name.as_str(), r.category.as_str())).collect();
     assert_eq!(got, want);
     let mut round = doc.clone();
     round.bounce_rules = back.rules;
@@ -189,8 +224,14 @@ fn every_format_round_trips_the_default_rules() {
         .unwrap();
         assert!(back.problems.is_empty(), "{format:?}: {:?}", back.problems);
         let got: Vec<(&str, &str, &str)> = back.rules.iter().map(|r| (r.name.as_str(), r.pattern.as_str(), r.category.as_str())).collect();
-        let want: Vec<(&str, &str, &str)> =
-            doc.bounce_rules.iter().map(|r| (r.name.as_str(), r.pattern.as_str(), r.category.as_str())).collect();
+        // The MTA formats leave the phase-limited rules out; CSV and JSON keep every rule.
+        let mta = matches!(format, Format::KumoMta | Format::PowerMta);
+        let want: Vec<(&str, &str, &str)> = doc
+            .bounce_rules
+            .iter()
+            .filter(|r| !mta || r.phases.is_empty())
+            .map(|r| (r.name.as_str(), r.pattern.as_str(), r.category.as_str()))
+            .collect();
         assert_eq!(got, want, "{format:?}");
     }
 }

@@ -3,8 +3,9 @@
 use std::path::Path;
 
 use bouncelab::engine::diff::replay_diff;
-use bouncelab::engine::interchange::{self, Format};
+use bouncelab::engine::interchange::{self, Format, IssueKind};
 use bouncelab::engine::ruleset::{Category, ReasonDef, RuleStatus};
+use bouncelab::engine::smtp::Phase;
 use bouncelab::engine::{BounceRule, Classifier, FailureType, RuleSet};
 
 use super::default_doc;
@@ -13,10 +14,25 @@ fn patterns(rules: &[BounceRule]) -> Vec<&str> {
     rules.iter().map(|r| r.pattern.as_str()).collect()
 }
 
+/// The default rules limited to SMTP phases, by index: what the MTA formats cannot say.
+fn phase_limited(doc: &RuleSet) -> Vec<usize> {
+    doc.bounce_rules.iter().enumerate().filter(|(_, r)| !r.phases.is_empty()).map(|(i, _)| i).collect()
+}
+
+/// The rules an MTA export keeps: all but the phase-limited ones.
+fn exportable(doc: &RuleSet) -> Vec<BounceRule> {
+    doc.bounce_rules.iter().filter(|r| r.phases.is_empty()).cloned().collect()
+}
+
 fn round_trip(format: Format) -> (RuleSet, interchange::Import) {
     let doc = default_doc();
     let out = interchange::export(&doc, format);
-    assert!(out.problems.iter().all(|p| !p.skipped), "{format:?}: {:?}", out.problems);
+    let skipped: Vec<usize> = out.problems.iter().filter(|p| p.skipped).filter_map(|p| p.rule).collect();
+    let expected = if matches!(format, Format::KumoMta | Format::PowerMta) { phase_limited(&doc) } else { Vec::new() };
+    assert_eq!(skipped, expected, "{format:?}: {:?}", out.problems);
+    for p in out.problems.iter().filter(|p| p.skipped) {
+        assert!(matches!(&p.kind, IssueKind::PhaseLimited { format: f, phases } if *f == format && !phases.is_empty()), "{p:?}");
+    }
     let parts: Vec<&str> = std::iter::once(out.text.as_str()).chain(out.more_files.iter().map(String::as_str)).collect();
     let back = match format {
         Format::KumoMta => interchange::kumomta::import_files(&parts, &doc),
@@ -30,8 +46,9 @@ fn round_trip(format: Format) -> (RuleSet, interchange::Import) {
 #[test]
 fn kumomta_round_trip_keeps_patterns_order_names_and_categories() {
     let (doc, back) = round_trip(Format::KumoMta);
-    assert_eq!(patterns(&back.rules), patterns(&doc.bounce_rules));
-    for (a, b) in doc.bounce_rules.iter().zip(&back.rules) {
+    let kept = exportable(&doc);
+    assert_eq!(patterns(&back.rules), patterns(&kept));
+    for (a, b) in kept.iter().zip(&back.rules) {
         assert_eq!((&a.name, &a.category), (&b.name, &b.category));
     }
 }
@@ -78,8 +95,9 @@ fn kumomta_syntax_error_names_the_line() {
 #[test]
 fn powermta_round_trip_keeps_patterns_order_names_and_categories() {
     let (doc, back) = round_trip(Format::PowerMta);
-    assert_eq!(patterns(&back.rules), patterns(&doc.bounce_rules));
-    for (a, b) in doc.bounce_rules.iter().zip(&back.rules) {
+    let kept = exportable(&doc);
+    assert_eq!(patterns(&back.rules), patterns(&kept));
+    for (a, b) in kept.iter().zip(&back.rules) {
         assert_eq!((&a.name, &a.category), (&b.name, &b.category));
     }
 }
@@ -124,6 +142,7 @@ fn full_rule() -> BounceRule {
     r.note = "line one\nline two, with comma".into();
     r.must_match = vec!["one".into(), "two".into()];
     r.must_not_match = vec!["three".into()];
+    r.phases = vec![Phase::Data, Phase::EndOfData];
     r
 }
 
@@ -137,6 +156,40 @@ fn csv_and_json_round_trips_are_lossless() {
         let out = interchange::export(&doc, format);
         let back = interchange::import(&out.text, format, &doc).unwrap();
         assert_eq!(back.rules, doc.bounce_rules, "{format:?}");
+    }
+}
+
+#[test]
+fn phases_survive_csv_and_json_and_keep_rules_out_of_mta_exports() {
+    let mut doc = default_doc();
+    let mut late = BounceRule::new("late unknown", "user unknown", "filtered");
+    late.phases = vec![Phase::Data, Phase::EndOfData];
+    let mut rcpt = BounceRule::new("rcpt only", "no such user", "userunknown");
+    rcpt.phases = vec![Phase::RcptTo];
+    doc.bounce_rules = vec![late, BounceRule::new("any", "quota", "mailboxfull"), rcpt];
+    for format in [Format::Csv, Format::Json] {
+        let out = interchange::export(&doc, format);
+        let back = interchange::import(&out.text, format, &doc).unwrap();
+        let phases: Vec<&[Phase]> = back.rules.iter().map(|r| r.phases.as_slice()).collect();
+        assert_eq!(phases, [&[Phase::Data, Phase::EndOfData][..], &[], &[Phase::RcptTo]], "{format:?}");
+        assert_eq!(back.rules, doc.bounce_rules, "{format:?}");
+    }
+    assert!(interchange::export(&doc, Format::Csv).text.contains(",\"data,end_of_data\"\n"));
+    // A CSV written by hand may name the SMTP command; a bad phase skips the row.
+    let text = "name,pattern,category,phases\nA,user unknown,filtered,DATA\nB,x,filtered,lunch\n";
+    let back = interchange::import(text, Format::Csv, &doc).unwrap();
+    assert_eq!(back.rules.len(), 1);
+    assert_eq!(back.rules[0].phases, [Phase::Data]);
+    assert!(back.problems.iter().any(|p| p.skipped && p.to_string().contains("'lunch'")), "{:?}", back.problems);
+    for format in [Format::KumoMta, Format::PowerMta] {
+        let out = interchange::export(&doc, format);
+        let skipped: Vec<(usize, &IssueKind)> = out.problems.iter().filter(|p| p.skipped).map(|p| (p.rule.unwrap(), &p.kind)).collect();
+        assert_eq!(skipped.len(), 2, "{format:?}: {:?}", out.problems);
+        assert_eq!(skipped[0], (0, &IssueKind::PhaseLimited { format, phases: vec![Phase::Data, Phase::EndOfData] }));
+        assert_eq!(skipped[1], (2, &IssueKind::PhaseLimited { format, phases: vec![Phase::RcptTo] }));
+        assert!(!out.text.contains("user unknown") && !out.text.contains("no such user") && out.text.contains("quota"), "{}", out.text);
+        let shown = out.problems[0].to_string();
+        assert!(shown.contains("'late unknown'") && shown.contains("DATA, end of data") && shown.contains("(skipped)"), "{shown}");
     }
 }
 
@@ -222,8 +275,12 @@ fn cli_export_then_import_round_trips() {
         let file = dir.path().join(format!("rules.{format}"));
         let (code, out, err) = run(&["export", "--format", format, "--rules", &rules_path(), "-o", file.to_str().unwrap()], b"");
         assert_eq!(code, 0, "{err}");
-        let n = default_doc().bounce_rules.len();
-        assert!(err.contains(&format!("exported {n} of {n}")), "{err}");
+        let doc = default_doc();
+        let n = doc.bounce_rules.len();
+        // The MTA formats leave the phase-limited rules out, each with its notice.
+        let kept = if matches!(format, "kumomta" | "powermta") { exportable(&doc).len() } else { n };
+        assert!(err.contains(&format!("exported {kept} of {n}")), "{err}");
+        assert_eq!(err.matches("which KumoMTA cannot say").count() + err.matches("which PowerMTA cannot say").count(), n - kept, "{err}");
         // A KumoMTA export may need several files to keep the rule order: it prints their list.
         let mut args = vec!["import".to_owned(), "--format".into(), format.into()];
         if out.is_empty() {
@@ -238,8 +295,8 @@ fn cli_export_then_import_round_trips() {
         let (code, ron, err) = run(&args, b"");
         assert_eq!(code, 0, "{err}");
         let back = RuleSet::from_ron_str(&ron, Path::new("stdout")).unwrap();
-        let doc = default_doc();
-        assert_eq!(patterns(&back.bounce_rules), patterns(&doc.bounce_rules), "{format}");
+        let want = if kept == n { doc.bounce_rules.clone() } else { exportable(&doc) };
+        assert_eq!(patterns(&back.bounce_rules), patterns(&want), "{format}");
         assert_eq!(back.categories, doc.categories);
     }
 }

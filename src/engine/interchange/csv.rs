@@ -1,15 +1,21 @@
 //! CSV: one rule per row, every field, for spreadsheets. Lossless: a rule's
 //! examples share one cell, one example per line of the cell, with `\`, line
 //! feeds and carriage returns inside an example escaped as `\\`, `\n`, `\r`,
-//! so any example text reads back as it was.
+//! so any example text reads back as it was. `phases` lists the SMTP phases a
+//! rule is limited to by their machine names, comma-separated (`data,end_of_data`);
+//! empty is any phase.
 
 use super::{Export, Import, ImportError, RuleIssue};
 use crate::engine::ruleset::{BounceRule, FailureType, RuleSet, RuleStatus};
+use crate::engine::smtp::Phase;
 use crate::i18n::tr_fmt;
 
 /// The header, in the order written. `name`, `pattern` and `category` are required on import.
-pub const COLUMNS: [&str; 10] =
-    ["name", "pattern", "category", "reason", "failure_type", "status", "enabled", "note", "must_match", "must_not_match"];
+pub const COLUMNS: [&str; 11] =
+    ["name", "pattern", "category", "reason", "failure_type", "status", "enabled", "note", "must_match", "must_not_match", "phases"];
+
+/// Separates the phases of one rule in a cell.
+pub const PHASE_SEPARATOR: char = ',';
 
 /// Separates the examples of one rule in a cell.
 pub const EXAMPLE_SEPARATOR: char = '\n';
@@ -65,6 +71,7 @@ pub fn export(doc: &RuleSet) -> Export {
             r.note.clone(),
             join_examples(&r.must_match),
             join_examples(&r.must_not_match),
+            r.phases.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(","),
         ]);
     }
     for row in &rows {
@@ -159,7 +166,24 @@ fn row_to_rule(record: &::csv::StringRecord, col: &[Option<usize>; COLUMNS.len()
     rule.note = get(7).to_owned();
     rule.must_match = split_examples(get(8));
     rule.must_not_match = split_examples(get(9));
+    rule.phases = parse_phases(get(10))?;
     Ok(rule)
+}
+
+/// A `phases` cell: machine names or SMTP commands (`rcpt_to`, `RCPT TO`),
+/// comma-separated; a phase named twice counts once.
+fn parse_phases(cell: &str) -> Result<Vec<Phase>, String> {
+    let mut out = Vec::new();
+    for item in cell.split(PHASE_SEPARATOR).map(str::trim).filter(|s| !s.is_empty()) {
+        let p = Phase::parse(item).ok_or_else(|| {
+            let known: Vec<&str> = Phase::ALL.iter().map(|p| p.as_str()).collect();
+            tr_fmt("interchange.csv_bad_phase", &[("value", &item), ("phases", &known.join(", "))])
+        })?;
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(out)
 }
 
 /// The name written for a status: the RON variant name, so files diff cleanly.
@@ -183,5 +207,13 @@ mod tests {
         assert!(split_examples("").is_empty());
         // A spreadsheet that saved the cell's line breaks as CR LF.
         assert_eq!(split_examples("a\r\nb"), ["a", "b"]);
+    }
+
+    #[test]
+    fn phase_cells_read_names_and_commands() {
+        assert_eq!(parse_phases(""), Ok(vec![]));
+        assert_eq!(parse_phases("data, end_of_data"), Ok(vec![Phase::Data, Phase::EndOfData]));
+        assert_eq!(parse_phases("RCPT TO,rcpt_to"), Ok(vec![Phase::RcptTo]));
+        assert!(parse_phases("data,after lunch").unwrap_err().contains("after lunch"));
     }
 }

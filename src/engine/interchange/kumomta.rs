@@ -144,6 +144,10 @@ pub fn plan(doc: &RuleSet) -> (Vec<KumoRule>, Vec<RuleIssue>) {
             problems.push(RuleIssue::rule(i, &rule.name, why, true));
             continue;
         }
+        if let Some(issue) = super::phase_blocker(i, rule, super::Format::KumoMta) {
+            problems.push(issue);
+            continue;
+        }
         let (class, why) = class_of(doc, rule);
         if let Some(why) = why {
             problems.push(RuleIssue::rule(i, &rule.name, why, false));

@@ -24,6 +24,7 @@ pub mod shaping;
 pub mod verify;
 
 use super::ruleset::{BounceRule, Category, RuleSet};
+use super::smtp::Phase;
 use crate::i18n::{tr, tr_fmt};
 
 /// The formats bouncelab exports and imports.
@@ -58,6 +59,16 @@ impl Format {
         Format::ALL.into_iter().find(|f| f.name().eq_ignore_ascii_case(s.trim()))
     }
 
+    /// The product name shown to users.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Format::KumoMta => "KumoMTA",
+            Format::PowerMta => "PowerMTA",
+            Format::Csv => "CSV",
+            Format::Json => "JSON",
+        }
+    }
+
     /// The usual file extension.
     pub fn extension(self) -> &'static str {
         match self {
@@ -76,29 +87,66 @@ pub struct RuleIssue {
     pub rule: Option<usize>,
     /// Rule name (or a generated one on import), empty for file-level issues.
     pub name: String,
-    /// What is wrong, naming the line when the source has lines; in the current language.
+    /// What is wrong, naming the line when the source has lines; in the current
+    /// language. Empty when `kind` names the problem (rendered when shown).
     pub message: String,
     /// True when the rule was left out of the result.
     pub skipped: bool,
+    /// The problem as data when the engine can name it, else [`IssueKind::Text`].
+    pub kind: IssueKind,
+}
+
+/// What a [`RuleIssue`] is about, as data: callers can test for it and the
+/// words are chosen in the reader's language when it is shown.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum IssueKind {
+    /// Said in `message`.
+    #[default]
+    Text,
+    /// The rule applies only in these SMTP phases and the target format has
+    /// no way to say a phase: exported, it would match in every phase.
+    PhaseLimited {
+        /// The format that cannot say it.
+        format: Format,
+        /// The rule's phases.
+        phases: Vec<Phase>,
+    },
 }
 
 impl RuleIssue {
     /// An issue about one rule.
     pub fn rule(index: usize, name: &str, message: impl Into<String>, skipped: bool) -> RuleIssue {
-        RuleIssue { rule: Some(index), name: name.to_owned(), message: message.into(), skipped }
+        RuleIssue { rule: Some(index), name: name.to_owned(), message: message.into(), skipped, kind: IssueKind::Text }
     }
 
     /// An issue about the whole file.
     pub fn file(message: impl Into<String>) -> RuleIssue {
-        RuleIssue { rule: None, name: String::new(), message: message.into(), skipped: false }
+        RuleIssue { rule: None, name: String::new(), message: message.into(), skipped: false, kind: IssueKind::Text }
+    }
+
+    /// Rule `index` is limited to SMTP phases, which `format` cannot say: left out.
+    pub fn phase_limited(index: usize, rule: &BounceRule, format: Format) -> RuleIssue {
+        let kind = IssueKind::PhaseLimited { format, phases: rule.phases.clone() };
+        RuleIssue { rule: Some(index), name: rule.name.clone(), message: String::new(), skipped: true, kind }
+    }
+
+    /// What is wrong, in the current language.
+    pub fn text(&self) -> String {
+        match &self.kind {
+            IssueKind::Text => self.message.clone(),
+            IssueKind::PhaseLimited { format, phases } => {
+                let list: Vec<&str> = phases.iter().map(|p| p.label()).collect();
+                tr_fmt("interchange.phase_limited", &[("format", &format.display_name()), ("phases", &list.join(", "))])
+            }
+        }
     }
 }
 
 impl std::fmt::Display for RuleIssue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let text = match self.rule {
-            Some(i) => tr_fmt("interchange.issue_rule", &[("n", &(i + 1)), ("name", &self.name), ("message", &self.message)]),
-            None => self.message.clone(),
+            Some(i) => tr_fmt("interchange.issue_rule", &[("n", &(i + 1)), ("name", &self.name), ("message", &self.text())]),
+            None => self.text(),
         };
         if self.skipped { f.write_str(&tr_fmt("interchange.issue_skipped", &[("message", &text)])) } else { f.write_str(&text) }
     }
@@ -256,6 +304,22 @@ pub(crate) fn export_blocker(doc: &RuleSet, rule: &BounceRule) -> Option<String>
         return Some(tr_fmt("engine.unknown_reason", &[("id", &r)]));
     }
     super::classify::compile_pattern(&rule.pattern).err().map(|e| e.to_string())
+}
+
+/// The issue that keeps a phase-limited rule out of an MTA export. The MTA
+/// formats match the reply text alone, so the rule would fire in every phase
+/// and take texts bouncelab gives to later rules; left out, the target gives
+/// them the class of the rule bouncelab uses when the phase is not known.
+pub(crate) fn phase_blocker(index: usize, rule: &BounceRule, format: Format) -> Option<RuleIssue> {
+    (!rule.phases.is_empty()).then(|| RuleIssue::phase_limited(index, rule, format))
+}
+
+/// The rules an export of `doc` in `format` leaves out, by document index.
+pub fn skipped_rules(doc: &RuleSet, format: Format) -> Vec<usize> {
+    let mut out: Vec<usize> = export(doc, format).problems.iter().filter(|p| p.skipped).filter_map(|p| p.rule).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// Per-rule notes for what an MTA format cannot carry (overrides).

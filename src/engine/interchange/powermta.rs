@@ -34,6 +34,10 @@ pub fn export(doc: &RuleSet) -> Export {
             problems.push(RuleIssue::rule(i, &rule.name, why, true));
             continue;
         }
+        if let Some(issue) = super::phase_blocker(i, rule, super::Format::PowerMta) {
+            problems.push(issue);
+            continue;
+        }
         if rule.pattern.contains(['\n', '\r']) {
             problems.push(RuleIssue::rule(i, &rule.name, tr("interchange.pmta_multiline"), true));
             continue;

@@ -328,6 +328,7 @@ pub fn add_reactions(plan: &mut ShapingPlan, doc: &RuleSet, scenario: &Scenario)
             name: name.to_owned(),
             message: tr_fmt("rampup_react.kumo_reaction", &[("name", &name), ("message", &message)]),
             skipped,
+            kind: Default::default(),
         }
     };
     let mut issues: Vec<RuleIssue> = notes.iter().map(|(i, n)| issue(*i, n.message(), n.skipped())).collect();
