@@ -191,6 +191,14 @@ impl BatchPanel {
         &self.view
     }
 
+    /// The rows with their verdicts, when they were classified with `c` (the
+    /// current rules): what the tester's new-rule preview is measured on.
+    pub fn classified_with(&self, c: &Arc<Classifier>) -> Option<super::tester::BatchRef> {
+        let r = self.results.as_ref().filter(|r| Arc::ptr_eq(&r.classifier, c))?;
+        let rows = self.lines.clone().filter(|l| l.len() == r.verdicts.len())?;
+        Some(super::tester::BatchRef { rows, verdicts: r.verdicts.clone(), classifier: r.classifier.clone(), serial: r.serial })
+    }
+
     /// Whether the results come from exactly this classifier.
     pub fn is_current(&self, c: &Arc<Classifier>) -> bool {
         self.results.as_ref().is_some_and(|r| Arc::ptr_eq(&r.classifier, c))

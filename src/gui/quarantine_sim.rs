@@ -132,7 +132,10 @@ impl QuarantineSimPanel {
     pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         // One scroll area, the message flow under the address table: side by side,
         // the long decision texts squeezed both into narrow columns.
+        let width = ui.available_width();
         egui::ScrollArea::both().id_salt("quarantine_scroll").show(ui, |ui| {
+            // Texts wrap at the visible width; only a table wider than it scrolls sideways.
+            ui.set_max_width(width - 12.0);
             ui.heading(tr("quarantine.heading"));
             ui.label(RichText::new(tr("quarantine.intro")).weak());
             ui.horizontal_wrapped(|ui| {
@@ -279,9 +282,13 @@ impl QuarantineSimPanel {
                     _ if d.quarantined => ui.label(tr("quarantine.never_by_itself")),
                     _ => ui.label(""),
                 };
+                // The decisions wrap in what is left of the visible width (at 1024 px
+                // the longest ones would otherwise run past the panel's edge).
+                let left = (ui.clip_rect().right() - ui.cursor().left() - 8.0).max(180.0);
                 ui.vertical(|ui| {
+                    ui.set_max_width(left);
                     for x in &d.decisions {
-                        nowrap(ui, x);
+                        ui.add(egui::Label::new(x.as_str()).wrap());
                     }
                 });
                 ui.end_row();

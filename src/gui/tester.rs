@@ -2,16 +2,20 @@
 //! A batch row from an email brings its whole email along ([`email`]).
 
 pub mod email;
+pub mod new_rule;
+pub mod why;
 
 pub use email::EmailInTester;
+pub use new_rule::BatchRef;
 
 use crate::i18n::{tr, tr_fmt};
 use egui::{RichText, Ui};
 
 use super::widgets::{failure_label, highlighted_job};
-use super::{Action, Panel, PanelCtx};
+use super::{Action, PanelCtx};
 use crate::engine::Explanation;
-use crate::engine::classify::DecidedBy;
+use crate::engine::classify::Span;
+use crate::engine::explain::Why;
 
 /// Pastes larger than this are held back: the live tester lays out and
 /// re-classifies the whole text every keystroke.
@@ -25,7 +29,9 @@ pub struct TesterPanel {
     pub held_paste: Option<String>,
     /// The email a batch row came from, shown above the text.
     pub email: Option<email::EmailView>,
-    cache: Option<(u64, u64, Explanation)>,
+    /// A rule proposed by "Make a rule from this", waiting for Insert.
+    pub proposal: Option<new_rule::Proposal>,
+    cache: Option<(u64, u64, Explanation, Why)>,
     text_version: u64,
     selection: Option<std::ops::Range<usize>>,
 }
@@ -36,6 +42,7 @@ impl Default for TesterPanel {
             text: "550 5.1.1 <someone@example.com>: Recipient address rejected: User unknown in local recipient table".into(),
             held_paste: None,
             email: None,
+            proposal: None,
             cache: None,
             text_version: 0,
             selection: None,
@@ -53,6 +60,7 @@ impl TesterPanel {
             self.text = text;
             self.text_version += 1;
         }
+        self.selection = None;
     }
 
     /// Shows a batch row's email with the recipient's part highlighted; the
@@ -64,17 +72,26 @@ impl TesterPanel {
 
     /// The explanation of the current text against the current rules.
     pub fn explanation(&mut self, ctx: &PanelCtx) -> &Explanation {
-        let key = (ctx.compiled.generation, self.text_version);
-        let stale = self.cache.as_ref().is_none_or(|(g, v, _)| (*g, *v) != key);
-        if stale {
-            let e = ctx.compiled.classifier.explain(&self.text);
-            self.cache = Some((key.0, key.1, e));
-        }
-        &self.cache.as_ref().expect("filled above").2
+        &self.explained(ctx).0
     }
 
-    /// Draws the panel.
-    pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
+    /// The explanation and why, for the current text and rules.
+    pub fn explained(&mut self, ctx: &PanelCtx) -> (&Explanation, &Why) {
+        let key = (ctx.compiled.generation, self.text_version);
+        let stale = self.cache.as_ref().is_none_or(|(g, v, _, _)| (*g, *v) != key);
+        if stale {
+            let c = &ctx.compiled.classifier;
+            let e = c.explain(&self.text);
+            let w = crate::engine::explain::why(ctx.rules, c, &e, &self.text);
+            self.cache = Some((key.0, key.1, e, w));
+        }
+        let (_, _, e, w) = self.cache.as_ref().expect("filled above");
+        (e, w)
+    }
+
+    /// Draws the panel; `batch` is the batch classified with the current
+    /// rules, for the new-rule preview.
+    pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx, batch: Option<&BatchRef>) {
         ui.heading(tr("panel.tester"));
         ui.label(tr("tester.intro"));
         self.held_paste_ui(ui, ctx);
@@ -82,14 +99,18 @@ impl TesterPanel {
         let edit_id = ui.make_persistent_id("tester_text");
         self.intercept_large_paste(ui, edit_id);
 
-        let (winner, others) = {
-            let e = self.explanation(ctx);
-            let winner = e.verdict.span;
+        let (winners, others) = {
+            let (e, w) = self.explained(ctx);
+            // Every span of the winning pattern, not only the leftmost.
+            let mut winners: Vec<Span> = w.pattern.as_ref().map(|p| p.spans.clone()).unwrap_or_default();
+            if winners.is_empty() {
+                winners.extend(e.verdict.span);
+            }
             let others: Vec<_> = e.matches.iter().skip(1).map(|m| m.span).collect();
-            (winner, others)
+            (winners, others)
         };
         let mut layouter = |ui: &Ui, text: &dyn egui::TextBuffer, wrap: f32| {
-            let job = highlighted_job(ui, text.as_str(), winner, &others, wrap);
+            let job = highlighted_job(ui, text.as_str(), &winners, &others, wrap);
             ui.fonts_mut(|f| f.layout_job(job))
         };
         if let Some(view) = &mut self.email {
@@ -116,14 +137,18 @@ impl TesterPanel {
         if output.response.response.changed() {
             self.text_version += 1;
         }
-        self.selection = output.cursor_range.filter(|r| !r.is_empty()).map(|r| {
-            let chars = r.as_sorted_char_range();
-            let byte = |c: usize| self.text.char_indices().nth(c).map_or(self.text.len(), |(b, _)| b);
-            byte(chars.start.0)..byte(chars.end.0)
-        });
+        // The selection outlives the focus: clicking "Make a rule" takes the focus away.
+        let focused = output.response.response.has_focus() || output.response.response.changed();
+        if focused {
+            self.selection = output.cursor_range.filter(|r| !r.is_empty()).map(|r| {
+                let chars = r.as_sorted_char_range();
+                let byte = |c: usize| self.text.char_indices().nth(c).map_or(self.text.len(), |(b, _)| b);
+                byte(chars.start.0)..byte(chars.end.0)
+            });
+        }
 
         ui.add_space(6.0);
-        self.verdict_ui(ui, ctx);
+        self.verdict_ui(ui, ctx, batch);
     }
 
     fn held_paste_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
@@ -184,9 +209,10 @@ impl TesterPanel {
         }
     }
 
-    fn verdict_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
+    fn verdict_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx, batch: Option<&BatchRef>) {
         let c = ctx.compiled.classifier.clone();
-        let e = self.explanation(ctx).clone();
+        let (e, why) = self.explained(ctx);
+        let (e, why) = (e.clone(), why.clone());
         let v = e.verdict;
         let big = 26.0;
         ui.horizontal_wrapped(|ui| {
@@ -208,21 +234,8 @@ impl TesterPanel {
             }
         });
         ui.separator();
-        match v.decided_by {
-            DecidedBy::Rule => {}
-            DecidedBy::EnhancedCode => {
-                ui.label(tr_fmt("tester.by_enhanced", &[("code", &v.enhanced_code.map(|c| c.to_string()).unwrap_or_default())]));
-            }
-            DecidedBy::ReplyCode => {
-                ui.label(tr_fmt("tester.by_reply", &[("code", &v.basic_code.unwrap_or(0))]));
-            }
-            DecidedBy::None => {
-                ui.label(tr("tester.no_code"));
-            }
-            DecidedBy::Input => {
-                ui.label(tr("ingest.by_input"));
-            }
-        }
+        why::why_ui(ui, ctx, &c, &why);
+        ui.add_space(4.0);
         if !e.matches.is_empty() {
             ui.label(RichText::new(tr("tester.matching")).strong());
             let winner = e.matches[0].rule;
@@ -240,19 +253,20 @@ impl TesterPanel {
             });
         }
         ui.add_space(4.0);
+        if let Some(p) = &mut self.proposal {
+            if !p.ui(ui, ctx, batch) {
+                self.proposal = None;
+            }
+            return;
+        }
         let sel = self.selection.clone().filter(|r| r.end <= self.text.len());
         let source = sel.as_ref().map_or(self.text.trim(), |r| self.text[r.clone()].trim());
         let tip = if sel.is_some() { tr("tester.new_rule_selection") } else { tr("tester.new_rule_whole") };
         if ui.add_enabled(!source.is_empty(), egui::Button::new(tr("tester.make_rule"))).on_hover_text(tip).clicked() {
+            // Before the rule that wins the text now, so the new one wins it.
             let at = v.rule.unwrap_or(ctx.rules.bounce_rules.len());
-            ctx.act(Action::NewRuleFromText {
-                // Generalised like the batch clusters: addresses, hosts, IPs and numbers become patterns.
-                pattern: crate::engine::templates::template_pattern(&crate::engine::templates::normalize(source)),
-                example: self.text.clone(),
-                category: c.category(&v).id.clone(),
-                at,
-            });
-            ctx.act(Action::Show(Panel::BounceRules));
+            let category = c.category(&v).id.clone();
+            self.proposal = Some(new_rule::Proposal::new(source, self.text.clone(), category, at, sel.is_some()));
         }
     }
 }

@@ -33,10 +33,10 @@ pub fn error_color(ui: &Ui) -> Color32 {
     ui.visuals().error_fg_color
 }
 
-/// Lays out `text` monospace with the winning span highlighted and the other
-/// matching spans underlined. Spans outside the text or off char boundaries
+/// Lays out `text` monospace with the winning spans highlighted (every
+/// match of the winning pattern) and the other matching spans underlined. Spans outside the text or off char boundaries
 /// (one frame late after an edit) are ignored rather than trusted.
-pub fn highlighted_job(ui: &Ui, text: &str, winner: Option<Span>, others: &[Span], wrap_width: f32) -> LayoutJob {
+pub fn highlighted_job(ui: &Ui, text: &str, winners: &[Span], others: &[Span], wrap_width: f32) -> LayoutJob {
     let font = FontId::monospace(egui::TextStyle::Monospace.resolve(ui.style()).size);
     let base = TextFormat { font_id: font, color: ui.visuals().text_color(), ..Default::default() };
     let valid = |s: &Span| s.start < s.end && s.end <= text.len() && text.is_char_boundary(s.start) && text.is_char_boundary(s.end);
@@ -45,8 +45,8 @@ pub fn highlighted_job(ui: &Ui, text: &str, winner: Option<Span>, others: &[Span
 
     // Cut points where the formatting changes.
     let mut cuts = vec![0, text.len()];
-    let winner = winner.filter(valid);
-    for s in winner.iter().chain(others.iter().filter(|s| valid(s))) {
+    let winners: Vec<Span> = winners.iter().copied().filter(valid).collect();
+    for s in winners.iter().chain(others.iter().filter(|s| valid(s))) {
         cuts.push(s.start);
         cuts.push(s.end);
     }
@@ -58,7 +58,7 @@ pub fn highlighted_job(ui: &Ui, text: &str, winner: Option<Span>, others: &[Span
     for w in cuts.windows(2) {
         let (a, b) = (w[0], w[1]);
         let mut fmt = base.clone();
-        if winner.is_some_and(|s| s.start <= a && b <= s.end) {
+        if winners.iter().any(|s| s.start <= a && b <= s.end) {
             fmt.background = win_bg;
         } else if others.iter().any(|s| valid(s) && s.start <= a && b <= s.end) {
             fmt.underline = underline;

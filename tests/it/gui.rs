@@ -130,6 +130,8 @@ fn gallery_click_loads_the_tester_and_make_a_rule_creates_one() {
     let n = h.state().document.rules.bounce_rules.len();
     h.get_by_label("Make a rule from this").click();
     h.run();
+    h.get_by_label("Insert rule").click();
+    h.run();
     let doc = &h.state().document;
     assert_eq!(doc.rules.bounce_rules.len(), n + 1);
     let sel = h.state().rules_panel.selected.unwrap();

@@ -79,8 +79,17 @@ fn cut_widgets(h: &Harness<'_, BounceLabApp>) -> Vec<String> {
 
 #[test]
 fn no_widget_of_the_main_panels_is_cut_at_1024_and_1600_in_english_and_korean() {
-    let panels =
-        [Panel::BounceRules, Panel::MxRules, Panel::Gallery, Panel::DnsLookup, Panel::Tester, Panel::Batch, Panel::Reasons, Panel::RampUp];
+    let panels = [
+        Panel::BounceRules,
+        Panel::MxRules,
+        Panel::Gallery,
+        Panel::DnsLookup,
+        Panel::Tester,
+        Panel::Batch,
+        Panel::Reasons,
+        Panel::RampUp,
+        Panel::Quarantine,
+    ];
     for (w, hgt) in [(1024.0, 700.0), (1600.0, 1000.0)] {
         for lang in ["en", "ko"] {
             for panel in panels {
@@ -321,6 +330,8 @@ fn make_a_rule_generalises_addresses_and_numbers_like_the_batch_clusters() {
     settle(&mut h);
     let n = h.state().document.rules.bounce_rules.len();
     h.get_by_label(tr("tester.make_rule")).click();
+    settle(&mut h);
+    h.get_by_label(tr("tester.proposal_insert")).click();
     settle(&mut h);
     let doc = &h.state().document;
     assert_eq!(doc.rules.bounce_rules.len(), n + 1);

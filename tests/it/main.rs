@@ -29,6 +29,8 @@ mod gui_support;
 #[cfg(feature = "gui")]
 mod gui_sync;
 #[cfg(feature = "gui")]
+mod gui_tester;
+#[cfg(feature = "gui")]
 mod gui_workbench;
 #[cfg(unix)]
 mod hostile;

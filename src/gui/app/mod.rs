@@ -245,6 +245,8 @@ impl BounceLabApp {
         self.dns.poll();
         let rule_count = self.document.rules.bounce_rules.len();
         self.batch.poll(&ctx, &self.document.compiled.classifier, rule_count, &mut actions);
+        // The batch when classified with the current rules: the tester's new-rule preview measures on it.
+        let batch = self.batch.classified_with(&self.document.compiled.classifier);
         let mut pctx = PanelCtx {
             rules: &mut self.document.rules,
             compiled: &self.document.compiled,
@@ -261,20 +263,20 @@ impl BounceLabApp {
             // Recomputed every frame: the zoom of presentation mode changes the width in points.
             let width = (ui.available_width() * 0.42).max(260.0);
             egui::Panel::right("presentation_tester").resizable(false).exact_size(width).show(ui, |ui| {
-                self.tester.ui(ui, &mut pctx);
+                self.tester.ui(ui, &mut pctx, batch.as_ref());
             });
             self.main_rect = egui::CentralPanel::default().show(ui, |ui| self.gallery.presentation_ui(ui, &mut pctx)).response.rect;
         } else {
             if panel == Panel::BounceRules && self.settings.tester_beside_rules && tester_shown {
                 egui::Panel::right("tester_beside").resizable(true).default_size(320.0).min_size(260.0).show(ui, |ui| {
-                    self.tester.ui(ui, &mut pctx);
+                    self.tester.ui(ui, &mut pctx, batch.as_ref());
                 });
             }
             self.main_rect = egui::CentralPanel::default()
                 .show(ui, |ui| match panel {
                     Panel::BounceRules => self.rules_panel.ui(ui, &mut pctx, &mut self.settings.rule_grid),
                     Panel::Reasons => self.reasons.ui(ui, &mut pctx),
-                    Panel::Tester => self.tester.ui(ui, &mut pctx),
+                    Panel::Tester => self.tester.ui(ui, &mut pctx, batch.as_ref()),
                     Panel::Gallery => self.gallery.ui(ui, &mut pctx),
                     Panel::MxRules => self.mx_rules.ui(ui, &mut pctx, &mut self.settings.mx_grid),
                     Panel::DnsLookup => self.dns.ui(ui, &mut pctx, &mut self.settings.nameserver),

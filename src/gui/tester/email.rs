@@ -85,7 +85,7 @@ impl EmailView {
             });
             egui::ScrollArea::vertical().id_salt("tester_email_scroll").max_height(max_height).auto_shrink([false, true]).show(ui, |ui| {
                 let wrap = ui.available_width();
-                let job = highlighted_job(ui, &self.row.email, self.highlight, &[], wrap);
+                let job = highlighted_job(ui, &self.row.email, self.highlight.as_slice(), &[], wrap);
                 let galley = ui.fonts_mut(|f| f.layout_job(job));
                 let resp = ui.add(egui::Label::new(galley.clone()).selectable(true));
                 let resp = resp.on_hover_text(tr("tester.email_tip"));

@@ -1,0 +1,151 @@
+//! The tester (issue 18, items 2 and 3): a rule made from the selection,
+//! previewed on the loaded batch before it is inserted, and the explanation
+//! of a verdict (the winning pattern, its alternatives, every span, the
+//! decision chain).
+
+use std::time::{Duration, Instant};
+
+use bouncelab::engine::{BounceRule, Classifier, FailureType, Verdict};
+use bouncelab::gui::Panel;
+use bouncelab::gui::app::BounceLabApp;
+use bouncelab::i18n::{tr, tr_fmt, tr_n};
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+use crate::gui_support::{app_on, harness, settle, shown};
+
+/// Runs frames until `done` holds (bounded: 30 s).
+fn wait(h: &mut Harness<'_, BounceLabApp>, what: &str, done: impl Fn(&BounceLabApp) -> bool) {
+    let start = Instant::now();
+    while !done(h.state()) && start.elapsed() < Duration::from_secs(30) {
+        h.run_ok();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(done(h.state()), "{what} within 30 s");
+    settle(h);
+}
+
+fn same(a: &Classifier, va: &Verdict, b: &Classifier, vb: &Verdict) -> bool {
+    a.category(va).id == b.category(vb).id && va.failure_type == vb.failure_type && a.reason(va).id == b.reason(vb).id
+}
+
+#[test]
+fn a_rule_from_the_selection_is_previewed_on_the_batch_then_inserted_and_undone() {
+    let mut h = harness(app_on(Panel::Tester));
+    // A batch: replies of the same kind for other addresses and codes, and others.
+    let batch: Vec<String> = vec![
+        "550 5.1.1 <x@example.com>: Recipient address rejected: User unknown in local recipient table".into(),
+        "451 4.7.1 <bob@mail.example.net>: parked by the flux warden 12".into(),
+        "552 5.2.2 Mailbox full".into(),
+        "550 <carol@example.org>: parked by the flux warden 990".into(),
+        "421 4.7.0 Try again later, closing connection".into(),
+    ];
+    let ctx = h.ctx.clone();
+    h.state_mut().batch.load_text(batch.join("\n"), &ctx);
+    wait(&mut h, "the batch", |a| !a.batch.is_busy() && a.batch.is_current(&a.document.compiled.classifier));
+    h.state_mut().settings.panel = Panel::Tester;
+
+    let text = "550 5.7.1 <alice@example.org>: parked by the flux warden 4711";
+    h.state_mut().tester.set_text(text.into());
+    settle(&mut h);
+    // Select "parked by the flux warden 4711": from the end, six words back.
+    h.get_by_label(tr("tester.a11y_text")).click();
+    h.run();
+    h.key_press(Key::End);
+    for _ in 0..6 {
+        h.key_press_modifiers(Modifiers::CTRL | Modifiers::SHIFT, Key::ArrowLeft);
+    }
+    h.run();
+    h.get_by_label(tr("tester.make_rule")).click();
+    settle(&mut h);
+    let n = h.state().document.rules.bounce_rules.len();
+    let p = h.state().tester.proposal.as_ref().expect("a proposal, nothing inserted yet");
+    assert!(p.from_selection, "made from the selection");
+    assert!(shown(&h, tr("tester.proposal_from_selection")));
+    let (pattern, category, at) = (p.pattern.clone(), p.category.clone(), p.at);
+    assert!(pattern.starts_with("parked"), "the selection, not the whole text: {pattern}");
+    assert!(!pattern.contains("4711") && !pattern.contains("alice"), "generalised: {pattern}");
+    wait(&mut h, "the preview", |a| a.tester.proposal.as_ref().is_some_and(|p| !p.is_measuring()));
+
+    // What the preview says is what the batch becomes with the rule.
+    let before_c = h.state().document.compiled.classifier.clone();
+    let mut doc = h.state().document.rules.clone();
+    doc.bounce_rules.insert(at, BounceRule::new("x", pattern.clone(), category.clone()));
+    let after_c = Classifier::new(&doc);
+    let before: Vec<Verdict> = batch.iter().map(|t| before_c.classify(t)).collect();
+    let after: Vec<Verdict> = batch.iter().map(|t| after_c.classify(t)).collect();
+    let matched = batch.iter().filter(|t| after_c.rule_matches(at, t) == Some(true)).count();
+    let won = after.iter().filter(|v| v.rule == Some(at)).count();
+    let changed: Vec<usize> = (0..batch.len()).filter(|&i| !same(&before_c, &before[i], &after_c, &after[i])).collect();
+    assert_eq!(matched, 2, "the two parked lines");
+    assert!(!changed.is_empty(), "the 451 line changes type");
+    let won_s = tr_n("tester.proposal_won", won, &[]);
+    let changed_s = tr_n("tester.proposal_changed", changed.len(), &[]);
+    let line = tr_n("tester.proposal_effect", matched, &[("won", &won_s), ("changed", &changed_s)]);
+    assert!(shown(&h, &line), "preview line {line:?}");
+    for i in &changed {
+        assert!(shown(&h, &tr_fmt("tester.proposal_line", &[("n", &(i + 1))])), "changed line {} listed", i + 1);
+    }
+    assert_eq!(h.state().document.rules.bounce_rules.len(), n, "nothing inserted before Insert");
+
+    h.get_by_label(tr("tester.proposal_insert")).click();
+    settle(&mut h);
+    let doc = &h.state().document;
+    assert_eq!(doc.rules.bounce_rules.len(), n + 1);
+    assert_eq!(doc.rules.bounce_rules[at].pattern, pattern);
+    assert_eq!(doc.compiled.classifier.classify(text).rule, Some(at), "the new rule wins its example");
+    assert!(h.state().tester.proposal.is_none(), "the proposal is done with");
+
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert_eq!(h.state().document.rules.bounce_rules.len(), n, "undo takes the rule out");
+}
+
+#[test]
+fn without_a_batch_the_preview_says_so_and_cancel_inserts_nothing() {
+    let mut h = harness(app_on(Panel::Tester));
+    h.state_mut().tester.set_text("550 5.7.1 parked by the flux warden 4711".into());
+    settle(&mut h);
+    let n = h.state().document.rules.bounce_rules.len();
+    h.get_by_label(tr("tester.make_rule")).click();
+    settle(&mut h);
+    assert!(!h.state().tester.proposal.as_ref().unwrap().from_selection, "nothing selected: the whole text");
+    assert!(shown(&h, tr("tester.proposal_no_batch")));
+    h.get_by_label(tr("tester.proposal_cancel")).click();
+    settle(&mut h);
+    assert!(h.state().tester.proposal.is_none());
+    assert_eq!(h.state().document.rules.bounce_rules.len(), n);
+}
+
+#[test]
+fn the_tester_explains_the_pattern_its_alternatives_every_span_and_the_decision_chain() {
+    let mut app = app_on(Panel::Tester);
+    let rules = &mut app.document.rules;
+    let mut r = BounceRule::new("Frozen boxes", r"frozen\s+(box|account)|parked", "mailboxfull");
+    r.reason = Some("inactive_user".into());
+    r.failure_type = Some(FailureType::Hard);
+    rules.bounce_rules.insert(0, r);
+    app.document.after_structural_edit();
+    let text = "552 frozen account, frozen box";
+    app.tester.set_text(text.into());
+    let mut h = harness(app);
+    settle(&mut h);
+    let c = h.state().document.compiled.classifier.clone();
+    let label = |id: &str| c.reasons().iter().find(|x| x.id == id).unwrap().display_label().to_owned();
+    let full = c.categories().iter().find(|x| x.id == "mailboxfull").unwrap().reason as usize;
+    assert!(shown(&h, &tr_fmt("why.rule", &[("n", &1), ("name", &"Frozen boxes")])), "the winning rule");
+    assert!(shown(&h, &tr_fmt("why.category", &[("id", &"mailboxfull")])));
+    let reason = tr_fmt("why.reason_instead", &[("label", &label("inactive_user")), ("other", &c.reasons()[full].display_label())]);
+    assert!(shown(&h, &reason), "the reason the rule overrides: {reason}");
+    assert!(shown(&h, &tr_fmt("why.type_rule", &[("type", &FailureType::Hard.display_label())])), "the type the rule sets");
+    assert!(shown(&h, &tr_n("why.spans", 2, &[])), "both spans of the pattern");
+    assert!(shown(&h, &tr_n("why.alternatives", 2, &[("matched", &1)])), "one of two alternatives matches");
+    assert!(h.query_by_label(tr("why.a11y_pattern")).is_some(), "the coloured pattern");
+
+    // Nothing decided: the chain says so.
+    h.state_mut().tester.set_text("zzqx".into());
+    settle(&mut h);
+    assert!(shown(&h, tr("why.default")));
+    assert!(h.query_by_label(tr("why.a11y_pattern")).is_none(), "no pattern when no rule decided");
+}
