@@ -72,7 +72,7 @@ impl TesterPanel {
 
     /// The explanation of the current text against the current rules.
     pub fn explanation(&mut self, ctx: &PanelCtx) -> &Explanation {
-        &self.explained(ctx).0
+        self.explained(ctx).0
     }
 
     /// The explanation and why, for the current text and rules.
