@@ -126,11 +126,16 @@ fn anchor_in_line(line: &str) -> Option<Range<usize>> {
 pub fn recipients(text: &str, exclude: &[String]) -> Vec<TextRecipient> {
     let mut anchors: Vec<(String, usize)> = Vec::new();
     let mut offset = 0;
+    // Postfix folds "<addr> (expanded from\n    <alias>): error": the alias is no recipient of its own.
+    let mut after_expanded_from = false;
     for line in text.split_inclusive('\n') {
         // Transcript lines (">>> RCPT To:<a@b>", "<<< 550 <a@b>...") are errors, not lists.
         let t = line.trim_start();
+        let continues_expansion =
+            std::mem::replace(&mut after_expanded_from, t.trim_end().to_ascii_lowercase().ends_with("(expanded from"));
         if !t.starts_with(">>>")
             && !t.starts_with("<<<")
+            && !continues_expansion
             && let Some(r) = anchor_in_line(line)
         {
             let addr = line[r.clone()].trim_end_matches(['.', ',', ';']).to_ascii_lowercase();
@@ -234,6 +239,14 @@ mod tests {
         let d = diagnostic(&text[r[0].span.clone()], Some(&r[0].address));
         assert_eq!(d, "host mx.b.example[192.0.2.1] said: 550 5.1.1 unknown user (in reply to RCPT TO command)");
         assert_eq!(diagnostic(&text[r[1].span.clone()], Some("c@d.example")), "connect to d.example: timed out");
+    }
+
+    #[test]
+    fn postfix_alias_folded_after_expanded_from_is_no_recipient() {
+        let text = "<a@b.example> (expanded from\n    <alias@c.example>): delivery temporarily\n    suspended: connect to mx.b.example[192.0.2.1]: server refused\n    to talk to me: 421 Service not available\n";
+        let r = recipients(text, &[]);
+        assert_eq!(r.iter().map(|t| t.address.as_str()).collect::<Vec<_>>(), ["a@b.example"]);
+        assert!(diagnostic(&text[r[0].span.clone()], Some("a@b.example")).ends_with("421 Service not available"));
     }
 
     #[test]
