@@ -156,6 +156,8 @@ fn header_addresses(msg: &Message<'_>, name: &str) -> Vec<String> {
 /// Reads one email. Never panics, on any bytes.
 pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
     let mut out = EmailRead::default();
+    let repaired = undeclared_multipart(raw);
+    let raw = repaired.as_deref().unwrap_or(raw);
     let Some(msg) = MessageParser::default().parse(raw).filter(|m| !m.parts.is_empty() && !m.headers().is_empty()) else {
         out.problems.push(EmailProblem::Unparsable);
         return out;
@@ -293,6 +295,39 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
     out
 }
 
+/// A multipart body whose `Content-Type` header was lost (no such header, yet
+/// the body opens a `--boundary` line that it closes with `--boundary--`, as
+/// Sendmail's "This is a MIME-encapsulated message" reports do): the message
+/// with the header put back, so its delivery-status part is read. `None` when
+/// the message declares its type or its body does not open with such a boundary.
+fn undeclared_multipart(raw: &[u8]) -> Option<Vec<u8>> {
+    let find = |pat: &[u8]| raw.windows(pat.len()).position(|w| w == pat);
+    let head_end = match (find(b"\r\n\r\n"), find(b"\n\n")) {
+        (Some(a), Some(b)) if a < b => a + 2,
+        (_, Some(b)) => b + 1,
+        (Some(a), None) => a + 2,
+        (None, None) => return None,
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]);
+    if head.lines().any(|l| l.to_ascii_lowercase().starts_with("content-type:")) {
+        return None;
+    }
+    let body = String::from_utf8_lossy(&raw[head_end..raw.len().min(head_end + (1 << 20))]);
+    // The boundary opens the body, after a short preamble at most: a boundary further
+    // down belongs to an attached original, not to the bounce.
+    let boundary = body.lines().take(8).find_map(|l| l.trim_end().strip_prefix("--").filter(|b| b.len() >= 8 && !b.contains(' ')))?;
+    if !body.lines().any(|l| l.trim_end() == format!("--{boundary}--")) {
+        return None;
+    }
+    // The header block ends at `head_end`, its last line break included.
+    let cut = head_end;
+    let mut out = Vec::with_capacity(raw.len() + boundary.len() + 64);
+    out.extend_from_slice(&raw[..cut]);
+    out.extend_from_slice(format!("Content-Type: multipart/report; report-type=delivery-status; boundary=\"{boundary}\"\n").as_bytes());
+    out.extend_from_slice(&raw[cut..]);
+    Some(out)
+}
+
 /// `context`: the text around the error where the SMTP phase may be said when the error line doesn't.
 fn text_record(mut r: Record, text: String, context: &str, reporter: MtaKind) -> Record {
     r.text = cap(text);
@@ -395,6 +430,17 @@ mod tests {
         assert_eq!(r.records[0].recipient.as_deref(), Some("a@b.example"));
         assert_eq!(r.records[0].text, "550 5.1.1 no such user");
         assert_eq!(r.records[0].action, Some(Action::Failed));
+    }
+
+    #[test]
+    fn a_lost_multipart_header_is_put_back() {
+        let mail = "From: MAILER-DAEMON@mx.example\nSubject: Returned mail\n\nThis is a MIME-encapsulated message\n\n--b0undary.123/mx.example\n\nThe original message was received\n\n--b0undary.123/mx.example\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example\n\nFinal-Recipient: RFC822; a@b.example\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: SMTP; 550 Unauthenticated senders not allowed\n\n--b0undary.123/mx.example--\n";
+        let r = read(mail.as_bytes(), &src());
+        assert_eq!(r.records.len(), 1, "{r:?}");
+        assert_eq!(r.records[0].recipient.as_deref(), Some("a@b.example"));
+        assert_eq!(r.records[0].text, "5.0.0 550 Unauthenticated senders not allowed");
+        assert!(undeclared_multipart(b"Content-Type: text/plain\n\n--abcdefgh\n--abcdefgh--\n").is_none());
+        assert!(undeclared_multipart(b"Subject: x\n\n-- \nsignature\n").is_none());
     }
 
     #[test]
