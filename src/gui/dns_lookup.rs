@@ -12,7 +12,7 @@ use super::widgets::{error_color, named};
 use super::{Action, PanelCtx};
 use crate::engine::dns::{self, CancelToken, DnsError, LookupOptions, MxReport};
 use crate::engine::mx::{self, ThroughputLevel};
-use crate::i18n::{tr, tr_fmt};
+use crate::i18n::{tr, tr_fmt, tr_n};
 
 /// What a finished lookup gave.
 type Outcome = Result<MxReport, DnsError>;
@@ -252,7 +252,7 @@ impl DnsLookupPanel {
     fn report_ui(&self, ui: &mut Ui, ctx: &mut PanelCtx, report: &MxReport) {
         ui.horizontal(|ui| {
             ui.strong(&report.domain);
-            ui.label(tr_fmt("dns.hosts_count", &[("n", &report.hosts.len())]));
+            ui.label(tr_n("dns.hosts_count", report.hosts.len(), &[]));
         });
         if report.implicit {
             ui.label(RichText::new(tr("dns.implicit_note")).color(ui.visuals().warn_fg_color));

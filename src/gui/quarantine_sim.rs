@@ -12,7 +12,7 @@ use crate::engine::quarantine::{
 };
 use crate::engine::scenario::RetryPolicy;
 use crate::engine::{Classifier, RuleSet};
-use crate::i18n::{tr, tr_fmt};
+use crate::i18n::{tr, tr_fmt, tr_n};
 
 /// What happened to the address on one row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -220,10 +220,10 @@ impl QuarantineSimPanel {
         let quarantined_days = rep.days.iter().filter(|d| d.quarantined).count();
         match rep.periods.first() {
             Some(p) => {
-                let (day, reason, days) = (&p.start_day, &p.reason, &quarantined_days);
+                let (day, reason, days) = (&p.start_day, &p.reason, quarantined_days);
                 ui.strong(match p.release_day {
-                    Some(r) => tr_fmt("quarantine.summary_released", &[("day", day), ("reason", reason), ("release", &r), ("days", days)]),
-                    None => tr_fmt("quarantine.summary_no_release", &[("day", day), ("reason", reason), ("days", days)]),
+                    Some(r) => tr_n("quarantine.summary_released", days, &[("day", day), ("reason", reason), ("release", &r)]),
+                    None => tr_n("quarantine.summary_no_release", days, &[("day", day), ("reason", reason)]),
                 });
             }
             None => {

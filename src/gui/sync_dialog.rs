@@ -22,7 +22,7 @@ use crate::engine::RuleSet;
 use crate::engine::diff::ReplayDiff;
 use crate::engine::ruleset::Upstream;
 use crate::engine::sync::{self, ChangeId, SyncReport};
-use crate::i18n::{tr, tr_fmt};
+use crate::i18n::{tr, tr_fmt, tr_n};
 
 use super::document::Document;
 
@@ -259,7 +259,7 @@ impl SyncDialog {
         }
         self.check(doc);
         let n = selection.len();
-        Some(if changed { tr_fmt("sync.applied", &[("n", &n)]) } else { tr("sync.nothing_to_apply").into() })
+        Some(if changed { tr_n("sync.applied", n, &[]) } else { tr("sync.nothing_to_apply").into() })
     }
 
     /// Writes the pending base after a successful save of the document to

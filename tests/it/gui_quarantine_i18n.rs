@@ -6,7 +6,7 @@ use bouncelab::gui::Panel;
 use bouncelab::gui::app::BounceLabApp;
 use bouncelab::gui::quarantine_sim::{RowEvent, report};
 use bouncelab::gui::settings::Settings;
-use bouncelab::i18n::{Lang, tr, tr_fmt};
+use bouncelab::i18n::{Lang, tr, tr_fmt, tr_n};
 use egui_kittest::kittest::Queryable;
 
 use crate::gui_support::{harness, settle, shown};
@@ -32,10 +32,12 @@ fn quarantine_panel_renders_in_every_language() {
         let rep = report(&app.quarantine.rows, 0, &app.document.rules, &app.document.compiled.classifier);
         let p = rep.periods.first().expect("quarantined");
         let days = rep.days.iter().filter(|d| d.quarantined).count();
-        let summary = tr_fmt(
+        let summary = tr_n(
             "quarantine.summary_released",
-            &[("day", &p.start_day), ("reason", &p.reason), ("release", &p.release_day.expect("released")), ("days", &days)],
+            days,
+            &[("day", &p.start_day), ("reason", &p.reason), ("release", &p.release_day.expect("released"))],
         );
+        assert!(!summary.contains("(s)"), "{code}: a plural form, not 'day(s)': {summary}");
         assert!(shown(&h, &summary), "{code}: summary {summary}");
         for key in [
             "quarantine.heading",

@@ -81,7 +81,7 @@ fn rampup_bad_input_shows_messages_and_never_panics() {
     h.get_by_label("Campaign messages").set_value_accesskit(0.0);
     settle(&mut h);
     assert!(shown(&h, "the volume must be a positive number of messages"));
-    assert!(shown(&h, "Not simulated: the scenario has 1 error(s)"));
+    assert!(shown(&h, "Not simulated: the scenario has 1 error;"));
 
     h.get_by_label("Provider 2 hard bounce rate").set_value_accesskit(-5.0);
     h.get_by_label("Number of sending IPs").set_value_accesskit(0.0);

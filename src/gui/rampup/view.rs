@@ -11,7 +11,7 @@ use crate::engine::mx::ThroughputLevel;
 use crate::engine::scenario::LevelSchedule;
 use crate::engine::simulate::{Counts, LaneState, Run, RunKind, Simulation};
 use crate::gui::widgets::{error_color, named};
-use crate::i18n::{tr, tr_fmt};
+use crate::i18n::{tr, tr_fmt, tr_n};
 
 /// One colour per run: the six levels, then the schedule.
 const COLORS: [Color32; 7] = [
@@ -103,7 +103,7 @@ impl RampUpPanel {
         };
         let Some(sim) = result.sim.clone() else {
             let errors = result.problems.iter().filter(|p| p.severity == crate::engine::mx::Severity::Error).count();
-            ui.label(RichText::new(tr_fmt("rampup.not_simulated", &[("errors", &errors)])).color(error_color(ui)));
+            ui.label(RichText::new(tr_n("rampup.not_simulated", errors, &[])).color(error_color(ui)));
             return;
         };
         let hours = sim.runs.first().map_or(0, |r| r.hourly.len());
