@@ -16,6 +16,14 @@ use super::classify::{Classifier, CompileError, DecidedBy, Verdict};
 use super::ingest::Record;
 use super::ruleset::{BounceRule, RuleSet};
 
+/// The failure type a rule made from `v`'s text should keep, when no rule
+/// decided `v` and the reply code gave a type its category does not have
+/// (a 550 with no matching rule falls to `undefined`, a Soft category, while
+/// the code said Hard): without it, the new rule would turn Hard into Soft.
+pub fn kept_failure_type(classifier: &Classifier, v: &Verdict) -> Option<crate::engine::ruleset::FailureType> {
+    (v.rule.is_none() && classifier.category(v).failure_type != v.failure_type).then_some(v.failure_type)
+}
+
 /// One batch line as the batch classified it.
 #[derive(Clone, Copy, Debug)]
 pub enum Line<'a> {

@@ -105,6 +105,9 @@ pub enum Action {
         example: String,
         /// Category to start with.
         category: String,
+        /// Failure type the rule overrides its category's with (see
+        /// `engine::rule_effect::kept_failure_type`).
+        failure_type: Option<crate::engine::ruleset::FailureType>,
         /// Where to insert it so it wins its example.
         at: usize,
     },

@@ -266,7 +266,8 @@ impl TesterPanel {
             // Before the rule that wins the text now, so the new one wins it.
             let at = v.rule.unwrap_or(ctx.rules.bounce_rules.len());
             let category = c.category(&v).id.clone();
-            self.proposal = Some(new_rule::Proposal::new(source, self.text.clone(), category, at, sel.is_some()));
+            let code_type = crate::engine::rule_effect::kept_failure_type(&c, &v);
+            self.proposal = Some(new_rule::Proposal::new(source, self.text.clone(), category, code_type, at, sel.is_some()));
         }
     }
 }

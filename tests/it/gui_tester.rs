@@ -63,7 +63,7 @@ fn a_rule_from_the_selection_is_previewed_on_the_batch_then_inserted_and_undone(
     let p = h.state().tester.proposal.as_ref().expect("a proposal, nothing inserted yet");
     assert!(p.from_selection, "made from the selection");
     assert!(shown(&h, tr("tester.proposal_from_selection")));
-    let (pattern, category, at) = (p.pattern.clone(), p.category.clone(), p.at);
+    let (pattern, category, at, kept) = (p.pattern.clone(), p.category.clone(), p.at, p.failure_type());
     assert!(pattern.starts_with("parked"), "the selection, not the whole text: {pattern}");
     assert!(!pattern.contains("4711") && !pattern.contains("alice"), "generalised: {pattern}");
     wait(&mut h, "the preview", |a| a.tester.proposal.as_ref().is_some_and(|p| !p.is_measuring()));
@@ -71,7 +71,9 @@ fn a_rule_from_the_selection_is_previewed_on_the_batch_then_inserted_and_undone(
     // What the preview says is what the batch becomes with the rule.
     let before_c = h.state().document.compiled.classifier.clone();
     let mut doc = h.state().document.rules.clone();
-    doc.bounce_rules.insert(at, BounceRule::new("x", pattern.clone(), category.clone()));
+    let mut rule = BounceRule::new("x", pattern.clone(), category.clone());
+    rule.failure_type = kept;
+    doc.bounce_rules.insert(at, rule);
     let after_c = Classifier::new(&doc);
     let before: Vec<Verdict> = batch.iter().map(|t| before_c.classify(t)).collect();
     let after: Vec<Verdict> = batch.iter().map(|t| after_c.classify(t)).collect();
@@ -100,6 +102,48 @@ fn a_rule_from_the_selection_is_previewed_on_the_batch_then_inserted_and_undone(
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     settle(&mut h);
     assert_eq!(h.state().document.rules.bounce_rules.len(), n, "undo takes the rule out");
+}
+
+/// A text no rule matches is typed by its reply code; its fallback category
+/// may have another type (a bare 550 falls to `undefined`, Soft, while the
+/// code says Hard). A rule made from it keeps the code's type, so making a
+/// rule does not turn a Hard bounce Soft, until another category is chosen.
+#[test]
+fn a_rule_made_from_a_text_the_code_typed_keeps_the_codes_type() {
+    let mut h = harness(app_on(Panel::Tester));
+    let text = "550 parked by the flux warden 4711";
+    let c = h.state().document.compiled.classifier.clone();
+    let v = c.classify(text);
+    assert!(v.rule.is_none(), "no rule matches the made-up reply");
+    assert_ne!(c.category(&v).failure_type, v.failure_type, "the premise: the code's type is not its category's");
+    h.state_mut().tester.set_text(text.into());
+    settle(&mut h);
+    h.get_by_label(tr("tester.make_rule")).click();
+    settle(&mut h);
+    let p = h.state().tester.proposal.as_ref().expect("a proposal");
+    assert_eq!(p.failure_type(), Some(v.failure_type), "the proposal keeps the code's type");
+    let at = p.at;
+    assert!(shown(&h, &tr_fmt("tester.proposal_keeps_type", &[("type", &v.failure_type.display_label())])), "and says so");
+
+    h.get_by_label(tr("tester.proposal_insert")).click();
+    settle(&mut h);
+    let doc = &h.state().document;
+    assert_eq!(doc.rules.bounce_rules[at].failure_type, Some(v.failure_type), "the inserted rule overrides the type");
+    let after = doc.compiled.classifier.classify(text);
+    assert_eq!((after.rule, after.failure_type), (Some(at), v.failure_type), "the new rule wins and the type stays");
+
+    // Undone, then proposed again with another category chosen: its own type, no override.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    h.state_mut().settings.panel = Panel::Tester;
+    h.state_mut().tester.set_text(text.into());
+    settle(&mut h);
+    h.get_by_label(tr("tester.make_rule")).click();
+    settle(&mut h);
+    let p = h.state_mut().tester.proposal.as_mut().expect("a proposal");
+    assert_eq!(p.failure_type(), Some(v.failure_type), "proposed again after the undo");
+    p.category = "mailboxfull".into();
+    assert_eq!(p.failure_type(), None, "a chosen category brings its own type");
 }
 
 #[test]

@@ -547,9 +547,10 @@ impl BounceLabApp {
                     self.batch.await_pick(super::files::pick_batch_inputs(folder, ctx));
                 }
             }
-            Action::NewRuleFromText { pattern, example, category, at } => {
+            Action::NewRuleFromText { pattern, example, category, failure_type, at } => {
                 let rules = &mut self.document.rules;
                 let mut r = BounceRule::new(rules.unique_rule_name(tr("app.rule_from_tester")), pattern, category);
+                r.failure_type = failure_type;
                 r.status = engine::ruleset::RuleStatus::ToQualify;
                 r.must_match.push(example);
                 let at = at.min(rules.bounce_rules.len());

@@ -78,7 +78,13 @@ fn make_rule(r: &Results, lines: &Rows, cl: &templates::Cluster, ctx: &mut Panel
         pattern = regex::escape(&sample[..cut]);
     }
     let at = ctx.rules.bounce_rules.len();
-    ctx.act(Action::NewRuleFromText { pattern, example: sample.to_string(), category: r.classifier.category(v).id.clone(), at });
+    ctx.act(Action::NewRuleFromText {
+        pattern,
+        example: sample.to_string(),
+        category: r.classifier.category(v).id.clone(),
+        failure_type: crate::engine::rule_effect::kept_failure_type(&r.classifier, v),
+        at,
+    });
     ctx.act(Action::Status(tr_fmt("batch.rule_from_cluster", &[("n", &(at + 1)), ("count", &cl.count)])));
 }
 

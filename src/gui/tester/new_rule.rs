@@ -9,7 +9,7 @@ use egui::{RichText, Role, Ui};
 
 use crate::engine::classify::compile_pattern;
 use crate::engine::rule_effect::{self, Line, RuleEffect};
-use crate::engine::{BounceRule, Classifier, Verdict, templates};
+use crate::engine::{BounceRule, Classifier, FailureType, Verdict, templates};
 use crate::gui::batch::load::Rows;
 use crate::gui::widgets::{a11y, failure_label, named, regex_problem_ui};
 use crate::gui::{Action, Panel, PanelCtx};
@@ -53,6 +53,9 @@ pub struct Proposal {
     pub at: usize,
     /// Made from a selection rather than the whole text.
     pub from_selection: bool,
+    /// The reply code's failure type and the category it is kept for: while
+    /// the category is the one proposed, the rule keeps the code's type.
+    code_type: Option<(String, FailureType)>,
     /// (pattern, category, at, batch serial) the effect was measured for.
     measured: Option<(String, String, usize, u64)>,
     effect: Effect,
@@ -60,7 +63,14 @@ pub struct Proposal {
 
 impl Proposal {
     /// A proposal from `source` (the selection or the whole text).
-    pub fn new(source: &str, example: String, category: String, at: usize, from_selection: bool) -> Proposal {
+    pub fn new(
+        source: &str,
+        example: String,
+        category: String,
+        code_type: Option<FailureType>,
+        at: usize,
+        from_selection: bool,
+    ) -> Proposal {
         let mut pattern = templates::template_pattern(&templates::normalize(source));
         // Very long texts are cut in their template: fall back on the escaped start.
         if !compile_pattern(&pattern).is_ok_and(|re| re.is_match(source)) {
@@ -70,7 +80,8 @@ impl Proposal {
             }
             pattern = regex::escape(&source[..cut]);
         }
-        Proposal { pattern, category, example, at, from_selection, measured: None, effect: Effect::NoBatch }
+        let code_type = code_type.map(|t| (category.clone(), t));
+        Proposal { pattern, category, example, at, from_selection, code_type, measured: None, effect: Effect::NoBatch }
     }
 
     /// Whether the effect on the batch is still being measured.
@@ -78,8 +89,14 @@ impl Proposal {
         matches!(self.effect, Effect::Running(_))
     }
 
+    /// The failure type the rule overrides, if any.
+    pub fn failure_type(&self) -> Option<FailureType> {
+        self.code_type.as_ref().filter(|(c, _)| *c == self.category).map(|&(_, t)| t)
+    }
+
     fn rule(&self) -> BounceRule {
         let mut r = BounceRule::new(String::new(), self.pattern.clone(), self.category.clone());
+        r.failure_type = self.failure_type();
         r.must_match.push(self.example.clone());
         r
     }
@@ -146,6 +163,9 @@ impl Proposal {
                 a11y(&combo.response, Role::ComboBox, tr("tester.proposal_category"));
                 ui.label(tr_fmt("tester.proposal_position", &[("n", &(self.at + 1))]));
             });
+            if let Some(t) = self.failure_type() {
+                ui.weak(tr_fmt("tester.proposal_keeps_type", &[("type", &t.display_label())]));
+            }
             self.effect_ui(ui, ctx, batch.map(|b| &*b.rows));
             ui.horizontal(|ui| {
                 let insert = ui.add_enabled(compiled.is_ok(), egui::Button::new(tr("tester.proposal_insert")));
@@ -154,6 +174,7 @@ impl Proposal {
                         pattern: self.pattern.clone(),
                         example: self.example.clone(),
                         category: self.category.clone(),
+                        failure_type: self.failure_type(),
                         at: self.at,
                     });
                     ctx.act(Action::Show(Panel::BounceRules));
