@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
 
 use egui::{RichText, Role, Ui};
 
@@ -58,8 +59,14 @@ pub struct Proposal {
     code_type: Option<(String, FailureType)>,
     /// (pattern, category, at, batch serial) the effect was measured for.
     measured: Option<(String, String, usize, u64)>,
+    /// An edit not measured yet, and since when: typing in the pattern
+    /// measures once the user pauses, not once per keystroke.
+    edited: Option<((String, String, usize, u64), Instant)>,
     effect: Effect,
 }
+
+/// How long the rule must stay unchanged before its effect is measured again.
+const EDIT_PAUSE: Duration = Duration::from_millis(300);
 
 impl Proposal {
     /// A proposal from `source` (the selection or the whole text).
@@ -81,7 +88,7 @@ impl Proposal {
             pattern = regex::escape(&source[..cut]);
         }
         let code_type = code_type.map(|t| (category.clone(), t));
-        Proposal { pattern, category, example, at, from_selection, code_type, measured: None, effect: Effect::NoBatch }
+        Proposal { pattern, category, example, at, from_selection, code_type, measured: None, edited: None, effect: Effect::NoBatch }
     }
 
     /// Whether the effect on the batch is still being measured.
@@ -115,8 +122,25 @@ impl Proposal {
         };
         let key = (self.pattern.clone(), self.category.clone(), self.at, b.serial);
         if self.measured.as_ref() == Some(&key) {
+            self.edited = None;
             return;
         }
+        // The first measure starts at once; later edits wait for a pause.
+        if self.measured.is_some() {
+            let since = match &self.edited {
+                Some((k, t)) if *k == key => *t,
+                _ => {
+                    self.edited = Some((key, Instant::now()));
+                    repaint.request_repaint_after(EDIT_PAUSE);
+                    return;
+                }
+            };
+            if since.elapsed() < EDIT_PAUSE {
+                repaint.request_repaint_after(EDIT_PAUSE.saturating_sub(since.elapsed()));
+                return;
+            }
+        }
+        self.edited = None;
         self.measured = Some(key);
         let (doc, rule, at, b) = (ctx.rules.clone(), self.rule(), self.at, b.clone());
         let (tx, rx) = mpsc::channel();

@@ -93,10 +93,15 @@ pub fn why_ui(ui: &mut Ui, ctx: &mut PanelCtx, c: &Classifier, why: &Why) {
         }
     });
     let wrap = ui.available_width();
-    egui::ScrollArea::vertical().id_salt("why_pattern").max_height(110.0).show(ui, |ui| {
-        let job = pattern_job(ui, view, wrap - 8.0);
-        let r = ui.add(egui::Label::new(job).wrap());
-        named(r, Role::Label, tr("why.a11y_pattern"));
+    // Whole lines (never one cut in half above the legend), inside a visible
+    // edge, so a longer pattern plainly scrolls.
+    let rows = ui.text_style_height(&egui::TextStyle::Monospace) * 6.0;
+    egui::Frame::group(ui.style()).inner_margin(4.0).show(ui, |ui| {
+        egui::ScrollArea::vertical().id_salt("why_pattern").max_height(rows).show(ui, |ui| {
+            let job = pattern_job(ui, view, wrap - 20.0);
+            let r = ui.add(egui::Label::new(job).wrap());
+            named(r, Role::Label, tr("why.a11y_pattern"));
+        });
     });
     legend_ui(ui, total > 1);
 }
