@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::classify::{Classifier, Verdict};
 use super::ruleset::{FailureType, QuarantinePolicy, RuleSet, display_ordinal};
 use super::scenario::RetryPolicy;
-use crate::i18n::{tr, tr_fmt};
+use crate::i18n::{tr, tr_fmt, tr_n};
 
 /// Days simulated at most, from the first event: ten years.
 pub const MAX_DAYS: u32 = 3_660;
@@ -148,7 +148,7 @@ pub fn simulate_address(doc: &RuleSet, events: &[DayEvent], until_day: Option<u3
             let (reason, failure_type) = match &e.event {
                 Event::Success => {
                     row.decisions.push(if count > 0 {
-                        tr_fmt("quarantine_engine.success_reset", &[("count", &count)])
+                        tr_n("quarantine_engine.success_reset", count as usize, &[])
                     } else {
                         tr("quarantine_engine.delivered").to_owned()
                     });
@@ -325,9 +325,10 @@ pub fn delivery_flow(results: &[AttemptResult], retry: &RetryPolicy) -> Vec<Stat
         }
         let next = t + r.delay_minutes(t).max(1.0);
         if next >= end {
-            let note = tr_fmt(
+            let note = tr_n(
                 "quarantine_engine.flow_expired",
-                &[("at", &format!("{:.1}", hours(next))), ("days", &format!("{:.1}", r.validity_hours / 24.0)), ("n", &n)],
+                n,
+                &[("at", &format!("{:.1}", hours(next))), ("days", &format!("{:.1}", r.validity_hours / 24.0))],
             );
             steps.push(StatusStep { at_hours: hours(end), status: DeliveryStatus::Failed, attempt: None, note });
             return steps;

@@ -233,7 +233,7 @@ impl SyncDialog {
         match self.report() {
             Some(r) if r.pending() => {
                 let conflicts = r.conflicts().count();
-                tr_fmt("sync.update_status", &[("changes", &(r.changes.len() - conflicts)), ("conflicts", &conflicts)])
+                counts_line("sync.update_status", r.changes.len() - conflicts, conflicts)
             }
             Some(_) => tr("sync.up_to_date_status").into(),
             None => tr("sync.check_failed_status").into(),
@@ -282,5 +282,25 @@ impl SyncDialog {
                 p.active = false;
             }
         }
+    }
+}
+
+/// `key` filled with "N changes" and "M conflicts", each in its language's
+/// plural form (one sentence, two counts: each count is its own message).
+fn counts_line(key: &'static str, changes: usize, conflicts: usize) -> String {
+    let (changes, conflicts) = (tr_n("sync.n_changes", changes, &[]), tr_n("sync.n_conflicts", conflicts, &[]));
+    tr_fmt(key, &[("changes", &changes), ("conflicts", &conflicts)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::counts_line;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn each_count_takes_its_own_plural_form() {
+        Lang::ENGLISH.make_current();
+        assert_eq!(counts_line("sync.update_status", 1, 2), "Upstream update: 1 change, 2 conflicts");
+        assert_eq!(counts_line("sync.changes_count", 3, 1), "3 changes from upstream, 1 conflict");
     }
 }

@@ -124,7 +124,7 @@ impl SyncDialog {
                     return;
                 }
                 let conflicts = r.conflicts().count();
-                let counts = tr_fmt("sync.changes_count", &[("changes", &(r.changes.len() - conflicts)), ("conflicts", &conflicts)]);
+                let counts = super::counts_line("sync.changes_count", r.changes.len() - conflicts, conflicts);
                 ui.label(RichText::new(counts).strong());
                 let mut sel_changed = false;
                 ui.horizontal(|ui| {
