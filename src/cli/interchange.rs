@@ -208,45 +208,16 @@ fn read_texts(paths: &[PathBuf]) -> Result<Vec<String>> {
 
 /// The verification report on stderr, in the user's language.
 fn print_report(doc: &RuleSet, rep: &interchange::verify::Report) {
-    let target = match rep.format {
-        Format::PowerMta => "PowerMTA",
-        _ => "KumoMTA",
-    };
-    let none = tr("export.no_match");
     for d in &rep.disagreements {
-        let rule = d.rule.and_then(|r| doc.bounce_rules.get(r)).map_or(String::new(), |r| r.name.clone());
-        let args: [(&str, &dyn std::fmt::Display); 6] = [
-            ("n", &(d.index + 1)),
-            ("target", &target),
-            ("got", &d.got.as_deref().unwrap_or(none)),
-            ("expected", &d.expected.as_deref().unwrap_or(none)),
-            ("rule", &rule),
-            ("line", &lint::shorten(&d.line, 160)),
-        ];
-        super::warning(tr_fmt("export.disagreement", &args));
+        super::warning(rep.disagreement_text(doc, d, 160));
     }
     for d in &rep.skipped {
-        let rule = d.rule.and_then(|r| doc.bounce_rules.get(r)).map_or(String::new(), |r| r.name.clone());
-        let args: [(&str, &dyn std::fmt::Display); 5] = [
-            ("n", &(d.index + 1)),
-            ("target", &target),
-            ("got", &d.got.as_deref().unwrap_or(none)),
-            ("rule", &rule),
-            ("line", &lint::shorten(&d.line, 160)),
-        ];
-        eprintln!("{}", tr_fmt("export.skipped_text", &args));
+        eprintln!("{}", rep.skipped_text(doc, d, 160));
     }
     if !rep.skipped.is_empty() {
-        eprintln!("{}", tr_fmt("export.verified_skipped", &[("target", &target), ("n", &rep.skipped.len())]));
+        eprintln!("{}", rep.skipped_heading());
     }
-    let args: [(&str, &dyn std::fmt::Display); 5] = [
-        ("target", &target),
-        ("texts", &rep.texts),
-        ("rules", &rep.rule_decided),
-        ("disagreements", &rep.disagreements.len()),
-        ("speed", &format!("{:.0}", rep.lines_per_sec)),
-    ];
-    eprintln!("{}", tr_fmt("export.verified", &args));
+    eprintln!("{}", rep.summary());
 }
 
 /// Runs `bouncelab import`.

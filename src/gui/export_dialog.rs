@@ -224,49 +224,22 @@ impl ExportDialog {
             ui.colored_label(ui.visuals().error_fg_color, e);
         }
         if let Some(rep) = &r.report {
-            let target = if rep.format == Format::PowerMta { "PowerMTA" } else { "KumoMTA" };
-            let args: [(&str, &dyn std::fmt::Display); 5] = [
-                ("target", &target),
-                ("texts", &rep.texts),
-                ("rules", &rep.rule_decided),
-                ("disagreements", &rep.disagreements.len()),
-                ("speed", &format!("{:.0}", rep.lines_per_sec)),
-            ];
-            let text = RichText::new(tr_fmt("export.verified", &args)).strong();
+            let text = RichText::new(rep.summary()).strong();
             if rep.agrees() {
                 ui.label(text)
             } else {
                 ui.colored_label(ui.visuals().error_fg_color, text)
             };
-            let none = tr("export.no_match");
             egui::ScrollArea::vertical().id_salt("export_disagreements").max_height(160.0).show(ui, |ui| {
                 for d in &rep.disagreements {
-                    let rule = d.rule.and_then(|i| doc.bounce_rules.get(i)).map_or("", |r| r.name.as_str());
-                    let args: [(&str, &dyn std::fmt::Display); 6] = [
-                        ("n", &(d.index + 1)),
-                        ("target", &target),
-                        ("got", &d.got.as_deref().unwrap_or(none)),
-                        ("expected", &d.expected.as_deref().unwrap_or(none)),
-                        ("rule", &rule),
-                        ("line", &crate::engine::lint::shorten(&d.line, 120)),
-                    ];
-                    ui.label(tr_fmt("export.disagreement", &args));
+                    ui.label(rep.disagreement_text(doc, d, 120));
                 }
             });
             if !rep.skipped.is_empty() {
-                let head = tr_fmt("export.verified_skipped", &[("target", &target), ("n", &rep.skipped.len())]);
-                egui::CollapsingHeader::new(head).id_salt("export_skipped").show(ui, |ui| {
+                egui::CollapsingHeader::new(rep.skipped_heading()).id_salt("export_skipped").show(ui, |ui| {
                     egui::ScrollArea::vertical().id_salt("export_skipped_list").max_height(160.0).show(ui, |ui| {
                         for d in &rep.skipped {
-                            let rule = d.rule.and_then(|i| doc.bounce_rules.get(i)).map_or("", |r| r.name.as_str());
-                            let args: [(&str, &dyn std::fmt::Display); 5] = [
-                                ("n", &(d.index + 1)),
-                                ("target", &target),
-                                ("got", &d.got.as_deref().unwrap_or(none)),
-                                ("rule", &rule),
-                                ("line", &crate::engine::lint::shorten(&d.line, 120)),
-                            ];
-                            ui.label(tr_fmt("export.skipped_text", &args));
+                            ui.label(rep.skipped_text(doc, d, 120));
                         }
                     });
                 });

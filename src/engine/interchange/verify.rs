@@ -26,6 +26,7 @@ use super::{Format, kumomta, powermta};
 use crate::engine::classify::{Classifier, DecidedBy};
 use crate::engine::ruleset::RuleSet;
 use crate::engine::smtp;
+use crate::i18n::{tr, tr_fmt};
 
 /// Why a target's files could not be loaded the way the MTA loads them.
 #[derive(Debug, thiserror::Error)]
@@ -256,6 +257,57 @@ impl Report {
     /// Whether the target agrees on every text.
     pub fn agrees(&self) -> bool {
         self.disagreements.is_empty()
+    }
+
+    /// The target's name, as the report's sentences say it.
+    pub fn target(&self) -> &'static str {
+        if self.format == Format::PowerMta { "PowerMTA" } else { "KumoMTA" }
+    }
+
+    /// The summary sentence, in the interface language (the CLI and the
+    /// export dialog say the same).
+    pub fn summary(&self) -> String {
+        let args: [(&str, &dyn std::fmt::Display); 5] = [
+            ("target", &self.target()),
+            ("texts", &self.texts),
+            ("rules", &self.rule_decided),
+            ("disagreements", &self.disagreements.len()),
+            ("speed", &format!("{:.0}", self.lines_per_sec)),
+        ];
+        tr_fmt("export.verified", &args)
+    }
+
+    /// One of [`Report::disagreements`] as a sentence; the text is cut at `width` characters.
+    pub fn disagreement_text(&self, doc: &RuleSet, d: &Disagreement, width: usize) -> String {
+        let none = tr("export.no_match");
+        let rule = d.rule.and_then(|i| doc.bounce_rules.get(i)).map_or("", |r| r.name.as_str());
+        let args: [(&str, &dyn std::fmt::Display); 6] = [
+            ("n", &(d.index + 1)),
+            ("target", &self.target()),
+            ("got", &d.got.as_deref().unwrap_or(none)),
+            ("expected", &d.expected.as_deref().unwrap_or(none)),
+            ("rule", &rule),
+            ("line", &crate::engine::lint::shorten(&d.line, width)),
+        ];
+        tr_fmt("export.disagreement", &args)
+    }
+
+    /// The heading over [`Report::skipped`].
+    pub fn skipped_heading(&self) -> String {
+        tr_fmt("export.verified_skipped", &[("target", &self.target()), ("n", &self.skipped.len())])
+    }
+
+    /// One of [`Report::skipped`] as a sentence; the text is cut at `width` characters.
+    pub fn skipped_text(&self, doc: &RuleSet, d: &Disagreement, width: usize) -> String {
+        let rule = d.rule.and_then(|i| doc.bounce_rules.get(i)).map_or("", |r| r.name.as_str());
+        let args: [(&str, &dyn std::fmt::Display); 5] = [
+            ("n", &(d.index + 1)),
+            ("target", &self.target()),
+            ("got", &d.got.as_deref().unwrap_or(tr("export.no_match"))),
+            ("rule", &rule),
+            ("line", &crate::engine::lint::shorten(&d.line, width)),
+        ];
+        tr_fmt("export.skipped_text", &args)
     }
 }
 
