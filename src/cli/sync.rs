@@ -9,7 +9,7 @@ use clap::ArgGroup;
 use crate::engine::RuleSet;
 use crate::engine::lint;
 use crate::engine::sync::{self, ChangeId, SyncError, SyncReport};
-use crate::i18n::{tr, tr_fmt};
+use crate::i18n::{tr, tr_fmt, tr_n};
 
 /// Arguments of `bouncelab sync`.
 ///
@@ -70,6 +70,8 @@ pub fn run(args: SyncArgs) -> Result<i32> {
     let conflicts = report.conflicts().count();
     let changes = report.changes.len() - conflicts;
     let hint = if conflicts > 0 { tr("cli.sync_conflicts_hint") } else { "" };
+    let changes = tr_n("cli.n_changes_pending", changes, &[]);
+    let conflicts = tr_n("sync.n_conflicts", conflicts, &[]);
     let args: [(&str, &dyn std::fmt::Display); 4] =
         [("changes", &changes), ("conflicts", &conflicts), ("file", &file.display()), ("hint", &hint)];
     println!("{}", tr_fmt("cli.sync_pending", &args));
@@ -92,8 +94,12 @@ fn apply(file: &Path, doc: &RuleSet, old_base: Option<&RuleSet>, report: &SyncRe
     }
     match (report.changes.len() - left, left) {
         (0, 0) => println!("{}", tr("cli.sync_up_to_date")),
-        (n, 0) => println!("{}", tr_fmt("cli.sync_applied", &[("n", &n), ("file", &file.display())])),
-        (n, l) => println!("{}", tr_fmt("cli.sync_applied_left", &[("n", &n), ("left", &l)])),
+        (n, 0) => println!("{}", tr_n("cli.sync_applied", n, &[("file", &file.display())])),
+        (n, l) => {
+            let applied = tr_n("cli.n_changes_applied", n, &[]);
+            let left = tr_n("cli.n_conflicts_left", l, &[]);
+            println!("{}", tr_fmt("cli.sync_applied_left", &[("applied", &applied), ("left", &left)]))
+        }
     }
     Ok(if left > 0 { 1 } else { 0 })
 }

@@ -109,7 +109,7 @@ pub enum DnsError {
         code: String,
     },
     /// The server did not answer in time.
-    #[error("{}", crate::i18n::tr_fmt("errors.dns_timeout", &[("domain", .domain), ("attempts", .attempts), ("seconds", &format!("{:.1}", .timeout.as_secs_f64()))]))]
+    #[error("{}", crate::i18n::tr_n("errors.dns_timeout", *.attempts, &[("domain", .domain), ("seconds", &format!("{:.1}", .timeout.as_secs_f64()))]))]
     Timeout {
         /// The domain.
         domain: String,

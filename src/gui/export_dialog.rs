@@ -12,7 +12,7 @@ use egui::{RichText, Ui};
 use crate::engine::interchange::{self, Format, pmta_domains, shaping, verify};
 use crate::engine::mx::ThroughputLevel;
 use crate::engine::{RuleSet, Verdict};
-use crate::i18n::{tr, tr_fmt};
+use crate::i18n::{tr, tr_fmt, tr_n};
 
 /// What the dialog exports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -246,7 +246,7 @@ impl ExportDialog {
             }
         }
         if !r.problems.is_empty() {
-            egui::CollapsingHeader::new(tr_fmt("export.problems", &[("n", &r.problems.len())])).id_salt("export_problems").show(ui, |ui| {
+            egui::CollapsingHeader::new(tr_n("export.problems", r.problems.len(), &[])).id_salt("export_problems").show(ui, |ui| {
                 egui::ScrollArea::vertical().id_salt("export_problem_list").max_height(160.0).show(ui, |ui| {
                     for p in &r.problems {
                         ui.label(p);

@@ -451,7 +451,7 @@ fn cli_verify_reports_agreement_and_speed() {
         let (code, _, err) =
             run(&["export", "-f", format, "--rules", &rules_path(), "-o", out.to_str().unwrap(), "--verify", texts.to_str().unwrap()]);
         assert_eq!(code, 0, "{err}");
-        assert!(err.contains("0 disagreement(s)") && err.contains("lines/s"), "{err}");
+        assert!(err.contains("0 disagreements") && err.contains("lines/s"), "{err}");
     }
     // Interleaved classes: two files written, the list to paste printed, and the order verified.
     let mut doc = interleaved();

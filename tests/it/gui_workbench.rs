@@ -315,7 +315,7 @@ fn dns_panel_keeps_its_total_timeout_and_names_the_server_it_asked() {
     settle(&mut h);
     let Some((_, Err(e))) = &h.state().dns.result else { panic!("a timeout, got {:?}", h.state().dns.result) };
     assert!(matches!(e, bouncelab::engine::dns::DnsError::Timeout { .. }), "{e:?}");
-    assert!(shown(&h, "2 attempt(s) of 1.0 s"), "the two attempts share the 2 s");
+    assert!(shown(&h, "2 attempts of 1.0 s"), "the two attempts share the 2 s");
     assert_eq!(h.query_all_by_label_contains("no answer").count(), 1, "one message");
     assert!(shown(&h, &format!("Asked {ns}")), "the server asked is named");
 }

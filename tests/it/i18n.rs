@@ -54,6 +54,21 @@ fn every_catalogue_has_exactly_the_english_keys_and_placeholders() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// Counts are said with plural forms (`key.one` / `key.other`), never as
+/// "change(s)", "cambio(s)" or "alteração(ões)".
+#[test]
+fn no_message_spells_a_plural_with_parentheses() {
+    let mut found = Vec::new();
+    for c in CATALOGUES.iter() {
+        for (k, v) in messages(c.code) {
+            if ["(s)", "(es)", "(ões)", "(as)", "(os)"].iter().any(|p| v.contains(p)) {
+                found.push(format!("{}: {k} = {v}", c.code));
+            }
+        }
+    }
+    assert!(found.is_empty(), "use tr_n and a plural table:\n{}", found.join("\n"));
+}
+
 /// What rust-i18n embedded is every file, key for key, text for text.
 #[test]
 fn the_embedded_catalogues_are_the_files() {

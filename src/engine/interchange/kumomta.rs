@@ -21,7 +21,7 @@ use toml::Spanned;
 
 use super::{Export, Import, ImportError, Meta, RuleIssue};
 use crate::engine::ruleset::{BounceRule, RuleSet};
-use crate::i18n::{tr, tr_fmt};
+use crate::i18n::{tr, tr_fmt, tr_n};
 
 /// The class a rule whose category has no `kumomta` name goes under: KumoMTA's default.
 pub const FALLBACK_CLASS: &str = "Uncategorized";
@@ -363,7 +363,7 @@ fn import_positions(text: &str, base: &RuleSet, first: usize) -> Result<(Positio
         }
     }
     if case_sensitive > 0 {
-        problems.push(RuleIssue::file(tr_fmt("interchange.kumo_case", &[("n", &case_sensitive)])));
+        problems.push(RuleIssue::file(tr_n("interchange.kumo_case", case_sensitive, &[])));
     }
     Ok((out, problems))
 }

@@ -25,7 +25,7 @@ pub mod verify;
 
 use super::ruleset::{BounceRule, Category, RuleSet};
 use super::smtp::Phase;
-use crate::i18n::{tr, tr_fmt};
+use crate::i18n::{tr, tr_fmt, tr_n};
 
 /// The formats bouncelab exports and imports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -136,7 +136,7 @@ impl RuleIssue {
             IssueKind::Text => self.message.clone(),
             IssueKind::PhaseLimited { format, phases } => {
                 let list: Vec<&str> = phases.iter().map(|p| p.label()).collect();
-                tr_fmt("interchange.phase_limited", &[("format", &format.display_name()), ("phases", &list.join(", "))])
+                tr_n("interchange.phase_limited", list.len(), &[("format", &format.display_name()), ("phases", &list.join(", "))])
             }
         }
     }

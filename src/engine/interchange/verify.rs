@@ -26,7 +26,7 @@ use super::{Format, kumomta, powermta};
 use crate::engine::classify::{Classifier, DecidedBy};
 use crate::engine::ruleset::RuleSet;
 use crate::engine::smtp;
-use crate::i18n::{tr, tr_fmt};
+use crate::i18n::{tr, tr_fmt, tr_n};
 
 /// Why a target's files could not be loaded the way the MTA loads them.
 #[derive(Debug, thiserror::Error)]
@@ -267,14 +267,13 @@ impl Report {
     /// The summary sentence, in the interface language (the CLI and the
     /// export dialog say the same).
     pub fn summary(&self) -> String {
-        let args: [(&str, &dyn std::fmt::Display); 5] = [
+        let args: [(&str, &dyn std::fmt::Display); 4] = [
             ("target", &self.target()),
             ("texts", &self.texts),
             ("rules", &self.rule_decided),
-            ("disagreements", &self.disagreements.len()),
             ("speed", &format!("{:.0}", self.lines_per_sec)),
         ];
-        tr_fmt("export.verified", &args)
+        tr_n("export.verified", self.disagreements.len(), &args)
     }
 
     /// One of [`Report::disagreements`] as a sentence; the text is cut at `width` characters.
@@ -294,7 +293,7 @@ impl Report {
 
     /// The heading over [`Report::skipped`].
     pub fn skipped_heading(&self) -> String {
-        tr_fmt("export.verified_skipped", &[("target", &self.target()), ("n", &self.skipped.len())])
+        tr_n("export.verified_skipped", self.skipped.len(), &[("target", &self.target())])
     }
 
     /// One of [`Report::skipped`] as a sentence; the text is cut at `width` characters.

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::engine::fsio::{self, ReadError};
-use crate::i18n::{tr, tr_fmt};
+use crate::i18n::{tr, tr_fmt, tr_n};
 
 /// Why a rule set (or scenario) could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -166,8 +166,8 @@ impl std::fmt::Display for RonProblem {
             RonProblem::WrongType { expected, found } => tr_fmt("files.ron_wrong_type", &[("expected", expected), ("found", found)]),
             RonProblem::WrongLength { expected, found } => match counted(expected) {
                 // serde says "an array of length 6": only the number is kept, said in our words.
-                Some(want) => tr_fmt("files.ron_wrong_count", &[("expected", &want), ("n", found)]),
-                None => tr_fmt("files.ron_wrong_length", &[("expected", expected), ("n", found)]),
+                Some(want) => tr_n("files.ron_wrong_count", want, &[("found", found)]),
+                None => tr_n("files.ron_wrong_length", *found, &[("expected", expected)]),
             },
             RonProblem::ExpectedToken(t) => tr_fmt("files.ron_expected_token", &[("token", t)]),
             RonProblem::Expected(k) => tr(match k {
