@@ -464,6 +464,11 @@ pub fn unfold_continuations(text: &str, code: Option<u16>) -> Option<Unfolded> {
     let mut seen_first = false;
     let mut i = 0;
     while i + 4 <= b.len() {
+        // Only a position holding the code's first digit can start a prefix: jump there.
+        match memchr::memchr(digits[0], &b[i..b.len() - 3]) {
+            Some(k) => i += k,
+            None => break,
+        }
         let line_start = i == 0 || b[i - 1] == b'\n';
         let at_boundary = line_start || b[i - 1].is_ascii_whitespace();
         let then_number = b.get(i + 4).is_some_and(u8::is_ascii_digit) && scan_enhanced(b, i + 4).is_none();
