@@ -140,9 +140,9 @@ pub(super) struct Adapt {
     /// The provider's bounce rate (soft + hard, %) and complaint rate (%).
     pub(super) bounce_pct: f64,
     pub(super) complaint_pct: f64,
-    /// Scratch of [`Adapt::replies`], by feedback index: this slot's replies
-    /// (kept here so a slot allocates nothing).
-    pub(super) replied: Vec<f64>,
+    /// Scratch of [`Adapt::replies`], one entry per scenario feedback: this
+    /// slot's replies (sized at setup, so a slot allocates nothing).
+    pub(super) reply_by_feedback: Vec<f64>,
     pub(super) hour: HourState,
     pub(super) observed: bool,
     pub(super) segments: Vec<Segment>,
@@ -243,13 +243,8 @@ impl Adapt {
         let mut remaining = new_ip.max(0.0);
         let mut got = [0.0_f64; 4];
         let mut replied = 0.0;
-        if self.replied.len() < feedback.len() {
-            self.replied.resize(feedback.len(), 0.0);
-        }
         for &fi in &self.feedback {
-            self.replied[fi] = 0.0;
-        }
-        for &fi in &self.feedback {
+            self.reply_by_feedback[fi] = 0.0;
             let f = &feedback[fi];
             if f.while_ip_younger_than_days.is_some_and(|d| ip_day >= d) || remaining <= 0.0 {
                 continue;
@@ -271,12 +266,12 @@ impl Adapt {
                 ReplyOutcome::HardBounce => 3,
             };
             got[k] += r;
-            self.replied[fi] = r;
+            self.reply_by_feedback[fi] = r;
         }
         for lr in &mut self.reactions {
             // `fed_by` is in feedback order, so the sum adds in the same order as the
             // replies came; entries without a reply add exactly 0.
-            let m: f64 = lr.fed_by.iter().map(|&fi| self.replied[fi]).sum();
+            let m: f64 = lr.fed_by.iter().map(|&fi| self.reply_by_feedback[fi]).sum();
             fire(lr, &reactions[lr.reaction], m, slot);
         }
         let rest = ((total - replied) / total).max(0.0);

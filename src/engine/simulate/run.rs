@@ -74,6 +74,7 @@ pub(super) fn prepare(s: &Scenario, groups: &[CapacityGroup], rules: &[MxRule], 
                 reactions,
                 bounce_pct: (out.soft + out.hard) * 100.0,
                 complaint_pct: if prov.complaint_pct.is_finite() { prov.complaint_pct } else { 0.0 },
+                reply_by_feedback: vec![0.0; s.feedback.len()],
                 ..Adapt::default()
             };
             LaneSetup { adapt, overflow }
