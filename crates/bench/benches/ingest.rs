@@ -4,7 +4,6 @@
 //! engine's and not the disk's. Also the two halves apart.
 
 use std::hint::black_box;
-use std::path::Path;
 
 use bouncelab::engine::ingest::{RecordSource, email};
 use bouncelab::engine::{Classifier, default_rules};
@@ -12,7 +11,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 /// The dev emails, raw.
 fn emails() -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/emails-dev");
+    let dir = bouncelab_bench::repo_path("corpus/emails-dev");
     let mut files: Vec<_> = std::fs::read_dir(&dir).expect("corpus/emails-dev").flatten().map(|e| e.path()).collect();
     files.sort();
     files.iter().map(|p| std::fs::read(p).expect("email")).collect()

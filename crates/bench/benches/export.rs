@@ -7,7 +7,6 @@
 //! `KUMO_RULES=a.toml:b.toml` times other KumoMTA rule files instead.
 
 use std::hint::black_box;
-use std::path::Path;
 
 use bouncelab::engine::interchange::verify::{KumoClassifier, PmtaClassifier, kumo_line};
 use bouncelab::engine::interchange::{self, Format, kumomta};
@@ -15,7 +14,7 @@ use bouncelab::engine::{default_rules, eval};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn lines() -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/sisimai-dev.tsv");
+    let path = bouncelab_bench::repo_path("corpus/sisimai-dev.tsv");
     eval::read_tsv(&path).expect("corpus").into_iter().map(|s| kumo_line(&s.text)).collect()
 }
 
@@ -63,7 +62,7 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/kumomta_rules");
+    let fixture = bouncelab_bench::repo_path("tests/data/kumomta_rules");
     let files: Vec<std::path::PathBuf> = match std::env::var("KUMO_RULES") {
         Ok(list) => list.split(':').map(Into::into).collect(),
         Err(_) => vec![fixture.join("bounces.toml"), fixture.join("iana.toml")],

@@ -3,15 +3,14 @@
 //! the batch re-classification; compile and lint times of large rule sets.
 
 use std::hint::black_box;
-use std::path::Path;
 
 use bouncelab::engine::{BounceRule, Classifier, RuleSet, default_rules, eval, lint};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// The dev corpus when it is beside the repo (corpus/ in the repo), else the test table.
 pub fn corpus_texts() -> Vec<String> {
-    let dev = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/sisimai-dev.tsv");
-    let mini = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mini_corpus.tsv");
+    let dev = bouncelab_bench::repo_path("corpus/sisimai-dev.tsv");
+    let mini = bouncelab_bench::repo_path("tests/data/mini_corpus.tsv");
     let path = if dev.exists() { dev } else { mini };
     eval::read_tsv(&path).expect("corpus").into_iter().map(|s| s.text).collect()
 }
