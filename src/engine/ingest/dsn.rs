@@ -125,8 +125,10 @@ pub fn parse(text: &str) -> DsnReport {
         let starts_new = match name.as_str() {
             "final-recipient" => r.final_recipient.is_some(),
             // Postfix writes Final- then Original-Recipient in one block; RFC 3464 the other way round.
+            // Amazon SES receiving opens its block with `Action`, so an action alone does not
+            // close a block: a status or diagnostic does (they follow the addresses everywhere).
             "original-recipient" => {
-                r.original_recipient.is_some() || (r.final_recipient.is_some() && (r.action.is_some() || r.status.is_some()))
+                r.original_recipient.is_some() || (r.final_recipient.is_some() && (r.status.is_some() || r.diagnostic.is_some()))
             }
             _ => false,
         };
@@ -174,6 +176,24 @@ mod tests {
         assert_eq!(r.recipients[1].action, Some(Action::Delayed));
         assert_eq!(r.recipients[1].status.map(|s| s.to_string()).as_deref(), Some("4.4.1"));
         assert_eq!(r.recipients[2].recipient(), Some("e@f.example"));
+    }
+
+    #[test]
+    fn a_block_that_opens_with_its_action_is_one_recipient() {
+        // Amazon SES receiving: Action, Final-Recipient, Original-Recipient, Diagnostic-Code, Status.
+        let part = "Reporting-MTA: dns; inbound-smtp.eu-west-1.amazonaws.com\r\n\r\n\
+            Action: failed\r\nFinal-Recipient: rfc822; a@b.example\r\nOriginal-Recipient: rfc822; a@b.example\r\n\
+            Diagnostic-Code: smtp; 550 5.1.1 Mailbox does not exist\r\nStatus: 5.1.1\r\n\r\n\
+            Action: failed\r\nFinal-Recipient: rfc822; c@b.example\r\nOriginal-Recipient: rfc822; c@b.example\r\n\
+            Diagnostic-Code: smtp; 552 5.2.2 Mailbox full\r\nStatus: 5.2.2\r\n";
+        let r = parse(part);
+        assert_eq!(r.recipients.len(), 2, "{:?}", r.recipients);
+        assert_eq!(r.recipients[0].recipient(), Some("a@b.example"));
+        assert_eq!(r.recipients[0].action, Some(Action::Failed));
+        assert_eq!(r.recipients[0].diagnostic.as_deref(), Some("550 5.1.1 Mailbox does not exist"));
+        assert_eq!(r.recipients[1].recipient(), Some("c@b.example"));
+        assert_eq!(r.recipients[1].action, Some(Action::Failed));
+        assert_eq!(r.recipients[1].status.map(|s| s.to_string()).as_deref(), Some("5.2.2"));
     }
 
     #[test]

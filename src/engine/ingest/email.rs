@@ -12,7 +12,7 @@ use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 use super::dsn::{self, DsnRecipient};
 use super::plaintext;
 use super::record::{Action, MtaKind, Record, RecordKind, RecordSource};
-use crate::engine::smtp::{self, EnhancedCode};
+use crate::engine::smtp::{self, EnhancedCode, Phase};
 
 /// A record's text is cut at this many bytes: no bounce explains one
 /// recipient's failure at more length, and rules then stay fast.
@@ -194,7 +194,9 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
         return out;
     }
 
-    let status: Vec<DsnRecipient> = parts.status.iter().flat_map(|s| dsn::parse(s).recipients).collect();
+    let reports: Vec<dsn::DsnReport> = parts.status.iter().map(|s| dsn::parse(s)).collect();
+    let after_data = reports.iter().any(|r| r.reporting_mta.as_deref().is_some_and(reports_after_data));
+    let status: Vec<DsnRecipient> = reports.into_iter().flat_map(|r| r.recipients).collect();
     let text_recipients = plaintext::recipients(human, &exclude);
     let family = plaintext::family(human, &headers_raw);
     let part_of = |addr: Option<&str>| -> Option<std::ops::Range<usize>> {
@@ -226,7 +228,8 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
             r.phase = smtp::scan_phase(&diag)
                 .or_else(|| smtp::scan_phase(&human_part))
                 .or_else(|| span.as_ref().and_then(|s| smtp::scan_phase(&human[s.clone()])))
-                .or_else(|| if single { smtp::scan_phase(human) } else { None });
+                .or_else(|| if single { smtp::scan_phase(human) } else { None })
+                .or(after_data.then_some(Phase::EndOfData));
             r.remote_mta = d.remote_mta.clone().or_else(|| remote_host(&human_part));
             r.action = d.action;
             r.reporter = MtaKind::Rfc3464;
@@ -341,6 +344,16 @@ fn text_record(mut r: Record, text: String, context: &str, reporter: MtaKind) ->
     r
 }
 
+/// Whether a report from this `Reporting-MTA` speaks of mail it had already
+/// accepted: Amazon SES receiving (`inbound-smtp.<region>.amazonaws.com`)
+/// takes the whole message, then its receipt rules run, and a rule's Bounce
+/// action answers with a DSN (Amazon SES Developer Guide, "Bounce action").
+/// Whatever such a report says, it says after the end of DATA.
+fn reports_after_data(reporting_mta: &str) -> bool {
+    let host = reporting_mta.trim().trim_end_matches('.').to_ascii_lowercase();
+    host.starts_with("inbound-smtp.") && host.ends_with(".amazonaws.com")
+}
+
 fn join(a: &str, b: &str) -> String {
     match (a.is_empty(), b.is_empty()) {
         (true, _) => b.to_owned(),
@@ -441,6 +454,28 @@ mod tests {
         assert_eq!(r.records[0].text, "5.0.0 550 Unauthenticated senders not allowed");
         assert!(undeclared_multipart(b"Content-Type: text/plain\n\n--abcdefgh\n--abcdefgh--\n").is_none());
         assert!(undeclared_multipart(b"Subject: x\n\n-- \nsignature\n").is_none());
+    }
+
+    #[test]
+    fn ses_receiving_reports_after_data() {
+        let mail = |reporting: &str| {
+            format!(
+                "From: postmaster@b.example\nSubject: Delivery Status Notification (Failure)\nMIME-Version: 1.0\n\
+                 Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\n\
+                 Content-Type: text/plain\n\nThis message could not be delivered.\n--b\n\
+                 Content-Type: message/delivery-status\n\nReporting-MTA: dns; {reporting}\n\n\
+                 Action: failed\nFinal-Recipient: rfc822; a@b.example\nOriginal-Recipient: rfc822; a@b.example\n\
+                 Diagnostic-Code: smtp; 550 5.1.1 Mailbox does not exist\nStatus: 5.1.1\n\n--b--\n"
+            )
+        };
+        let r = read(mail("inbound-smtp.eu-west-1.amazonaws.com").as_bytes(), &src());
+        assert_eq!(r.records.len(), 1, "{r:?}");
+        assert_eq!(r.records[0].text, "550 5.1.1 Mailbox does not exist");
+        assert_eq!(r.records[0].action, Some(Action::Failed));
+        assert_eq!(r.records[0].phase, Some(Phase::EndOfData));
+        let r = read(mail("mx.b.example").as_bytes(), &src());
+        assert_eq!(r.records.len(), 1, "{r:?}");
+        assert_eq!(r.records[0].phase, None);
     }
 
     #[test]
