@@ -13,7 +13,7 @@ use bouncelab::engine::scenario::{
     Feedback, LevelSchedule, Overflow, Provider, Reaction, ReactionAction, Recovery, ReplyMatch, Scenario, Trigger, Volume,
     classify_feedback, has_errors, validate,
 };
-use bouncelab::engine::simulate::{Binding, LaneState, Run, RunKind, simulate, simulate_with};
+use bouncelab::engine::simulate::{Binding, HourState, LaneState, ProviderSeries, Run, RunKind, simulate, simulate_with};
 use proptest::prelude::*;
 
 use crate::default_doc;
@@ -52,6 +52,12 @@ fn shipped_adaptive_scenario_suspends_yahoo_and_recovers() {
             assert_eq!(st.binding, Binding::Suspended);
         }
     }
+    for run in &sim.runs {
+        for p in &run.providers {
+            let simulated = run.hourly.iter().rposition(|c| c.attempted > 0.0 || c.queued > 0.0).map_or(0, |h| h + 1);
+            assert_eq!(hours_from_segments(p)[..simulated], p.states[..simulated], "{:?} {}", run.kind, p.name);
+        }
+    }
     // At Normal (100 msgs/h per IP) Yahoo never answers [TSS04]: no reaction.
     let normal = &run_of(&sim.runs, RunKind::Fixed(ThroughputLevel::Normal)).providers[yahoo];
     assert!(normal.states.iter().all(|h| h.state <= LaneState::Sending), "{:?}", normal.states);
@@ -78,6 +84,78 @@ fn csv_of_the_adaptive_scenario_names_states_and_bindings() {
     assert!(rows.iter().any(|r| r[15] == "connections"));
     assert!(rows.iter().filter(|r| r[2] == "all").all(|r| r[13].is_empty() && r[15].is_empty()));
     assert!(!out.contains("-0.00"), "no negative zero in the output");
+}
+
+/// Each hour's state as its slots' segments give it: worst state, tightest
+/// binding, lowest limit, suspended slots (hours after the last segment's run
+/// stopped early are left out: they are quiet by construction).
+fn hours_from_segments(series: &ProviderSeries) -> Vec<HourState> {
+    let slots = series.states.len() * 12;
+    let mut per_slot = Vec::with_capacity(slots);
+    for (i, seg) in series.segments.iter().enumerate() {
+        let end = series.segments.get(i + 1).map_or(slots, |n| n.slot as usize);
+        per_slot.extend(std::iter::repeat_n(*seg, end.saturating_sub(seg.slot as usize)));
+    }
+    per_slot
+        .chunks(12)
+        .map(|hour| HourState {
+            state: hour.iter().map(|s| s.state).max().unwrap_or_default(),
+            binding: hour.iter().map(|s| s.binding).max().unwrap_or_default(),
+            limit_per_hour: hour.iter().map(|s| s.limit_per_hour).fold(f64::INFINITY, f64::min),
+            suspended_slots: hour.iter().filter(|s| s.state == LaneState::Suspended).count() as u8,
+        })
+        .collect()
+}
+
+/// Slots skipped because nothing changed still count in their hour: a provider
+/// suspended with nothing left to send is suspended in every slot of the
+/// suspension, also while no provider has anything to do.
+#[test]
+fn a_suspension_counts_every_slot_while_nothing_is_ready() {
+    let rules = rules();
+    let s = Scenario {
+        ips: 1,
+        volume: Volume::PerDay { messages: 5.0, days: 1 },
+        horizon_days: 1,
+        schedule: LevelSchedule::Fixed(ThroughputLevel::Normal),
+        providers: vec![Provider::new("p0", 100.0, "mx.r0.test", 0.0, 0.0, 0.0)],
+        // Above 1 message a slot the provider refuses for good (nothing is retried)...
+        feedback: vec![Feedback {
+            provider: "p0".into(),
+            above_per_hour: Some(12.0),
+            bounce_rate_above_pct: None,
+            complaint_rate_above_pct: None,
+            while_ip_younger_than_days: None,
+            share_pct: 100.0,
+            reply: "550 5.7.1 [TEST] too much".into(),
+            note: String::new(),
+        }],
+        // ...and the MTA suspends it for an hour at the first such reply.
+        reactions: vec![Reaction {
+            name: "suspend".into(),
+            provider: "p0".into(),
+            on: ReplyMatch::Regex(r"\[TEST\]".into()),
+            trigger: Trigger::Immediate,
+            action: ReactionAction::Suspend,
+            duration_minutes: 60.0,
+            recovery: Recovery::AtOnce,
+            note: String::new(),
+        }],
+        ..Scenario::default()
+    };
+    let run = simulate(&s, &rules).unwrap().runs.swap_remove(ThroughputLevel::Normal.index());
+    let p = &run.providers[0];
+    // Slot 0 sends all 5 and gets the reply: suspended from slot 1 up to slot 13.
+    assert_eq!(p.hourly[0].attempted, 5.0);
+    assert_eq!(p.segments[1].slot, 1);
+    assert_eq!(p.segments[1].state, LaneState::Suspended);
+    assert_eq!(p.segments[2].slot, 13);
+    assert_eq!((p.states[0].state, p.states[0].suspended_slots), (LaneState::Suspended, 11), "{:?}", p.states[0]);
+    assert_eq!((p.states[1].state, p.states[1].suspended_slots), (LaneState::Suspended, 1), "{:?}", p.states[1]);
+    assert_eq!(p.states[1].binding, Binding::Suspended);
+    assert_eq!(p.states[1].limit_per_hour, 0.0);
+    assert_eq!(p.states[2].suspended_slots, 0);
+    assert_eq!(hours_from_segments(p)[..3], p.states[..3]);
 }
 
 // ---------- property tests ----------
@@ -225,6 +303,10 @@ proptest! {
                     prop_assert!(close(inj, out + c.queued), "{} h{h}: {inj} != {out} + {}", series.name, c.queued);
                     prop_assert!(c.queued >= -TOL_ABS && c.attempted.is_finite());
                 }
+                // Each hour's state is what its slots were (skipped slots included).
+                let from_segments = hours_from_segments(series);
+                let simulated = run.hourly.iter().rposition(|c| c.attempted > 0.0 || c.queued > 0.0).map_or(0, |h| h + 1);
+                prop_assert_eq!(&from_segments[..simulated], &series.states[..simulated], "{}", series.name);
                 // Sending without a reaction in force runs at the level's full limit.
                 for seg in &series.segments {
                     if matches!(seg.state, LaneState::Sending | LaneState::Idle) {

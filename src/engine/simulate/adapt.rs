@@ -145,6 +145,9 @@ pub(super) struct Adapt {
     pub(super) reply_by_feedback: Vec<f64>,
     pub(super) hour: HourState,
     pub(super) observed: bool,
+    /// The slot after the last one recorded: the slots from there to the next
+    /// recorded one were skipped because nothing changed, and repeat the last segment.
+    pub(super) next_slot: u32,
     pub(super) segments: Vec<Segment>,
     pub(super) states: Vec<HourState>,
 }
@@ -284,8 +287,12 @@ impl Adapt {
         Replies { outcome }
     }
 
-    /// Records the lane's state for one slot.
+    /// Records the lane's state for one slot; the slots of this hour skipped
+    /// since the last record count as the last segment (nothing changed in them).
     pub(super) fn observe(&mut self, slot: u32, state: LaneState, binding: Binding, limit_per_hour: f64) {
+        let skipped = slot.saturating_sub(self.next_slot.max(slot - slot % SLOTS_PER_HOUR));
+        self.repeat_last(skipped);
+        self.next_slot = slot + 1;
         let h = &mut self.hour;
         if !self.observed {
             *h = HourState { state, binding, limit_per_hour, suspended_slots: 0 };
@@ -304,17 +311,32 @@ impl Adapt {
         }
     }
 
-    /// Closes the hour: a lane never observed in it keeps its last segment's state.
-    pub(super) fn end_hour(&mut self) {
-        if !self.observed {
-            let last = self.segments.last().copied();
-            self.hour = last.map_or(HourState::default(), |s| HourState {
-                state: s.state,
-                binding: s.binding,
-                limit_per_hour: s.limit_per_hour,
-                suspended_slots: if s.state == LaneState::Suspended { SLOTS_PER_HOUR as u8 } else { 0 },
-            });
+    /// Adds `slots` slots in the last segment's state to the hour, as if each had been recorded.
+    fn repeat_last(&mut self, slots: u32) {
+        let Some(s) = self.segments.last().copied() else { return };
+        if slots == 0 {
+            return;
         }
+        let h = &mut self.hour;
+        if !self.observed {
+            *h = HourState { state: s.state, binding: s.binding, limit_per_hour: s.limit_per_hour, suspended_slots: 0 };
+            self.observed = true;
+        } else {
+            h.state = h.state.max(s.state);
+            h.binding = h.binding.max(s.binding);
+            h.limit_per_hour = h.limit_per_hour.min(s.limit_per_hour);
+        }
+        if s.state == LaneState::Suspended {
+            h.suspended_slots = h.suspended_slots.saturating_add(u8::try_from(slots).unwrap_or(u8::MAX));
+        }
+    }
+
+    /// Closes the hour ending before slot `end`: its slots not recorded (skipped,
+    /// or all of them when nothing changed all hour) keep the last segment's state.
+    pub(super) fn end_hour(&mut self, end: u32) {
+        let skipped = end.saturating_sub(self.next_slot.max(end.saturating_sub(SLOTS_PER_HOUR)));
+        self.repeat_last(skipped);
+        self.next_slot = self.next_slot.max(end);
         self.states.push(std::mem::take(&mut self.hour));
         self.observed = false;
     }

@@ -213,7 +213,7 @@ pub(super) fn run_checked(s: &Scenario, groups: &[CapacityGroup], setup: &[LaneS
             for lane in &mut lanes {
                 lane.hour.queued = lane.queued();
                 lane.hourly.push(std::mem::take(&mut lane.hour));
-                lane.adapt.end_hour();
+                lane.adapt.end_hour(slot + 1);
             }
             // A reaction still in force keeps the run going until it gives way.
             let idle = lanes.iter().all(|l| l.is_idle() && !l.adapt.is_active());
