@@ -6,7 +6,8 @@
 //! same day forms a cohort: its messages share one age, so retry delays and the
 //! validity deadline are computed per cohort, never per message. Each slot
 //! costs O(awake providers × live cohorts): a provider with nothing ready
-//! sleeps until its next retry or deadline, a retry tail under
+//! sleeps until its next retry or deadline, one held at a zero limit (suspended)
+//! until its reaction changes or mail expires, a retry tail under
 //! [`DUST_MESSAGES`] stops being retried, and retries are batched on a grid of
 //! a quarter of their delay ([`RETRY_GRID_DIVISOR`]).
 

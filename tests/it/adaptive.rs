@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use bouncelab::engine::Classifier;
 use bouncelab::engine::mx::{Limits, MxRule, ThroughputLevel};
 use bouncelab::engine::scenario::{
-    Feedback, LevelSchedule, Overflow, Provider, Reaction, ReactionAction, Recovery, ReplyMatch, Scenario, Trigger, Volume,
+    Feedback, LevelSchedule, Overflow, Provider, Reaction, ReactionAction, Recovery, ReplyMatch, RetryPolicy, Scenario, Trigger, Volume,
     classify_feedback, has_errors, validate,
 };
 use bouncelab::engine::simulate::{Binding, HourState, LaneState, ProviderSeries, Run, RunKind, simulate, simulate_with};
@@ -156,6 +156,35 @@ fn a_suspension_counts_every_slot_while_nothing_is_ready() {
     assert_eq!(p.states[1].limit_per_hour, 0.0);
     assert_eq!(p.states[2].suspended_slots, 0);
     assert_eq!(hours_from_segments(p)[..3], p.states[..3]);
+}
+
+/// A plan's new level is the limit from the first slot of its day, also when
+/// every provider is only waiting for retries then.
+#[test]
+fn a_new_level_is_recorded_while_every_provider_waits() {
+    let rules = rules();
+    let s = Scenario {
+        ips: 1,
+        volume: Volume::Campaign { messages: 100.0 },
+        horizon_days: 2,
+        schedule: LevelSchedule::Plan(vec![ThroughputLevel::Normal, ThroughputLevel::Fast]),
+        // Half of the attempts deferred, retried every 10 hours.
+        retry: RetryPolicy { first_retry_minutes: 600.0, backoff: 1.0, max_delay_minutes: 600.0, validity_hours: 84.0 },
+        providers: vec![Provider::new("p0", 100.0, "mx.r0.test", 0.0, 0.0, 50.0)],
+        ..Scenario::default()
+    };
+    let problems = validate(&s, &rules);
+    assert!(!has_errors(&problems), "{problems:?}");
+    let run = simulate(&s, &rules).unwrap().runs.pop().unwrap();
+    assert_eq!(run.kind, RunKind::Schedule);
+    let p = &run.providers[0];
+    // Nothing is attempted in the first hour of day 2: the provider waits for its retries...
+    assert_eq!(p.hourly[24].attempted, 0.0);
+    assert!(p.hourly[24].queued > 1.0, "{:?}", p.hourly[24]);
+    // ...and its limit is Fast's 240/h from slot 288 on (Normal's was 120/h).
+    assert_eq!(p.states[23].limit_per_hour, 120.0);
+    assert_eq!(p.states[24].limit_per_hour, 240.0, "{:?}", &p.segments);
+    assert!(p.segments.iter().any(|g| g.slot == 288 && g.limit_per_hour == 240.0), "{:?}", &p.segments);
 }
 
 // ---------- property tests ----------

@@ -127,6 +127,9 @@ pub(super) fn run_checked(s: &Scenario, groups: &[CapacityGroup], setup: &[LaneS
     let (mut want, mut got, mut got_over, mut ready) = (vec![0.0_f64; n], vec![0.0_f64; n], vec![0.0_f64; n], vec![0.0_f64; n]);
     let mut caps = vec![(0.0_f64, LaneState::Idle); n];
     let (mut awake, mut wake) = (Vec::with_capacity(n), 0_u32);
+    // Per lane: the next slot at which it can do or record anything new, and
+    // whether it waits with mail ready under a zero limit.
+    let (mut due, mut held) = (vec![0_u32; n], vec![false; n]);
     let pools = Pools::new(&groups, n);
     let mut level = match (kind, &s.schedule) {
         (RunKind::Fixed(l), _) => l,
@@ -137,6 +140,7 @@ pub(super) fn run_checked(s: &Scenario, groups: &[CapacityGroup], setup: &[LaneS
     let mut levels_by_day = Vec::with_capacity(s.horizon_days as usize);
     let (mut day, mut clean_run, mut sending_days, mut ip_day) = (Day::default(), 0_u32, 0_u32, 0_u32);
     let (feedback, reactions) = (&s.feedback, &s.reactions);
+    let mut visited_level = level.index();
 
     for slot in 0..total_slots {
         if slot % SLOTS_PER_DAY == 0 {
@@ -147,11 +151,11 @@ pub(super) fn run_checked(s: &Scenario, groups: &[CapacityGroup], setup: &[LaneS
             }
             levels_by_day.push(level);
             let volume = s.volume.on_day(d);
-            for lane in lanes.iter_mut().filter(|l| l.share > 0.0 && volume > 0.0) {
+            for (p, lane) in lanes.iter_mut().enumerate().filter(|(_, l)| l.share > 0.0 && volume > 0.0) {
                 let messages = volume * lane.share;
                 lane.hour.injected += messages;
                 lane.asleep_until = 0;
-                wake = 0;
+                (due[p], wake) = (0, 0);
                 lane.cohorts.push_back(Cohort {
                     start: slot,
                     expires: slot.saturating_add(validity_slots),
@@ -163,23 +167,45 @@ pub(super) fn run_checked(s: &Scenario, groups: &[CapacityGroup], setup: &[LaneS
             }
         }
         let li = level.index();
-        // Quiet slots (every lane asleep, no reaction changing) cost nothing but this comparison.
+        if li != visited_level {
+            // Every lane's limit changes with the level: each records it now.
+            (visited_level, wake) = (li, 0);
+            due.fill(0);
+        }
+        // Quiet slots (every lane asleep or held, no reaction changing) cost nothing but this comparison.
         if slot >= wake {
             wake = u32::MAX;
             awake.clear();
             for (p, lane) in lanes.iter_mut().enumerate() {
+                // A lane that is not due would record what it recorded last: skipped.
+                if slot < due[p] {
+                    wake = wake.min(due[p]);
+                    continue;
+                }
                 let r = if slot >= lane.asleep_until { lane_arrivals(lane, slot) } else { 0.0 };
                 let (cap, st) = lane.adapt.cap(reactions, li, slot);
-                if r > 0.0 {
+                let change = lane.adapt.next_change(reactions, slot);
+                held[p] = false;
+                if r > 0.0 && cap > 0.0 {
                     (ready[p], want[p], caps[p]) = (r, r.min(cap), (cap, st));
                     awake.push(p);
+                    due[p] = slot + 1;
+                } else if r > 0.0 {
+                    // Mail ready but a zero limit: it sends nothing and records the same
+                    // until the reaction changes or a deadline expires mail (retries that
+                    // come due meanwhile only join the ready mail: moved at the hour's end).
+                    let b = slot_binding(&lane.adapt, li, st, 0.0, r, cap);
+                    lane.adapt.observe(slot, st, b, cap * f64::from(SLOTS_PER_HOUR));
+                    held[p] = true;
+                    due[p] = change.min(lane.next_expiry());
                 } else {
                     // Nothing ready: idle, unless a reaction holds the destination.
                     let st = if st == LaneState::Sending { LaneState::Idle } else { st };
                     let b = if st == LaneState::Suspended { Binding::Suspended } else { Binding::None };
                     lane.adapt.observe(slot, st, b, cap * f64::from(SLOTS_PER_HOUR));
+                    due[p] = change.min(lane.asleep_until);
                 }
-                wake = wake.min(lane.asleep_until).min(lane.adapt.next_change(reactions, slot));
+                wake = wake.min(due[p]);
             }
             allocate(&mut groups, &pools, level, &awake, &mut want, &mut got, &overflow, &mut got_over);
             for &p in &awake {
@@ -195,22 +221,18 @@ pub(super) fn run_checked(s: &Scenario, groups: &[CapacityGroup], setup: &[LaneS
                     day.delivered += served.delivered;
                     day.complaints += served.delivered * lane.adapt.complaint_pct / 100.0;
                 }
-                let r = ready[p];
-                let binding = if st == LaneState::Suspended {
-                    Binding::Suspended
-                } else if x >= r * (1.0 - 1e-12) {
-                    Binding::QueueEmpty
-                } else if cap < lane.adapt.full[li] && x >= cap * (1.0 - 1e-9) {
-                    Binding::Backoff
-                } else {
-                    lane.adapt.rule_binding[li]
-                };
+                let binding = slot_binding(&lane.adapt, li, st, x, ready[p], cap);
                 lane.adapt.observe(slot, st, binding, cap * f64::from(SLOTS_PER_HOUR));
                 (want[p], got[p], got_over[p]) = (0.0, 0.0, 0.0);
             }
         }
         if slot % SLOTS_PER_HOUR == SLOTS_PER_HOUR - 1 {
-            for lane in &mut lanes {
+            for (p, lane) in lanes.iter_mut().enumerate() {
+                if held[p] && lane_arrivals(lane, slot) <= 0.0 {
+                    // Nothing ready any more (a tail cut as dust): look again next slot.
+                    due[p] = slot + 1;
+                    wake = wake.min(due[p]);
+                }
                 lane.hour.queued = lane.queued();
                 lane.hourly.push(std::mem::take(&mut lane.hour));
                 lane.adapt.end_hour(slot + 1);
@@ -266,6 +288,20 @@ pub(super) fn run_checked(s: &Scenario, groups: &[CapacityGroup], setup: &[LaneS
     }
     let totals = totals_of(&hourly, first_done_hour);
     Run { kind, levels_by_day, hourly, totals, providers, groups }
+}
+
+/// Which limit bounded a lane's slot in which it attempted `x` of its `ready`
+/// messages under the limit `cap`, in state `st`.
+fn slot_binding(a: &Adapt, li: usize, st: LaneState, x: f64, ready: f64, cap: f64) -> Binding {
+    if st == LaneState::Suspended {
+        Binding::Suspended
+    } else if x >= ready * (1.0 - 1e-12) {
+        Binding::QueueEmpty
+    } else if cap < a.full[li] && x >= cap * (1.0 - 1e-9) {
+        Binding::Backoff
+    } else {
+        a.rule_binding[li]
+    }
 }
 
 /// The day-end step of an auto-promotion: a day over the demotion threshold

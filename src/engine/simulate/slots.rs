@@ -104,6 +104,13 @@ impl Lane {
         self.cohorts.iter().map(Cohort::queued).sum::<f64>() + self.doomed.iter().map(|d| d.1).sum::<f64>()
     }
 
+    /// The first deadline at which some of the lane's mail expires (`u32::MAX`: none).
+    pub(super) fn next_expiry(&self) -> u32 {
+        // Cohorts are injected in order with one validity: the oldest expires first.
+        let cohort = self.cohorts.front().map_or(u32::MAX, |c| c.expires);
+        self.doomed.front().map_or(cohort, |d| cohort.min(d.0))
+    }
+
     pub(super) fn is_idle(&self) -> bool {
         self.cohorts.is_empty() && self.doomed.is_empty()
     }
