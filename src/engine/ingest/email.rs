@@ -70,9 +70,7 @@ fn collect_parts(msg: &Message<'_>) -> Parts {
                 p.original_headers = String::from_utf8_lossy(&raw[..end]).into_owned();
             }
             (PartType::Message(_), _, _) => {}
-            (_, "message", "delivery-status" | "global-delivery-status") => {
-                p.status.push(String::from_utf8_lossy(part.contents()).into_owned())
-            }
+            (_, "message", "delivery-status" | "global-delivery-status") => p.status.push(status_text(part.contents())),
             (_, "message", "feedback-report") => p.feedback.push(String::from_utf8_lossy(part.contents()).into_owned()),
             (_, "text", "rfc822-headers") | (_, "message", "rfc822-headers") => {
                 p.original_headers.push_str(&String::from_utf8_lossy(part.contents()));
@@ -93,6 +91,18 @@ fn collect_parts(msg: &Message<'_>) -> Parts {
         p.human = html;
     }
     p
+}
+
+/// A delivery-status part as text. Its fields are ASCII and the part names no
+/// charset, yet Lotus Domino writes a Japanese `Diagnostic-Code` in ISO-2022-JP,
+/// escape sequences and all (`ESC $ B` ... `ESC ( B`): a part holding such
+/// sequences is decoded as ISO-2022-JP, in which ASCII reads the same.
+fn status_text(bytes: &[u8]) -> String {
+    let iso_2022 = bytes.windows(2).any(|w| w[0] == 0x1b && matches!(w[1], b'$' | b'('));
+    match mail_parser::decoders::charsets::map::charset_decoder(b"iso-2022-jp") {
+        Some(decode) if iso_2022 => decode(bytes),
+        _ => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 /// Header value as text (first occurrence), trimmed.
@@ -454,6 +464,28 @@ mod tests {
         assert_eq!(r.records[0].text, "5.0.0 550 Unauthenticated senders not allowed");
         assert!(undeclared_multipart(b"Content-Type: text/plain\n\n--abcdefgh\n--abcdefgh--\n").is_none());
         assert!(undeclared_multipart(b"Subject: x\n\n-- \nsignature\n").is_none());
+    }
+
+    #[test]
+    fn an_iso_2022_jp_diagnostic_in_the_status_part_is_decoded() {
+        // "ユーザー a (a@b.example) は Domino ディレクトリには見つかりません。", as Domino writes it.
+        let diag = b"\x1b$B%f!<%6!<\x1b(B a (a@b.example) \x1b$B$O\x1b(B Domino \x1b$B%G%#%l%/%H%j$K$O8+$D$+$j$^$;$s!#\x1b(B";
+        let mut mail = b"From: postmaster@b.example\nSubject: DELIVERY FAILURE\nMIME-Version: 1.0\n\
+            Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\n\
+            Content-Type: text/plain\n\nYour message was not delivered.\n--b\n\
+            Content-Type: message/delivery-status\n\nReporting-MTA: dns;mx.b.example\n\n\
+            Final-Recipient: rfc822;a@b.example\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: X-Notes; "
+            .to_vec();
+        mail.extend_from_slice(diag);
+        mail.extend_from_slice(b"\n\n--b--\n");
+        let r = read(&mail, &src());
+        assert_eq!(r.records.len(), 1, "{r:?}");
+        assert!(
+            r.records[0].text.contains("ユーザー a (a@b.example) は Domino ディレクトリには見つかりません。"),
+            "{:?}",
+            r.records[0].text
+        );
+        assert_eq!(status_text(b"Status: 5.1.1\n"), "Status: 5.1.1\n");
     }
 
     #[test]
