@@ -106,12 +106,7 @@ fn anchor_in_line(line: &str) -> Option<Range<usize>> {
         .expect("static label regex")
     });
     // Sendmail 5 writes "554 <addr>... error": the reply code comes first.
-    let code_lead = {
-        let t = line.trim_start();
-        let b = t.as_bytes();
-        let coded = b.len() > 5 && b[..3].iter().all(u8::is_ascii_digit) && b[3] == b' ' && b[4] == b'<' && t.contains(">...");
-        if coded { line.len() - t.len() + 4 } else { 0 }
-    };
+    let code_lead = if code_led(line) { line.len() - line.trim_start().len() + 4 } else { 0 };
     let lead = if code_lead > 0 { code_lead } else { LABEL.find(line).map_or(0, |m| m.end()) };
     let rest = &line[lead..];
     let trimmed = rest.trim_start_matches([' ', '\t', '<', '"', '\'', '(', '[']);
@@ -120,11 +115,20 @@ fn anchor_in_line(line: &str) -> Option<Range<usize>> {
     Some(start..start + m.end())
 }
 
+/// Sendmail 5's summary line of one recipient, "554 <addr>... error": the
+/// reply code before the address.
+fn code_led(line: &str) -> bool {
+    let t = line.trim_start();
+    let b = t.as_bytes();
+    b.len() > 5 && b[..3].iter().all(u8::is_ascii_digit) && b[3] == b' ' && b[4] == b'<' && t.contains(">...")
+}
+
 /// Finds the failed addresses of a bounce text (already cut at the original
 /// message) and the part of the text about each. `exclude` lists addresses
 /// that are never the failed recipient (the bounce's own To, From).
 pub fn recipients(text: &str, exclude: &[String]) -> Vec<TextRecipient> {
     let mut anchors: Vec<(String, usize)> = Vec::new();
+    let mut all_code_led = true;
     let mut offset = 0;
     // Postfix folds "<addr> (expanded from\n    <alias>): error": the alias is no recipient of its own.
     let mut after_expanded_from = false;
@@ -141,14 +145,47 @@ pub fn recipients(text: &str, exclude: &[String]) -> Vec<TextRecipient> {
             let addr = line[r.clone()].trim_end_matches(['.', ',', ';']).to_ascii_lowercase();
             if !exclude.iter().any(|e| e.eq_ignore_ascii_case(&addr)) && !anchors.iter().any(|(a, _)| *a == addr) {
                 anchors.push((addr, offset + r.start));
+                all_code_led &= code_led(line);
             }
         }
         offset += line.len();
+    }
+    if all_code_led && !anchors.is_empty() {
+        return sendmail5_parts(text, anchors);
     }
     let mut out = Vec::with_capacity(anchors.len());
     for (i, (address, start)) in anchors.iter().enumerate() {
         let end = anchors.get(i + 1).map_or(text.len(), |(_, s)| line_start(text, *s));
         out.push(TextRecipient { address: address.clone(), span: *start..end.max(*start) });
+    }
+    out
+}
+
+/// Sendmail 5 writes each recipient's error above its "554 <addr>... error"
+/// summary line: the "While talking to host:" transcript of the session that
+/// failed (">>> RCPT To:<addr>" / "<<< 550 ..."), or a "550 host (smtp)...
+/// error" line. A recipient's part runs from the last "While talking to" line
+/// after the previous summary line (else from the lines right above its own)
+/// to the end of its summary line.
+fn sendmail5_parts(text: &str, anchors: Vec<(String, usize)>) -> Vec<TextRecipient> {
+    let mut out = Vec::with_capacity(anchors.len());
+    let mut prev_end = 0;
+    for (address, start) in anchors {
+        let line_begin = line_start(text, start).max(prev_end);
+        let end = text[start..].find('\n').map_or(text.len(), |p| start + p + 1);
+        let above = &text[prev_end..line_begin];
+        let mut transcript = None;
+        let mut offset = prev_end;
+        for line in above.split_inclusive('\n') {
+            if line.trim_start().to_ascii_lowercase().starts_with("while talking to") {
+                transcript = Some(offset);
+            }
+            offset += line.len();
+        }
+        // No transcript: the non-blank lines right above ("550 host (smtp)... error").
+        let from = transcript.unwrap_or_else(|| prev_end + above.trim_end().rfind("\n\n").map_or(0, |p| p + 2));
+        out.push(TextRecipient { address, span: from.min(line_begin)..end });
+        prev_end = end;
     }
     out
 }
@@ -265,7 +302,27 @@ mod tests {
         let text = "554 <a@example.edu>... Remote protocol error\n550 example.or.jp (smtp)... 550 Host unknown\n554 <b@example.or.jp>... 550 Host unknown\n";
         let r = recipients(text, &[]);
         assert_eq!(r.iter().map(|t| t.address.as_str()).collect::<Vec<_>>(), ["a@example.edu", "b@example.or.jp"]);
-        assert_eq!(diagnostic(&text[r[1].span.clone()], Some("b@example.or.jp")), "550 Host unknown");
+        assert_eq!(
+            diagnostic(&text[r[1].span.clone()], Some("b@example.or.jp")),
+            "550 example.or.jp (smtp)... 550 Host unknown 554 <b@example.or.jp>... 550 Host unknown"
+        );
+        // The session transcript above a summary line is that recipient's error; the
+        // transcript of another host above it is not, nor what follows its line.
+        let text = "   ----- Transcript of session follows -----\nWhile talking to mx.example.edu:\n>>> MAIL From:<s@example.jp>\n\
+            <<< 550 Insecure Mail Relay\n554 <a@example.edu>... Remote protocol error\n\
+            While talking to mx1.example.com:\n>>> QUIT\n<<< 421 Sorry, unable to contact destination SMTP daemon.\n\
+            While talking to mx.example.org:\n>>> RCPT To:<c@example.org>\n<<< 550 Requested mailbox not found\n\
+            550 <c@example.org>... User unknown\n421 example.net (smtp)... Deferred: Connection timed out\n";
+        let r = recipients(text, &[]);
+        assert_eq!(r.iter().map(|t| t.address.as_str()).collect::<Vec<_>>(), ["a@example.edu", "c@example.org"]);
+        assert_eq!(
+            diagnostic(&text[r[0].span.clone()], None),
+            "While talking to mx.example.edu: >>> MAIL From:<s@example.jp> <<< 550 Insecure Mail Relay 554 <a@example.edu>... Remote protocol error"
+        );
+        assert_eq!(
+            diagnostic(&text[r[1].span.clone()], None),
+            "While talking to mx.example.org: >>> RCPT To:<c@example.org> <<< 550 Requested mailbox not found 550 <c@example.org>... User unknown"
+        );
         assert!(recipients("550 5.1.1 <x@y.example> no such user\n", &[]).is_empty(), "a reply mentioning an address is no list");
     }
 
