@@ -176,8 +176,11 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
     if parts.damaged {
         out.problems.push(EmailProblem::Damaged);
     }
-    let cut = plaintext::cut_original(&parts.human);
-    let human = &parts.human[..cut];
+    // A bounce forwarded by a person, quoted: read the bounce inside.
+    let forwarded = if parts.status.is_empty() { plaintext::unquote_forwarded(&parts.human) } else { None };
+    let whole: &str = forwarded.as_deref().unwrap_or(&parts.human);
+    let cut = plaintext::cut_original(whole);
+    let human = &whole[..cut];
     let headers_raw = {
         let end = msg.parts.first().map_or(0, |r| (r.offset_body as usize).min(raw.len()));
         String::from_utf8_lossy(&raw[..end]).into_owned()
@@ -253,7 +256,7 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
         return out;
     }
 
-    if let Some(records) = super::ses::records(human, source).or_else(|| super::ses::records(&parts.human, source)) {
+    if let Some(records) = super::ses::records(human, source).or_else(|| super::ses::records(whole, source)) {
         out.spans = vec![None; records.len()];
         out.records = records;
         out.text = human.to_owned();
@@ -284,7 +287,7 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
         let rcpt = header_text(&msg, "X-Failed-Recipients")
             .and_then(|v| plaintext::addresses(&v).into_iter().next())
             .or_else(|| plaintext::addresses(&header_field(&parts.original_headers, "to")).into_iter().next())
-            .or_else(|| plaintext::addresses(&inline_original_to(&parts.human[cut..])).into_iter().next());
+            .or_else(|| plaintext::addresses(&inline_original_to(&whole[cut..])).into_iter().next());
         if rcpt.is_none() {
             out.problems.push(EmailProblem::NoRecipient);
         }

@@ -73,6 +73,8 @@ pub fn cut_original(text: &str) -> usize {
     let mut prev_header = false;
     let mut prev_start = 0;
     let mut prev_blank = true;
+    let mut prev_return_path = false;
+    let mut prev_line_start = 0;
     for line in text.split_inclusive('\n') {
         let t = line.trim_end();
         if ORIGINAL_MARKER.is_match(t) && offset > 0 {
@@ -82,6 +84,13 @@ pub fn cut_original(text: &str) -> usize {
         if is_header && prev_header {
             return prev_start;
         }
+        // "Return-Path:" then "Received:" opens a copy of a message, blank line or not
+        // (a forwarded bounce flattened by the mail client runs its parts together).
+        if prev_return_path && t.get(..9).is_some_and(|h| h.eq_ignore_ascii_case("received:")) {
+            return prev_line_start;
+        }
+        prev_return_path = t.get(..12).is_some_and(|h| h.eq_ignore_ascii_case("return-path:"));
+        prev_line_start = offset;
         // A header block only counts after a blank line (not a "To: x" line in prose).
         prev_header = is_header && (prev_blank || prev_header);
         if is_header && prev_blank {
@@ -91,6 +100,32 @@ pub fn cut_original(text: &str) -> usize {
         offset += line.len();
     }
     text.len()
+}
+
+/// A bounce a person forwarded with its lines quoted: Apple Mail's "Begin
+/// forwarded message:", Gmail's "---------- Forwarded message ---------",
+/// Outlook's "-----Original Message-----", then "> " lines. The quoted text
+/// unquoted (one level), without the forwarded message's own header block
+/// (From, Date, To, Subject...); None when the text holds no such quote.
+pub fn unquote_forwarded(text: &str) -> Option<String> {
+    static MARKER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?im)^[ \t]*(?:begin forwarded message:|-+[ \t]*(?:forwarded message|original message)[ \t]*-+)[ \t]*\r?$")
+            .expect("static forward regex")
+    });
+    static FIELD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Za-z][A-Za-z0-9-]*:\s").expect("static field regex"));
+    let m = MARKER.find(text)?;
+    let mut lines = Vec::new();
+    for line in text[m.end()..].lines().skip_while(|l| l.trim().is_empty()) {
+        let Some(rest) = line.trim_start().strip_prefix('>') else { break };
+        lines.push(rest.strip_prefix(' ').unwrap_or(rest));
+    }
+    let mut body = lines.iter().skip_while(|l| FIELD.is_match(l) || l.starts_with([' ', '\t'])).skip_while(|l| l.trim().is_empty());
+    let out = body.by_ref().fold(String::new(), |mut acc, l| {
+        acc.push_str(l);
+        acc.push('\n');
+        acc
+    });
+    (lines.len() >= 3 && !out.trim().is_empty()).then_some(out)
 }
 
 /// Whether `line` names `addr` as the recipient it is about: the address
@@ -338,6 +373,21 @@ mod tests {
     }
 
     #[test]
+    fn a_forwarded_quoted_bounce_is_unquoted() {
+        let text = "Forwarding this.\n\nBegin forwarded message:\n\n> From: Mail Delivery Subsystem <MAILER-DAEMON>\n\
+            > Subject: Returned mail\n>\n>    ----- The following addresses had permanent fatal errors -----\n\
+            > <a@b.example>\n>     (reason: 550 5.1.1 <a@b.example>... User unknown)\n>>>> RCPT To:<a@b.example>\n\
+            > Return-Path: <s@c.example>\n> Received: from mx.c.example\n> To: a@b.example\n";
+        let u = unquote_forwarded(text).expect("a quoted bounce");
+        assert!(u.starts_with("   ----- The following addresses"), "{u:?}");
+        assert!(u.contains("\n>>> RCPT To:<a@b.example>\n"), "{u:?}");
+        let cut = cut_original(&u);
+        assert!(u[..cut].ends_with("RCPT To:<a@b.example>\n"), "{:?}", &u[..cut]);
+        assert_eq!(unquote_forwarded("Hello\n> quoted reply\n"), None);
+        assert_eq!(unquote_forwarded("Begin forwarded message:\n\nnot quoted\n"), None);
+    }
+
+    #[test]
     fn cut_at_copy_of_original() {
         let text = "Error for <a@b.c>\n\n--- Below this line is a copy of the message.\n\nReturn-Path: <x@y>\n";
         assert_eq!(&text[..cut_original(text)], "Error for <a@b.c>\n\n");
@@ -345,5 +395,7 @@ mod tests {
         assert_eq!(&inline[..cut_original(inline)], "Failed: a@b.c\n\n");
         let prose = "To: a@b.c\nsaid 550 unknown\n";
         assert_eq!(cut_original(prose), prose.len());
+        let wide = "ユーザーが見つかりません\n受信者\n";
+        assert_eq!(cut_original(wide), wide.len());
     }
 }
