@@ -275,6 +275,15 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
         return out;
     }
 
+    let list_headers =
+        ["X-MLServer", "List-Id", "List-Post", "Mailing-List", "X-Mailman-Version"].iter().any(|h| msg.header_raw(*h).is_some());
+    if let Some(r) = super::mlist::refusal(human, list_headers, header_text(&msg, "List-Post"), source) {
+        out.records.push(r);
+        out.spans.push(None);
+        out.text = human.to_owned();
+        return out;
+    }
+
     if !looks_like_bounce(&msg, human) {
         out.problems.push(EmailProblem::NotABounce);
         out.text = human.to_owned();

@@ -11,6 +11,7 @@ pub mod lines;
 pub mod logs;
 pub mod mailbox;
 pub mod mbox;
+mod mlist;
 pub mod plaintext;
 mod record;
 pub mod ses;
