@@ -52,6 +52,9 @@ struct Parts {
     feedback: Vec<String>,
     human: String,
     original_headers: String,
+    /// The first attached message that is itself a delivery report (a gateway
+    /// that passes on the report it got, attached whole).
+    inner_report: Option<Vec<u8>>,
     damaged: bool,
 }
 
@@ -66,6 +69,9 @@ fn collect_parts(msg: &Message<'_>) -> Parts {
         match (&part.body, ctype.as_str(), sub.as_str()) {
             (PartType::Message(m), _, _) if p.original_headers.is_empty() => {
                 let raw = m.raw_message();
+                if is_report(m) {
+                    p.inner_report = Some(raw.to_vec());
+                }
                 let end = m.parts.first().map_or(raw.len(), |r| (r.offset_body as usize).min(raw.len()));
                 p.original_headers = String::from_utf8_lossy(&raw[..end]).into_owned();
             }
@@ -91,6 +97,17 @@ fn collect_parts(msg: &Message<'_>) -> Parts {
         p.human = html;
     }
     p
+}
+
+/// Whether a message holds a delivery-status part.
+fn is_report(msg: &Message<'_>) -> bool {
+    msg.parts.iter().any(|part| {
+        part.content_type().is_some_and(|c| {
+            c.ctype().eq_ignore_ascii_case("message")
+                && c.subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("delivery-status") || s.eq_ignore_ascii_case("global-delivery-status"))
+        })
+    })
 }
 
 /// A delivery-status part as text. Its fields are ASCII and the part names no
@@ -261,6 +278,15 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
         out.records = records;
         out.text = human.to_owned();
         return out;
+    }
+
+    // No status part and no address in the text, but the report it passes on is attached.
+    if text_recipients.is_empty()
+        && let Some(inner) = &parts.inner_report
+    {
+        let mut read = read(inner, source);
+        read.problems.extend(out.problems);
+        return read;
     }
 
     if is_auto_reply(&msg) {
@@ -498,6 +524,23 @@ mod tests {
             r.records[0].text
         );
         assert_eq!(status_text(b"Status: 5.1.1\n"), "Status: 5.1.1\n");
+    }
+
+    #[test]
+    fn a_report_attached_whole_is_read() {
+        let mail = "From: MAILER-DAEMON@gw.example\nSubject: Returned mail\nMIME-Version: 1.0\n\
+            Content-Type: multipart/mixed; boundary=\"outer\"\n\n--outer\nContent-Type: text/plain\n\n\
+            ----- The following addresses had permanent delivery errors -----\n\n--outer\nContent-Type: message/rfc822\n\n\
+            From: MAILER-DAEMON@mx.example\nSubject: Returned mail: User unknown\nMIME-Version: 1.0\n\
+            Content-Type: multipart/report; report-type=delivery-status; boundary=\"inner\"\n\n--inner\n\
+            Content-Type: text/plain\n\n   ----- The following addresses had permanent fatal errors -----\na@b.example\n\n--inner\n\
+            Content-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example\n\n\
+            Final-Recipient: rfc822; a@b.example\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\n\n\
+            --inner--\n\n--outer--\n";
+        let r = read(mail.as_bytes(), &src());
+        assert_eq!(r.records.len(), 1, "{r:?}");
+        assert_eq!(r.records[0].recipient.as_deref(), Some("a@b.example"));
+        assert_eq!(r.records[0].text, "550 5.1.1 User unknown");
     }
 
     #[test]
