@@ -218,6 +218,9 @@ fn print_report(doc: &RuleSet, rep: &interchange::verify::Report) {
         eprintln!("{}", rep.skipped_heading());
     }
     eprintln!("{}", rep.summary());
+    if let Some(engine) = rep.engine_text() {
+        eprintln!("{engine}");
+    }
 }
 
 /// Runs `bouncelab import`.

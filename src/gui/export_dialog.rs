@@ -230,6 +230,9 @@ impl ExportDialog {
             } else {
                 ui.colored_label(ui.visuals().error_fg_color, text)
             };
+            if let Some(engine) = rep.engine_text() {
+                ui.label(engine);
+            }
             egui::ScrollArea::vertical().id_salt("export_disagreements").max_height(160.0).show(ui, |ui| {
                 for d in &rep.disagreements {
                     ui.label(rep.disagreement_text(doc, d, 120));

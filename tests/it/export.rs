@@ -52,6 +52,11 @@ fn kumomta_semantics_agree_with_bouncelab_on_the_whole_corpus() {
     assert!(rep.rule_decided > rep.texts / 2, "{} of {}", rep.rule_decided, rep.texts);
     assert!(rep.disagreements.is_empty(), "{:#?}", rep.disagreements);
     assert!(rep.lines_per_sec > 0.0);
+    // The speed comes with the engine KumoMTA's regex crate runs the lines in.
+    let engine = rep.engine.expect("KumoMTA's engine probed");
+    assert_eq!(engine.lines, rep.texts);
+    assert!(engine.reverse_states > 1000, "{engine:?}");
+    assert!(rep.engine_text().is_some_and(|t| t.contains("lazy DFA")));
 }
 
 #[test]
@@ -96,6 +101,7 @@ fn powermta_patterns_compile_in_pcre2_and_agree_on_the_whole_corpus() {
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let rep = verify::verify(&doc, Format::PowerMta, &[&out.text], &refs).unwrap();
     assert!(rep.disagreements.is_empty(), "{:#?}", rep.disagreements);
+    assert_eq!((rep.engine, rep.engine_text()), (None, None));
 }
 
 #[test]
@@ -171,6 +177,10 @@ fn first_match_order_across_classes_is_kept_with_a_second_file() {
     assert_eq!(KumoClassifier::from_files(&[grouped]).unwrap().classify("550 bar baz"), "InvalidRecipient");
     let rep = verify::verify(&doc, Format::KumoMta, &parts(&out), &["550 bar baz", "foo", "nothing"]).unwrap();
     assert!(rep.agrees(), "{:?}", rep.disagreements);
+    // Three small patterns: the lazy DFA is built and answers every line.
+    let engine = rep.engine.expect("probed");
+    assert!(engine.lazy_dfa_built);
+    assert_eq!((engine.lazy_dfa_lines, engine.pikevm_lines()), (3, 0));
     let rep = verify::verify(&doc, Format::KumoMta, &[grouped], &["550 bar baz"]).unwrap();
     assert_eq!(rep.disagreements.len(), 1);
     // The split export reads back whole.
@@ -452,6 +462,7 @@ fn cli_verify_reports_agreement_and_speed() {
             run(&["export", "-f", format, "--rules", &rules_path(), "-o", out.to_str().unwrap(), "--verify", texts.to_str().unwrap()]);
         assert_eq!(code, 0, "{err}");
         assert!(err.contains("0 disagreements") && err.contains("lines/s"), "{err}");
+        assert_eq!(err.contains("lazy DFA"), format == "kumomta", "{err}");
     }
     // Interleaved classes: two files written, the list to paste printed, and the order verified.
     let mut doc = interleaved();

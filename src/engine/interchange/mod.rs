@@ -17,6 +17,7 @@ pub mod csv;
 pub mod json;
 pub mod kumomta;
 pub mod kumomta_automation;
+pub mod kumomta_engine;
 pub mod kumomta_factor;
 pub mod pmta_domains;
 pub mod powermta;

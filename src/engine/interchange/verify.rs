@@ -22,7 +22,7 @@ use regex::{RegexSet, RegexSetBuilder};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Format, kumomta, powermta};
+use super::{Format, kumomta, kumomta_engine, powermta};
 use crate::engine::classify::{Classifier, DecidedBy};
 use crate::engine::ruleset::RuleSet;
 use crate::engine::smtp;
@@ -251,6 +251,8 @@ pub struct Report {
     pub skipped: Vec<Disagreement>,
     /// The target's classification speed on these texts, one core.
     pub lines_per_sec: f64,
+    /// KumoMTA: which of its regex engines ran the texts, the reason for the speed.
+    pub engine: Option<kumomta_engine::EngineUse>,
 }
 
 impl Report {
@@ -274,6 +276,20 @@ impl Report {
             ("speed", &format!("{:.0}", self.lines_per_sec)),
         ];
         tr_n("export.verified", self.disagreements.len(), &args)
+    }
+
+    /// KumoMTA: which engine ran the texts, in the interface language; the
+    /// speed's explanation (the regex crate's PikeVM is thousands of times
+    /// slower than its lazy DFA on a large set).
+    pub fn engine_text(&self) -> Option<String> {
+        let e = self.engine?;
+        Some(if e.lazy_dfa_built {
+            let args: [(&str, &dyn std::fmt::Display); 2] = [("lines", &e.lines), ("pikevm", &e.pikevm_lines())];
+            tr_n("export.kumo_engine_dfa", e.lazy_dfa_lines, &args)
+        } else {
+            let cache = format!("{} MB", kumomta_engine::DFA_CACHE >> 20);
+            tr_n("export.kumo_engine_no_dfa", e.reverse_states, &[("cache", &cache)])
+        })
     }
 
     /// One of [`Report::disagreements`] as a sentence; the text is cut at `width` characters.
@@ -338,7 +354,7 @@ pub fn verify(doc: &RuleSet, format: Format, files: &[&str], texts: &[&str]) -> 
             disagreements.push(found);
         }
     };
-    let lines_per_sec = match format {
+    let (lines_per_sec, engine) = match format {
         Format::KumoMta => {
             let kumo = KumoClassifier::from_files(files)?;
             for (i, line) in lines.iter().enumerate() {
@@ -348,9 +364,10 @@ pub fn verify(doc: &RuleSet, format: Format, files: &[&str], texts: &[&str]) -> 
                 let class_of = |r: usize| kumomta::class_of(doc, &doc.bounce_rules[r]).0;
                 check(i, line, got, &class_of);
             }
-            throughput(&lines, |l| {
+            let speed = throughput(&lines, |l| {
                 std::hint::black_box(kumo.classify(l));
-            })
+            });
+            (speed, kumomta_engine::probe(kumo.set.patterns(), &lines))
         }
         Format::PowerMta => {
             let text = files.first().copied().unwrap_or("");
@@ -359,13 +376,14 @@ pub fn verify(doc: &RuleSet, format: Format, files: &[&str], texts: &[&str]) -> 
                 let category_of = |r: usize| powermta::category_of(doc, &doc.bounce_rules[r]).0.to_owned();
                 check(i, line, pmta.classify(line), &category_of);
             }
-            throughput(&lines, |l| {
+            let speed = throughput(&lines, |l| {
                 std::hint::black_box(pmta.classify(l));
-            })
+            });
+            (speed, None)
         }
         other => return Err(VerifyError::Unsupported(other.name())),
     };
-    Ok(Report { format, texts: texts.len(), rule_decided, disagreements, skipped, lines_per_sec })
+    Ok(Report { format, texts: texts.len(), rule_decided, disagreements, skipped, lines_per_sec, engine })
 }
 
 /// What the exported files make KumoMTA and PowerMTA say where bouncelab gave
