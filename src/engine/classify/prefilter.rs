@@ -10,16 +10,16 @@
 //! matches: a hit is a match.
 //!
 //! The prefilter may say "candidate" too often, never too rarely: the
-//! automaton folds ASCII case even where the pattern does not. The only
-//! non-ASCII case forms of ASCII letters, the Kelvin sign (`k`) and `ſ`
-//! (`s`), are folded on both sides: in literals, and in the rare text that
-//! holds one (a folded copy is searched). Spelling them out instead doubled
-//! a phrase's literals per `k` or `s` (over the set limit for long phrases,
-//! which then needed a regex) and made the automaton of 10,000 phrases
-//! about ten times larger.
+//! automaton folds ASCII case even where the pattern does not, and every
+//! other letter is folded on both sides, in literals and in the text (a
+//! folded copy is searched when the text holds a letter that folds to
+//! another: see [`fold`]). Spelling case forms out instead multiplied a
+//! phrase's literals per letter (over the set limit for phrases in Cyrillic,
+//! Greek or accented Latin, which then compiled a regex up front), and made
+//! the automaton of 10,000 phrases about ten times larger.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use regex_syntax::hir::{Class, Hir, HirKind};
+use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind};
 
 /// Most strings a literal set may hold while it is built.
 const SET_LIMIT: usize = 64;
@@ -97,48 +97,94 @@ fn lower(b: u8) -> u8 {
     b.to_ascii_lowercase()
 }
 
-/// The Kelvin sign and `ſ`: what folds them to ASCII (see the module doc).
-const FOLDS: [(char, u8); 2] = [('\u{212A}', b'k'), ('\u{17F}', b's')];
+/// A character as the automaton sees it: ASCII lowered (the automaton also
+/// folds ASCII in the text), any other character to its one-character
+/// lowercase form, and two lowercase letters with a lowercase twin (`ſ`, `ς`)
+/// to that twin. The text is folded the same way before it is read, so a
+/// case-insensitive letter is one literal byte string instead of one per case
+/// form (a Cyrillic phrase of 20 letters was 2^20 strings: no literal set, so
+/// a regex compiled up front for every such rule).
+///
+/// Sound because `fold(c)` is always a simple case-folding mate of `c`
+/// (tested for every `char`): two characters that fold alike are mates.
+fn fold(c: char) -> char {
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
+    match c {
+        _ if caseless(c) => return c,
+        // Not mates for the regex: `ı` (uppercase `I`, but simple folding keeps
+        // it apart), and letters whose case the standard library knows from a
+        // newer Unicode than the regex crate's tables (the regex sees no case).
+        '\u{131}' | '\u{A7CE}' | '\u{A7D2}' | '\u{A7D4}' | '\u{16EA0}'..='\u{16EB8}' => return c,
+        // Mates whose uppercase is several characters: joined by hand.
+        '\u{1FD3}' => return '\u{390}',
+        '\u{1FE3}' => return '\u{3B0}',
+        '\u{FB05}' => return '\u{FB06}',
+        _ => {}
+    }
+    // The lowercase of the uppercase gives lowercase twins one form too
+    // (`ſ`→`s`, `ς`→`σ`, `ϐ`→`β`, `ᲂ`→`о`); a step that maps to several
+    // characters (`ß`→`SS`) is not simple case folding and is skipped.
+    let upper = single(c.to_uppercase()).unwrap_or(c);
+    single(upper.to_lowercase()).unwrap_or(upper)
+}
 
-/// A character as the automaton sees it: ASCII lowered, the two folds applied.
-fn fold_char(ch: char) -> Vec<u8> {
-    match FOLDS.iter().find(|f| f.0 == ch) {
-        Some(&(_, ascii)) => vec![ascii],
-        None => {
-            let mut buf = [0; 4];
-            ch.encode_utf8(&mut buf).bytes().map(lower).collect()
-        }
+/// The one character a case mapping gives, if it gives one.
+fn single(mut mapping: impl Iterator<Item = char>) -> Option<char> {
+    match (mapping.next(), mapping.next()) {
+        (Some(x), None) => Some(x),
+        _ => None,
     }
 }
 
-/// The characters that fold to the same automaton input as `ch`.
-fn fold_mates(ch: char) -> Vec<char> {
-    let l = ch.to_ascii_lowercase();
-    let mut mates = vec![l, l.to_ascii_uppercase()];
-    if let Some(&(special, ascii)) = FOLDS.iter().find(|f| f.0 == l || f.1 as char == l) {
-        mates = vec![ascii as char, ascii.to_ascii_uppercase() as char, special];
-    }
-    mates.dedup();
-    mates
+/// Kana, CJK and Hangul have no case: most non-ASCII text skips the case table.
+fn caseless(c: char) -> bool {
+    matches!(c, '\u{3000}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}')
 }
 
-/// `bytes` (a literal) with the folds applied, and whether one was.
-fn fold_bytes(bytes: &[u8]) -> (Vec<u8>, bool) {
+/// `c`'s UTF-8 bytes as the automaton sees them.
+fn fold_char(c: char) -> Vec<u8> {
+    let mut buf = [0; 4];
+    fold(c).encode_utf8(&mut buf).as_bytes().to_vec()
+}
+
+/// Whether `c` is its own only case form: a literal `c` (case-sensitive)
+/// then matches exactly the texts whose folded form holds `fold(c)`.
+fn without_case_mates(c: char) -> bool {
+    if c.is_ascii() {
+        return !c.is_ascii_alphabetic();
+    }
+    if caseless(c) {
+        return true;
+    }
+    let mut class = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
+    class.case_fold_simple();
+    class.ranges().len() == 1 && class.ranges()[0].start() == class.ranges()[0].end()
+}
+
+/// `bytes` (a literal) as the automaton sees it, and whether a hit of that is
+/// exactly an occurrence of the literal (no character of it has case mates).
+fn fold_literal(bytes: &[u8]) -> (Vec<u8>, bool) {
     match std::str::from_utf8(bytes) {
-        Ok(s) if s.contains(FOLDS.map(|f| f.0)) => (s.chars().flat_map(fold_char).collect(), true),
-        _ => (bytes.iter().copied().map(lower).collect(), false),
+        Ok(s) if !s.is_ascii() => (s.chars().flat_map(fold_char).collect(), s.chars().all(without_case_mates)),
+        _ => (bytes.iter().copied().map(lower).collect(), !bytes.iter().any(u8::is_ascii_alphabetic)),
     }
 }
 
-/// The text the automaton reads: `text` itself, or (rarely) a copy with the folds applied.
+/// The text the automaton reads: `text` itself, or (when a non-ASCII
+/// character folds to another) a copy with [`fold`] applied.
 fn folded_text(text: &str) -> std::borrow::Cow<'_, str> {
-    // Both folds start with one of these bytes (U+212A: E2 84 AA, U+017F: C5 BF).
-    let has_fold = memchr::memchr2_iter(0xE2, 0xC5, text.as_bytes())
-        .any(|i| text.as_bytes()[i..].starts_with("\u{212A}".as_bytes()) || text.as_bytes()[i..].starts_with("\u{17F}".as_bytes()));
-    if !has_fold {
+    if text.is_ascii() {
         return std::borrow::Cow::Borrowed(text);
     }
-    std::borrow::Cow::Owned(text.chars().map(|c| FOLDS.iter().find(|f| f.0 == c).map_or(c, |f| f.1 as char)).collect())
+    let Some(first) = text.char_indices().find(|&(_, c)| !c.is_ascii() && fold(c) != c).map(|(i, _)| i) else {
+        return std::borrow::Cow::Borrowed(text);
+    };
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..first]);
+    out.extend(text[first..].chars().map(|c| if c.is_ascii() { c } else { fold(c) }));
+    std::borrow::Cow::Owned(out)
 }
 
 fn class_lits(c: &Class) -> Option<Lits> {
@@ -156,8 +202,11 @@ fn class_lits(c: &Class) -> Option<Lits> {
                     set.push(fold_char(ch));
                 }
             }
-            // Faithful when folding adds nothing: each member comes with every character folded like it.
-            let faithful = members.iter().all(|&c| fold_mates(c).iter().all(|m| members.contains(m)));
+            // Faithful when the class holds every case mate of its members: any
+            // character folded like a member is then a member (`fold` keeps mates).
+            let mut closed = u.clone();
+            closed.case_fold_simple();
+            let faithful = closed == *u;
             return Some(Lits { set, faithful }.normalize());
         }
         Class::Bytes(b) => {
@@ -173,8 +222,12 @@ fn class_lits(c: &Class) -> Option<Lits> {
             }
         }
     }
-    // Bytes: ASCII only (patterns must match UTF-8), so a `k` or `s` lacks its non-ASCII mate.
-    let faithful = members.iter().all(|&c| fold_mates(c).iter().all(|m| members.contains(m)));
+    // Bytes: ASCII only (patterns must match UTF-8), so a letter lacks its
+    // non-ASCII mates where it has some (`k`: the Kelvin sign, `s`: `ſ`).
+    let faithful = members.iter().all(|&c| {
+        let l = c.to_ascii_lowercase();
+        !c.is_ascii_alphabetic() || (!matches!(l, 'k' | 's') && members.contains(&l) && members.contains(&l.to_ascii_uppercase()))
+    });
     Some(Lits { set, faithful }.normalize())
 }
 
@@ -182,8 +235,7 @@ fn info(h: &Hir) -> Info {
     let mut i = match h.kind() {
         HirKind::Empty => Info { exact: Some(Lits::empty_string(true)), req: None },
         HirKind::Literal(l) => {
-            let (bytes, folded) = fold_bytes(&l.0);
-            let faithful = !folded && !l.0.iter().any(u8::is_ascii_alphabetic);
+            let (bytes, faithful) = fold_literal(&l.0);
             let exact = if bytes.len() <= LEN_LIMIT { Some(Lits { set: vec![bytes], faithful }) } else { None };
             Info { exact, req: None }
         }
@@ -401,14 +453,8 @@ mod tests {
         // Case-insensitive `k` also matches the Kelvin sign, `s` matches `ſ`: folded, not spelled out.
         assert_eq!(req("unknown"), Required::Exactly(lits(&["unknown"])));
         assert_eq!(req("box(es)?"), Required::Exactly(lits(&["box", "boxes"])));
-        // Other letters keep their case forms (the automaton folds ASCII only).
-        assert_eq!(
-            req("ящик"),
-            Required::Exactly(lits(&[
-                "ящик", "ящиК", "ящИк", "ящИК", "яЩик", "яЩиК", "яЩИк", "яЩИК", "Ящик", "ЯщиК", "ЯщИк", "ЯщИК", "ЯЩик", "ЯЩиК", "ЯЩИк",
-                "ЯЩИК"
-            ]))
-        );
+        // Other letters fold to their lowercase form, as the text does.
+        assert_eq!(req("ЯЩИК"), Required::Exactly(lits(&["ящик"])));
         // Without the fold's other members a hit is not a match.
         assert_eq!(req("(?-i)\u{212A}elvin"), Required::AnyOf(lits(&["kelvin"])));
         assert_eq!(req("(?-u:k)ey"), Required::AnyOf(lits(&["key"])));
@@ -443,15 +489,51 @@ mod tests {
     }
 
     #[test]
-    fn ascii_letters_have_no_other_non_ascii_case_forms_than_the_folds() {
-        for c in ('a'..='z').chain('A'..='Z') {
-            let hir = regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(&c.to_string()).expect("valid");
-            let HirKind::Class(Class::Unicode(u)) = hir.kind() else { panic!("{c}") };
-            let mut members: Vec<char> = u.ranges().iter().flat_map(|r| r.start()..=r.end()).collect();
-            let mut mates = fold_mates(c);
-            members.sort_unstable();
-            mates.sort_unstable();
-            assert_eq!(members, mates, "{c}");
+    fn every_character_folds_to_a_case_mate() {
+        // What makes the folded automaton sound: characters that fold alike are mates.
+        let mut bad = Vec::new();
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let f = fold(c);
+            let mut class = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
+            class.case_fold_simple();
+            if !class.ranges().iter().any(|r| r.start() <= f && f <= r.end()) {
+                bad.push((c, f));
+            }
+            // Mates fold alike: the whole class is one literal.
+            for m in class.ranges().iter().flat_map(|r| r.start()..=r.end()) {
+                if fold(m) != f {
+                    bad.push((m, fold(m)));
+                }
+            }
+            if caseless(c) {
+                assert!(
+                    without_case_mates(c) && class.ranges().len() == 1 && class.ranges()[0].start() == class.ranges()[0].end(),
+                    "{c:?}"
+                );
+            }
         }
+        bad.sort_unstable();
+        bad.dedup();
+        assert!(bad.is_empty(), "not folded to a common case mate: {bad:?}");
+    }
+
+    #[test]
+    fn case_mates_fold_alike_in_patterns_and_texts() {
+        // Every case form of a non-ASCII letter is one literal, in phrase and text alike.
+        assert_eq!(req("ящик переполнен"), Required::Exactly(lits(&["ящик переполнен"])));
+        assert_eq!(req("Σ"), Required::Exactly(lits(&["σ"])));
+        let p = Prefilter::new(&[&req("ящик переполнен"), &req("Größe"), &req("(?-i)ящик")]);
+        let mut bits = Vec::new();
+        p.candidates("550 ЯЩИК ПЕРЕПОЛНЕН", &mut bits);
+        assert_eq!(bits, vec![0b101]);
+        p.candidates("GRÖSSE überschritten, GRÖßE", &mut bits);
+        assert_eq!(bits, vec![0b010]);
+        p.candidates("λ ящик", &mut bits);
+        assert_eq!(bits, vec![0b100]);
+        // A case-sensitive Cyrillic literal is only required: `ЯЩИК` is a hit but no match.
+        assert!(p.is_exact(0) && p.is_exact(1) && !p.is_exact(2));
+        // Text that needs no fold is read as it is; text that does is copied once.
+        assert!(matches!(folded_text("550 user unknown 宛先不明"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(folded_text("ЯЩИК ſ ς"), "ящик s σ");
     }
 }
