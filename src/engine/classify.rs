@@ -480,9 +480,12 @@ impl Classifier {
                     let span = if !want_span {
                         None
                     } else {
-                        match self.whole_regex(rule) {
-                            Some(re) => re.find(body).map(|m| m.range()),
-                            None => self.rule_find(unit, body, &bits),
+                        match self.literal_find(unit, body, &bits) {
+                            Some(m) => Some(m),
+                            None => match self.whole_regex(rule) {
+                                Some(re) => re.find(body).map(|m| m.range()),
+                                None => self.rule_find(unit, body, &bits),
+                            },
                         }
                     };
                     self.rule_verdict(rule, reply, span.map(|m| Span { start: m.start + offset, end: m.end + offset }))
@@ -520,6 +523,28 @@ impl Classifier {
             if let Some(m) = self.pieces[self.units[u].piece as usize].find(body)
                 && best.as_ref().is_none_or(|b| m.start < b.start)
             {
+                best = Some(m);
+            }
+        }
+        best
+    }
+
+    /// [`Classifier::rule_find`] without a regex, when the text is ASCII and
+    /// each candidate piece of the rule is one ASCII literal (most phrases):
+    /// the earliest literal occurrence, the earlier piece on a tie. None when
+    /// that does not apply.
+    fn literal_find(&self, first: usize, body: &str, bits: &[u64]) -> Option<std::ops::Range<usize>> {
+        if !body.is_ascii() {
+            return None;
+        }
+        let end = self.rules[self.units[first].rule as usize].units.end as usize;
+        let mut best: Option<std::ops::Range<usize>> = None;
+        for u in first..end {
+            if !is_set(bits, u) {
+                continue;
+            }
+            let m = self.pieces[self.units[u].piece as usize].find_ascii(body.as_bytes())?;
+            if best.as_ref().is_none_or(|b| m.start < b.start) {
                 best = Some(m);
             }
         }

@@ -233,9 +233,12 @@ pub fn scan_codes(text: &str) -> (Option<u16>, Option<EnhancedCode>) {
     let mut basic = None;
     let mut enhanced = None;
     let mut i = 0;
-    while i < b.len() && (basic.is_none() || enhanced.is_none()) {
+    while basic.is_none() || enhanced.is_none() {
+        // Both kinds of code start with one of these digits.
+        let Some(p) = memchr::memchr3(b'2', b'4', b'5', &b[i.min(b.len())..]) else { break };
+        i += p;
         let c = b[i];
-        if !matches!(c, b'2' | b'4' | b'5') || (i > 0 && is_word_or_dot(b[i - 1])) {
+        if i > 0 && is_word_or_dot(b[i - 1]) {
             i += 1;
             continue;
         }
@@ -338,7 +341,7 @@ pub fn dsn_field(input: &str, name: &str) -> Option<Range<usize>> {
 }
 
 fn memchr_nl(b: &[u8], from: usize) -> usize {
-    b[from..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| from + p)
+    memchr::memchr(b'\n', &b[from..]).map_or(b.len(), |p| from + p)
 }
 
 /// One recipient block of an RFC 3464 report.

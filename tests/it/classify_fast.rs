@@ -44,15 +44,15 @@ fn vocabulary(texts: &[String]) -> Vec<String> {
 }
 
 /// Texts made from the corpus: as is, re-cased, with `k`/`s` in their
-/// non-ASCII case forms, spliced together, as multi-line replies, and
-/// sentences of random corpus words.
+/// non-ASCII case forms, spliced together, as multi-line replies,
+/// sentences of random corpus words, and Cyrillic and Greek capitals.
 fn generated_texts(texts: &[String], n: usize, seed: u64) -> Vec<String> {
     let vocab = vocabulary(texts);
     let mut rng = Rng(seed);
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
         let base = rng.pick(texts);
-        let t = match rng.below(8) {
+        let t = match rng.below(9) {
             0 => base.to_uppercase(),
             1 => base.replace('k', "\u{212A}").replace('s', "ſ"),
             2 => {
@@ -66,6 +66,8 @@ fn generated_texts(texts: &[String], n: usize, seed: u64) -> Vec<String> {
                 (0..len).map(|_| rng.pick(&vocab).as_str()).collect::<Vec<_>>().join(" ")
             }
             6 => format!("{} ящик переполнен {}", rng.pick(&vocab), rng.pick(&vocab)),
+            // Other scripts' case forms, which the prefilter folds too.
+            7 => format!("{} ЯЩИК Переполнен: {}-{} ΣΟΦΙΑ", rng.pick(&vocab), rng.pick(&vocab).to_uppercase(), rng.pick(&vocab)),
             _ => base.clone(),
         };
         out.push(t);
@@ -82,7 +84,7 @@ fn generated_rules(texts: &[String], n: usize, seed: u64) -> RuleSet {
     for k in 0..n {
         let mut w = || regex::escape(rng.pick::<String>(&vocab)).to_lowercase();
         let (a, b, c) = (w(), w(), w());
-        let pattern = match k % 16 {
+        let pattern = match k % 18 {
             0 => format!("{a} {b}"),
             1 => format!(r"\b{a} {b}\b"),
             2 => format!("{a}|{b} {c}|{c}"),
@@ -98,7 +100,10 @@ fn generated_rules(texts: &[String], n: usize, seed: u64) -> RuleSet {
             12 => format!("{a}s?|unknown {b}"),
             13 => format!(r"(?i:{a})\s+{b}"),
             14 => format!("{a}{{2}}|{b}+"),
-            _ => format!(r"\b{{start}}{a}"),
+            15 => format!(r"\b{{start}}{a}"),
+            // Plain phrases, which skip the parser: punctuation, other scripts' capitals.
+            16 => format!("{a}: {b}-{c}"),
+            _ => format!("ПЕРЕПОЛНЕН {}", a.to_uppercase()),
         };
         rules.push(BounceRule::new(format!("generated {k}"), pattern, "userunknown"));
         if k % 5 == 0 {
@@ -178,10 +183,21 @@ fn rules_cut_at_their_alternatives_agree_with_the_whole_pattern() {
         v.pattern = if k % 2 == 0 { format!("variant {k}|{}", r.pattern) } else { format!("{}|variant {k}", r.pattern) };
         rules.push(v);
     }
-    for (k, p) in
-        ["mail|mailbox full", "mailbox full|mail", r"\bover\b|over quota|quota", "(?-i)USER|unknown", "x(?i)Y|spf", "|never empty"]
-            .iter()
-            .enumerate()
+    for (k, p) in [
+        "mail|mailbox full",
+        "mailbox full|mail",
+        r"\bover\b|over quota|quota",
+        "(?-i)USER|unknown",
+        "x(?i)Y|spf",
+        "|never empty",
+        // Plain phrases (no parser, a span without regex in ASCII text), other scripts folded.
+        "ЯЩИК ПЕРЕПОЛНЕН",
+        "größe: über-schritten",
+        "Σοφία ς|sofia",
+        "un\u{212A}nown ſender",
+    ]
+    .iter()
+    .enumerate()
     {
         rules.push(BounceRule::new(format!("tie {k}"), *p, "userunknown"));
     }
@@ -190,6 +206,25 @@ fn rules_cut_at_their_alternatives_agree_with_the_whole_pattern() {
     let c = Classifier::new(&doc);
     assert!(c.errors().is_empty(), "{:?}", c.errors());
     let mut texts = dev_texts();
-    texts.extend(["550 Mailbox full", "over quota", "Over Quota now", "USER unknown", "user UNKNOWN", "xY SPF", "XY"].map(String::from));
+    texts.extend(
+        [
+            "550 Mailbox full",
+            "over quota",
+            "Over Quota now",
+            "USER unknown",
+            "user UNKNOWN",
+            "xY SPF",
+            "XY",
+            "550 ящик переполнен",
+            "550 Ящик ПЕРЕполнен!",
+            "GRÖSSE: ÜBER-SCHRITTEN",
+            "Größe: Über-schritten",
+            "ΣΟΦΊΑ Σ, ΣΟΦΙΑ Σ",
+            "Sofia σοφια ς",
+            "UNKNOWN SENDER",
+            "un\u{212A}nown \u{17F}ender",
+        ]
+        .map(String::from),
+    );
     assert_same(&c, &texts);
 }

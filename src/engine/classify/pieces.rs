@@ -31,8 +31,12 @@ pub const RULE_TOTAL_LIMIT: usize = 16 * RULE_SIZE_LIMIT;
 pub(super) struct Piece {
     /// What the prefilter needs of it.
     pub required: Required,
-    /// The syntax tree, kept while the regex is not built (exact pieces).
-    hir: Option<Hir>,
+    /// The one ASCII literal whose occurrences are exactly the piece's
+    /// matches, when it is one (most phrases): see [`Piece::find_ascii`].
+    literal: Option<Box<[u8]>>,
+    /// The piece's text, kept while the regex is not built (exact pieces:
+    /// parsed again on first use, which few pieces see).
+    text: Option<Box<str>>,
     /// Built at compile time, except for exact pieces: on first use (a span).
     regex: OnceLock<Option<meta::Regex>>,
 }
@@ -41,13 +45,51 @@ impl Piece {
     /// The regex (None only if an exact piece failed to build, which its
     /// size cannot cause: it is a few literal strings).
     pub fn regex(&self) -> Option<&meta::Regex> {
-        self.regex.get_or_init(|| self.hir.as_ref().and_then(|h| build(h).ok())).as_ref()
+        self.regex.get_or_init(|| self.text.as_deref().and_then(|t| build(&parse(t).ok()?).ok())).as_ref()
     }
 
     /// Where the piece first matches.
     pub fn find(&self, text: &str) -> Option<Range<usize>> {
         self.regex()?.find(text).map(|m| m.range())
     }
+
+    /// Where the piece first matches in an ASCII `text`, without a regex:
+    /// the first occurrence of its literal, ASCII case folded (in ASCII text
+    /// the case-insensitive pattern matches exactly there). None when the
+    /// piece is not one ASCII literal, or the literal does not occur.
+    pub fn find_ascii(&self, text: &[u8]) -> Option<Range<usize>> {
+        let lit = self.literal.as_deref()?;
+        let (&head, rest) = lit.split_first()?;
+        let mut at = 0;
+        while let Some(p) = memchr::memchr2(head, head.to_ascii_uppercase(), &text[at..]) {
+            let start = at + p;
+            let end = start + lit.len();
+            if end > text.len() {
+                return None;
+            }
+            if text[start + 1..end].eq_ignore_ascii_case(rest) {
+                return Some(start..end);
+            }
+            at = start + 1;
+        }
+        None
+    }
+}
+
+impl Piece {
+    /// A piece the prefilter decides alone: its regex is built on first use.
+    fn exact(required: Required, text: &str) -> Piece {
+        let literal = match &required {
+            Required::Exactly(set) if set.len() == 1 && set[0].is_ascii() => Some(set[0].clone().into_boxed_slice()),
+            _ => None,
+        };
+        Piece { required, literal, text: Some(text.into()), regex: OnceLock::new() }
+    }
+}
+
+/// A piece's case-insensitive syntax tree.
+fn parse(text: &str) -> Result<Hir, regex_syntax::Error> {
+    regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(text)
 }
 
 fn build(hir: &Hir) -> Result<meta::Regex, Box<meta::BuildError>> {
@@ -116,10 +158,14 @@ fn too_big(limit: usize) -> RuleProblem {
 }
 
 fn compile_piece(text: &str) -> Result<Piece, PieceError> {
-    let hir = regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(text).map_err(|_| PieceError::Syntax)?;
+    // A plain phrase (most rules of a large import) is neither parsed nor compiled.
+    if let Some(required) = prefilter::plain_phrase(text) {
+        return Ok(Piece::exact(required, text));
+    }
+    let hir = parse(text).map_err(|_| PieceError::Syntax)?;
     let required = prefilter::required(&hir);
     let piece = if matches!(required, Required::Exactly(_)) {
-        Piece { required, hir: Some(hir), regex: OnceLock::new() }
+        Piece::exact(required, text)
     } else {
         let re = build(&hir).map_err(|e| {
             PieceError::Other(match e.size_limit() {
@@ -127,7 +173,7 @@ fn compile_piece(text: &str) -> Result<Piece, PieceError> {
                 None => RuleProblem::InvalidRegex { message: e.to_string(), position: None },
             })
         })?;
-        Piece { required, hir: None, regex: OnceLock::from(Some(re)) }
+        Piece { required, literal: None, text: None, regex: OnceLock::from(Some(re)) }
     };
     Ok(piece)
 }
@@ -158,6 +204,9 @@ type Boundary = (usize, usize, bool);
 fn split(pattern: &str) -> (Vec<Range<usize>>, Vec<Boundary>) {
     use regex_syntax::ast::Ast;
     let whole = std::iter::once(0..pattern.len()).collect();
+    if prefilter::is_plain(pattern) {
+        return (whole, Vec::new());
+    }
     let Ok(tree) = regex_syntax::ast::parse::Parser::new().parse(pattern) else {
         return (whole, Vec::new());
     };
