@@ -45,7 +45,7 @@ impl Piece {
     /// The regex (None only if an exact piece failed to build, which its
     /// size cannot cause: it is a few literal strings).
     pub fn regex(&self) -> Option<&meta::Regex> {
-        self.regex.get_or_init(|| self.text.as_deref().and_then(|t| build(&parse(t).ok()?).ok())).as_ref()
+        self.regex.get_or_init(|| self.text.as_deref().and_then(|t| build(&parse(t)?).ok())).as_ref()
     }
 
     /// Where the piece first matches.
@@ -88,8 +88,8 @@ impl Piece {
 }
 
 /// A piece's case-insensitive syntax tree.
-fn parse(text: &str) -> Result<Hir, regex_syntax::Error> {
-    regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(text)
+fn parse(text: &str) -> Option<Hir> {
+    regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(text).ok()
 }
 
 fn build(hir: &Hir) -> Result<meta::Regex, Box<meta::BuildError>> {
@@ -162,7 +162,7 @@ fn compile_piece(text: &str) -> Result<Piece, PieceError> {
     if let Some(required) = prefilter::plain_phrase(text) {
         return Ok(Piece::exact(required, text));
     }
-    let hir = parse(text).map_err(|_| PieceError::Syntax)?;
+    let hir = parse(text).ok_or(PieceError::Syntax)?;
     let required = prefilter::required(&hir);
     let piece = if matches!(required, Required::Exactly(_)) {
         Piece::exact(required, text)
