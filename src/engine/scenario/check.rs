@@ -3,7 +3,7 @@
 use super::{
     LevelSchedule, MAX_HORIZON_DAYS, MAX_IPS, MAX_PROVIDERS, MAX_SERIES_ROWS, MAX_SHARE_PCT, Provider, Scenario, Volume, slot_capacity,
 };
-use crate::engine::mx::{MxRule, Severity, ThroughputLevel, find_rule};
+use crate::engine::mx::{MxRule, Severity, ThroughputLevel, first_rule};
 use crate::i18n::{tr, tr_fmt};
 
 /// The MX rule one or more sending IPs use towards a provider.
@@ -19,11 +19,11 @@ pub struct Route {
 pub fn routes(provider: &Provider, ips: u32, rules: &[MxRule]) -> Vec<Route> {
     let ips = ips.min(MAX_IPS);
     if rules.iter().all(|r| r.ids.is_none()) {
-        return vec![Route { rule: find_rule(rules, &provider.mx_host, None).rule, ips }];
+        return vec![Route { rule: first_rule(rules, &provider.mx_host, None), ips }];
     }
     let mut out: Vec<Route> = Vec::new();
     for id in 1..=ips {
-        let rule = find_rule(rules, &provider.mx_host, Some(id)).rule;
+        let rule = first_rule(rules, &provider.mx_host, Some(id));
         match out.iter_mut().find(|r| r.rule == rule) {
             Some(r) => r.ips += 1,
             None => out.push(Route { rule, ips: 1 }),
