@@ -11,16 +11,17 @@
 //! [`DUST_MESSAGES`] stops being retried, and retries are batched on a grid of
 //! a quarter of their delay ([`RETRY_GRID_DIVISOR`]).
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 mod adapt;
 mod csv_out;
+mod parts;
 mod run;
 mod slots;
 pub use adapt::{Binding, HourState, LaneState, Segment};
 pub use csv_out::{CSV_HEADER, fmt_cell, write_csv};
-use run::{prepare, run_checked};
+use parts::run_all;
+use run::prepare;
 
 use super::mx::{Limits, MxRule, ThroughputLevel};
 use super::scenario::{
@@ -217,8 +218,8 @@ pub fn simulate_with(s: &Scenario, rules: &[MxRule], classes: &[ReplyClass]) -> 
     }
     let groups = build_groups(s, rules);
     let setup = prepare(s, &groups, rules, classes);
-    // The runs are independent: one per core (the order of `run_kinds` is kept).
-    let runs: Vec<Run> = run_kinds(s).into_par_iter().map(|kind| run_checked(s, &groups, &setup, classes, kind)).collect();
+    // The runs, and the independent parts of each, share the cores (the order of `run_kinds` is kept).
+    let runs = run_all(s, &groups, &setup, classes, &run_kinds(s), true);
     Ok(Simulation { runs, problems })
 }
 
@@ -239,7 +240,9 @@ pub fn simulate_run(s: &Scenario, rules: &[MxRule], classes: &[ReplyClass], kind
     }
     let groups = build_groups(s, rules);
     let setup = prepare(s, &groups, rules, classes);
-    Ok(run_checked(s, &groups, &setup, classes, kind))
+    // On the calling thread: the GUI runs the levels side by side with this.
+    let mut runs = run_all(s, &groups, &setup, classes, &[kind], false);
+    Ok(runs.swap_remove(0))
 }
 
 /// Which of `l`'s limits gives its slot capacity: the hourly quota or the connections.
