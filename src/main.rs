@@ -3,6 +3,8 @@
 use bouncelab::cli;
 
 fn main() {
+    // The cold-start probe (BOUNCELAB_FIRST_FRAME) counts from here.
+    let started = std::time::Instant::now();
     // `bouncelab eval … | head` should end quietly, like other Unix tools.
     #[cfg(unix)]
     // SAFETY: restoring the default SIGPIPE action before any thread starts.
@@ -21,14 +23,14 @@ fn main() {
                 2
             }
         },
-        None => open_app(args.file),
+        None => open_app(args.file, started),
     };
     std::process::exit(code);
 }
 
 #[cfg(feature = "gui")]
-fn open_app(file: Option<std::path::PathBuf>) -> i32 {
-    match bouncelab::gui::run(file) {
+fn open_app(file: Option<std::path::PathBuf>, started: std::time::Instant) -> i32 {
+    match bouncelab::gui::run(file, started) {
         Ok(()) => 0,
         Err(e) => {
             // Said on the terminal: in the system's language, like the CLI.
@@ -40,7 +42,7 @@ fn open_app(file: Option<std::path::PathBuf>) -> i32 {
 }
 
 #[cfg(not(feature = "gui"))]
-fn open_app(_file: Option<std::path::PathBuf>) -> i32 {
+fn open_app(_file: Option<std::path::PathBuf>, _started: std::time::Instant) -> i32 {
     let _ = cli::help::command().print_help();
     eprintln!("\n{}", bouncelab::i18n::tr("cli.no_gui"));
     2

@@ -16,6 +16,7 @@ pub mod quarantine_sim;
 pub mod rampup;
 pub mod reasons;
 pub mod settings;
+pub mod startup;
 pub mod sync_dialog;
 pub mod tester;
 pub mod widgets;
@@ -158,8 +159,9 @@ impl PanelCtx<'_> {
     }
 }
 
-/// Opens the main window with `file` (default: sample_rules/default.ron).
-pub fn run(file: Option<PathBuf>) -> anyhow::Result<()> {
+/// Opens the main window with `file` (default: sample_rules/default.ron). `started`: when the
+/// process started, for the cold-start probe ([`startup`]).
+pub fn run(file: Option<PathBuf>, started: std::time::Instant) -> anyhow::Result<()> {
     let icon = eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon.png")).ok();
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("bouncelab")
@@ -170,6 +172,17 @@ pub fn run(file: Option<PathBuf>) -> anyhow::Result<()> {
         viewport = viewport.with_icon(icon);
     }
     let options = eframe::NativeOptions { viewport, renderer: eframe::Renderer::Glow, ..Default::default() };
-    eframe::run_native("bouncelab", options, Box::new(move |cc| Ok(Box::new(app::BounceLabApp::new(cc, file)))))
-        .map_err(|e| anyhow::anyhow!("{e}"))
+    let probe = startup::FirstFrame::from_env();
+    eframe::run_native(
+        "bouncelab",
+        options,
+        Box::new(move |cc| {
+            let app = app::BounceLabApp::new(cc, file);
+            Ok(match probe {
+                Some(mode) => Box::new(startup::Probe::new(app, mode, started)) as Box<dyn eframe::App>,
+                None => Box::new(app),
+            })
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
 }

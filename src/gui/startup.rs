@@ -1,0 +1,94 @@
+//! Cold-start measurement for the release binary: `BOUNCELAB_FIRST_FRAME=print` says on stderr how
+//! long the first frame took to be painted after the process started; `=exit` also closes the
+//! window then, so `hyperfine` can time whole cold starts (README, "Performance").
+
+use std::time::{Duration, Instant};
+
+/// What the environment asked the probe to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FirstFrame {
+    /// Print the time to the first painted frame.
+    Print,
+    /// Print it and close the window.
+    Exit,
+}
+
+impl FirstFrame {
+    /// Reads `BOUNCELAB_FIRST_FRAME` (`print` or `exit`; anything else: no probe).
+    pub fn from_env() -> Option<Self> {
+        Self::parse(&std::env::var("BOUNCELAB_FIRST_FRAME").ok()?)
+    }
+
+    fn parse(value: &str) -> Option<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "print" | "1" => Some(Self::Print),
+            "exit" => Some(Self::Exit),
+            _ => None,
+        }
+    }
+}
+
+/// Wraps the app and watches its first frames: when the second frame starts, the first one has
+/// been painted.
+pub struct Probe<A> {
+    app: A,
+    mode: FirstFrame,
+    started: Instant,
+    frames: u32,
+}
+
+impl<A> Probe<A> {
+    /// `started`: when the process started (taken first thing in `main`).
+    pub fn new(app: A, mode: FirstFrame, started: Instant) -> Self {
+        Probe { app, mode, started, frames: 0 }
+    }
+
+    /// Called at the start of every frame; returns the time to the first paint once, on the
+    /// second frame.
+    fn tick(&mut self) -> Option<Duration> {
+        self.frames = self.frames.saturating_add(1);
+        (self.frames == 2).then(|| self.started.elapsed())
+    }
+}
+
+impl<A: eframe::App> eframe::App for Probe<A> {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        if let Some(took) = self.tick() {
+            eprintln!("bouncelab: first frame painted {} ms after start", took.as_millis());
+            if self.mode == FirstFrame::Exit {
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+        } else if self.frames == 1 {
+            // A second frame must come even when nothing moves, or the paint is never seen.
+            ui.ctx().request_repaint();
+        }
+        self.app.ui(ui, frame);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.app.save(storage);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_variable_names_the_mode() {
+        assert_eq!(FirstFrame::parse("print"), Some(FirstFrame::Print));
+        assert_eq!(FirstFrame::parse(" EXIT "), Some(FirstFrame::Exit));
+        assert_eq!(FirstFrame::parse("1"), Some(FirstFrame::Print));
+        assert_eq!(FirstFrame::parse(""), None);
+        assert_eq!(FirstFrame::parse("yes please"), None);
+    }
+
+    #[test]
+    fn the_time_is_reported_once_on_the_second_frame() {
+        let mut p = Probe::new((), FirstFrame::Print, Instant::now());
+        assert!(p.tick().is_none(), "the first frame is not painted yet when it starts");
+        assert!(p.tick().is_some());
+        assert!(p.tick().is_none());
+        assert!(p.tick().is_none());
+    }
+}
