@@ -73,7 +73,8 @@ pub struct PatternView {
     pub tokens: Vec<Token>,
     /// Its alternatives, outermost first, each marked matched or not.
     pub alternatives: Vec<Alternative>,
-    /// Every non-overlapping match in the text, in input byte offsets.
+    /// Every place the pattern, or one of its outermost branches, matches in
+    /// the text (overlapping places joined), in input byte offsets.
     pub spans: Vec<Span>,
 }
 
@@ -138,13 +139,38 @@ pub fn pattern_view(pattern: &str, text: &str) -> PatternView {
         Some(u) => u.original_offset(pos) + offset,
         None => pos + offset,
     };
-    let spans = compile_pattern(pattern)
-        .map(|re| {
-            re.find_iter(body).filter(|m| !m.is_empty()).map(|m| Span { start: map(m.start(), false), end: map(m.end(), true) }).collect()
-        })
-        .unwrap_or_default();
     let alternatives = syntax::alternatives(pattern, |p| compile_pattern(p).ok().map(|re| re.is_match(body)));
+    // The whole pattern's matches, then those of each outermost branch that
+    // matches: a trainer sees "User unknown" lit, not only the leftmost "5.1.1".
+    let find = |p: &str, found: &mut Vec<(usize, usize)>| {
+        if let Ok(re) = compile_pattern(p) {
+            found.extend(re.find_iter(body).filter(|m| !m.is_empty()).map(|m| (m.start(), m.end())));
+        }
+    };
+    let mut found = Vec::new();
+    find(pattern, &mut found);
+    if !found.is_empty() {
+        for (span, branch) in syntax::outer_branches(pattern) {
+            if alternatives.iter().any(|a| a.span == span && a.matched == Some(true)) {
+                find(&branch, &mut found);
+            }
+        }
+    }
+    let spans = merged(found).into_iter().map(|(s, e)| Span { start: map(s, false), end: map(e, true) }).collect();
     PatternView { pattern: pattern.to_owned(), tokens: syntax::tokens(pattern).unwrap_or_default(), alternatives, spans }
+}
+
+/// `ranges` sorted, overlapping ones joined.
+fn merged(mut ranges: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    ranges.sort_unstable();
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+    for (s, e) in ranges {
+        match out.last_mut() {
+            Some(last) if s < last.1 => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -193,5 +219,21 @@ mod tests {
         assert_eq!(p.spans.len(), 1);
         let s = p.spans[0];
         assert!(text[s.start..s.end].starts_with("mailbox") && text[s.start..s.end].ends_with("frozen"), "{:?}", &text[s.start..s.end]);
+    }
+
+    #[test]
+    fn every_matching_branch_is_lit_not_only_the_leftmost_match() {
+        let text = "550 5.1.1 <a@b.example>: Recipient address rejected: User unknown in local recipient table";
+        let p = pattern_view(r"(?i)\b5\.1\.1\b|recipient address rejected: user|user (is )?unknown|no such user", text);
+        let lit: Vec<&str> = p.spans.iter().map(|s| &text[s.start..s.end]).collect();
+        // The two overlapping branches join into one phrase; the branch that does not match adds nothing.
+        assert_eq!(lit, vec!["5.1.1", "Recipient address rejected: User unknown"]);
+        // A pattern that does not match lights nothing, whatever its branches.
+        assert!(pattern_view(r"zzqx|user unknown\b.{0,3}zz", text).spans.is_empty());
+    }
+
+    #[test]
+    fn merged_joins_overlaps_only() {
+        assert_eq!(merged(vec![(5, 9), (0, 2), (1, 3), (9, 10)]), vec![(0, 3), (5, 9), (9, 10)]);
     }
 }

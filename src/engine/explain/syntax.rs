@@ -134,6 +134,26 @@ pub fn alternatives(pattern: &str, is_match: impl Fn(&str) -> Option<bool>) -> V
         .collect()
 }
 
+/// The branches of the pattern's outermost alternation, each with the
+/// pattern reduced to it (as [`alternatives`] tries them): the explanation
+/// finds every place one of them matches, which the whole pattern's
+/// leftmost-first matches can hide (`\b5\.1\.1\b|user unknown` finds only
+/// "5.1.1" in "550 5.1.1 … User unknown").
+pub fn outer_branches(pattern: &str) -> Vec<(Range<usize>, String)> {
+    let Ok(tree) = ast::parse::Parser::new().parse(pattern) else { return Vec::new() };
+    let mut found = Vec::new();
+    collect(&tree, 0, &mut Vec::new(), &mut found);
+    found
+        .into_iter()
+        .filter(|(_, _, path)| path.len() == 1)
+        .map(|(span, _, path)| {
+            let (alt, br) = &path[0];
+            let flags = if alt.start == 0 { leading_flags(pattern, br.start) } else { String::new() };
+            (span, format!("{flags}{}", reduced(pattern, 0..pattern.len(), &path)))
+        })
+        .collect()
+}
+
 /// `outer` of the pattern with each `(alternation, branch)` of `path`
 /// (nested, outermost first) replaced by the branch alone.
 fn reduced(pattern: &str, outer: Range<usize>, path: &[(Range<usize>, Range<usize>)]) -> String {
