@@ -55,6 +55,8 @@ fn email_eval_beats_a_floor_and_scores_per_recipient() {
     let e = ingest::eval::evaluate(&c, &corpus().join("emails-dev"), &s);
     assert_eq!(e.report.total, s.len());
     assert!(e.report.reason_accuracy() > 0.75, "{:.3}", e.report.reason_accuracy());
+    // 299 of 302 in session 11: the three others are labeled with addresses their emails do not hold.
+    assert!(e.recipients_found >= 299, "labeled recipients found: {} of {}", e.recipients_found, s.len());
 }
 
 /// The verdict lines of `classify` on `args`, as (recipient, category) pairs.

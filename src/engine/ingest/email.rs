@@ -10,6 +10,7 @@
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 
 use super::dsn::{self, DsnRecipient};
+use super::mime_repair;
 use super::plaintext;
 use super::record::{Action, MtaKind, Record, RecordKind, RecordSource};
 use crate::engine::smtp::{self, EnhancedCode, Phase};
@@ -183,13 +184,23 @@ fn header_addresses(msg: &Message<'_>, name: &str) -> Vec<String> {
 /// Reads one email. Never panics, on any bytes.
 pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
     let mut out = EmailRead::default();
-    let repaired = undeclared_multipart(raw);
+    let repaired = mime_repair::undeclared_multipart(raw);
     let raw = repaired.as_deref().unwrap_or(raw);
     let Some(msg) = MessageParser::default().parse(raw).filter(|m| !m.parts.is_empty() && !m.headers().is_empty()) else {
         out.problems.push(EmailProblem::Unparsable);
         return out;
     };
-    let parts = collect_parts(&msg);
+    let mut parts = collect_parts(&msg);
+    if parts.status.is_empty() && parts.feedback.is_empty() && parts.human.trim().is_empty() {
+        // A part header the MIME parser could not follow (a `boundary=` parameter on a line
+        // of its own, not folded): its text is still there, between the MIME lines.
+        let body = msg.parts.first().map_or(raw.len(), |r| (r.offset_body as usize).min(raw.len()));
+        let text = mime_repair::without_mime_lines(&String::from_utf8_lossy(&raw[body..]));
+        if !text.trim().is_empty() {
+            parts.human = text;
+            parts.damaged = true;
+        }
+    }
     if parts.damaged {
         out.problems.push(EmailProblem::Damaged);
     }
@@ -236,8 +247,21 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
 
     if !status.is_empty() {
         let single = status.len() == 1;
-        for d in &status {
+        let failed_header: Vec<String> = header_addresses(&msg, "X-Failed-Recipients");
+        for (i, d) in status.iter().enumerate() {
             let recipient = d.recipient().map(|a| a.to_ascii_lowercase());
+            // Exim reports a pipe or a file it could not deliver to ("|/usr/bin/x",
+            // "/var/mail/x") and Sendmail a bare "@host": no mailbox. The address
+            // the MTA names elsewhere stands for it.
+            let recipient = match recipient {
+                Some(r) if !is_mailbox(&r) => failed_header
+                    .get(i)
+                    .filter(|_| failed_header.len() == status.len())
+                    .cloned()
+                    .or_else(|| (single && text_recipients.len() == 1).then(|| text_recipients[0].address.clone()))
+                    .or(Some(r)),
+                other => other,
+            };
             let mut span = part_of(recipient.as_deref());
             if span.is_none() && single && text_recipients.is_empty() && !human.trim().is_empty() {
                 span = Some(0..human.len());
@@ -334,7 +358,12 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
         let context = |span: &std::ops::Range<usize>| if text_recipients.len() == 1 { human } else { &human[span.clone()] };
         for t in &text_recipients {
             let mut text = plaintext::diagnostic(&human[t.span.clone()], Some(&t.address));
-            if text.is_empty() {
+            let single = text_recipients.len() == 1;
+            if single && !has_code(&text) && has_code(human) {
+                // A lone recipient named in a list of message details after the error
+                // ("Error message below: 550 …", then "RCPT TO: addr"): the error is above it.
+                text = plaintext::diagnostic(human, None);
+            } else if text.is_empty() {
                 // Nothing after the address: Lotus Notes writes the reason above it.
                 text = plaintext::diagnostic(&human[plaintext::paragraph_before(human, t.span.start)], None);
             }
@@ -344,39 +373,6 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
     }
     out.text = human.to_owned();
     out
-}
-
-/// A multipart body whose `Content-Type` header was lost (no such header, yet
-/// the body opens a `--boundary` line that it closes with `--boundary--`, as
-/// Sendmail's "This is a MIME-encapsulated message" reports do): the message
-/// with the header put back, so its delivery-status part is read. `None` when
-/// the message declares its type or its body does not open with such a boundary.
-fn undeclared_multipart(raw: &[u8]) -> Option<Vec<u8>> {
-    let find = |pat: &[u8]| raw.windows(pat.len()).position(|w| w == pat);
-    let head_end = match (find(b"\r\n\r\n"), find(b"\n\n")) {
-        (Some(a), Some(b)) if a < b => a + 2,
-        (_, Some(b)) => b + 1,
-        (Some(a), None) => a + 2,
-        (None, None) => return None,
-    };
-    let head = String::from_utf8_lossy(&raw[..head_end]);
-    if head.lines().any(|l| l.to_ascii_lowercase().starts_with("content-type:")) {
-        return None;
-    }
-    let body = String::from_utf8_lossy(&raw[head_end..raw.len().min(head_end + (1 << 20))]);
-    // The boundary opens the body, after a short preamble at most: a boundary further
-    // down belongs to an attached original, not to the bounce.
-    let boundary = body.lines().take(8).find_map(|l| l.trim_end().strip_prefix("--").filter(|b| b.len() >= 8 && !b.contains(' ')))?;
-    if !body.lines().any(|l| l.trim_end() == format!("--{boundary}--")) {
-        return None;
-    }
-    // The header block ends at `head_end`, its last line break included.
-    let cut = head_end;
-    let mut out = Vec::with_capacity(raw.len() + boundary.len() + 64);
-    out.extend_from_slice(&raw[..cut]);
-    out.extend_from_slice(format!("Content-Type: multipart/report; report-type=delivery-status; boundary=\"{boundary}\"\n").as_bytes());
-    out.extend_from_slice(&raw[cut..]);
-    Some(out)
 }
 
 /// `context`: the text around the error where the SMTP phase may be said when the error line doesn't.
@@ -400,6 +396,20 @@ fn text_record(mut r: Record, text: String, context: &str, reporter: MtaKind) ->
 fn reports_after_data(reporting_mta: &str) -> bool {
     let host = reporting_mta.trim().trim_end_matches('.').to_ascii_lowercase();
     host.starts_with("inbound-smtp.") && host.ends_with(".amazonaws.com")
+}
+
+/// Whether a DSN recipient is a mailbox address (`local@domain`), not a
+/// program, a file or a domain alone.
+fn is_mailbox(addr: &str) -> bool {
+    addr.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && !domain.is_empty() && !local.starts_with(['|', '/']) && !local.contains(char::is_whitespace)
+    })
+}
+
+/// Whether a text holds a reply code or an enhanced status code.
+fn has_code(text: &str) -> bool {
+    let (basic, enhanced) = smtp::scan_codes(text);
+    basic.is_some() || enhanced.is_some()
 }
 
 fn join(a: &str, b: &str) -> String {
@@ -500,8 +510,8 @@ mod tests {
         assert_eq!(r.records.len(), 1, "{r:?}");
         assert_eq!(r.records[0].recipient.as_deref(), Some("a@b.example"));
         assert_eq!(r.records[0].text, "5.0.0 550 Unauthenticated senders not allowed");
-        assert!(undeclared_multipart(b"Content-Type: text/plain\n\n--abcdefgh\n--abcdefgh--\n").is_none());
-        assert!(undeclared_multipart(b"Subject: x\n\n-- \nsignature\n").is_none());
+        assert!(mime_repair::undeclared_multipart(b"Content-Type: text/plain\n\n--abcdefgh\n--abcdefgh--\n").is_none());
+        assert!(mime_repair::undeclared_multipart(b"Subject: x\n\n-- \nsignature\n").is_none());
     }
 
     #[test]
@@ -563,6 +573,21 @@ mod tests {
         let r = read(mail("mx.b.example").as_bytes(), &src());
         assert_eq!(r.records.len(), 1, "{r:?}");
         assert_eq!(r.records[0].phase, None);
+    }
+
+    #[test]
+    fn a_part_whose_boundary_parameter_is_not_folded_is_read_as_text() {
+        let mail = "From: postmaster@b.example\nTo: s@a.example\nSubject: Re: hello\nMIME-Version: 1.0\n\
+            Content-Type: multipart/mixed; boundary=\"outer\"\n\n--outer\nContent-Type: multipart/alternative;\n\
+            boundary=\"inner\"\n\n--inner\nContent-Type: text/plain; charset=us-ascii\n\n\
+            Error: Invalid user address\n\nError message below:\n550 - Requested action not taken: no such user here\n\n\
+            Message details:\n  RCPT TO: u@b.example\n\n--inner--\n\n--outer--\n";
+        let r = read(mail.as_bytes(), &src());
+        assert_eq!(r.records.len(), 1, "{r:?}");
+        assert_eq!(r.records[0].recipient.as_deref(), Some("u@b.example"), "{r:?}");
+        assert!(r.text.contains("550 - Requested action not taken: no such user here"), "{:?}", r.text);
+        assert!(!r.text.contains("boundary") && !r.text.contains("--inner"), "{:?}", r.text);
+        assert!(r.problems.contains(&EmailProblem::Damaged));
     }
 
     #[test]

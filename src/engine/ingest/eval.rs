@@ -112,7 +112,14 @@ impl<'c> EmailAnswers<'c> {
         let records = self.cache.entry(s.email_file.clone()).or_insert_with(|| {
             let path = dir.join(&s.email_file);
             let raw = std::fs::read(&path).unwrap_or_default();
-            email::read(&raw, &RecordSource { file: Some(path), message: None, line: None }).records
+            if !raw.starts_with(b"From ") {
+                return email::read(&raw, &RecordSource { file: Some(path), message: None, line: None }).records;
+            }
+            // An mbox (some samples hold several messages), read as `bouncelab classify` reads it.
+            super::mbox::Mbox::new(raw.as_slice())
+                .filter_map(Result::ok)
+                .flat_map(|m| email::read(&m.raw, &RecordSource { file: Some(path.clone()), message: Some(m.index), line: None }).records)
+                .collect()
         });
         let rec = pick(records, s);
         if rec.is_some_and(|r| r.recipient.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(&s.recipient))) {

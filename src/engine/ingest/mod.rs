@@ -11,6 +11,7 @@ pub mod lines;
 pub mod logs;
 pub mod mailbox;
 pub mod mbox;
+mod mime_repair;
 mod mlist;
 pub mod plaintext;
 mod record;

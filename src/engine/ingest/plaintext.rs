@@ -29,10 +29,10 @@ static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
 /// Lines that start the copy of the original message (or its headers).
 static ORIGINAL_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?xi)^[\s>|*_=-]*(?:
+        r"(?xi)^[\s>|*_=-]*(?:the\s+)?(?:
             original\s+message|this\s+is\s+a\s+copy\s+of|below\s+this\s+line\s+is\s+a\s+copy|unsent\s+message\s+follows
             |returned\s+message|undelivered\s+message|message\s+headers?\s+follows?|original\s+message\s+(?:follows|headers)
-            |the\s+original\s+message|a\s+copy\s+of\s+(?:the|your)\s+(?:original\s+)?message|headers\s+of\s+(?:the\s+)?original
+            |the\s+original\s+message|a\s+copy\s+of\s+(?:the|your)\s+(?:original\s+)?message|headers?\s+of\s+(?:the\s+|your\s+)?original
             |original\s+headers|content-type:\s*message/rfc822|---+\s*begin\s+(?:returned|original)
             |your\s+message\s+reads|here\s+is\s+(?:a\s+copy|your\s+message)|text\s+of\s+(?:your|the)\s+message
             |-+\s*message\s+text\s*-+|\*+\s*original
@@ -147,7 +147,44 @@ fn anchor_in_line(line: &str) -> Option<Range<usize>> {
     let trimmed = rest.trim_start_matches([' ', '\t', '<', '"', '\'', '(', '[']);
     let start = lead + (rest.len() - trimmed.len());
     let m = ADDRESS.find(trimmed).filter(|m| m.start() == 0)?;
+    // Exim names a malformed recipient as written, "display <addr>: malformed address":
+    // the address in brackets is the one that failed.
+    let after = &trimmed[m.end()..];
+    if let Some(inner) = after.strip_prefix(' ').map(str::trim_start).and_then(|a| a.strip_prefix('<'))
+        && let Some(b) = ADDRESS.find(inner).filter(|b| b.start() == 0)
+        && inner[b.end()..].starts_with(">:")
+    {
+        let at = start + m.end() + (after.len() - inner.len());
+        return Some(at..at + b.end());
+    }
     Some(start..start + m.end())
+}
+
+/// A line that is only an address: `addr`, `<addr>`, `addr:` or `<addr>:`
+/// (qmail, Exim, Postfix list their failed recipients so).
+fn bare_address_line(line: &str) -> Option<Range<usize>> {
+    let t = line.trim_end();
+    let lead = t.len() - t.trim_start_matches([' ', '\t', '<']).len();
+    let m = ADDRESS.find(&t[lead..]).filter(|m| m.start() == 0)?;
+    let rest = t[lead + m.end()..].trim_start_matches('>').trim_start_matches(':');
+    rest.is_empty().then_some(lead..lead + m.end())
+}
+
+/// A line that tells the error, then the address it is about, at its end:
+/// "Invalid final delivery userid: addr", "User's mailbox is full: <addr>",
+/// "There was an error delivering your mail to <addr>." (IMail, DragonFly and
+/// other small MTAs). A header-like "To: addr" is no such line.
+fn telling_line(line: &str) -> Option<Range<usize>> {
+    let t = line.trim_end();
+    let m = ADDRESS.find_iter(t).last()?;
+    if !t[m.end()..].trim_start_matches('>').trim_start_matches(['.', ':']).is_empty() {
+        return None;
+    }
+    let prefix = t[..m.start()].trim_end_matches([' ', '<']);
+    let lower = prefix.trim_start().to_ascii_lowercase();
+    let words = lower.split_whitespace().count();
+    let ends_well = lower.ends_with(':') || lower.ends_with(" to");
+    (ends_well && words >= 2 && words <= 12 && !prefix.contains('@')).then_some(m.start()..m.end())
 }
 
 /// Sendmail 5's summary line of one recipient, "554 <addr>... error": the
@@ -188,12 +225,49 @@ pub fn recipients(text: &str, exclude: &[String]) -> Vec<TextRecipient> {
     if all_code_led && !anchors.is_empty() {
         return sendmail5_parts(text, anchors);
     }
+    if anchors.is_empty() {
+        anchors = fallback_anchors(text, exclude);
+    }
     let mut out = Vec::with_capacity(anchors.len());
     for (i, (address, start)) in anchors.iter().enumerate() {
         let end = anchors.get(i + 1).map_or(text.len(), |(_, s)| line_start(text, *s));
         out.push(TextRecipient { address: address.clone(), span: *start..end.max(*start) });
     }
     out
+}
+
+/// Local parts of the addresses a bounce offers for help (RFC 2142).
+const ROLE_ACCOUNTS: [&str; 6] = ["postmaster", "mailer-daemon", "abuse", "hostmaster", "webmaster", "support"];
+
+/// When no line lists a recipient: a line that is only an address the bounce
+/// was also sent to (a bounce sent back to the failed address itself: the
+/// exclusion of its own `To` would lose it), else lines that tell the error
+/// before the address. A telling line's part starts at the line, so the error
+/// it tells is read.
+fn fallback_anchors(text: &str, exclude: &[String]) -> Vec<(String, usize)> {
+    let mut bare = Vec::new();
+    let mut telling = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if !t.starts_with(">>>") && !t.starts_with("<<<") {
+            if let Some(r) = bare_address_line(line) {
+                let addr = line[r.clone()].to_ascii_lowercase();
+                if !bare.iter().any(|(a, _)| *a == addr) {
+                    bare.push((addr, offset + r.start));
+                }
+            } else if let Some(r) = telling_line(line) {
+                let addr = line[r].trim_end_matches('.').to_ascii_lowercase();
+                // "… please write to postmaster@host." points to help, not to a recipient.
+                let role = addr.split('@').next().is_some_and(|l| ROLE_ACCOUNTS.contains(&l));
+                if !role && !exclude.iter().any(|e| e.eq_ignore_ascii_case(&addr)) && !telling.iter().any(|(a, _)| *a == addr) {
+                    telling.push((addr, offset));
+                }
+            }
+        }
+        offset += line.len();
+    }
+    if bare.is_empty() { telling } else { bare }
 }
 
 /// Sendmail 5 writes each recipient's error above its "554 <addr>... error"
@@ -362,6 +436,48 @@ mod tests {
     }
 
     #[test]
+    fn a_bounce_sent_back_to_the_failed_address_keeps_it() {
+        // qmail and Exim list the recipient alone on its line; the bounce's own To is
+        // excluded as the sender, but here the bounce went to the failed address itself.
+        let text = "Hi. This is the qmail-send program at mx.example.\n\n<me@example.net>:\nRemote host said: 552 mailbox full\n";
+        let r = recipients(text, &["me@example.net".into()]);
+        assert_eq!(r.iter().map(|t| t.address.as_str()).collect::<Vec<_>>(), ["me@example.net"]);
+        assert_eq!(diagnostic(&text[r[0].span.clone()], Some("me@example.net")), "Remote host said: 552 mailbox full");
+        // A header-like line naming the sender is still no recipient.
+        assert!(recipients("To: me@example.net\nSubject: x\n", &["me@example.net".into()]).is_empty());
+    }
+
+    #[test]
+    fn a_line_telling_the_error_before_the_address() {
+        for (line, want) in [
+            ("Invalid final delivery userid: u1@example.com", "Invalid final delivery userid: u1@example.com"),
+            ("Delivery failed 12 attempts: u2@example.com", "Delivery failed 12 attempts: u2@example.com"),
+            ("User's mailbox is full: <u3@example.com>", "User's mailbox is full: <u3@example.com>"),
+            (
+                "There was an error delivering your mail to <u4@example.com>.",
+                "There was an error delivering your mail to <u4@example.com>.",
+            ),
+        ] {
+            let text = format!("{line}\n\nUnable to deliver mail.\n");
+            let r = recipients(&text, &["s@example.org".into()]);
+            assert_eq!(r.len(), 1, "{line}");
+            assert_eq!(r[0].address, want.rsplit([' ', '<']).next().unwrap().trim_end_matches(['>', '.']), "{line}");
+            assert_eq!(diagnostic(&text[r[0].span.clone()], Some(&r[0].address)), format!("{want} Unable to deliver mail."));
+        }
+        // One word before the address is a header field, not an error.
+        assert!(recipients("Sender: u@example.com\n", &[]).is_empty());
+        assert!(recipients("Please write to postmaster@example.com for help today\n", &[]).is_empty());
+        assert!(recipients("For help, please write to postmaster@example.com.\n", &[]).is_empty());
+    }
+
+    #[test]
+    fn exim_malformed_recipient_is_the_bracketed_one() {
+        let text = "  a@example.com <b@example.net>: malformed address: <b@example.net> may not follow a@example.com\n";
+        let r = recipients(text, &[]);
+        assert_eq!(r.iter().map(|t| t.address.as_str()).collect::<Vec<_>>(), ["b@example.net"]);
+    }
+
+    #[test]
     fn lotus_notes_reason_comes_before_the_address() {
         let text = "------- Failure Reasons  --------\n\nUser  not listed in public Name & Address Book\nkijitora@example.com\n\n";
         let r = recipients(text, &[]);
@@ -391,6 +507,8 @@ mod tests {
     fn cut_at_copy_of_original() {
         let text = "Error for <a@b.c>\n\n--- Below this line is a copy of the message.\n\nReturn-Path: <x@y>\n";
         assert_eq!(&text[..cut_original(text)], "Error for <a@b.c>\n\n");
+        let header = "a@b.c:\nSMTP error 550\n\n--- The header of the original message is following. ---\n\nReceived: x\n";
+        assert_eq!(&header[..cut_original(header)], "a@b.c:\nSMTP error 550\n\n");
         let inline = "Failed: a@b.c\n\nReturn-Path: <x@y>\nReceived: from z\n";
         assert_eq!(&inline[..cut_original(inline)], "Failed: a@b.c\n\n");
         let prose = "To: a@b.c\nsaid 550 unknown\n";

@@ -1,0 +1,60 @@
+//! Bounces whose MIME structure is broken in ways MTAs really produce: a
+//! lost `Content-Type` header, a `boundary=` parameter that is not folded.
+//! What a person reading the raw message would see is recovered.
+
+/// A multipart body whose `Content-Type` header was lost (no such header, yet
+/// the body opens a `--boundary` line that it closes with `--boundary--`, as
+/// Sendmail's "This is a MIME-encapsulated message" reports do): the message
+/// with the header put back, so its delivery-status part is read. `None` when
+/// the message declares its type or its body does not open with such a boundary.
+pub(super) fn undeclared_multipart(raw: &[u8]) -> Option<Vec<u8>> {
+    let find = |pat: &[u8]| raw.windows(pat.len()).position(|w| w == pat);
+    let head_end = match (find(b"\r\n\r\n"), find(b"\n\n")) {
+        (Some(a), Some(b)) if a < b => a + 2,
+        (_, Some(b)) => b + 1,
+        (Some(a), None) => a + 2,
+        (None, None) => return None,
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]);
+    if head.lines().any(|l| l.to_ascii_lowercase().starts_with("content-type:")) {
+        return None;
+    }
+    let body = String::from_utf8_lossy(&raw[head_end..raw.len().min(head_end + (1 << 20))]);
+    // The boundary opens the body, after a short preamble at most: a boundary further
+    // down belongs to an attached original, not to the bounce.
+    let boundary = body.lines().take(8).find_map(|l| l.trim_end().strip_prefix("--").filter(|b| b.len() >= 8 && !b.contains(' ')))?;
+    if !body.lines().any(|l| l.trim_end() == format!("--{boundary}--")) {
+        return None;
+    }
+    // The header block ends at `head_end`, its last line break included.
+    let cut = head_end;
+    let mut out = Vec::with_capacity(raw.len() + boundary.len() + 64);
+    out.extend_from_slice(&raw[..cut]);
+    out.extend_from_slice(format!("Content-Type: multipart/report; report-type=delivery-status; boundary=\"{boundary}\"\n").as_bytes());
+    out.extend_from_slice(&raw[cut..]);
+    Some(out)
+}
+
+/// A multipart body as text: boundary lines, part headers and transfer-encoded
+/// noise left out (what a person sees reading the raw message).
+pub(super) fn without_mime_lines(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut in_part_header = false;
+    for line in body.lines() {
+        let t = line.trim_end();
+        let lower = t.to_ascii_lowercase();
+        let boundary = t.starts_with("--") && t.len() > 4 && !t.contains(' ');
+        let field = lower.starts_with("content-") && lower.contains(':');
+        if boundary {
+            in_part_header = true;
+            continue;
+        }
+        if in_part_header && (field || lower.trim_start().starts_with("boundary=") || line.starts_with([' ', '\t'])) {
+            continue;
+        }
+        in_part_header = false;
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
