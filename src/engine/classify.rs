@@ -18,9 +18,11 @@ use super::ruleset::{FailureType, QuarantinePolicy, RuleSet};
 use super::smtp::{self, EnhancedCode, Phase, Reply};
 use crate::i18n::{tr, tr_fmt};
 
+mod incremental;
 mod pattern;
 mod pieces;
 pub mod prefilter;
+pub use incremental::{BatchLine, RuleEdit};
 pub use pattern::{CompileError, RULE_DFA_LIMIT, RULE_SIZE_LIMIT, RuleProblem, ascii_word_boundaries, compile_pattern};
 pub use pieces::RULE_TOTAL_LIMIT;
 use pieces::{Piece, Pieces};
@@ -195,6 +197,10 @@ pub struct Classifier {
     reply_fallbacks: Vec<Fallback>,
     default_category: CategoryIdx,
     errors: Vec<CompileError>,
+    /// Per document rule: what of it decides verdicts (see [`Classifier::edit_since`]).
+    fingerprints: Vec<u64>,
+    /// What of the document besides its rules decides verdicts.
+    frame: u64,
 }
 
 thread_local! {
@@ -387,6 +393,8 @@ impl Classifier {
             reply_fallbacks,
             default_category,
             errors,
+            fingerprints: doc.bounce_rules.iter().map(incremental::rule_fingerprint).collect(),
+            frame: incremental::frame_fingerprint(doc),
         }
     }
 

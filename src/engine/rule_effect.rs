@@ -13,7 +13,6 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::classify::{Classifier, CompileError, DecidedBy, Verdict};
-use super::ingest::Record;
 use super::ruleset::{BounceRule, RuleSet};
 
 /// The failure type a rule made from `v`'s text should keep, when no rule
@@ -25,13 +24,7 @@ pub fn kept_failure_type(classifier: &Classifier, v: &Verdict) -> Option<crate::
 }
 
 /// One batch line as the batch classified it.
-#[derive(Clone, Copy, Debug)]
-pub enum Line<'a> {
-    /// A plain line (classified with [`Classifier::classify_without_span`]).
-    Text(&'a str),
-    /// A record from an email or a log ([`Classifier::classify_record`]).
-    Record(&'a Record),
-}
+pub use super::classify::BatchLine as Line;
 
 /// One line whose verdict the rule would change.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,10 +80,7 @@ pub fn rule_effect<'a>(
         .par_iter()
         .enumerate()
         .map(|(i, old)| {
-            let v = match line(i) {
-                Line::Text(t) => c.classify_without_span(t),
-                Line::Record(rec) => c.classify_record(rec),
-            };
+            let v = line(i).classify(&c);
             if v.decided_by != DecidedBy::Rule {
                 return (false, false, None);
             }

@@ -259,7 +259,9 @@ impl BatchPanel {
             && let Some(lines) = self.lines.as_ref().filter(|l| !l.is_empty())
         {
             self.serial += 1;
-            self.job = Some(worker::start_classify(lines.clone(), classifier.clone(), rules, self.serial, egui_ctx));
+            // The rows' verdicts under the rules before the edit make the run incremental.
+            let previous = self.results.as_ref().map(|r| (r.classifier.clone(), r.verdicts.clone()));
+            self.job = Some(worker::start_classify(lines.clone(), classifier.clone(), previous, rules, self.serial, egui_ctx));
             egui_ctx.request_repaint_after(tick);
         }
         if let Some(rx) = &self.export {

@@ -228,3 +228,85 @@ fn rules_cut_at_their_alternatives_agree_with_the_whole_pattern() {
     );
     assert_same(&c, &texts);
 }
+
+/// Every kind of one-rule edit, at the start, the middle and the end of the
+/// list: the incremental re-classification gives what a full one does, on
+/// plain lines and on records said in an SMTP phase.
+#[test]
+fn reclassifying_after_a_one_rule_edit_equals_classifying_again() {
+    use bouncelab::engine::classify::{BatchLine, RuleEdit};
+    use bouncelab::engine::ingest::Record;
+    use bouncelab::engine::smtp::Phase;
+
+    let base = dev_texts();
+    let texts = generated_texts(&base, 4_000, 0xed17);
+    let phases = [None, Some(Phase::RcptTo), Some(Phase::Data), Some(Phase::EndOfData)];
+    let records: Vec<Record> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Record { phase: phases[i % phases.len()], ..Record::plain(t.clone(), Default::default()) })
+        .collect();
+    let old_doc = default_doc();
+    let old = Classifier::new(&old_doc);
+    let n = old_doc.bounce_rules.len();
+    let broad = BounceRule::new("broad", r"user|mailbox|5\.\d\.\d|ящик", "mailboxfull");
+    let mut edits: Vec<(String, RuleSet, RuleEdit)> = Vec::new();
+    for k in [0, n / 3, n / 2, n - 1] {
+        let mut d = old_doc.clone();
+        d.bounce_rules[k].pattern = format!("{}|quota|unknown", d.bounce_rules[k].pattern);
+        edits.push((format!("widen {k}"), d, RuleEdit::Changed(k)));
+        let mut d = old_doc.clone();
+        d.bounce_rules[k].pattern = "zzz never said".into();
+        edits.push((format!("narrow {k}"), d, RuleEdit::Changed(k)));
+        let mut d = old_doc.clone();
+        d.bounce_rules[k].enabled = false;
+        edits.push((format!("disable {k}"), d, RuleEdit::Changed(k)));
+        let mut d = old_doc.clone();
+        d.bounce_rules[k].phases = vec![Phase::Data, Phase::EndOfData];
+        edits.push((format!("phases {k}"), d, RuleEdit::Changed(k)));
+        let mut d = old_doc.clone();
+        d.bounce_rules[k].pattern = "(unclosed".into();
+        edits.push((format!("break {k}"), d, RuleEdit::Changed(k)));
+        let mut d = old_doc.clone();
+        d.bounce_rules.insert(k, broad.clone());
+        edits.push((format!("insert {k}"), d, RuleEdit::Inserted(k)));
+        let mut d = old_doc.clone();
+        d.bounce_rules.remove(k);
+        edits.push((format!("remove {k}"), d, RuleEdit::Removed(k)));
+    }
+    let mut d = old_doc.clone();
+    d.bounce_rules.push(broad.clone());
+    edits.push(("append".into(), d, RuleEdit::Inserted(n)));
+    let mut d = old_doc.clone();
+    d.bounce_rules[3].name = "renamed".into();
+    d.bounce_rules[3].must_match.push("a new example".into());
+    edits.push(("rename".into(), d, RuleEdit::Same));
+
+    let before_lines: Vec<_> = texts.iter().map(|t| old.classify_without_span(t)).collect();
+    let before_records: Vec<_> = records.iter().map(|r| old.classify_record(r)).collect();
+    let mut changed = 0;
+    for (what, doc, want) in &edits {
+        let new = Classifier::new(doc);
+        let edit = new.edit_since(&old);
+        assert_eq!(edit, Some(*want), "{what}");
+        let edit = edit.unwrap();
+        for (i, t) in texts.iter().enumerate() {
+            let full = new.classify_without_span(t);
+            assert_eq!(new.reclassify(edit, &before_lines[i], BatchLine::Text(t)), full, "{what}: {t:?}");
+            changed += usize::from(full != before_lines[i]);
+            let full = new.classify_record(&records[i]);
+            assert_eq!(new.reclassify(edit, &before_records[i], BatchLine::Record(&records[i])), full, "{what}: record {t:?}");
+        }
+    }
+    assert!(changed > 5_000, "the edits must change verdicts to test anything: {changed}");
+
+    // Two rules changed, or a category: no one-rule edit, classify in full.
+    let mut d = old_doc.clone();
+    d.bounce_rules[1].pattern = "x".into();
+    d.bounce_rules[5].pattern = "y".into();
+    assert_eq!(Classifier::new(&d).edit_since(&old), None);
+    let mut d = old_doc.clone();
+    let other = d.reasons.iter().find(|r| r.id != d.categories[0].reason).expect("two reasons").id.clone();
+    d.categories[0].reason = other;
+    assert_eq!(Classifier::new(&d).edit_since(&old), None);
+}

@@ -4,6 +4,7 @@
 
 use std::hint::black_box;
 
+use bouncelab::engine::classify::BatchLine;
 use bouncelab::engine::{BounceRule, Classifier, RuleSet, default_rules, eval, lint};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -132,6 +133,26 @@ fn bench(c: &mut Criterion) {
             batch
                 .par_chunks(4096)
                 .map(|chunk| chunk.iter().filter(|t| classifier.classify_without_span(t).rule.is_some()).count())
+                .sum::<usize>()
+        })
+    });
+    // The same batch after one rule was edited in the middle of the list (an
+    // alternative added, as typing in the rule editor does): only what the edit
+    // can change is classified again (`Classifier::reclassify`).
+    let before: Vec<_> = batch.par_iter().map(|t| classifier.classify_without_span(t)).collect();
+    let mut edited = doc.clone();
+    let k = edited.bounce_rules.len() / 2;
+    edited.bounce_rules[k].pattern = format!("{}|mailbox is not available", edited.bounce_rules[k].pattern);
+    let after = Classifier::new(&edited);
+    let edit = after.edit_since(&classifier).expect("a one-rule edit");
+    g.bench_function("reclassify_after_edit_100k_all_cores", |b| {
+        b.iter(|| {
+            batch
+                .par_chunks(4096)
+                .zip(before.par_chunks(4096))
+                .map(|(lines, old)| {
+                    lines.iter().zip(old).filter(|(t, v)| after.reclassify(edit, v, BatchLine::Text(t)).rule.is_some()).count()
+                })
                 .sum::<usize>()
         })
     });

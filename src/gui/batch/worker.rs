@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::load::{self, Format, ReadProgress, Rows, Source};
 use super::mailbox::MailboxRequest;
-use crate::engine::classify::DecidedBy;
+use crate::engine::classify::{BatchLine, DecidedBy};
 use crate::engine::templates::{self, Cluster, TemplateCounts};
 use crate::engine::{Classifier, FailureType, Verdict};
 
@@ -167,15 +167,27 @@ pub fn start_fetch(request: MailboxRequest, repaint: &egui::Context) -> Job {
     Job { stage: Stage::Fetching, classifier: None, cancel, read, lines_done: Arc::default(), lines_total: 0, rx }
 }
 
+/// The verdicts of the same rows under other rules: after a one-rule edit
+/// they make the new run incremental ([`Classifier::reclassify`]).
+pub type Previous = (Arc<Classifier>, Arc<Vec<Verdict>>);
+
 /// Starts classifying `lines` with `classifier`; `rules` is the document's rule count (for hits).
-pub fn start_classify(rows: Arc<Rows>, classifier: Arc<Classifier>, rules: usize, serial: u64, repaint: &egui::Context) -> Job {
+pub fn start_classify(
+    rows: Arc<Rows>,
+    classifier: Arc<Classifier>,
+    previous: Option<Previous>,
+    rules: usize,
+    serial: u64,
+    repaint: &egui::Context,
+) -> Job {
     let cancel = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
     let total = rows.len() as u64;
     let (c, d, cl) = (cancel.clone(), done.clone(), classifier.clone());
     let rx = spawn("batch-classify", repaint, move || {
         let start = Instant::now();
-        let verdicts = classify_all(&rows, &cl, &c, &d)?;
+        let previous = previous.as_ref().filter(|(_, v)| v.len() == rows.len());
+        let verdicts = classify_all(&rows, &cl, previous, &c, &d)?;
         let summary = summarize(&rows, &verdicts, &cl, rules, &c)?;
         let elapsed = start.elapsed();
         Some(Msg::Classified(Box::new(Results { classifier: cl, verdicts: Arc::new(verdicts), summary, elapsed, serial })))
@@ -185,9 +197,18 @@ pub fn start_classify(rows: Arc<Rows>, classifier: Arc<Classifier>, rules: usize
 
 /// Classifies every row on the rayon pool, in chunks; None when cancelled.
 /// Rows from emails and logs go through their record (SMTP phase, DSN
-/// action, auto-reply...), exactly as `bouncelab classify` does.
-pub fn classify_all(rows: &Rows, classifier: &Classifier, cancel: &AtomicBool, done: &AtomicU64) -> Option<Vec<Verdict>> {
+/// action, auto-reply...), exactly as `bouncelab classify` does. With the
+/// verdicts of the rules before a one-rule edit, only what the edit can
+/// change is classified again.
+pub fn classify_all(
+    rows: &Rows,
+    classifier: &Classifier,
+    previous: Option<&Previous>,
+    cancel: &AtomicBool,
+    done: &AtomicU64,
+) -> Option<Vec<Verdict>> {
     let n = rows.len();
+    let incremental = previous.and_then(|(old, verdicts)| Some((classifier.edit_since(old)?, verdicts)));
     let parts: Option<Vec<Vec<Verdict>>> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
         .map(|k| {
@@ -197,9 +218,15 @@ pub fn classify_all(rows: &Rows, classifier: &Classifier, cancel: &AtomicBool, d
             let range = k * CHUNK..((k + 1) * CHUNK).min(n);
             let len = range.len();
             let v: Vec<Verdict> = range
-                .map(|i| match rows.detail(i) {
-                    Some(d) => classifier.classify_record(&d.record),
-                    None => classifier.classify_without_span(rows.text(i)),
+                .map(|i| {
+                    let line = match rows.detail(i) {
+                        Some(d) => BatchLine::Record(&d.record),
+                        None => BatchLine::Text(rows.text(i)),
+                    };
+                    match incremental {
+                        Some((edit, before)) => classifier.reclassify(edit, &before[i], line),
+                        None => line.classify(classifier),
+                    }
                 })
                 .collect();
             done.fetch_add(len as u64, Ordering::Relaxed);
