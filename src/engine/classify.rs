@@ -22,7 +22,7 @@ mod incremental;
 mod pattern;
 mod pieces;
 pub mod prefilter;
-pub use incremental::{BatchLine, RuleEdit};
+pub use incremental::{BatchLine, Reclassifier, RuleEdit};
 pub use pattern::{CompileError, RULE_DFA_LIMIT, RULE_SIZE_LIMIT, RuleProblem, ascii_word_boundaries, compile_pattern};
 pub use pieces::RULE_TOTAL_LIMIT;
 use pieces::{Piece, Pieces};

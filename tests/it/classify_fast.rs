@@ -235,6 +235,7 @@ fn rules_cut_at_their_alternatives_agree_with_the_whole_pattern() {
 #[test]
 fn reclassifying_after_a_one_rule_edit_equals_classifying_again() {
     use bouncelab::engine::classify::{BatchLine, RuleEdit};
+
     use bouncelab::engine::ingest::Record;
     use bouncelab::engine::smtp::Phase;
 
@@ -287,15 +288,15 @@ fn reclassifying_after_a_one_rule_edit_equals_classifying_again() {
     let mut changed = 0;
     for (what, doc, want) in &edits {
         let new = Classifier::new(doc);
-        let edit = new.edit_since(&old);
-        assert_eq!(edit, Some(*want), "{what}");
-        let edit = edit.unwrap();
+        assert_eq!(new.edit_since(&old), Some(*want), "{what}");
+        let re = new.reclassifier(&old).expect("a one-rule edit");
+        assert_eq!(re.edit(), *want);
         for (i, t) in texts.iter().enumerate() {
             let full = new.classify_without_span(t);
-            assert_eq!(new.reclassify(edit, &before_lines[i], BatchLine::Text(t)), full, "{what}: {t:?}");
+            assert_eq!(re.verdict(&before_lines[i], BatchLine::Text(t)), full, "{what}: {t:?}");
             changed += usize::from(full != before_lines[i]);
             let full = new.classify_record(&records[i]);
-            assert_eq!(new.reclassify(edit, &before_records[i], BatchLine::Record(&records[i])), full, "{what}: record {t:?}");
+            assert_eq!(re.verdict(&before_records[i], BatchLine::Record(&records[i])), full, "{what}: record {t:?}");
         }
     }
     assert!(changed > 5_000, "the edits must change verdicts to test anything: {changed}");
@@ -304,7 +305,7 @@ fn reclassifying_after_a_one_rule_edit_equals_classifying_again() {
     let mut d = old_doc.clone();
     d.bounce_rules[1].pattern = "x".into();
     d.bounce_rules[5].pattern = "y".into();
-    assert_eq!(Classifier::new(&d).edit_since(&old), None);
+    assert!(Classifier::new(&d).reclassifier(&old).is_none());
     let mut d = old_doc.clone();
     let other = d.reasons.iter().find(|r| r.id != d.categories[0].reason).expect("two reasons").id.clone();
     d.categories[0].reason = other;

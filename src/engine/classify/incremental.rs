@@ -8,7 +8,8 @@
 //! classified again in full. Inserting and removing a rule are the same
 //! reasoning with the later rule indices shifted by one. Testing one rule is
 //! a few literal scans where a full classification runs the prefilter over
-//! every rule and checks all its candidates.
+//! every rule and checks all its candidates: the edited rule gets a prefilter
+//! of its own literals, so its regexes run only on lines that hold them.
 //!
 //! Each [`Classifier`] keeps a fingerprint of every document rule (what
 //! decides verdicts: pattern, category, reason, failure type, status,
@@ -18,6 +19,9 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
+use std::cell::RefCell;
+
+use super::prefilter::{Prefilter, Required};
 use super::{Classifier, DecidedBy, Verdict};
 use crate::engine::ingest::Record;
 use crate::engine::ruleset::{BounceRule, RuleSet};
@@ -98,59 +102,107 @@ impl Classifier {
         }
     }
 
-    /// Whether document rule `rule` matches `text` said in `phase`, as a full
+    /// What re-classifies lines classified by `old` with these rules, when
+    /// the two differ by one edit (None: classify in full).
+    pub fn reclassifier(&self, old: &Classifier) -> Option<Reclassifier<'_>> {
+        let edit = self.edit_since(old)?;
+        let rule = match edit {
+            RuleEdit::Changed(k) | RuleEdit::Inserted(k) => self.by_doc.get(k).copied().flatten(),
+            RuleEdit::Same | RuleEdit::Removed(_) => None,
+        };
+        let probe = rule.map(|k| {
+            let units = self.rules[k as usize].units.clone();
+            let reqs: Vec<&Required> = units.clone().map(|u| &self.pieces[self.units[u as usize].piece as usize].required).collect();
+            Probe { rule: k as usize, first_unit: units.start as usize, prefilter: Prefilter::new(&reqs) }
+        });
+        Some(Reclassifier { new: self, edit, probe })
+    }
+}
+
+/// The edited rule alone, with a prefilter over its own literals.
+struct Probe {
+    /// Compiled index of the rule.
+    rule: usize,
+    /// Its first unit in [`Classifier::units`]; the probe's bit `i` is unit `first_unit + i`.
+    first_unit: usize,
+    prefilter: Prefilter,
+}
+
+thread_local! {
+    /// Candidate units of the probe on the text being re-classified.
+    static PROBE_BITS: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Re-classifies a batch after a one-rule edit (see the module's doc).
+pub struct Reclassifier<'c> {
+    new: &'c Classifier,
+    edit: RuleEdit,
+    probe: Option<Probe>,
+}
+
+impl Reclassifier<'_> {
+    /// The edit between the two rule sets.
+    pub fn edit(&self) -> RuleEdit {
+        self.edit
+    }
+
+    /// Whether the edited rule matches `text` said in `phase`, as a full
     /// classification reads the text (the parsed reply, unfolded
     /// continuations) and the rule's phases; false when the rule is inactive
     /// or did not compile.
-    pub fn rule_applies(&self, rule: usize, text: &str, phase: Option<Phase>) -> bool {
-        let Some(k) = self.by_doc.get(rule).copied().flatten() else { return false };
-        let r = &self.rules[k as usize];
-        if !r.applies_in(phase) {
+    fn rule_applies(&self, text: &str, phase: Option<Phase>) -> bool {
+        let Some(p) = &self.probe else { return false };
+        let c = self.new;
+        if !c.rules[p.rule].applies_in(phase) {
             return false;
         }
         let reply = smtp::parse(text);
         let body = &text[reply.text.clone()];
         let unfolded = smtp::unfold_continuations(body, reply.basic_code);
         let body = unfolded.as_ref().map_or(body, |u| u.text.as_str());
-        r.units.clone().any(|u| self.pieces[self.units[u as usize].piece as usize].is_match(body))
+        PROBE_BITS.with(|bits| {
+            let mut bits = bits.borrow_mut();
+            p.prefilter.candidates(body, &mut bits);
+            super::set_bits(&bits).any(|i| p.prefilter.is_exact(i) || c.unit_matches(p.first_unit + i, body))
+        })
     }
 
-    /// Whether document rule `rule` would win `line` if no earlier rule did.
+    /// Whether the edited rule would win `line` if no earlier rule did.
     /// (Records the input decides, auto-replies say, never get here: their
     /// old verdict says so and the categories are the same.)
-    fn rule_applies_to(&self, rule: usize, line: BatchLine<'_>) -> bool {
+    fn rule_applies_to(&self, line: BatchLine<'_>) -> bool {
         match line {
-            BatchLine::Text(t) => self.rule_applies(rule, t, None),
-            BatchLine::Record(r) => self.rule_applies(rule, &r.text, r.phase),
+            BatchLine::Text(t) => self.rule_applies(t, None),
+            BatchLine::Record(r) => self.rule_applies(&r.text, r.phase),
         }
     }
 
-    /// The verdict of `line` with these rules, from its verdict `old` under
-    /// rules that differ by `edit` (from [`Classifier::edit_since`]): equal to
-    /// `line.classify(self)`, at the cost of one rule's test for most lines.
-    pub fn reclassify(&self, edit: RuleEdit, old: &Verdict, line: BatchLine<'_>) -> Verdict {
+    /// The verdict of `line` with the new rules, from its verdict `old` under
+    /// the old ones: equal to `line.classify(new)`, at the cost of one rule's
+    /// test for most lines.
+    pub fn verdict(&self, old: &Verdict, line: BatchLine<'_>) -> Verdict {
         let won = match old.decided_by {
             DecidedBy::Input => return *old,
             DecidedBy::Rule => old.rule,
             _ => None,
         };
-        match edit {
+        match self.edit {
             RuleEdit::Same => *old,
             RuleEdit::Changed(k) => match won {
                 Some(j) if j < k => *old,
-                Some(j) if j == k => line.classify(self),
-                _ if self.rule_applies_to(k, line) => line.classify(self),
+                Some(j) if j == k => line.classify(self.new),
+                _ if self.rule_applies_to(line) => line.classify(self.new),
                 _ => *old,
             },
             RuleEdit::Inserted(k) => match won {
                 Some(j) if j < k => *old,
-                _ if self.rule_applies_to(k, line) => line.classify(self),
+                _ if self.rule_applies_to(line) => line.classify(self.new),
                 Some(j) => Verdict { rule: Some(j + 1), ..*old },
                 None => *old,
             },
             RuleEdit::Removed(k) => match won {
                 Some(j) if j < k => *old,
-                Some(j) if j == k => line.classify(self),
+                Some(j) if j == k => line.classify(self.new),
                 Some(j) => Verdict { rule: Some(j - 1), ..*old },
                 None => *old,
             },

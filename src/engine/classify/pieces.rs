@@ -48,14 +48,6 @@ impl Piece {
         self.regex.get_or_init(|| self.text.as_deref().and_then(|t| build(&parse(t)?).ok())).as_ref()
     }
 
-    /// Whether the piece matches anywhere (no prefilter needed).
-    pub fn is_match(&self, text: &str) -> bool {
-        if self.literal.is_some() && text.is_ascii() {
-            return self.find_ascii(text.as_bytes()).is_some();
-        }
-        self.regex().is_some_and(|re| re.is_match(text))
-    }
-
     /// Where the piece first matches.
     pub fn find(&self, text: &str) -> Option<Range<usize>> {
         self.regex()?.find(text).map(|m| m.range())

@@ -208,7 +208,7 @@ pub fn classify_all(
     done: &AtomicU64,
 ) -> Option<Vec<Verdict>> {
     let n = rows.len();
-    let incremental = previous.and_then(|(old, verdicts)| Some((classifier.edit_since(old)?, verdicts)));
+    let incremental = previous.and_then(|(old, verdicts)| Some((classifier.reclassifier(old)?, verdicts)));
     let parts: Option<Vec<Vec<Verdict>>> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
         .map(|k| {
@@ -223,8 +223,8 @@ pub fn classify_all(
                         Some(d) => BatchLine::Record(&d.record),
                         None => BatchLine::Text(rows.text(i)),
                     };
-                    match incremental {
-                        Some((edit, before)) => classifier.reclassify(edit, &before[i], line),
+                    match &incremental {
+                        Some((re, before)) => re.verdict(&before[i], line),
                         None => line.classify(classifier),
                     }
                 })
