@@ -172,12 +172,13 @@ pub fn run(file: Option<PathBuf>, started: std::time::Instant) -> anyhow::Result
         viewport = viewport.with_icon(icon);
     }
     let options = eframe::NativeOptions { viewport, renderer: eframe::Renderer::Glow, ..Default::default() };
+    let preload = startup::Preload::start(file);
     let probe = startup::FirstFrame::from_env();
     eframe::run_native(
         "bouncelab",
         options,
         Box::new(move |cc| {
-            let app = app::BounceLabApp::new(cc, file);
+            let app = app::BounceLabApp::new(cc, preload);
             Ok(match probe {
                 Some(mode) => Box::new(startup::Probe::new(app, mode, started)) as Box<dyn eframe::App>,
                 None => Box::new(app),

@@ -1,8 +1,56 @@
 //! Cold-start measurement for the release binary: `BOUNCELAB_FIRST_FRAME=print` says on stderr how
 //! long the first frame took to be painted after the process started; `=exit` also closes the
-//! window then, so `hyperfine` can time whole cold starts (README, "Performance").
+//! window then, so `hyperfine` can time whole cold starts (README, "Performance"). And the
+//! start-up work that needs no window ([`Preload`]).
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+use super::document::Document;
+use crate::engine::{self, RuleSet};
+use crate::i18n::{Lang, tr_fmt};
+
+/// The rule file given on the command line (else `sample_rules/default.ron`
+/// when it is there, else the built-in defaults), loaded and compiled; the
+/// message to show when the file could not be opened.
+pub fn open_document(file: Option<PathBuf>) -> (Document, Option<String>) {
+    let default_path = PathBuf::from(engine::DEFAULT_RULES_PATH);
+    let path = file.or_else(|| default_path.exists().then_some(default_path));
+    match &path {
+        Some(p) => match RuleSet::load(p) {
+            Ok(doc) => (Document::new(doc, Some(p.clone())), None),
+            Err(e) => {
+                let error = tr_fmt("dialog.open_failed_default", &[("e", &e)]);
+                (Document::new(engine::default_rules(), None), Some(error))
+            }
+        },
+        None => (Document::new(engine::default_rules(), None), None),
+    }
+}
+
+/// Start-up work that needs no window: inflating the bundled fonts, loading
+/// and compiling the rule file. Started before eframe opens the window and
+/// sets up OpenGL, so the two overlap and the first frame comes sooner.
+pub struct Preload(std::thread::JoinHandle<(Document, Option<String>)>);
+
+impl Preload {
+    /// Starts the work on its own thread, in the system's language (the app
+    /// recompiles if the saved settings name another).
+    pub fn start(file: Option<PathBuf>) -> Self {
+        Preload(std::thread::spawn(move || {
+            Lang::system().make_current();
+            let fonts = std::thread::spawn(super::widgets::bundled_fonts);
+            let opened = open_document(file);
+            let _ = fonts.join();
+            opened
+        }))
+    }
+
+    /// Waits for the work; a panic in it (a bug) is raised here.
+    pub fn join(self) -> (Document, Option<String>) {
+        self.0.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+    }
+}
 
 /// What the environment asked the probe to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

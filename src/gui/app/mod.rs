@@ -99,11 +99,12 @@ pub struct BounceLabApp {
 
 impl BounceLabApp {
     /// Creates the app from eframe's creation context.
-    pub fn new(cc: &eframe::CreationContext<'_>, file: Option<PathBuf>) -> Self {
+    pub fn new(cc: &eframe::CreationContext<'_>, preload: super::startup::Preload) -> Self {
         let settings = cc.storage.and_then(|s| eframe::get_value::<Settings>(s, SETTINGS_KEY)).unwrap_or_default();
-        super::widgets::install_fonts(&cc.egui_ctx);
         let lang = settings.language.as_deref().and_then(Lang::from_code).unwrap_or_else(Lang::system);
-        Self::build(settings, file, lang)
+        let (document, error) = preload.join();
+        super::widgets::install_fonts(&cc.egui_ctx);
+        Self::with_document(settings, document, error, lang)
     }
 
     /// Creates the app with given settings (used by tests).
@@ -115,19 +116,14 @@ impl BounceLabApp {
 
     fn build(settings: Settings, file: Option<PathBuf>, lang: Lang) -> Self {
         lang.make_current();
-        let mut error = None;
-        let default_path = PathBuf::from(engine::DEFAULT_RULES_PATH);
-        let path = file.or_else(|| default_path.exists().then_some(default_path));
-        let document = match &path {
-            Some(p) => match RuleSet::load(p) {
-                Ok(doc) => Document::new(doc, Some(p.clone())),
-                Err(e) => {
-                    error = Some(tr_fmt("dialog.open_failed_default", &[("e", &e)]));
-                    Document::new(engine::default_rules(), None)
-                }
-            },
-            None => Document::new(engine::default_rules(), None),
-        };
+        let (document, error) = super::startup::open_document(file);
+        Self::with_document(settings, document, error, lang)
+    }
+
+    fn with_document(settings: Settings, mut document: Document, error: Option<String>, lang: Lang) -> Self {
+        lang.make_current();
+        // Compiled in another language (the preload guesses the system's): lint messages follow the UI.
+        document.set_language(lang);
         let status = tr_fmt("status.opened", &[("name", &document.display_name())]);
         BounceLabApp {
             document,
