@@ -177,6 +177,27 @@ impl Reclassifier<'_> {
         }
     }
 
+    /// The verdict the edited rule gives a line no earlier rule matches:
+    /// made from the old verdict's codes (which the text alone gives) for a
+    /// plain line; a record's verdict has a span, so it is classified again.
+    fn won_by_edited(&self, old: &Verdict, line: BatchLine<'_>) -> Verdict {
+        match (line, &self.probe) {
+            (BatchLine::Text(_), Some(p)) => {
+                let r = &self.new.rules[p.rule];
+                Verdict {
+                    failure_type: r.failure_type,
+                    reason: r.reason,
+                    category: r.category,
+                    rule: Some(r.doc_index),
+                    decided_by: DecidedBy::Rule,
+                    span: None,
+                    ..*old
+                }
+            }
+            _ => line.classify(self.new),
+        }
+    }
+
     /// The verdict of `line` with the new rules, from its verdict `old` under
     /// the old ones: equal to `line.classify(new)`, at the cost of one rule's
     /// test for most lines.
@@ -190,13 +211,14 @@ impl Reclassifier<'_> {
             RuleEdit::Same => *old,
             RuleEdit::Changed(k) => match won {
                 Some(j) if j < k => *old,
+                // The rules before k did not match it and did not change.
+                _ if self.rule_applies_to(line) => self.won_by_edited(old, line),
                 Some(j) if j == k => line.classify(self.new),
-                _ if self.rule_applies_to(line) => line.classify(self.new),
                 _ => *old,
             },
             RuleEdit::Inserted(k) => match won {
                 Some(j) if j < k => *old,
-                _ if self.rule_applies_to(line) => line.classify(self.new),
+                _ if self.rule_applies_to(line) => self.won_by_edited(old, line),
                 Some(j) => Verdict { rule: Some(j + 1), ..*old },
                 None => *old,
             },
