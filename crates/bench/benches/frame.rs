@@ -1,5 +1,9 @@
-//! One frame of the whole app, driven headless through egui_kittest, with a
-//! mature rule set (1,000 rules) and a 2,000-line paste in the tester.
+//! One frame of the whole app with a mature rule set (1,000 rules) and a
+//! 2,000-line paste in the tester, two ways: driven through egui_kittest,
+//! which turns AccessKit on (egui then describes every glyph of the paste to
+//! assistive technology, most of that frame's time), and on a bare
+//! `egui::Context` with the frame tessellated, as an eframe window runs it
+//! when no screen reader asked for AccessKit.
 
 use std::hint::black_box;
 
@@ -45,6 +49,22 @@ fn bench(c: &mut Criterion) {
             black_box(h.state().document.compiled.generation)
         })
     });
+
+    let ctx = egui::Context::default();
+    bouncelab::gui::widgets::install_fonts(&ctx);
+    let mut app = big_app();
+    let input = || egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1400.0, 900.0))),
+        ..Default::default()
+    };
+    let frame = |app: &mut BounceLabApp| {
+        let out = ctx.run_ui(input(), |ui| app.frame_ui(ui));
+        ctx.tessellate(out.shapes, out.pixels_per_point).len()
+    };
+    for _ in 0..3 {
+        frame(&mut app);
+    }
+    c.bench_function("frame/1000_rules_2000_line_paste_without_accesskit", |b| b.iter(|| black_box(frame(&mut app))));
 }
 
 criterion_group!(benches, bench);
