@@ -184,7 +184,7 @@ fn telling_line(line: &str) -> Option<Range<usize>> {
     let lower = prefix.trim_start().to_ascii_lowercase();
     let words = lower.split_whitespace().count();
     let ends_well = lower.ends_with(':') || lower.ends_with(" to");
-    (ends_well && words >= 2 && words <= 12 && !prefix.contains('@')).then_some(m.start()..m.end())
+    (ends_well && (2..=12).contains(&words) && !prefix.contains('@')).then_some(m.start()..m.end())
 }
 
 /// Sendmail 5's summary line of one recipient, "554 <addr>... error": the
