@@ -647,6 +647,11 @@ impl Classifier {
     }
 
     fn rule_verdict(&self, i: usize, reply: &Reply, span: Option<Span>) -> Verdict {
+        self.verdict_of_rule(i, reply.basic_code, reply.enhanced_code, span)
+    }
+
+    /// The verdict compiled rule `i` gives, with the codes of the text.
+    fn verdict_of_rule(&self, i: usize, basic_code: Option<u16>, enhanced_code: Option<EnhancedCode>, span: Option<Span>) -> Verdict {
         let r = &self.rules[i];
         Verdict {
             failure_type: r.failure_type,
@@ -654,8 +659,8 @@ impl Classifier {
             category: r.category,
             rule: Some(r.doc_index),
             decided_by: DecidedBy::Rule,
-            basic_code: reply.basic_code,
-            enhanced_code: reply.enhanced_code,
+            basic_code,
+            enhanced_code,
             span,
         }
     }

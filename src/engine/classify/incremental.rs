@@ -182,18 +182,7 @@ impl Reclassifier<'_> {
     /// plain line; a record's verdict has a span, so it is classified again.
     fn won_by_edited(&self, old: &Verdict, line: BatchLine<'_>) -> Verdict {
         match (line, &self.probe) {
-            (BatchLine::Text(_), Some(p)) => {
-                let r = &self.new.rules[p.rule];
-                Verdict {
-                    failure_type: r.failure_type,
-                    reason: r.reason,
-                    category: r.category,
-                    rule: Some(r.doc_index),
-                    decided_by: DecidedBy::Rule,
-                    span: None,
-                    ..*old
-                }
-            }
+            (BatchLine::Text(_), Some(p)) => self.new.verdict_of_rule(p.rule, old.basic_code, old.enhanced_code, None),
             _ => line.classify(self.new),
         }
     }
