@@ -203,6 +203,14 @@ pub struct Classifier {
     frame: u64,
 }
 
+/// What rules are matched against: the parsed reply and, for a multi-line
+/// reply, its text with the repeated code prefixes removed.
+fn read_reply(text: &str) -> (Reply, Option<smtp::Unfolded>) {
+    let reply = smtp::parse(text);
+    let unfolded = smtp::unfold_continuations(&text[reply.text.clone()], reply.basic_code);
+    (reply, unfolded)
+}
+
 thread_local! {
     /// Candidate units of the text being classified (a bit set).
     static CANDIDATES: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
@@ -465,9 +473,9 @@ impl Classifier {
     }
 
     fn classify_opts_phase(&self, text: &str, want_span: bool, phase: Option<Phase>) -> Verdict {
-        let reply = smtp::parse(text);
+        let (reply, unfolded) = read_reply(text);
         let body = &text[reply.text.clone()];
-        if let Some(u) = smtp::unfold_continuations(body, reply.basic_code) {
+        if let Some(u) = unfolded {
             // Rare path (multi-line replies): match the unfolded copy, map the span back.
             let mut v = self.classify_body(&u.text, &reply, 0, want_span, phase);
             v.span = v.span.map(|s| Span {

@@ -17,15 +17,14 @@
 //! document that verdicts depend on (reasons, categories, fallbacks), so the
 //! edit between two classifiers is found without the documents.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-
 use std::cell::RefCell;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use super::prefilter::{Prefilter, Required};
 use super::{Classifier, DecidedBy, Verdict};
 use crate::engine::ingest::Record;
 use crate::engine::ruleset::{BounceRule, RuleSet};
-use crate::engine::smtp::{self, Phase};
+use crate::engine::smtp::Phase;
 
 /// How the rules of one classifier differ from another's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,10 +155,8 @@ impl Reclassifier<'_> {
         if !c.rules[p.rule].applies_in(phase) {
             return false;
         }
-        let reply = smtp::parse(text);
-        let body = &text[reply.text.clone()];
-        let unfolded = smtp::unfold_continuations(body, reply.basic_code);
-        let body = unfolded.as_ref().map_or(body, |u| u.text.as_str());
+        let (reply, unfolded) = super::read_reply(text);
+        let body = unfolded.as_ref().map_or(&text[reply.text], |u| u.text.as_str());
         PROBE_BITS.with(|bits| {
             let mut bits = bits.borrow_mut();
             p.prefilter.candidates(body, &mut bits);

@@ -191,11 +191,12 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
         return out;
     };
     let mut parts = collect_parts(&msg);
+    // Where the header block ends and the body begins.
+    let body_start = msg.parts.first().map_or(raw.len(), |r| (r.offset_body as usize).min(raw.len()));
     if parts.status.is_empty() && parts.feedback.is_empty() && parts.human.trim().is_empty() {
         // A part header the MIME parser could not follow (a `boundary=` parameter on a line
         // of its own, not folded): its text is still there, between the MIME lines.
-        let body = msg.parts.first().map_or(raw.len(), |r| (r.offset_body as usize).min(raw.len()));
-        let text = mime_repair::without_mime_lines(&String::from_utf8_lossy(&raw[body..]));
+        let text = mime_repair::without_mime_lines(&String::from_utf8_lossy(&raw[body_start..]));
         if !text.trim().is_empty() {
             parts.human = text;
             parts.damaged = true;
@@ -209,10 +210,7 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
     let whole: &str = forwarded.as_deref().unwrap_or(&parts.human);
     let cut = plaintext::cut_original(whole);
     let human = &whole[..cut];
-    let headers_raw = {
-        let end = msg.parts.first().map_or(0, |r| (r.offset_body as usize).min(raw.len()));
-        String::from_utf8_lossy(&raw[..end]).into_owned()
-    };
+    let headers_raw = String::from_utf8_lossy(&raw[..body_start]).into_owned();
     let mut exclude = header_addresses(&msg, "To");
     exclude.extend(header_addresses(&msg, "From"));
     let template = |recipient: Option<String>| Record { recipient, ..Record::plain(String::new(), source.clone()) };
@@ -355,10 +353,10 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
         out.spans.push(Some(0..human.len()));
     } else {
         // With one recipient, the whole text (a transcript after the address list) speaks for it.
-        let context = |span: &std::ops::Range<usize>| if text_recipients.len() == 1 { human } else { &human[span.clone()] };
+        let single = text_recipients.len() == 1;
+        let context = |span: &std::ops::Range<usize>| if single { human } else { &human[span.clone()] };
         for t in &text_recipients {
             let mut text = plaintext::diagnostic(&human[t.span.clone()], Some(&t.address));
-            let single = text_recipients.len() == 1;
             if single && !has_code(&text) && has_code(human) {
                 // A lone recipient named in a list of message details after the error
                 // ("Error message below: 550 …", then "RCPT TO: addr"): the error is above it.

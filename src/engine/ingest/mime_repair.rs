@@ -35,8 +35,8 @@ pub(super) fn undeclared_multipart(raw: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// A multipart body as text: boundary lines, part headers and transfer-encoded
-/// noise left out (what a person sees reading the raw message).
+/// A multipart body as text, its boundary lines and part headers (with their
+/// unfolded `boundary=` lines) left out: what a person sees reading the raw message.
 pub(super) fn without_mime_lines(body: &str) -> String {
     let mut out = String::with_capacity(body.len());
     let mut in_part_header = false;

@@ -32,7 +32,7 @@ static ORIGINAL_MARKER: LazyLock<Regex> = LazyLock::new(|| {
         r"(?xi)^[\s>|*_=-]*(?:the\s+)?(?:
             original\s+message|this\s+is\s+a\s+copy\s+of|below\s+this\s+line\s+is\s+a\s+copy|unsent\s+message\s+follows
             |returned\s+message|undelivered\s+message|message\s+headers?\s+follows?|original\s+message\s+(?:follows|headers)
-            |the\s+original\s+message|a\s+copy\s+of\s+(?:the|your)\s+(?:original\s+)?message|headers?\s+of\s+(?:the\s+|your\s+)?original
+            |a\s+copy\s+of\s+(?:the|your)\s+(?:original\s+)?message|headers?\s+of\s+(?:the\s+|your\s+)?original
             |original\s+headers|content-type:\s*message/rfc822|---+\s*begin\s+(?:returned|original)
             |your\s+message\s+reads|here\s+is\s+(?:a\s+copy|your\s+message)|text\s+of\s+(?:your|the)\s+message
             |-+\s*message\s+text\s*-+|\*+\s*original
