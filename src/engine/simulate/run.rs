@@ -1,10 +1,8 @@
 //! One run of the simulation: the slot loop, with the level schedule, the
 //! feedback and reactions of each lane, and the day-end promotion gates.
 
-use std::collections::VecDeque;
-
 use super::adapt::{Adapt, Binding, HourState, LaneReaction, LaneState};
-use super::slots::{Cohort, Lane, Pools, allocate, lane_arrivals, serve};
+use super::slots::{Cohort, Fifo, Lane, Pools, allocate, lane_arrivals, serve};
 use super::{CapacityGroup, Counts, RunKind};
 use crate::engine::mx::{MxRule, ThroughputLevel};
 use crate::engine::scenario::{
@@ -193,9 +191,9 @@ impl<'a> PartRun<'a> {
             .map(|&p| Lane {
                 out: s.providers[p].outcome(),
                 share: common.shares[p],
-                cohorts: VecDeque::new(),
+                cohorts: Vec::new(),
                 asleep_until: 0,
-                doomed: VecDeque::new(),
+                doomed: Vec::new(),
                 hour: Counts::default(),
                 hourly: Vec::with_capacity(hours),
                 adapt: setup[p].adapt.clone(),
@@ -288,11 +286,11 @@ impl<'a> PartRun<'a> {
                     lane.hour.injected += messages;
                     lane.asleep_until = 0;
                     (due[p], *wake) = (0, 0);
-                    lane.cohorts.push_back(Cohort {
+                    lane.cohorts.push(Cohort {
                         start: slot,
                         expires: slot.saturating_add(common.validity_slots),
                         ready: messages,
-                        pending: VecDeque::new(),
+                        pending: Fifo::default(),
                         pending_total: 0.0,
                         doomed: 0.0,
                     });
@@ -388,6 +386,13 @@ impl<'a> PartRun<'a> {
                     (*level, *clean_run) = promote(s, day, *level, *clean_run, *clean_days, *max_soft_bounce_pct);
                 }
                 *day = Day::default();
+            }
+            // Until the next wake nothing happens but the hour's end (day starts are
+            // hour starts, levels change only there): jump over the quiet slots.
+            let hour_end = *next - *next % SLOTS_PER_HOUR + SLOTS_PER_HOUR - 1;
+            let quiet_until = (*wake).min(hour_end);
+            if quiet_until > *next && *next % SLOTS_PER_DAY != 0 {
+                *next = quiet_until.min(total_slots);
             }
         }
         None

@@ -2,12 +2,53 @@
 //! provider's lane, retries coming due, capacity shared out between lanes, and
 //! attempts served oldest cohort first.
 
-use std::collections::VecDeque;
-
 use super::adapt::Adapt;
 use super::{CapacityGroup, Counts, DUST_MESSAGES, RETRY_GRID_DIVISOR};
 use crate::engine::mx::ThroughputLevel;
 use crate::engine::scenario::Outcome;
+
+/// A queue of retry arrivals `(slot, messages)`: pushed at the back, taken from
+/// the front, the last one topped up. A `Vec` and the index of its front (the
+/// hot loops read the front every busy slot, where a `VecDeque` computes its wrap-around).
+#[derive(Default)]
+pub(super) struct Fifo {
+    items: Vec<(u32, f64)>,
+    head: usize,
+}
+
+impl Fifo {
+    pub(super) fn front(&self) -> Option<&(u32, f64)> {
+        self.items.get(self.head)
+    }
+
+    pub(super) fn pop_front(&mut self) {
+        self.head += 1;
+        if self.head >= self.items.len() {
+            self.clear();
+        } else if self.head >= 64 && self.head * 2 >= self.items.len() {
+            // Keeps memory bounded by what is still pending.
+            self.items.drain(..self.head);
+            self.head = 0;
+        }
+    }
+
+    pub(super) fn back_mut(&mut self) -> Option<&mut (u32, f64)> {
+        if self.head < self.items.len() { self.items.last_mut() } else { None }
+    }
+
+    pub(super) fn push_back(&mut self, item: (u32, f64)) {
+        self.items.push(item);
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.head >= self.items.len()
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.items.clear();
+        self.head = 0;
+    }
+}
 
 /// Mail of one provider injected on one day.
 pub(super) struct Cohort {
@@ -16,7 +57,7 @@ pub(super) struct Cohort {
     /// Waiting for capacity.
     pub(super) ready: f64,
     /// Retries by arrival slot, in increasing slot order (the delay grows with age).
-    pub(super) pending: VecDeque<(u32, f64)>,
+    pub(super) pending: Fifo,
     pub(super) pending_total: f64,
     /// Retries that would come after the validity deadline: they fail at it.
     pub(super) doomed: f64,
@@ -32,11 +73,13 @@ impl Cohort {
 pub(super) struct Lane {
     pub(super) out: Outcome,
     pub(super) share: f64,
-    pub(super) cohorts: VecDeque<Cohort>,
+    /// Oldest first (a few: one per injection day within validity; a `Vec`
+    /// because the hot loops walk it every busy slot and drop from its front once a day).
+    pub(super) cohorts: Vec<Cohort>,
     /// Nothing is ready and nothing is due before this slot.
     pub(super) asleep_until: u32,
     /// Remainders of finished cohorts waiting for their deadline: (deadline, messages).
-    pub(super) doomed: VecDeque<(u32, f64)>,
+    pub(super) doomed: Vec<(u32, f64)>,
     pub(super) hour: Counts,
     pub(super) hourly: Vec<Counts>,
     /// Feedback, reactions and the recorded states.
@@ -50,15 +93,16 @@ pub(super) fn lane_arrivals(lane: &mut Lane, slot: u32) -> f64 {
     if slot < lane.asleep_until {
         return 0.0;
     }
-    while let Some(&(_, amount)) = lane.doomed.front().filter(|d| d.0 <= slot) {
+    let gone = lane.doomed.iter().take_while(|d| d.0 <= slot).count();
+    for &(_, amount) in &lane.doomed[..gone] {
         lane.hour.expired += amount;
-        lane.doomed.pop_front();
     }
-    while lane.cohorts.front().is_some_and(|c| c.expires <= slot) {
-        if let Some(c) = lane.cohorts.pop_front() {
-            lane.hour.expired += c.queued();
-        }
+    lane.doomed.drain(..gone);
+    let gone = lane.cohorts.iter().take_while(|c| c.expires <= slot).count();
+    for c in &lane.cohorts[..gone] {
+        lane.hour.expired += c.queued();
     }
+    lane.cohorts.drain(..gone);
     let (mut ready, mut next_due, mut emptied) = (0.0, u32::MAX, false);
     for c in lane.cohorts.iter_mut() {
         while let Some(&(at, amount)) = c.pending.front() {
@@ -92,7 +136,7 @@ pub(super) fn lane_arrivals(lane: &mut Lane, slot: u32) -> f64 {
         }
         lane.cohorts.retain(|c| !(c.pending.is_empty() && c.ready <= 0.0));
     }
-    if let Some(d) = lane.doomed.front() {
+    if let Some(d) = lane.doomed.first() {
         next_due = next_due.min(d.0);
     }
     lane.asleep_until = if ready > 0.0 { 0 } else { next_due };
@@ -107,8 +151,8 @@ impl Lane {
     /// The first deadline at which some of the lane's mail expires (`u32::MAX`: none).
     pub(super) fn next_expiry(&self) -> u32 {
         // Cohorts are injected in order with one validity: the oldest expires first.
-        let cohort = self.cohorts.front().map_or(u32::MAX, |c| c.expires);
-        self.doomed.front().map_or(cohort, |d| cohort.min(d.0))
+        let cohort = self.cohorts.first().map_or(u32::MAX, |c| c.expires);
+        self.doomed.first().map_or(cohort, |d| cohort.min(d.0))
     }
 
     pub(super) fn is_idle(&self) -> bool {
