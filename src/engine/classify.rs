@@ -18,138 +18,23 @@ use super::ruleset::{FailureType, QuarantinePolicy, RuleSet};
 use super::smtp::{self, EnhancedCode, Phase, Reply};
 use crate::i18n::{tr, tr_fmt};
 
+mod explanation;
 mod incremental;
 mod pattern;
 mod pieces;
 pub mod prefilter;
+mod verdict;
 pub use incremental::{BatchLine, Reclassifier, RuleEdit};
 pub use pattern::{CompileError, RULE_DFA_LIMIT, RULE_SIZE_LIMIT, RuleProblem, ascii_word_boundaries, compile_pattern};
 pub use pieces::RULE_TOTAL_LIMIT;
 use pieces::{Piece, Pieces};
 use prefilter::Prefilter;
+pub use verdict::{CategoryIdx, CategoryInfo, DecidedBy, Explanation, ReasonIdx, ReasonInfo, RuleMatch, Span, Verdict};
 
 /// Compiled program size allowed for a whole `RegexSet` of the rules (benches
 /// compare against one; the classifier compiles each rule on its own, so the
 /// limit applies per rule: [`RULE_SIZE_LIMIT`]).
 pub const SET_SIZE_LIMIT: usize = 256 << 20;
-
-/// What decided a verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DecidedBy {
-    /// A bounce rule matched the text.
-    Rule,
-    /// No rule matched; the enhanced status code (RFC 3463) decided.
-    EnhancedCode,
-    /// No rule nor enhanced code; the basic reply code (RFC 5321) decided.
-    ReplyCode,
-    /// Nothing decided: the default category applies.
-    None,
-    /// The input itself said what it is: an auto-reply, a feedback report, a
-    /// success DSN (see `Classifier::classify_record`).
-    Input,
-}
-
-impl DecidedBy {
-    /// Machine name used in CLI output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DecidedBy::Rule => "rule",
-            DecidedBy::EnhancedCode => "enhanced_code",
-            DecidedBy::ReplyCode => "reply_code",
-            DecidedBy::None => "none",
-            DecidedBy::Input => "input",
-        }
-    }
-}
-
-/// A byte range in the classified text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Span {
-    /// First byte.
-    pub start: usize,
-    /// One past the last byte.
-    pub end: usize,
-}
-
-/// Index of a reason in [`Classifier::reasons`].
-pub type ReasonIdx = u16;
-/// Index of a category in [`Classifier::categories`].
-pub type CategoryIdx = u16;
-
-/// The outcome of classifying one text. Plain `Copy` data: names are looked up
-/// on the [`Classifier`], so classifying allocates nothing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Verdict {
-    /// Hard / Soft / Ignored.
-    pub failure_type: FailureType,
-    /// ACC reason.
-    pub reason: ReasonIdx,
-    /// Fine category.
-    pub category: CategoryIdx,
-    /// Index of the winning rule in the document's `bounce_rules`.
-    pub rule: Option<usize>,
-    /// What decided.
-    pub decided_by: DecidedBy,
-    /// Basic reply code found in the text.
-    pub basic_code: Option<u16>,
-    /// Enhanced status code found in the text.
-    pub enhanced_code: Option<EnhancedCode>,
-    /// Where the winning rule matched, in the input's byte offsets.
-    pub span: Option<Span>,
-}
-
-/// A resolved reason.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ReasonInfo {
-    /// Reason id.
-    pub id: String,
-    /// Label, e.g. `User unknown`.
-    pub label: String,
-    /// Quarantine policy.
-    pub quarantine: QuarantinePolicy,
-    /// Release delay.
-    pub release_after_days: Option<u32>,
-    /// The label in other languages (see [`super::ruleset::ReasonDef::labels`]).
-    pub labels: std::collections::BTreeMap<String, String>,
-}
-
-impl ReasonInfo {
-    /// The label in the current thread's language when the rule set has it, else `label`.
-    pub fn display_label(&self) -> &str {
-        super::ruleset::localized_label(&self.label, &self.labels)
-    }
-}
-
-/// A resolved category.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CategoryInfo {
-    /// Category id (Sisimai name).
-    pub id: String,
-    /// Its reason.
-    pub reason: ReasonIdx,
-    /// Its failure type.
-    pub failure_type: FailureType,
-}
-
-/// One rule that matched, for explanations.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RuleMatch {
-    /// Index in the document's `bounce_rules`.
-    pub rule: usize,
-    /// Where it matched, in input offsets.
-    pub span: Span,
-}
-
-/// Everything the tester shows about one text.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Explanation {
-    /// What the parser found.
-    pub reply: Reply,
-    /// Every active rule that matches, in list order; the first one wins.
-    pub matches: Vec<RuleMatch>,
-    /// The final verdict.
-    pub verdict: Verdict,
-}
 
 struct CompiledRule {
     doc_index: usize,
@@ -209,6 +94,15 @@ fn read_reply(text: &str) -> (Reply, Option<smtp::Unfolded>) {
     let reply = smtp::parse(text);
     let unfolded = smtp::unfold_continuations(&text[reply.text.clone()], reply.basic_code);
     (reply, unfolded)
+}
+
+/// Where the byte range `m` of the text rules see (the unfolded copy when
+/// there is one) lies in the input, whose reply text starts at `offset`.
+fn original_span(unfolded: Option<&smtp::Unfolded>, offset: usize, m: std::ops::Range<usize>) -> Span {
+    match unfolded {
+        Some(u) => Span { start: u.original_offset(m.start) + offset, end: u.original_offset(m.end.saturating_sub(1)) + 1 + offset },
+        None => Span { start: m.start + offset, end: m.end + offset },
+    }
 }
 
 thread_local! {
@@ -478,10 +372,7 @@ impl Classifier {
         if let Some(u) = unfolded {
             // Rare path (multi-line replies): match the unfolded copy, map the span back.
             let mut v = self.classify_body(&u.text, &reply, 0, want_span, phase);
-            v.span = v.span.map(|s| Span {
-                start: u.original_offset(s.start) + reply.text.start,
-                end: u.original_offset(s.end.saturating_sub(1)) + 1 + reply.text.start,
-            });
+            v.span = v.span.map(|s| original_span(Some(&u), reply.text.start, s.start..s.end));
             return v;
         }
         self.classify_body(body, &reply, reply.text.start, want_span, phase)
@@ -572,66 +463,6 @@ impl Classifier {
     fn whole_regex(&self, i: usize) -> Option<&Regex> {
         let r = &self.rules[i];
         r.reference.get_or_init(|| compile_pattern(&r.pattern).ok()).as_ref()
-    }
-
-    /// Classifies and lists every matching rule with its span.
-    pub fn explain(&self, text: &str) -> Explanation {
-        self.explain_in_phase(text, None)
-    }
-
-    /// Like [`Classifier::explain`] for a text said in a known SMTP phase:
-    /// rules limited to other phases are left out.
-    pub fn explain_in_phase(&self, text: &str, phase: Option<Phase>) -> Explanation {
-        self.explain_with(text, phase, false)
-    }
-
-    /// [`Classifier::explain`] the plain way: every rule's regex on the text,
-    /// in list order, no prefilter. The fast paths are tested against it.
-    pub fn explain_reference(&self, text: &str) -> Explanation {
-        self.explain_with(text, None, true)
-    }
-
-    fn explain_with(&self, text: &str, phase: Option<Phase>, reference: bool) -> Explanation {
-        let reply = smtp::parse(text);
-        let raw = &text[reply.text.clone()];
-        let offset = reply.text.start;
-        let unfolded = smtp::unfold_continuations(raw, reply.basic_code);
-        let body = unfolded.as_ref().map_or(raw, |u| u.text.as_str());
-        let map = |pos: usize, end: bool| match &unfolded {
-            Some(u) if end => u.original_offset(pos.saturating_sub(1)) + 1 + offset,
-            Some(u) => u.original_offset(pos) + offset,
-            None => pos + offset,
-        };
-        let mut found = Vec::new();
-        if reference {
-            for i in (0..self.rules.len()).filter(|&i| self.rules[i].applies_in(phase)) {
-                if let Some(m) = self.whole_regex(i).and_then(|re| re.find(body)) {
-                    found.push((i, Span { start: map(m.start(), false), end: map(m.end(), true) }));
-                }
-            }
-        } else {
-            CANDIDATES.with(|bits| {
-                let mut bits = bits.borrow_mut();
-                self.prefilter.candidates(body, &mut bits);
-                let mut last = None;
-                for u in set_bits(&bits) {
-                    let rule = self.units[u].rule as usize;
-                    if last == Some(rule) || !self.rules[rule].applies_in(phase) {
-                        continue;
-                    }
-                    last = Some(rule);
-                    if let Some(m) = self.rule_find(u, body, &bits) {
-                        found.push((rule, Span { start: map(m.start, false), end: map(m.end, true) }));
-                    }
-                }
-            });
-        }
-        let verdict = match found.first() {
-            Some(&(i, span)) => self.rule_verdict(i, &reply, Some(span)),
-            None => self.fallback_verdict(&reply),
-        };
-        let matches = found.into_iter().map(|(i, span)| RuleMatch { rule: self.rules[i].doc_index, span }).collect();
-        Explanation { reply, matches, verdict }
     }
 
     /// Index of a category by id.
