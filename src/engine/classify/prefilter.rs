@@ -2,15 +2,15 @@
 //!
 //! Every rule's pattern is reduced to a set of literals of which any match
 //! must contain one (its *required literals*, found on the pattern's syntax
-//! tree). One Aho-Corasick automaton over all of them, matching ASCII letters
-//! case-insensitively, reads a text once and marks the rules whose literals
-//! occur; only those (plus the rules without usable literals) run their
-//! regex, in list order. A rule whose whole language is such a set (a plain
-//! phrase, or alternatives of phrases) needs no regex at all to know it
-//! matches: a hit is a match.
+//! tree). Aho-Corasick automata over all of them (one for the ASCII literals,
+//! one for the others, see [`scan`]) read a text once, its ASCII letters
+//! lowered, and mark the rules whose literals occur; only those (plus the
+//! rules without usable literals) run their regex, in list order. A rule
+//! whose whole language is such a set (a plain phrase, or alternatives of
+//! phrases) needs no regex at all to know it matches: a hit is a match.
 //!
-//! The prefilter may say "candidate" too often, never too rarely: the
-//! automaton folds ASCII case even where the pattern does not, and every
+//! The prefilter may say "candidate" too often, never too rarely: ASCII case
+//! is folded even where the pattern does not fold it, and every
 //! other letter is folded on both sides, in literals and in the text (a
 //! folded copy is searched when the text holds a letter that folds to
 //! another: see [`fold`]). Spelling case forms out instead multiplied a
@@ -18,8 +18,10 @@
 //! Greek or accented Latin, which then compiled a regex up front), and made
 //! the automaton of 10,000 phrases about ten times larger.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind};
+
+mod scan;
+pub use scan::{Prefilter, words};
 
 /// Most strings a literal set may hold while it is built.
 const SET_LIMIT: usize = 64;
@@ -29,12 +31,6 @@ const RULE_LIMIT: usize = 1024;
 const LEN_LIMIT: usize = 64;
 /// Most characters a class may have to be spelled out.
 const CLASS_LIMIT: u32 = 8;
-/// Most literal bytes for which the automaton is a DFA. Past that the library
-/// picks (a contiguous NFA): a DFA of the default rules' 48 K literal bytes
-/// takes 24 MB and 130 ms to build instead of 0.7 MB and 28 ms, for no
-/// measured gain (overlapping search of the dev corpus, 2.5x fewer
-/// instructions but as many lines per second: its table misses the caches).
-const DFA_LIMIT: usize = 20_000;
 /// Required literals shorter than this are not worth a prefilter hit.
 const MIN_USEFUL: usize = 2;
 
@@ -361,107 +357,6 @@ pub fn plain_phrase(text: &str) -> Option<Required> {
         bytes.extend_from_slice(fold(c).encode_utf8(&mut buf).as_bytes());
     }
     (MIN_USEFUL..=LEN_LIMIT).contains(&bytes.len()).then(|| Required::Exactly(vec![bytes]))
-}
-
-/// One automaton over every rule's required literals.
-pub struct Prefilter {
-    ac: Option<AhoCorasick>,
-    /// Rules (compiled indices) per literal: `rules[starts[p]..starts[p + 1]]`.
-    starts: Vec<u32>,
-    rules: Vec<u32>,
-    /// Candidates before any literal is seen: the rules tried on every text.
-    always: Vec<u64>,
-    /// Rules for which a hit is a match.
-    exact: Vec<u64>,
-}
-
-/// Bit sets of compiled rule indices.
-pub fn words(n: usize) -> usize {
-    n.div_ceil(64)
-}
-
-impl Prefilter {
-    /// Builds the automaton for rules `0..reqs.len()`.
-    pub fn new(reqs: &[&Required]) -> Prefilter {
-        let n = words(reqs.len());
-        let mut always = vec![0u64; n];
-        let mut exact = vec![0u64; n];
-        let mut ids: std::collections::HashMap<&[u8], u32> = std::collections::HashMap::new();
-        let mut lits: Vec<&[u8]> = Vec::new();
-        let mut pairs: Vec<(u32, u32)> = Vec::new();
-        for (r, req) in reqs.iter().enumerate() {
-            let set = match req {
-                Required::Always => {
-                    always[r / 64] |= 1 << (r % 64);
-                    continue;
-                }
-                Required::AnyOf(s) => s,
-                Required::Exactly(s) => {
-                    exact[r / 64] |= 1 << (r % 64);
-                    s
-                }
-            };
-            for l in set {
-                let id = *ids.entry(l.as_slice()).or_insert_with(|| {
-                    lits.push(l);
-                    (lits.len() - 1) as u32
-                });
-                pairs.push((id, r as u32));
-            }
-        }
-        pairs.sort_unstable();
-        pairs.dedup();
-        let mut starts = vec![0u32; lits.len() + 1];
-        for &(p, _) in &pairs {
-            starts[p as usize + 1] += 1;
-        }
-        for k in 1..starts.len() {
-            starts[k] += starts[k - 1];
-        }
-        let rules = pairs.iter().map(|&(_, r)| r).collect();
-        // A DFA is fastest while it stays small; past that the library picks.
-        let total: usize = lits.iter().map(|l| l.len()).sum();
-        let kind = (total <= DFA_LIMIT).then_some(AhoCorasickKind::DFA);
-        let ac = if lits.is_empty() {
-            None
-        } else {
-            AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .kind(kind)
-                .build(&lits)
-                .or_else(|_| AhoCorasick::builder().ascii_case_insensitive(true).match_kind(MatchKind::Standard).build(&lits))
-                .ok()
-        };
-        if ac.is_none() {
-            // Without an automaton every rule is a candidate (and none is known to match).
-            for (r, req) in reqs.iter().enumerate() {
-                if !matches!(req, Required::Always) {
-                    always[r / 64] |= 1 << (r % 64);
-                    exact[r / 64] &= !(1 << (r % 64));
-                }
-            }
-        }
-        Prefilter { ac, starts, rules, always, exact }
-    }
-
-    /// Fills `bits` with the candidate rules for `text`.
-    pub fn candidates(&self, text: &str, bits: &mut Vec<u64>) {
-        bits.clear();
-        bits.extend_from_slice(&self.always);
-        let Some(ac) = &self.ac else { return };
-        for m in ac.find_overlapping_iter(folded_text(text).as_ref()) {
-            let p = m.pattern().as_usize();
-            for &r in &self.rules[self.starts[p] as usize..self.starts[p + 1] as usize] {
-                bits[r as usize / 64] |= 1 << (r % 64);
-            }
-        }
-    }
-
-    /// Whether a candidate rule is known to match without running its regex.
-    pub fn is_exact(&self, rule: usize) -> bool {
-        self.exact[rule / 64] >> (rule % 64) & 1 == 1
-    }
 }
 
 #[cfg(test)]
