@@ -140,9 +140,11 @@ fn single(mut mapping: impl Iterator<Item = char>) -> Option<char> {
     }
 }
 
-/// Kana, CJK and Hangul have no case: most non-ASCII text skips the case table.
+/// Scripts without case (Hebrew, Arabic, the Indic scripts, Thai and Lao,
+/// kana, CJK, Hangul) and general punctuation: most non-ASCII text skips the
+/// case tables (two lookups a character). Checked for every `char` by a test.
 fn caseless(c: char) -> bool {
-    matches!(c, '\u{3000}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}')
+    matches!(c, '\u{590}'..='\u{6FF}' | '\u{750}'..='\u{77F}' | '\u{900}'..='\u{EFF}' | '\u{2000}'..='\u{206F}' | '\u{3000}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}')
 }
 
 /// `c`'s UTF-8 bytes as the automaton sees them.
@@ -180,13 +182,22 @@ fn folded_text(text: &str) -> std::borrow::Cow<'_, str> {
     if text.is_ascii() {
         return std::borrow::Cow::Borrowed(text);
     }
-    let Some(first) = text.char_indices().find(|&(_, c)| !c.is_ascii() && fold(c) != c).map(|(i, _)| i) else {
-        return std::borrow::Cow::Borrowed(text);
-    };
-    let mut out = String::with_capacity(text.len());
-    out.push_str(&text[..first]);
-    out.extend(text[first..].chars().map(|c| if c.is_ascii() { c } else { fold(c) }));
-    std::borrow::Cow::Owned(out)
+    // One pass: the copy starts at the first character that folds to another.
+    let mut out: Option<String> = None;
+    for (i, c) in text.char_indices() {
+        let f = if c.is_ascii() { c } else { fold(c) };
+        match &mut out {
+            Some(o) => o.push(f),
+            None if f != c => {
+                let mut o = String::with_capacity(text.len());
+                o.push_str(&text[..i]);
+                o.push(f);
+                out = Some(o);
+            }
+            None => {}
+        }
+    }
+    out.map_or(std::borrow::Cow::Borrowed(text), std::borrow::Cow::Owned)
 }
 
 fn class_lits(c: &Class) -> Option<Lits> {
