@@ -32,7 +32,8 @@ pub fn read_line_bounded<R: BufRead + ?Sized>(r: &mut R, buf: &mut Vec<u8>, max:
             return Ok(any.then_some(info));
         }
         any = true;
-        let brk = chunk.iter().position(|&b| b == b'\n' || (cr_breaks && b == b'\r'));
+        // memchr: a byte-by-byte search was a tenth of the CLI's time per line.
+        let brk = if cr_breaks { memchr::memchr2(b'\n', b'\r', chunk) } else { memchr::memchr(b'\n', chunk) };
         let take = brk.unwrap_or(chunk.len());
         let room = max.saturating_sub(buf.len());
         buf.extend_from_slice(&chunk[..take.min(room)]);
