@@ -11,9 +11,8 @@
 //!
 //! The prefilter may say "candidate" too often, never too rarely: ASCII case
 //! is folded even where the pattern does not fold it, and every
-//! other letter is folded on both sides, in literals and in the text (a
-//! folded copy is searched when the text holds a letter that folds to
-//! another: see [`fold`]). Spelling case forms out instead multiplied a
+//! other letter is folded on both sides, in literals and in the text (the
+//! automata read a folded copy of the text: see [`fold`]). Spelling case forms out instead multiplied a
 //! phrase's literals per letter (over the set limit for phrases in Cyrillic,
 //! Greek or accented Latin, which then compiled a regex up front), and made
 //! the automaton of 10,000 phrases about ten times larger.
@@ -176,28 +175,20 @@ fn fold_literal(bytes: &[u8]) -> (Vec<u8>, bool) {
     }
 }
 
-/// The text the automaton reads: `text` itself, or (when a non-ASCII
-/// character folds to another) a copy with [`fold`] applied.
-fn folded_text(text: &str) -> std::borrow::Cow<'_, str> {
+/// The text as the automata read it, into `buf` (reused from one text to
+/// the next): every character through [`fold`], which lowers ASCII letters,
+/// so the automata need no case-insensitive transitions.
+fn fold_text_into(text: &str, buf: &mut Vec<u8>) {
+    buf.clear();
     if text.is_ascii() {
-        return std::borrow::Cow::Borrowed(text);
+        buf.extend_from_slice(text.as_bytes());
+        buf.make_ascii_lowercase();
+        return;
     }
-    // One pass: the copy starts at the first character that folds to another.
-    let mut out: Option<String> = None;
-    for (i, c) in text.char_indices() {
-        let f = if c.is_ascii() { c } else { fold(c) };
-        match &mut out {
-            Some(o) => o.push(f),
-            None if f != c => {
-                let mut o = String::with_capacity(text.len());
-                o.push_str(&text[..i]);
-                o.push(f);
-                out = Some(o);
-            }
-            None => {}
-        }
+    let mut utf8 = [0; 4];
+    for c in text.chars() {
+        buf.extend_from_slice(fold(c).encode_utf8(&mut utf8).as_bytes());
     }
-    out.map_or(std::borrow::Cow::Borrowed(text), std::borrow::Cow::Owned)
 }
 
 fn class_lits(c: &Class) -> Option<Lits> {
@@ -470,9 +461,12 @@ mod tests {
         assert_eq!(bits, vec![0b100]);
         // A case-sensitive Cyrillic literal is only required: `ЯЩИК` is a hit but no match.
         assert!(p.is_exact(0) && p.is_exact(1) && !p.is_exact(2));
-        // Text that needs no fold is read as it is; text that does is copied once.
-        assert!(matches!(folded_text("550 user unknown 宛先不明"), std::borrow::Cow::Borrowed(_)));
-        assert_eq!(folded_text("ЯЩИК ſ ς"), "ящик s σ");
+        // ASCII letters are lowered, other letters folded, caseless ones kept.
+        let mut buf = Vec::new();
+        fold_text_into("550 USER Unknown", &mut buf);
+        assert_eq!(buf, b"550 user unknown");
+        fold_text_into("550 User unknown 宛先不明 ЯЩИК ſ ς", &mut buf);
+        assert_eq!(String::from_utf8(buf).unwrap(), "550 user unknown 宛先不明 ящик s σ");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
-use super::{Required, folded_text};
+use super::{Required, fold_text_into};
 
 /// Most literal bytes for which an automaton is a DFA; past that the library
 /// picks (a contiguous NFA, whose sparse states and failure links cost about
@@ -90,7 +90,7 @@ impl Prefilter {
         }
         let rules = pairs.iter().map(|&(_, r)| r).collect();
         let (ascii, wide) = (automaton(&lits[..n_ascii]), automaton(&lits[n_ascii..]));
-        if ascii.as_ref().is_some_and(Option::is_none) || wide.as_ref().is_some_and(Option::is_none) {
+        if ascii.is_err() || wide.is_err() {
             // Without an automaton every rule is a candidate (and none is known to match).
             for (r, req) in reqs.iter().enumerate() {
                 if !matches!(req, Required::Always) {
@@ -99,35 +99,27 @@ impl Prefilter {
                 }
             }
         }
-        Prefilter { ascii: ascii.flatten(), wide: wide.flatten(), n_ascii: n_ascii as u32, starts, rules, always, exact }
+        Prefilter { ascii: ascii.ok().flatten(), wide: wide.ok().flatten(), n_ascii: n_ascii as u32, starts, rules, always, exact }
     }
 
     /// Fills `bits` with the candidate rules for `text`.
     pub fn candidates(&self, text: &str, bits: &mut Vec<u64>) {
         bits.clear();
         bits.extend_from_slice(&self.always);
-        let folded = folded_text(text);
-        LOWERED.with_borrow_mut(|buf| self.mark(folded.as_bytes(), buf, bits));
-    }
-
-    /// Marks the rules of the literals in `folded`, read with its ASCII letters
-    /// lowered (in `buf`): the automata then need no case-insensitive
-    /// transitions, which doubled the edges to scan at every sparse state.
-    fn mark(&self, folded: &[u8], buf: &mut Vec<u8>, bits: &mut [u64]) {
-        buf.clear();
-        buf.extend_from_slice(folded);
-        buf.make_ascii_lowercase();
-        let haystack = &buf[..];
-        let wide = self.wide.as_ref().filter(|_| !haystack.is_ascii());
-        for (ac, first) in [(self.ascii.as_ref(), 0), (wide, self.n_ascii as usize)] {
-            let Some(ac) = ac else { continue };
-            for m in ac.find_overlapping_iter(haystack) {
-                let p = first + m.pattern().as_usize();
-                for &r in &self.rules[self.starts[p] as usize..self.starts[p + 1] as usize] {
-                    bits[r as usize / 64] |= 1 << (r % 64);
+        FOLDED.with_borrow_mut(|haystack| {
+            fold_text_into(text, haystack);
+            // Other literals cannot occur in an ASCII text (folding keeps a text ASCII).
+            let wide = self.wide.as_ref().filter(|_| !text.is_ascii());
+            for (ac, first) in [(self.ascii.as_ref(), 0), (wide, self.n_ascii as usize)] {
+                let Some(ac) = ac else { continue };
+                for m in ac.find_overlapping_iter(&haystack[..]) {
+                    let p = first + m.pattern().as_usize();
+                    for &r in &self.rules[self.starts[p] as usize..self.starts[p + 1] as usize] {
+                        bits[r as usize / 64] |= 1 << (r % 64);
+                    }
                 }
             }
-        }
+        });
     }
 
     /// Whether a candidate rule is known to match without running its regex.
@@ -137,18 +129,18 @@ impl Prefilter {
 }
 
 thread_local! {
-    /// The text lowered for the automata, reused from one text to the next.
-    static LOWERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The text folded for the automata, reused from one text to the next.
+    static FOLDED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// One automaton over `lits` (ASCII letters lowered, as in the texts it
-/// reads): `None` without literals, `Some(None)` when it could not be built.
-fn automaton(lits: &[&[u8]]) -> Option<Option<AhoCorasick>> {
+/// One automaton over `lits` (folded, as the texts it reads): `None` without
+/// literals, an error when it could not be built.
+fn automaton(lits: &[&[u8]]) -> Result<Option<AhoCorasick>, aho_corasick::BuildError> {
     if lits.is_empty() {
-        return None;
+        return Ok(None);
     }
     let total: usize = lits.iter().map(|l| l.len()).sum();
     let kind = (total <= DFA_LIMIT).then_some(AhoCorasickKind::DFA);
     let builder = |kind| AhoCorasick::builder().match_kind(MatchKind::Standard).kind(kind).build(lits);
-    Some(builder(kind).or_else(|_| builder(None)).ok())
+    builder(kind).or_else(|_| builder(None)).map(Some)
 }
