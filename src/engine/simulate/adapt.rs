@@ -290,6 +290,18 @@ impl Adapt {
     /// Records the lane's state for one slot; the slots of this hour skipped
     /// since the last record count as the last segment (nothing changed in them).
     pub(super) fn observe(&mut self, slot: u32, state: LaneState, binding: Binding, limit_per_hour: f64) {
+        // The busy case: the slot before was recorded this hour with the same state, so the
+        // hour already holds it and no segment starts; only a suspension counts.
+        if self.observed
+            && self.next_slot == slot
+            && self.segments.last().is_some_and(|s| s.state == state && s.binding == binding && s.limit_per_hour == limit_per_hour)
+        {
+            self.next_slot = slot + 1;
+            if state == LaneState::Suspended {
+                self.hour.suspended_slots = self.hour.suspended_slots.saturating_add(1);
+            }
+            return;
+        }
         let skipped = slot.saturating_sub(self.next_slot.max(slot - slot % SLOTS_PER_HOUR));
         self.repeat_last(skipped);
         self.next_slot = slot + 1;
