@@ -201,6 +201,9 @@ impl Classifier {
 
         let mut rules = Vec::new();
         let mut pieces = Pieces::default();
+        let active: Vec<&str> =
+            doc.bounce_rules.iter().filter(|r| r.is_active() && !r.pattern.trim().is_empty()).map(|r| r.pattern.as_str()).collect();
+        pieces.precompile(&active);
         let mut units = Vec::new();
         for (i, r) in doc.bounce_rules.iter().enumerate() {
             if !r.is_active() {
