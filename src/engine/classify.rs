@@ -36,6 +36,11 @@ pub use verdict::{CategoryIdx, CategoryInfo, DecidedBy, Explanation, ReasonIdx, 
 /// limit applies per rule: [`RULE_SIZE_LIMIT`]).
 pub const SET_SIZE_LIMIT: usize = 256 << 20;
 
+/// Literal bytes from which a rule set's prefilter is built beside its regexes
+/// (see [`Classifier::new`]): below, the automata take a few milliseconds at
+/// most and a thread would cost more than it saves.
+const SPECULATE_ABOVE_BYTES: usize = 16 << 10;
+
 struct CompiledRule {
     doc_index: usize,
     /// Bit per [`Phase`] the rule applies to; 0 = any phase.
@@ -203,7 +208,18 @@ impl Classifier {
         let mut pieces = Pieces::default();
         let active: Vec<&str> =
             doc.bounce_rules.iter().filter(|r| r.is_active() && !r.pattern.trim().is_empty()).map(|r| r.pattern.as_str()).collect();
-        pieces.precompile(&active);
+        let parsed = pieces.analyze(&active);
+        // The prefilter's automata depend only on the pieces' requirements: for a rule set big
+        // enough for their build to count (the default rules' DFA: ~280 M instructions), they are
+        // built on a thread of their own from the requirements the rules will have if every one
+        // compiles, while the regexes build; used when that guess is right.
+        let speculative = parsed.required_if_all_compile().filter(|g| prefilter::literal_bytes(g) >= SPECULATE_ABOVE_BYTES).map(|guess| {
+            std::thread::spawn(move || {
+                let refs: Vec<&prefilter::Required> = guess.iter().collect();
+                (Prefilter::new(&refs), guess)
+            })
+        });
+        pieces.build(parsed);
         let mut units = Vec::new();
         for (i, r) in doc.bounce_rules.iter().enumerate() {
             if !r.is_active() {
@@ -258,7 +274,10 @@ impl Classifier {
 
         let pieces = pieces.list;
         let required: Vec<&prefilter::Required> = units.iter().map(|u| &pieces[u.piece as usize].required).collect();
-        let prefilter = Prefilter::new(&required);
+        let prefilter = match speculative.map(std::thread::JoinHandle::join) {
+            Some(Ok((built, guess))) if guess.len() == required.len() && guess.iter().zip(&required).all(|(g, r)| g == *r) => built,
+            _ => Prefilter::new(&required),
+        };
         let mut by_doc = vec![None; doc.bounce_rules.len()];
         for (k, r) in rules.iter().enumerate() {
             by_doc[r.doc_index] = Some(k as u32);

@@ -170,6 +170,17 @@ fn rules_that_fit_compile_when_together_they_would_not() {
 }
 
 #[test]
+fn a_rule_left_out_of_a_large_set_shifts_no_other_rule() {
+    // Large enough for the prefilter to be built beside the regexes from the rules as if each
+    // compiled: that guess is wrong here, and must not be used.
+    let mut doc = default_doc();
+    doc.bounce_rules.insert(1, BounceRule::new("unknown category", "mailbox|quota", "no-such-category"));
+    let c = Classifier::new(&doc);
+    assert_eq!(c.errors().len(), 1, "{:?}", c.errors());
+    assert_same(&c, &dev_texts());
+}
+
+#[test]
 fn rules_cut_at_their_alternatives_agree_with_the_whole_pattern() {
     // Variants sharing alternatives (each compiled once), alternatives that
     // start at the same place (the earlier one wins), and flags that reach

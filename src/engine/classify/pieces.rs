@@ -10,7 +10,7 @@
 //! earlier piece on a tie: exactly the leftmost-first match of the whole
 //! alternation, since nothing follows a top-level alternative.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -111,31 +111,91 @@ pub(super) struct Pieces {
     pub list: Vec<Piece>,
     /// Piece text (ASCII word boundaries applied) → index in `list`, or why it does not compile.
     by_text: HashMap<String, Result<u32, RuleProblem>>,
-    /// Pieces compiled ahead by [`Pieces::precompile`], not yet taken by [`Pieces::add`].
+    /// Pieces built ahead by [`Pieces::build`], not yet taken by [`Pieces::add`].
     ready: HashMap<String, Result<Piece, PieceError>>,
 }
 
-impl Pieces {
-    /// Compiles the pieces of `patterns` not seen before on every core, for
-    /// [`Pieces::add`] to take in order: building the regexes is most of a
-    /// rule set's compile time (the default rules: ~440 M of ~920 M
-    /// instructions), and each piece builds alone. The results are the ones
-    /// `add` would compute itself; errors become messages there, in the
-    /// caller's language (the worker threads have their own).
-    pub fn precompile(&mut self, patterns: &[&str]) {
-        let mut seen = HashSet::new();
-        let mut texts = Vec::new();
-        for pattern in patterns {
-            let (ranges, boundaries) = split(pattern);
-            for range in ranges {
-                let text = rewrite(pattern, range, &boundaries);
-                if !self.by_text.contains_key(&text) && !self.ready.contains_key(&text) && seen.insert(text.clone()) {
-                    texts.push(text);
+/// The new pieces of some patterns, parsed ([`Pieces::analyze`]) but not built.
+pub(super) struct Ahead {
+    texts: Vec<String>,
+    analyses: Vec<Result<Analysis, PieceError>>,
+    /// Per pattern, its pieces as indices into `texts` (`None`: seen before the analysis).
+    patterns: Vec<Vec<Option<usize>>>,
+}
+
+impl Ahead {
+    /// What the prefilter will be given if every pattern compiles (and every
+    /// rule is kept): each pattern's distinct pieces' requirements in order, as
+    /// [`Pieces::add`] lists them. `None` when a piece was seen before the
+    /// analysis (its requirement is not here).
+    pub fn required_if_all_compile(&self) -> Option<Vec<Required>> {
+        let mut out = Vec::new();
+        for pieces in &self.patterns {
+            let mut mine: Vec<usize> = Vec::with_capacity(pieces.len());
+            for &t in pieces {
+                let t = t?;
+                match &self.analyses[t] {
+                    // The pattern fails, and its rule is left out.
+                    Err(PieceError::Syntax) => {
+                        mine.clear();
+                        break;
+                    }
+                    _ if mine.contains(&t) => {}
+                    _ => mine.push(t),
                 }
             }
+            for t in mine {
+                out.push(match &self.analyses[t] {
+                    Ok(Analysis::Exact(r) | Analysis::Regex(r, _)) => r.clone(),
+                    // Fails only when built: the guess is then wrong, and the caller sees it.
+                    Err(_) => Required::Always,
+                });
+            }
         }
-        let compiled: Vec<_> = texts.par_iter().map(|t| compile_piece(t)).collect();
-        self.ready.extend(texts.into_iter().zip(compiled));
+        Some(out)
+    }
+}
+
+impl Pieces {
+    /// Parses the pieces of `patterns` not seen before on every core, and
+    /// finds what the prefilter needs of each; [`Pieces::build`] then builds
+    /// their regexes, for [`Pieces::add`] to take in order. Building the
+    /// regexes is most of a rule set's compile time (the default rules: ~440 M
+    /// of ~920 M instructions) and each piece builds alone; between the two
+    /// steps the caller can start the prefilter. The results are the ones
+    /// `add` would compute itself; errors become messages there, in the
+    /// caller's language (the worker threads have their own).
+    pub fn analyze(&self, patterns: &[&str]) -> Ahead {
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut texts = Vec::new();
+        let mut per_pattern = Vec::with_capacity(patterns.len());
+        for pattern in patterns {
+            let (ranges, boundaries) = split(pattern);
+            let mut mine = Vec::with_capacity(ranges.len());
+            for range in ranges {
+                let text = rewrite(pattern, range, &boundaries);
+                if self.by_text.contains_key(&text) || self.ready.contains_key(&text) {
+                    mine.push(None);
+                    continue;
+                }
+                let next = texts.len();
+                let t = *index.entry(text.clone()).or_insert(next);
+                if t == next {
+                    texts.push(text);
+                }
+                mine.push(Some(t));
+            }
+            per_pattern.push(mine);
+        }
+        let analyses = texts.par_iter().map(|t| analyze_piece(t)).collect();
+        Ahead { texts, analyses, patterns: per_pattern }
+    }
+
+    /// Builds, on every core, the regexes of the pieces `ahead` parsed.
+    pub fn build(&mut self, ahead: Ahead) {
+        let built: Vec<_> =
+            ahead.texts.par_iter().zip(ahead.analyses).map(|(text, analysis)| analysis.and_then(|a| finish_piece(text, a))).collect();
+        self.ready.extend(ahead.texts.into_iter().zip(built));
     }
 
     /// Compiles `pattern`'s pieces (reusing those seen before); their indices in order.
@@ -173,7 +233,7 @@ impl Pieces {
     }
 }
 
-/// Why a piece does not compile, before it is put in words (see [`Pieces::precompile`]).
+/// Why a piece does not compile, before it is put in words (see [`Pieces::analyze`]).
 enum PieceError {
     /// Parse or translation error: reported against the pattern as written.
     Syntax,
@@ -187,23 +247,40 @@ fn too_big(limit: usize) -> RuleProblem {
     RuleProblem::InvalidRegex { message: tr_fmt("errors.pattern_too_big", &[("limit", &limit)]), position: None }
 }
 
-fn compile_piece(text: &str) -> Result<Piece, PieceError> {
+/// A piece's requirements, and its syntax tree when it needs a regex.
+enum Analysis {
+    /// The prefilter decides it alone: its regex is built on first use.
+    Exact(Required),
+    Regex(Required, Box<Hir>),
+}
+
+fn analyze_piece(text: &str) -> Result<Analysis, PieceError> {
     // A plain phrase (most rules of a large import) is neither parsed nor compiled.
     if let Some(required) = prefilter::plain_phrase(text) {
-        return Ok(Piece::exact(required, text));
+        return Ok(Analysis::Exact(required));
     }
     let hir = parse(text).ok_or(PieceError::Syntax)?;
-    let required = prefilter::required(&hir);
-    let piece = if matches!(required, Required::Exactly(_)) {
-        Piece::exact(required, text)
-    } else {
-        let re = build(&hir).map_err(|e| match e.size_limit() {
-            Some(limit) => PieceError::TooBig(limit),
-            None => PieceError::Invalid(e.to_string()),
-        })?;
-        Piece { required, literal: None, text: None, regex: OnceLock::from(Some(re)) }
-    };
-    Ok(piece)
+    Ok(match prefilter::required(&hir) {
+        required @ Required::Exactly(_) => Analysis::Exact(required),
+        required => Analysis::Regex(required, Box::new(hir)),
+    })
+}
+
+fn finish_piece(text: &str, analysis: Analysis) -> Result<Piece, PieceError> {
+    match analysis {
+        Analysis::Exact(required) => Ok(Piece::exact(required, text)),
+        Analysis::Regex(required, hir) => {
+            let re = build(&hir).map_err(|e| match e.size_limit() {
+                Some(limit) => PieceError::TooBig(limit),
+                None => PieceError::Invalid(e.to_string()),
+            })?;
+            Ok(Piece { required, literal: None, text: None, regex: OnceLock::from(Some(re)) })
+        }
+    }
+}
+
+fn compile_piece(text: &str) -> Result<Piece, PieceError> {
+    analyze_piece(text).and_then(|a| finish_piece(text, a))
 }
 
 /// The error of the alternative at `range` as written, positioned in the whole pattern.
@@ -326,7 +403,9 @@ mod tests {
             "a(b|c)d",
         ];
         let (mut plain, mut ahead) = (Pieces::default(), Pieces::default());
-        ahead.precompile(&patterns);
+        let parsed = ahead.analyze(&patterns);
+        let guess = parsed.required_if_all_compile().expect("every piece is new");
+        ahead.build(parsed);
         assert!(!ahead.ready.is_empty());
         for p in patterns {
             assert_eq!(ahead.add(p), plain.add(p), "{p}");
@@ -336,5 +415,22 @@ mod tests {
         assert!(format!("{too_big:?}").contains("컴파일하면"), "{too_big:?}");
         assert_eq!(ahead.list.len(), plain.list.len());
         assert!(ahead.ready.is_empty(), "every piece compiled ahead was taken");
+        // The guess lists the pieces of the patterns that parse: the one too big too (it fails only when built).
+        assert_eq!(guess.len(), 2 + 2 + 2 + 1 + 1);
+    }
+
+    #[test]
+    fn the_guess_is_what_add_lists_when_every_pattern_compiles() {
+        let patterns = [r"user unknown|\bno such user\b", r"\bno such user\b|variant 7|user unknown", "a(b|c)d", "a(b|c)d", r"fine|x{2,1}"];
+        let mut p = Pieces::default();
+        let parsed = p.analyze(&patterns);
+        let guess = parsed.required_if_all_compile().expect("every piece is new");
+        p.build(parsed);
+        let ids: Vec<u32> = patterns.iter().filter_map(|pat| p.add(pat).ok()).flatten().collect();
+        let listed: Vec<Required> = ids.iter().map(|&i| p.list[i as usize].required.clone()).collect();
+        assert_eq!(listed.len(), 2 + 3 + 1 + 1);
+        assert_eq!(guess, listed);
+        // Pieces seen before an analysis make no guess.
+        assert!(p.analyze(&["user unknown|new piece"]).required_if_all_compile().is_none());
     }
 }

@@ -326,6 +326,16 @@ pub enum Required {
     Exactly(Vec<Vec<u8>>),
 }
 
+/// How many literal bytes the prefilter's automata would hold for `reqs` (shared literals counted once per rule).
+pub fn literal_bytes(reqs: &[Required]) -> usize {
+    reqs.iter()
+        .map(|r| match r {
+            Required::Always => 0,
+            Required::AnyOf(s) | Required::Exactly(s) => s.iter().map(Vec::len).sum(),
+        })
+        .sum()
+}
+
 /// The required literals of a pattern, from its case-insensitive syntax tree.
 pub fn required(hir: &Hir) -> Required {
     let i = info(hir);
