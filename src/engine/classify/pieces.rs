@@ -135,22 +135,19 @@ impl Ahead {
             for &t in pieces {
                 let t = t?;
                 match &self.analyses[t] {
-                    // The pattern fails, and its rule is left out.
-                    Err(PieceError::Syntax) => {
+                    // Only a syntax error fails a piece before it is built: the rule is left out.
+                    Err(_) => {
                         mine.clear();
                         break;
                     }
-                    _ if mine.contains(&t) => {}
-                    _ => mine.push(t),
+                    Ok(_) if mine.contains(&t) => {}
+                    Ok(_) => mine.push(t),
                 }
             }
-            for t in mine {
-                out.push(match &self.analyses[t] {
-                    Ok(Analysis::Exact(r) | Analysis::Regex(r, _)) => r.clone(),
-                    // Fails only when built: the guess is then wrong, and the caller sees it.
-                    Err(_) => Required::Always,
-                });
-            }
+            out.extend(mine.into_iter().filter_map(|t| match &self.analyses[t] {
+                Ok(Analysis::Exact(r) | Analysis::Regex(r, _)) => Some(r.clone()),
+                Err(_) => None,
+            }));
         }
         Some(out)
     }
