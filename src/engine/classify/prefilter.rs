@@ -428,6 +428,35 @@ mod tests {
     }
 
     #[test]
+    fn literals_sharing_their_first_bytes_are_all_found() {
+        // Every occurrence of every literal, overlapping and nested ones too: with the
+        // library's iterator (few literals) and with the DFA walked by hand (many).
+        // `unknown there` ends where `user unknown there` does: one state, two literals.
+        let mine = ["user unknown here", "user unknown there", "user unk", "почтовый ящик полон", "unknown there"];
+        for fillers in [0, 100] {
+            let mut reqs: Vec<Required> = mine.iter().map(|p| req(p)).collect();
+            reqs.extend((0..fillers).map(|k| req(&format!("filler phrase {k}"))));
+            let p = Prefilter::new(&reqs.iter().collect::<Vec<_>>());
+            let mut bits = Vec::new();
+            let mut first = |text: &str| {
+                p.candidates(text, &mut bits);
+                bits[0] & 0b11111
+            };
+            assert_eq!(first("550 User Unknown There"), 0b10110);
+            assert_eq!(first("user unknown hare, user unknown here"), 0b00101);
+            assert_eq!(first("user unknown ther"), 0b00100);
+            assert_eq!(first("ПОЧТОВЫЙ ЯЩИК ПОЛОН"), 0b01000);
+            assert_eq!(first("почтовый ящик пуст"), 0);
+            if fillers > 0 {
+                p.candidates("filler phrase 99, filler phrase 7", &mut bits);
+                let set: Vec<usize> = crate::engine::classify::set_bits(&bits).collect();
+                // `filler phrase 9` is inside `filler phrase 99`: rules 5 + 7, 5 + 9, 5 + 99.
+                assert_eq!(set, vec![12, 14, 104]);
+            }
+        }
+    }
+
+    #[test]
     fn every_character_folds_to_a_case_mate() {
         // What makes the folded automaton sound: characters that fold alike are mates.
         let mut bad = Vec::new();
