@@ -136,13 +136,20 @@ fn string(buf: &mut Vec<u8>, s: &str) {
 fn escaped(buf: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
+    // Most strings written (labels, ids, rule names) need no escape: one
+    // vectorised check of the whole string, one copy. Short strings were
+    // checked a byte at a time below (≈ 1.9 K instructions a record).
+    if !needs_escape(bytes) {
+        buf.extend_from_slice(bytes);
+        return;
+    }
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
         // Sixteen bytes at a time while none needs escaping (most of a text):
         // the check of a whole chunk compiles to vector compares.
         if let Some(chunk) = bytes.get(i..i + 16)
-            && !chunk.iter().fold(false, |acc, &b| acc | (b < 0x20) | (b == b'"') | (b == b'\\'))
+            && !needs_escape(chunk)
         {
             i += 16;
             continue;
@@ -169,6 +176,12 @@ fn escaped(buf: &mut Vec<u8>, s: &str) {
         start = i;
     }
     buf.extend_from_slice(&bytes[start..]);
+}
+
+/// Whether a byte of `bytes` is escaped in JSON. No early exit, so that it
+/// compiles to vector compares.
+fn needs_escape(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |acc, &b| acc | (b < 0x20) | (b == b'"') | (b == b'\\'))
 }
 
 #[cfg(test)]
