@@ -167,8 +167,13 @@ pub(super) struct Replies {
 impl Adapt {
     /// The lane's limit per slot at `level` (index) under its reactions, and the
     /// state they put it in; expired actions are dropped.
+    #[inline]
     pub(super) fn cap(&mut self, reactions: &[Reaction], level: usize, slot: u32) -> (f64, LaneState) {
         let full = self.full[level];
+        if self.reactions.is_empty() {
+            // Every busy slot of a lane nothing watches asks this.
+            return (full.max(0.0), LaneState::Sending);
+        }
         let (mut cap, mut state) = (full, LaneState::Sending);
         for lr in &mut self.reactions {
             let Some(a) = lr.active else { continue };
@@ -206,6 +211,7 @@ impl Adapt {
     }
 
     /// The next slot at which a reaction changes the lane's limit (`u32::MAX`: none).
+    #[inline]
     pub(super) fn next_change(&self, reactions: &[Reaction], slot: u32) -> u32 {
         let mut next = u32::MAX;
         for lr in &self.reactions {
@@ -229,6 +235,7 @@ impl Adapt {
     /// Splits `new_ip` attempts (of `total`) into feedback replies, fires the
     /// reactions they match, and returns the slot's mixed outcome.
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     pub(super) fn replies(
         &mut self,
         feedback: &[Feedback],
@@ -243,6 +250,23 @@ impl Adapt {
         if self.feedback.is_empty() || total <= 0.0 {
             return Replies { outcome: base };
         }
+        self.replies_with_feedback(feedback, classes, reactions, base, total, new_ip, ip_day, slot)
+    }
+
+    /// [`Adapt::replies`] of a lane whose provider answers with feedback.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn replies_with_feedback(
+        &mut self,
+        feedback: &[Feedback],
+        classes: &[ReplyClass],
+        reactions: &[Reaction],
+        base: Outcome,
+        total: f64,
+        new_ip: f64,
+        ip_day: u32,
+        slot: u32,
+    ) -> Replies {
         let mut remaining = new_ip.max(0.0);
         let mut got = [0.0_f64; 4];
         let mut replied = 0.0;
@@ -289,6 +313,7 @@ impl Adapt {
 
     /// Records the lane's state for one slot; the slots of this hour skipped
     /// since the last record count as the last segment (nothing changed in them).
+    #[inline]
     pub(super) fn observe(&mut self, slot: u32, state: LaneState, binding: Binding, limit_per_hour: f64) {
         // The busy case: the slot before was recorded this hour with the same state, so the
         // hour already holds it and no segment starts; only a suspension counts.
@@ -302,6 +327,12 @@ impl Adapt {
             }
             return;
         }
+        self.observe_change(slot, state, binding, limit_per_hour);
+    }
+
+    /// [`Adapt::observe`] of a slot that starts a segment or follows skipped slots.
+    #[inline(never)]
+    fn observe_change(&mut self, slot: u32, state: LaneState, binding: Binding, limit_per_hour: f64) {
         let skipped = slot.saturating_sub(self.next_slot.max(slot - slot % SLOTS_PER_HOUR));
         self.repeat_last(skipped);
         self.next_slot = slot + 1;

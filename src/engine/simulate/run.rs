@@ -194,12 +194,14 @@ impl<'a> PartRun<'a> {
                 cohorts: Vec::new(),
                 asleep_until: 0,
                 doomed: Vec::new(),
+                spare: Vec::new(),
                 hour: Counts::default(),
                 hourly: Vec::with_capacity(hours),
                 adapt: setup[p].adapt.clone(),
             })
             .collect();
         let n = lanes_v.len();
+        let overflow: Vec<f64> = lanes.iter().map(|&p| setup[p].overflow).collect();
         let level = match (kind, &s.schedule) {
             (RunKind::Fixed(l), _) => l,
             (RunKind::Schedule, LevelSchedule::AutoPromote { start, .. }) => *start,
@@ -210,10 +212,10 @@ impl<'a> PartRun<'a> {
             common,
             classes,
             kind,
-            pools: Pools::new(&groups, n),
+            pools: Pools::new(&groups, n).with_overflow(&overflow),
             groups,
             lanes: lanes_v,
-            overflow: lanes.iter().map(|&p| setup[p].overflow).collect(),
+            overflow,
             want: vec![0.0; n],
             got: vec![0.0; n],
             got_over: vec![0.0; n],
@@ -290,7 +292,7 @@ impl<'a> PartRun<'a> {
                         start: slot,
                         expires: slot.saturating_add(common.validity_slots),
                         ready: messages,
-                        pending: Fifo::default(),
+                        pending: lane.spare.pop().map_or_else(Fifo::default, Fifo::reusing),
                         pending_total: 0.0,
                         doomed: 0.0,
                     });

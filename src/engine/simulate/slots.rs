@@ -48,6 +48,18 @@ impl Fifo {
         self.items.clear();
         self.head = 0;
     }
+
+    /// An empty queue in `items`' allocation (a finished cohort's), so a new
+    /// cohort's retries do not grow a fresh `Vec` from nothing every day.
+    pub(super) fn reusing(mut items: Vec<(u32, f64)>) -> Fifo {
+        items.clear();
+        Fifo { items, head: 0 }
+    }
+
+    /// Gives the queue's allocation back for [`Fifo::reusing`].
+    fn into_items(self) -> Vec<(u32, f64)> {
+        self.items
+    }
 }
 
 /// Mail of one provider injected on one day.
@@ -80,6 +92,8 @@ pub(super) struct Lane {
     pub(super) asleep_until: u32,
     /// Remainders of finished cohorts waiting for their deadline: (deadline, messages).
     pub(super) doomed: Vec<(u32, f64)>,
+    /// Retry queues' allocations of finished cohorts, for the next injections.
+    pub(super) spare: Vec<Vec<(u32, f64)>>,
     pub(super) hour: Counts,
     pub(super) hourly: Vec<Counts>,
     /// Feedback, reactions and the recorded states.
@@ -103,10 +117,10 @@ pub(super) fn lane_arrivals(lane: &mut Lane, slot: u32) -> f64 {
     }
     if lane.cohorts.first().is_some_and(|c| c.expires <= slot) {
         let gone = lane.cohorts.iter().take_while(|c| c.expires <= slot).count();
-        for c in &lane.cohorts[..gone] {
+        for c in lane.cohorts.drain(..gone) {
             lane.hour.expired += c.queued();
+            lane.spare.push(c.pending.into_items());
         }
-        lane.cohorts.drain(..gone);
     }
     let (mut ready, mut next_due, mut emptied) = (0.0, u32::MAX, false);
     for c in lane.cohorts.iter_mut() {
@@ -139,7 +153,15 @@ pub(super) fn lane_arrivals(lane: &mut Lane, slot: u32) -> f64 {
             let at = lane.doomed.partition_point(|d| d.0 <= c.expires);
             lane.doomed.insert(at, (c.expires, c.doomed));
         }
-        lane.cohorts.retain(|c| !(c.pending.is_empty() && c.ready <= 0.0));
+        let mut i = 0;
+        while i < lane.cohorts.len() {
+            let c = &lane.cohorts[i];
+            if c.pending.is_empty() && c.ready <= 0.0 {
+                lane.spare.push(lane.cohorts.remove(i).pending.into_items());
+            } else {
+                i += 1;
+            }
+        }
     }
     if let Some(d) = lane.doomed.first() {
         next_due = next_due.min(d.0);
@@ -170,6 +192,7 @@ impl Lane {
 /// the warm overflow IPs take what is left; `want` is consumed, `got`
 /// receives what each may attempt, `got_over` the part sent by warm IPs.
 #[allow(clippy::too_many_arguments)]
+#[inline]
 pub(super) fn allocate(
     groups: &mut [CapacityGroup],
     pools: &Pools,
@@ -180,6 +203,10 @@ pub(super) fn allocate(
     overflow: &[f64],
     got_over: &mut [f64],
 ) {
+    // Nobody awake wants anything (`want` is zero outside `awake`): no pool serves.
+    if awake.is_empty() {
+        return;
+    }
     let l = level.index();
     for &p in awake {
         for &gi in &pools.own[p] {
@@ -212,6 +239,9 @@ pub(super) fn allocate(
         g.peak_slot_attempted = g.peak_slot_attempted.max(served);
         g.peak_utilisation = g.peak_utilisation.max((served / cap).min(1.0));
     }
+    if !pools.overflow {
+        return;
+    }
     for &p in awake {
         let x = want[p].min(overflow[p]);
         if x > 0.0 {
@@ -226,6 +256,8 @@ pub(super) fn allocate(
 pub(super) struct Pools {
     pub(super) own: Vec<Vec<usize>>,
     pub(super) shared: Vec<usize>,
+    /// Whether some lane has warm overflow IPs (see [`Pools::with_overflow`]).
+    pub(super) overflow: bool,
 }
 
 impl Pools {
@@ -238,7 +270,13 @@ impl Pools {
                 _ => shared.push(i),
             }
         }
-        Pools { own, shared }
+        Pools { own, shared, overflow: true }
+    }
+
+    /// Notes whether any lane has overflow capacity, so slots skip the overflow step when none has.
+    pub(super) fn with_overflow(mut self, overflow: &[f64]) -> Pools {
+        self.overflow = overflow.iter().any(|&o| o != 0.0);
+        self
     }
 }
 
