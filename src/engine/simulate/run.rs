@@ -197,7 +197,12 @@ impl<'a> PartRun<'a> {
                 spare: Vec::new(),
                 hour: Counts::default(),
                 hourly: Vec::with_capacity(hours),
-                adapt: setup[p].adapt.clone(),
+                adapt: {
+                    // One state an hour: sized once, not grown hour by hour.
+                    let mut a = setup[p].adapt.clone();
+                    a.states.reserve(hours);
+                    a
+                },
             })
             .collect();
         let n = lanes_v.len();
