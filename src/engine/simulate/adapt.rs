@@ -233,9 +233,10 @@ impl Adapt {
     }
 
     /// Splits `new_ip` attempts (of `total`) into feedback replies, fires the
-    /// reactions they match, and returns the slot's mixed outcome.
+    /// reactions they match, and returns the slot's mixed outcome. Out of line:
+    /// the slot loop calls it only for lanes whose provider answers with feedback.
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[inline(never)]
     pub(super) fn replies(
         &mut self,
         feedback: &[Feedback],
@@ -250,23 +251,6 @@ impl Adapt {
         if self.feedback.is_empty() || total <= 0.0 {
             return Replies { outcome: base };
         }
-        self.replies_with_feedback(feedback, classes, reactions, base, total, new_ip, ip_day, slot)
-    }
-
-    /// [`Adapt::replies`] of a lane whose provider answers with feedback.
-    #[allow(clippy::too_many_arguments)]
-    #[inline(never)]
-    fn replies_with_feedback(
-        &mut self,
-        feedback: &[Feedback],
-        classes: &[ReplyClass],
-        reactions: &[Reaction],
-        base: Outcome,
-        total: f64,
-        new_ip: f64,
-        ip_day: u32,
-        slot: u32,
-    ) -> Replies {
         let mut remaining = new_ip.max(0.0);
         let mut got = [0.0_f64; 4];
         let mut replied = 0.0;

@@ -350,7 +350,12 @@ impl<'a> PartRun<'a> {
                     let (cap, st) = caps[p];
                     let x = got[p];
                     if x > 0.0 {
-                        let out = lane.adapt.replies(feedback, classes, reactions, lane.out, x, x - got_over[p], *ip_day, slot).outcome;
+                        // A provider without feedback answers with its own rates (the common, cheap case).
+                        let out = if lane.adapt.feedback.is_empty() {
+                            lane.out
+                        } else {
+                            lane.adapt.replies(feedback, classes, reactions, lane.out, x, x - got_over[p], *ip_day, slot).outcome
+                        };
                         let served = serve(lane, x, slot, delays, out);
                         day.attempted += served.attempted;
                         day.soft += served.soft;
