@@ -142,6 +142,7 @@ pub(super) struct PartRun<'a> {
     groups: Vec<CapacityGroup>,
     pools: Pools,
     lanes: Vec<Lane>,
+    /// Per lane, the warm overflow IPs' slot capacity; empty when no lane has any.
     overflow: Vec<f64>,
     want: Vec<f64>,
     got: Vec<f64>,
@@ -206,7 +207,11 @@ impl<'a> PartRun<'a> {
             })
             .collect();
         let n = lanes_v.len();
-        let overflow: Vec<f64> = lanes.iter().map(|&p| setup[p].overflow).collect();
+        let mut overflow: Vec<f64> = lanes.iter().map(|&p| setup[p].overflow).collect();
+        if overflow.iter().all(|&o| o == 0.0) {
+            // No warm IPs in this part: `allocate` skips the overflow step.
+            overflow.clear();
+        }
         let level = match (kind, &s.schedule) {
             (RunKind::Fixed(l), _) => l,
             (RunKind::Schedule, LevelSchedule::AutoPromote { start, .. }) => *start,
@@ -217,7 +222,7 @@ impl<'a> PartRun<'a> {
             common,
             classes,
             kind,
-            pools: Pools::new(&groups, n).with_overflow(&overflow),
+            pools: Pools::new(&groups, n),
             groups,
             lanes: lanes_v,
             overflow,

@@ -153,14 +153,8 @@ pub(super) fn lane_arrivals(lane: &mut Lane, slot: u32) -> f64 {
             let at = lane.doomed.partition_point(|d| d.0 <= c.expires);
             lane.doomed.insert(at, (c.expires, c.doomed));
         }
-        let mut i = 0;
-        while i < lane.cohorts.len() {
-            let c = &lane.cohorts[i];
-            if c.pending.is_empty() && c.ready <= 0.0 {
-                lane.spare.push(lane.cohorts.remove(i).pending.into_items());
-            } else {
-                i += 1;
-            }
+        for c in lane.cohorts.extract_if(.., |c| c.pending.is_empty() && c.ready <= 0.0) {
+            lane.spare.push(c.pending.into_items());
         }
     }
     if let Some(d) = lane.doomed.first() {
@@ -239,7 +233,8 @@ pub(super) fn allocate(
         g.peak_slot_attempted = g.peak_slot_attempted.max(served);
         g.peak_utilisation = g.peak_utilisation.max((served / cap).min(1.0));
     }
-    if !pools.overflow {
+    // Empty when no lane of the part has warm IPs.
+    if overflow.is_empty() {
         return;
     }
     for &p in awake {
@@ -256,8 +251,6 @@ pub(super) fn allocate(
 pub(super) struct Pools {
     pub(super) own: Vec<Vec<usize>>,
     pub(super) shared: Vec<usize>,
-    /// Whether some lane has warm overflow IPs (see [`Pools::with_overflow`]).
-    pub(super) overflow: bool,
 }
 
 impl Pools {
@@ -270,13 +263,7 @@ impl Pools {
                 _ => shared.push(i),
             }
         }
-        Pools { own, shared, overflow: true }
-    }
-
-    /// Notes whether any lane has overflow capacity, so slots skip the overflow step when none has.
-    pub(super) fn with_overflow(mut self, overflow: &[f64]) -> Pools {
-        self.overflow = overflow.iter().any(|&o| o != 0.0);
-        self
+        Pools { own, shared }
     }
 }
 
