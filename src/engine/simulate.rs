@@ -145,8 +145,8 @@ pub struct ProviderSeries {
 pub struct CapacityGroup {
     /// Index of the MX rule; `None` = the built-in cautious limits.
     pub rule: Option<usize>,
-    /// The rule's mask (`(built-in)` when none).
-    pub mask: String,
+    /// The rule's mask; `None` for the built-in limits (the edges name them).
+    pub mask: Option<String>,
     /// Shared across IPs (and providers).
     pub shared: bool,
     /// Indices of the providers drawing from it.
@@ -262,7 +262,7 @@ fn build_groups(s: &Scenario, rules: &[MxRule]) -> Vec<CapacityGroup> {
         for route in routes(prov, s.ips, rules) {
             let rule = route.rule.and_then(|r| rules.get(r));
             let limits = |l: ThroughputLevel| rule.map_or(BUILTIN_LIMITS[l.index()], |r| r.limits(l));
-            let mask = rule.map_or_else(|| "(built-in)".to_owned(), |r| r.mask.clone());
+            let mask = rule.map(|r| r.mask.clone());
             if rule.is_some_and(|r| r.shared) {
                 match shared.iter_mut().find(|g| g.rule == route.rule) {
                     Some(g) if !g.providers.contains(&p) => g.providers.push(p),

@@ -24,7 +24,7 @@ use egui::{RichText, Role, Ui};
 use super::widgets::{failure_label, named};
 use super::{Action, PanelCtx};
 use crate::engine::{Classifier, FailureType};
-use crate::i18n::{tr, tr_fmt};
+use crate::i18n::{tr, tr_fmt, tr_n};
 use load::{Format, Rows, Source};
 use mailbox::MailboxDialog;
 use summary::{clusters_ui, load_report, reason_bars};
@@ -495,8 +495,9 @@ impl BatchPanel {
                 ui.weak(tr("batch.updating"));
             }
         });
-        // Short windows keep room for the table below.
-        let height = ((ui.available_height() - 260.0) * 0.45).clamp(60.0, 170.0);
+        // Short windows keep room for the table below, but at 1024×700 the bars still show
+        // six reasons (the scroll areas shrink to fewer): three hid a fourth behind a thin scrollbar.
+        let height = ((ui.available_height() - 180.0) * 0.6).clamp(60.0, 200.0);
         let filter = &mut self.filter;
         let pairs = self.confusion.as_ref().map(|(_, _, p)| p);
         ui.columns(if pairs.is_some() { 3 } else { 2 }, |cols| {
@@ -504,7 +505,7 @@ impl BatchPanel {
             egui::ScrollArea::vertical().id_salt("batch_reasons").max_height(height).show(&mut cols[0], |ui| {
                 reason_bars(ui, r, filter);
             });
-            cols[1].strong(tr_fmt("batch.unmatched_heading", &[("n", &s.unmatched), ("templates", &s.templates)]));
+            cols[1].strong(tr_n("batch.unmatched_heading", s.templates, &[("lines", &s.unmatched)]));
             egui::ScrollArea::vertical().id_salt("batch_clusters").max_height(height).show(&mut cols[1], |ui| {
                 clusters_ui(ui, r, lines, ctx);
             });

@@ -204,7 +204,10 @@ impl BounceRulesPanel {
             }
             None => {}
         }
-        egui::Grid::new("rule_fields").num_columns(4).spacing([12.0, 6.0]).show(ui, |ui| {
+        // Two fields a row when they fit; beside the tester at 1024 px they do not, and
+        // a four-column grid pushed the reason combo and every row below past the edge.
+        let two_a_row = ui.available_width() >= DETAIL_TWO_A_ROW;
+        egui::Grid::new("rule_fields").num_columns(if two_a_row { 4 } else { 2 }).spacing([12.0, 6.0]).show(ui, |ui| {
             ui.label(tr("rules.category"));
             let shown = categories.iter().find(|(id, _)| *id == r.category).map_or(r.category.clone(), |(_, l)| l.clone());
             let resp = egui::ComboBox::from_id_salt("detail_cat").selected_text(shown).show_ui(ui, |ui| {
@@ -213,6 +216,9 @@ impl BounceRulesPanel {
                 }
             });
             a11y(&resp.response, Role::ComboBox, tr("rules.rule_category"));
+            if !two_a_row {
+                ui.end_row();
+            }
             ui.label(tr("rules.reason_override"));
             let shown = r
                 .reason
@@ -229,6 +235,9 @@ impl BounceRulesPanel {
             ui.end_row();
             ui.label(tr("rules.type_override"));
             edited |= failure_override_combo(ui, "detail_ft", &mut r.failure_type);
+            if !two_a_row {
+                ui.end_row();
+            }
             ui.label(tr("rules.status"));
             let resp = egui::ComboBox::from_id_salt("detail_status").selected_text(r.status.display_label()).show_ui(ui, |ui| {
                 for s in RuleStatus::ALL {
@@ -258,14 +267,21 @@ impl BounceRulesPanel {
             Some(true) => (false, tr("rules.matched").into()),
             _ => (true, tr("rules.not_matched").into()),
         });
-        if ui.button(tr("rules.test_first")).clicked()
-            && let Some(t) = ctx.rules.bounce_rules[i].must_match.first().cloned()
-        {
-            ctx.act(Action::LoadInTester(t));
+        let first = ctx.rules.bounce_rules[i].must_match.first().filter(|t| !t.trim().is_empty()).cloned();
+        let button = ui.add_enabled(first.is_some(), egui::Button::new(tr("rules.test_first")));
+        if let Some(t) = first {
+            if button.clicked() {
+                ctx.act(Action::LoadInTester(t));
+            }
+        } else {
+            button.on_disabled_hover_text(tr("rules.test_first_none"));
         }
         ctx.edited |= edited;
     }
 }
+
+/// Width of the rule details below which their fields go one a row.
+const DETAIL_TWO_A_ROW: f32 = 620.0;
 
 /// An editable list of example texts with a pass/fail mark each.
 fn examples_ui(ui: &mut Ui, salt: &str, list: &mut Vec<String>, check: impl Fn(&str) -> (bool, String)) -> bool {

@@ -121,6 +121,11 @@ impl DnsLookupPanel {
         if query.is_empty() {
             return;
         }
+        // A name that is no domain is refused before any server is asked (and none is named).
+        if let Err(e) = dns::normalize_domain(&query) {
+            self.result = Some((query, Err(e)));
+            return;
+        }
         let nameserver = match parse_nameserver(nameserver) {
             Ok(ns) => ns,
             Err(e) => {
@@ -195,8 +200,10 @@ impl DnsLookupPanel {
                     self.cancel();
                 }
             } else {
-                let can = !self.input.trim().is_empty();
-                go |= ui.add_enabled(can, egui::Button::new(tr("dns.look_up"))).on_hover_text(tr("dns.look_up_tip")).clicked();
+                // A bad DNS server setting is said once, under its field; nothing to look up with it.
+                let can = !self.input.trim().is_empty() && parse_nameserver(nameserver).is_ok();
+                let button = ui.add_enabled(can, egui::Button::new(tr("dns.look_up"))).on_hover_text(tr("dns.look_up_tip"));
+                go |= button.clicked();
             }
         });
         ui.horizontal(|ui| {
@@ -209,10 +216,11 @@ impl DnsLookupPanel {
             ui.label(tr("dns.limits_level"));
             level_combo(ui, "dns_level", &mut self.level, tr("dns.a11y_level"));
         });
-        if let Err(e) = parse_nameserver(nameserver) {
+        let bad_server = parse_nameserver(nameserver).err();
+        if let Some(e) = &bad_server {
             ui.label(RichText::new(e).color(error_color(ui)));
         }
-        if go && !self.is_running() {
+        if go && !self.is_running() && bad_server.is_none() {
             self.start(ui.ctx(), nameserver);
         }
         ui.separator();

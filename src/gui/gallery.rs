@@ -132,29 +132,35 @@ pub struct GalleryPanel {
     pub load_error: Option<String>,
     /// Card shown in presentation mode.
     pub current: usize,
+    /// The card whose first reply presentation mode last put in the tester.
+    presented: Option<usize>,
     /// Mismatches under the rules of one compile generation (cached).
     mismatches: Option<(u64, usize)>,
 }
 
 impl Default for GalleryPanel {
+    /// The built-in cards (no disk access: [`GalleryPanel::load`] reads the editable file).
     fn default() -> Self {
-        let built_in = || built_in_cards().unwrap_or_default();
-        match std::fs::read_to_string(FILE) {
-            Ok(text) => match parse_cards(&text) {
-                Ok(cards) => GalleryPanel { cards, load_error: None, current: 0, mismatches: None },
-                Err(e) => GalleryPanel {
-                    cards: built_in(),
-                    load_error: Some(format!("{FILE}:{}:{}: {} — {}", e.span.start.line, e.span.start.col, e.code, tr("gallery.built_in"))),
-                    current: 0,
-                    mismatches: None,
-                },
-            },
-            Err(_) => GalleryPanel { cards: built_in(), load_error: None, current: 0, mismatches: None },
-        }
+        GalleryPanel { cards: built_in_cards().unwrap_or_default(), load_error: None, current: 0, presented: None, mismatches: None }
     }
 }
 
 impl GalleryPanel {
+    /// The cards of the editable file when run from the project folder, else the built-in
+    /// ones (with the reason when the file is there but cannot be used).
+    pub fn load() -> Self {
+        match std::fs::read_to_string(FILE) {
+            Ok(text) => match parse_cards(&text) {
+                Ok(cards) => GalleryPanel { cards, ..GalleryPanel::default() },
+                Err(e) => GalleryPanel {
+                    load_error: Some(format!("{FILE}:{}:{}: {} — {}", e.span.start.line, e.span.start.col, e.code, tr("gallery.built_in"))),
+                    ..GalleryPanel::default()
+                },
+            },
+            Err(_) => GalleryPanel::default(),
+        }
+    }
+
     /// Replies whose verdict is not what their card expects, under `compiled`'s rules
     /// (every language's replies; cached per compile).
     pub fn mismatch_count(&mut self, compiled: &Compiled) -> usize {
@@ -167,6 +173,11 @@ impl GalleryPanel {
         let n = self.cards.iter().map(|card| card.all_examples().filter(|ex| !check(c, card, ex).ok).count()).sum();
         self.mismatches = Some((compiled.generation, n));
         n
+    }
+
+    /// Outside presentation mode: entered again, it puts its card's reply in the tester.
+    pub fn end_presentation(&mut self) {
+        self.presented = None;
     }
 
     /// Draws the panel.
@@ -242,6 +253,13 @@ impl GalleryPanel {
         let c = ctx.compiled.classifier.clone();
         let lang = Lang::current();
         let card = self.cards[self.current].clone();
+        // The tester beside the card shows the card's first reply, not what was tested before.
+        if self.presented != Some(self.current) {
+            self.presented = Some(self.current);
+            if let Some(ex) = card.examples_in(lang).next() {
+                ctx.act(Action::LoadInTester(ex.clone()));
+            }
+        }
         egui::ScrollArea::vertical().id_salt("presentation_scroll").show(ui, |ui| card_ui(ui, ctx, &c, &card, lang, true));
     }
 }

@@ -98,8 +98,10 @@ pub enum Action {
         /// A folder rather than files.
         folder: bool,
     },
-    /// Create a rule from a tester text: escaped pattern, the text as its example.
+    /// Create a rule from a tester text or a batch cluster: escaped pattern, the text as its example.
     NewRuleFromText {
+        /// Name to start from (made unique): says where the rule came from.
+        name: &'static str,
         /// Regex pattern (already escaped).
         pattern: String,
         /// The whole text, kept as must-match example.

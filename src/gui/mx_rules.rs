@@ -7,7 +7,7 @@ use super::PanelCtx;
 use super::grid::{self, ColumnSpec, GridLayout, SplitDir};
 use super::widgets::{a11y, error_color, named};
 use crate::engine::mx::{self, IdRange, Limits, MxProblem, MxRule, Severity, ThroughputLevel, TlsMode};
-use crate::i18n::{tr, tr_fmt};
+use crate::i18n::{tr, tr_fmt, tr_n};
 
 /// A change to the MX rule list, applied after the table is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +64,13 @@ fn starter_rule() -> MxRule {
 /// "5 connections, 20 messages per connection, 600 messages per hour (per IP)".
 pub fn limits_text(l: Limits, shared: bool) -> String {
     let key = if shared { "mx.limits_shared" } else { "mx.limits_per_ip" };
-    tr_fmt(key, &[("conn", &l.max_connections), ("msgs", &l.max_msgs_per_connection), ("hour", &l.msgs_per_hour)])
+    let n = |key, v: u32| tr_n(key, v as usize, &[]);
+    let (conn, msgs, hour) = (
+        n("mx.n_connections", l.max_connections),
+        n("mx.n_msgs_per_connection", l.max_msgs_per_connection),
+        n("mx.n_per_hour", l.msgs_per_hour),
+    );
+    tr_fmt(key, &[("conn", &conn), ("msgs", &msgs), ("hour", &hour)])
 }
 
 impl MxRulesPanel {
@@ -134,7 +140,17 @@ impl MxRulesPanel {
             }
         });
         let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
-        ui.label(RichText::new(tr_fmt("mx.summary", &[("n", &n), ("errors", &errors), ("warnings", &(problems.len() - errors))])).weak());
+        ui.label(
+            RichText::new(tr_fmt(
+                "mx.summary",
+                &[
+                    ("rules", &tr_n("mx.n_rules", n, &[])),
+                    ("errors", &tr_n("status.errors", errors, &[])),
+                    ("warnings", &tr_n("status.warnings", problems.len() - errors, &[])),
+                ],
+            ))
+            .weak(),
+        );
 
         // Below the table: the selected rule's levels on the left, the host tester on the right,
         // so the table keeps the full width for its many columns. Each part is its own clipped ui.

@@ -121,16 +121,19 @@ pub fn bundled_fonts() -> &'static [(&'static str, Vec<u8>)] {
     &BUNDLED_FONTS
 }
 
-/// Adds a CJK-capable fallback font (bundled) so Japanese, Chinese and Korean
-/// texts render instead of boxes. Takes effect from the next frame.
+/// Adds CJK-capable fallback fonts (bundled) so Japanese, Chinese and Korean
+/// texts render instead of boxes, before egui's monochrome emoji fonts (the
+/// last resort, so an emoji in a bounce's subject is a glyph, not a box, and
+/// the symbols DejaVu has keep its look). Takes effect from the next frame.
 pub fn install_fonts(ctx: &egui::Context) {
     let mut fonts = egui::FontDefinitions::default();
+    for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
+        let list = fonts.families.entry(family).or_default();
+        let at = list.iter().position(|f| f == "NotoEmoji-Regular").unwrap_or(list.len());
+        list.splice(at..at, bundled_fonts().iter().map(|(name, _)| (*name).to_owned()));
+    }
     for (name, ttf) in bundled_fonts() {
-        let name = *name;
-        fonts.font_data.insert(name.to_owned(), std::sync::Arc::new(egui::FontData::from_static(ttf.as_slice())));
-        for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
-            fonts.families.entry(family).or_default().push(name.to_owned());
-        }
+        fonts.font_data.insert((*name).to_owned(), std::sync::Arc::new(egui::FontData::from_static(ttf.as_slice())));
     }
     ctx.set_fonts(fonts);
 }

@@ -69,7 +69,7 @@ fn mx_table_shows_validation_errors() {
     let mut h = harness(app);
     h.run();
     assert!(shown(&h, "'**' is the same as '*'"));
-    assert!(shown(&h, "1 errors"));
+    assert!(shown(&h, "1 error,") && !shown(&h, "1 errors"), "one error, in the singular");
 }
 
 #[test]

@@ -281,6 +281,13 @@ fn rampup_panel_renders_translated_in_every_language() {
             "{code}: {shown_plan}"
         );
         assert_eq!(bouncelab::gui::rampup::parse_plan("Slow, 6"), Ok(vec![ThroughputLevel::Slow, ThroughputLevel::Custom]), "{code}");
+        // Without MX rules every provider runs at the built-in limits, named in this language.
+        h.state_mut().document.rules.mx_rules.clear();
+        h.state_mut().document.after_structural_edit();
+        settle(&mut h);
+        lang.make_current();
+        assert!(shown(&h, tr("rampup.builtin_limits")), "{code}: {}", tr("rampup.builtin_limits"));
+        assert!(lang == Lang::ENGLISH || !shown(&h, "(built-in"), "{code}: no English left");
     }
     Lang::ENGLISH.make_current();
 }

@@ -193,3 +193,18 @@ fn the_tester_explains_the_pattern_its_alternatives_every_span_and_the_decision_
     assert!(shown(&h, tr("why.default")));
     assert!(h.query_by_label(tr("why.a11y_pattern")).is_none(), "no pattern when no rule decided");
 }
+
+/// In a long multilingual pattern the first matching alternative may be rows
+/// below the six the box shows: the box scrolls to it once.
+#[test]
+fn the_pattern_box_scrolls_to_the_first_matching_alternative() {
+    let mut h = harness(app_on(Panel::Tester));
+    h.state_mut().tester.set_text("452 4.2.2 Mailbox full".to_owned());
+    settle(&mut h);
+    let top = h.get_by_label(tr("why.a11y_pattern")).rect().top();
+    h.state_mut().tester.set_text("수신자의 메일함이 가득 찼습니다".to_owned());
+    settle(&mut h);
+    assert!(shown(&h, "Mailbox full"), "the same rule wins");
+    let rows = h.get_by_label(tr("why.a11y_pattern")).rect().top();
+    assert!(rows < top - 40.0, "scrolled down to the Korean alternative: pattern top {rows} vs {top}");
+}

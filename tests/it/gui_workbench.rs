@@ -281,10 +281,14 @@ fn presentation_mode_is_chromeless_shows_whole_replies_and_steps_with_the_arrows
     let long = card.examples.iter().max_by_key(|e| e.len()).unwrap().clone();
     assert!(long.chars().count() > 90);
     assert!(shown(&h, &long), "the whole reply, not shortened");
+    // The tester beside the card shows the card's first reply.
+    assert_eq!(h.state().tester.text, card.examples[0]);
     h.key_press(Key::ArrowRight);
     settle(&mut h);
     assert_eq!(h.state().gallery.current, 1);
     assert!(shown(&h, &h.state().gallery.cards[1].title.clone()));
+    assert_eq!(h.state().tester.text, h.state().gallery.cards[1].examples[0], "and follows the cards");
+    assert_eq!(h.state().settings.panel, Panel::Gallery, "the panel under presentation mode stays");
     h.key_press(Key::ArrowLeft);
     h.key_press(Key::ArrowLeft);
     settle(&mut h);
@@ -320,6 +324,30 @@ fn dns_panel_keeps_its_total_timeout_and_names_the_server_it_asked() {
     assert!(shown(&h, &format!("Asked {ns}")), "the server asked is named");
 }
 
+/// A name that is no domain is refused before any server is asked, so no
+/// server is named; a bad DNS server setting is said once, under its field,
+/// and the lookup waits for a good one.
+#[test]
+fn dns_panel_refuses_bad_input_without_asking_and_says_it_once() {
+    let mut a = app(Panel::DnsLookup, "en");
+    a.dns.input = "not a domain!!".into();
+    let mut h = sized(a, 1024.0, 700.0);
+    settle(&mut h);
+    h.get_by_label(tr("dns.look_up")).click();
+    settle(&mut h);
+    let Some((_, Err(e))) = &h.state().dns.result else { panic!("refused, got {:?}", h.state().dns.result) };
+    assert!(matches!(e, bouncelab::engine::dns::DnsError::InvalidName { .. }), "{e:?}");
+    assert!(!shown(&h, "Asked "), "no server was asked");
+
+    h.state_mut().settings.nameserver = "1.2.3.4:abc".into();
+    h.state_mut().dns.input = "example.com".into();
+    h.state_mut().dns.result = None;
+    settle(&mut h);
+    assert!(h.get_by_label(tr("dns.look_up")).accesskit_node().is_disabled(), "nothing to ask");
+    assert_eq!(h.query_all_by_label_contains("is not IP:PORT").count(), 1, "one message, under the field");
+    assert!(h.state().dns.result.is_none() && !h.state().dns.is_running());
+}
+
 #[test]
 fn make_a_rule_generalises_addresses_and_numbers_like_the_batch_clusters() {
     let mut a = app(Panel::Tester, "en");
@@ -343,4 +371,45 @@ fn make_a_rule_generalises_addresses_and_numbers_like_the_batch_clusters() {
     assert_eq!(c.classify(text).rule, Some(sel), "the new rule wins its example");
     let other = "550 5.7.1 <bob@mail.example.net>: mailbox frozen by provider policy 99";
     assert_eq!(c.classify(other).rule, Some(sel), "and the same reply for another address");
+}
+
+/// Beside the tester at 1024 px the rule details are about 550 px wide: their
+/// fields go one a row, so no combo, example field or Remove button runs
+/// under the tester (a four-column grid pushed them past the edge).
+#[test]
+fn the_rule_details_fit_beside_the_tester_at_1024() {
+    let mut a = app(Panel::BounceRules, "en");
+    a.rules_panel.select(0);
+    a.rules_panel.tester_unfolded = true;
+    let mut h = sized(a, 1024.0, 700.0);
+    settle(&mut h);
+    assert!(h.query_by_label(tr("tester.a11y_text")).is_some(), "the tester is beside the rules");
+    let right = h.state().main_rect.right() + 0.5;
+    for label in ["Remove example 1", "Example 1", tr("rules.reason_override"), tr("rules.rule_status"), tr("rules.rule_note")] {
+        let nodes: Vec<_> = h.query_all_by_label(label).collect();
+        assert!(!nodes.is_empty(), "{label} is shown");
+        for n in nodes {
+            assert!(n.rect().right() <= right, "{label} ends at {} past the details' edge {right}", n.rect().right());
+        }
+    }
+}
+
+/// "Test the first example" is disabled for a rule without examples, and says why.
+#[test]
+fn test_first_example_needs_an_example() {
+    let mut a = app(Panel::BounceRules, "en");
+    a.settings.tester_beside_rules = false;
+    a.document.rules.bounce_rules[0].must_match.clear();
+    a.document.after_structural_edit();
+    a.rules_panel.select(0);
+    let mut h = sized(a, 1400.0, 900.0);
+    settle(&mut h);
+    assert!(h.get_by_label(tr("rules.test_first")).accesskit_node().is_disabled(), "nothing to test");
+    h.state_mut().document.rules.bounce_rules[0].must_match.push("550 5.1.1 user unknown".into());
+    h.state_mut().document.after_structural_edit();
+    settle(&mut h);
+    h.get_by_label(tr("rules.test_first")).click();
+    settle(&mut h);
+    assert_eq!(h.state().tester.text, "550 5.1.1 user unknown");
+    assert_eq!(h.state().settings.panel, Panel::Tester, "the tester shows it");
 }

@@ -301,6 +301,43 @@ mod gui {
         }
     }
 
+    /// An emoji in a tested bounce (subjects and provider notices carry them) is
+    /// drawn from egui's emoji fonts in the monospace text box, not as a box
+    /// (kittest panics on a missing glyph).
+    #[test]
+    fn emoji_in_a_tested_text_have_glyphs() {
+        let mut app = BounceLabApp::with_settings(Settings::default(), Some(crate::data("../../sample_rules/default.ron")));
+        app.typed_dialogs = true;
+        app.settings.panel = Panel::Tester;
+        app.tester.set_text("550 5.1.1 <a@example.com> 😀💥 user unknown ✉ 📧 ✅ 👍".to_owned());
+        let mut h = Harness::builder()
+            .with_size(egui::vec2(1024.0, 700.0))
+            .with_context_setup(bouncelab::gui::widgets::install_fonts)
+            .build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app);
+        h.run_steps(3);
+        assert!(h.query_all_by_label_contains("User unknown").next().is_some(), "the verdict is shown");
+    }
+
+    /// Counts of one read in the singular (the batch's clusters, the MX limits
+    /// and the MX header used to say "1 templates", "1 connections", "1 warnings").
+    #[test]
+    fn counts_of_one_are_singular() {
+        use bouncelab::engine::mx::Limits;
+        use bouncelab::gui::mx_rules::limits_text;
+        use bouncelab::i18n::tr_n;
+        Lang::ENGLISH.make_current();
+        assert_eq!(tr_n("batch.unmatched_heading", 1, &[("lines", &1)]), "Unmatched lines: 1 in 1 template");
+        assert_eq!(tr_n("batch.unmatched_heading", 2, &[("lines", &5)]), "Unmatched lines: 5 in 2 templates");
+        assert!(tr_n("batch.rule_from_cluster", 1, &[("rule", &47)]).starts_with("New rule #47 from an unmatched cluster of 1 line:"));
+        let one = Limits { max_connections: 1, max_msgs_per_connection: 1, msgs_per_hour: 1 };
+        assert_eq!(limits_text(one, false), "1 connection, 1 message per connection, 1 message per hour (per IP)");
+        let many = Limits { max_connections: 5, max_msgs_per_connection: 20, msgs_per_hour: 600 };
+        assert_eq!(limits_text(many, true), "5 connections, 20 messages per connection, 600 messages per hour (shared by all IPs)");
+        Lang::from_code("ko").expect("ko").make_current();
+        assert_eq!(limits_text(many, false), "연결 5개, 연결당 메시지 20개, 시간당 메시지 600개 (IP당)");
+        Lang::ENGLISH.make_current();
+    }
+
     /// The check above is live: without the bundled fonts, Korean panics.
     #[test]
     #[should_panic]

@@ -143,10 +143,12 @@ impl BounceLabApp {
                 None => {}
             }
         }
+        // Below the menu bar (egui's default place is the top left corner, over the menus).
         egui::Window::new(tr("menu.shortcuts"))
             .id(egui::Id::unique("shortcuts_window"))
             .open(&mut self.show_shortcuts)
             .resizable(false)
+            .default_pos(ctx.content_rect().left_top() + egui::vec2(160.0, 60.0))
             .show(ctx, |ui| {
                 egui::Grid::new("shortcuts").num_columns(2).show(ui, |ui| {
                     for (k, what) in [
@@ -158,6 +160,8 @@ impl BounceLabApp {
                         ("Ctrl+Shift+Z / Ctrl+Y", tr("shortcut.redo")),
                         ("Ctrl+F", tr("shortcut.find")),
                         ("F11", tr("shortcut.presentation")),
+                        ("← → / ↑ ↓", tr("shortcut.presentation_cards")),
+                        ("Esc", tr("shortcut.presentation_leave")),
                     ] {
                         ui.monospace(k);
                         ui.label(what);

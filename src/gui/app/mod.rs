@@ -130,7 +130,7 @@ impl BounceLabApp {
             settings,
             rules_panel: BounceRulesPanel::default(),
             tester: TesterPanel::default(),
-            gallery: GalleryPanel::default(),
+            gallery: GalleryPanel::load(),
             reasons: ReasonsPanel::default(),
             mx_rules: MxRulesPanel::default(),
             dns: DnsLookupPanel::default(),
@@ -216,6 +216,9 @@ impl BounceLabApp {
 
         // Presentation mode: full screen, no menu, navigation or status bar.
         let presenting = self.settings.presentation;
+        if !presenting {
+            self.gallery.end_presentation();
+        }
         if !presenting {
             egui::Panel::top("menu_bar").show(ui, |ui| {
                 egui::MenuBar::new().ui(ui, |ui| self.menu_ui(ui, &mut actions));
@@ -524,6 +527,7 @@ impl BounceLabApp {
                 self.settings.panel = Panel::MxRules;
                 self.mx_rules.select(i);
             }
+            Action::LoadInTester(t) if self.settings.presentation => self.tester.set_text(t),
             Action::LoadInTester(t) => {
                 self.tester.set_text(t);
                 // A folded tester beside the rules unfolds to show the text.
@@ -543,9 +547,9 @@ impl BounceLabApp {
                     self.batch.await_pick(super::files::pick_batch_inputs(folder, ctx));
                 }
             }
-            Action::NewRuleFromText { pattern, example, category, failure_type, at } => {
+            Action::NewRuleFromText { name, pattern, example, category, failure_type, at } => {
                 let rules = &mut self.document.rules;
-                let mut r = BounceRule::new(rules.unique_rule_name(tr("app.rule_from_tester")), pattern, category);
+                let mut r = BounceRule::new(rules.unique_rule_name(name), pattern, category);
                 r.failure_type = failure_type;
                 r.status = engine::ruleset::RuleStatus::ToQualify;
                 r.must_match.push(example);

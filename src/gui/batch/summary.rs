@@ -10,7 +10,7 @@ use crate::engine::lint::shorten;
 use crate::engine::templates;
 use crate::gui::widgets::named;
 use crate::gui::{Action, PanelCtx};
-use crate::i18n::{tr, tr_fmt};
+use crate::i18n::{tr, tr_fmt, tr_n};
 
 /// Clusters listed (each with its button).
 const SHOWN_CLUSTERS: usize = 100;
@@ -79,13 +79,14 @@ fn make_rule(r: &Results, lines: &Rows, cl: &templates::Cluster, ctx: &mut Panel
     }
     let at = ctx.rules.bounce_rules.len();
     ctx.act(Action::NewRuleFromText {
+        name: tr("app.rule_from_cluster"),
         pattern,
         example: sample.to_string(),
         category: r.classifier.category(v).id.clone(),
         failure_type: crate::engine::rule_effect::kept_failure_type(&r.classifier, v),
         at,
     });
-    ctx.act(Action::Status(tr_fmt("batch.rule_from_cluster", &[("n", &(at + 1)), ("count", &cl.count)])));
+    ctx.act(Action::Status(tr_n("batch.rule_from_cluster", cl.count, &[("rule", &(at + 1))])));
 }
 
 /// One line about how the reading went, in the interface language, and

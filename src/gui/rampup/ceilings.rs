@@ -81,7 +81,12 @@ pub fn ceiling_table(ui: &mut Ui, sim: &Simulation) {
             let more = if names.len() > 3 { tr_fmt("rampup_react.and_more", &[("n", &(names.len() - 3))]) } else { String::new() };
             // The mask over the providers it serves: one narrow column instead of two.
             ui.vertical(|ui| {
-                ui.add(egui::Label::new(RichText::new(format!("{}{shared}", g.mask)).monospace()).extend());
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(format!("{}{shared}", g.mask.as_deref().unwrap_or(tr("rampup.builtin_limits")))).monospace(),
+                    )
+                    .extend(),
+                );
                 ui.add(egui::Label::new(RichText::new(format!("{}{more}", first.join(", "))).small().weak()).extend());
             });
             for l in ThroughputLevel::ALL {
@@ -90,8 +95,9 @@ pub fn ceiling_table(ui: &mut Ui, sim: &Simulation) {
                 let b = g.binding[l.index()];
                 let short =
                     tr(if b == Binding::Connections { "rampup_react.b_connections_short" } else { "rampup_react.b_per_hour_short" });
+                // The small line names the limit that caps the day (a tooltip says it in full).
                 ui.vertical(|ui| {
-                    ui.add(egui::Label::new(cell).extend());
+                    ui.add(egui::Label::new(cell).extend()).on_hover_text(binding_text(b));
                     ui.add(egui::Label::new(RichText::new(short).small().weak()).extend()).on_hover_text(binding_text(b));
                 });
             }

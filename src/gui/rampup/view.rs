@@ -222,7 +222,13 @@ impl RampUpPanel {
                     .groups
                     .iter()
                     .filter(|g| g.providers.contains(&i))
-                    .map(|g| format!("{}{}", g.mask, if g.shared { tr("rampup.shared_suffix") } else { "" }))
+                    .map(|g| {
+                        format!(
+                            "{}{}",
+                            g.mask.as_deref().unwrap_or(tr("rampup.builtin_limits")),
+                            if g.shared { tr("rampup.shared_suffix") } else { "" }
+                        )
+                    })
                     .collect();
                 let t = &p.totals;
                 ui.label(&p.name);

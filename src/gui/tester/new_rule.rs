@@ -195,6 +195,7 @@ impl Proposal {
                 let insert = ui.add_enabled(compiled.is_ok(), egui::Button::new(tr("tester.proposal_insert")));
                 if insert.on_hover_text(tr("tester.proposal_insert_tip")).clicked() {
                     ctx.act(Action::NewRuleFromText {
+                        name: tr("app.rule_from_tester"),
                         pattern: self.pattern.clone(),
                         example: self.example.clone(),
                         category: self.category.clone(),

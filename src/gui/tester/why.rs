@@ -98,12 +98,32 @@ pub fn why_ui(ui: &mut Ui, ctx: &mut PanelCtx, c: &Classifier, why: &Why) {
     let rows = ui.text_style_height(&egui::TextStyle::Monospace) * 6.0;
     egui::Frame::group(ui.style()).inner_margin(4.0).show(ui, |ui| {
         egui::ScrollArea::vertical().id_salt("why_pattern").max_height(rows).show(ui, |ui| {
-            let job = pattern_job(ui, view, wrap - 20.0);
-            let r = ui.add(egui::Label::new(job).wrap());
+            let galley = ui.painter().layout_job(pattern_job(ui, view, wrap - 20.0));
+            let r = ui.add(egui::Label::new(galley.clone()));
+            scroll_to_first_match(ui, view, &galley, r.rect.min);
             named(r, Role::Label, tr("why.a11y_pattern"));
         });
     });
     legend_ui(ui, total > 1);
+}
+
+/// Brings the first matching top-level alternative into the pattern's view, once per
+/// pattern and alternative: in a long multilingual pattern it may be rows below the
+/// six shown ("1 of 51 alternatives match" with nothing green in sight). Once only,
+/// so the user's own scrolling is not fought every frame.
+fn scroll_to_first_match(ui: &Ui, view: &PatternView, galley: &egui::Galley, origin: egui::Pos2) {
+    let p = view.pattern.as_str();
+    let Some(start) = view.alternatives.iter().filter(|a| a.depth == 0 && a.matched == Some(true)).map(|a| a.span.start).min() else {
+        return;
+    };
+    let Some(before) = p.get(..start) else { return };
+    let key = egui::Id::unique(("why_first_match", p, start));
+    if ui.data(|d| d.get_temp::<()>(key)).is_some() {
+        return;
+    }
+    ui.data_mut(|d| d.insert_temp(key, ()));
+    let at = galley.pos_from_cursor(egui::text::CCursor::new(before.chars().count()));
+    ui.scroll_to_rect(at.translate(origin.to_vec2()), None);
 }
 
 fn legend_ui(ui: &mut Ui, alternatives: bool) {
