@@ -25,7 +25,7 @@ mod pieces;
 pub mod prefilter;
 mod verdict;
 pub use incremental::{BatchLine, Reclassifier, RuleEdit};
-pub use pattern::{CompileError, RULE_DFA_LIMIT, RULE_SIZE_LIMIT, RuleProblem, ascii_word_boundaries, compile_pattern};
+pub use pattern::{CompileError, RULE_DFA_LIMIT, RULE_SIZE_LIMIT, RegexMessage, RuleProblem, ascii_word_boundaries, compile_pattern};
 pub use pieces::RULE_TOTAL_LIMIT;
 use pieces::{Piece, Pieces};
 use prefilter::Prefilter;

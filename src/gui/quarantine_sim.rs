@@ -205,9 +205,9 @@ impl QuarantineSimPanel {
                 self.rows.clear();
             }
             ui.add_space(12.0);
-            ui.label(tr("quarantine.until"));
+            ui.label(tr("quarantine.until")).on_hover_text(tr("quarantine.until_tip"));
             let dv = egui::DragValue::new(&mut self.until_day).range(0..=MAX_DAYS).speed(0.2);
-            named(ui.add(dv), Role::SpinButton, tr("quarantine.until_a11y"));
+            named(ui.add(dv), Role::SpinButton, tr("quarantine.until_a11y")).on_hover_text(tr("quarantine.until_tip"));
             ui.checkbox(&mut self.compact, tr("quarantine.compact"));
         });
     }

@@ -107,7 +107,12 @@ impl ReasonsPanel {
                     }
                 });
                 let tip = if used[k] { tr("reasons.reason_used") } else { tr("reasons.delete_reason") };
-                if ui.add_enabled(!used[k], egui::Button::new(tr("rules.delete")).small()).on_hover_text(tip).clicked() {
+                if ui
+                    .add_enabled(!used[k], egui::Button::new(tr("rules.delete")).small())
+                    .on_hover_text(tip)
+                    .on_disabled_hover_text(tip)
+                    .clicked()
+                {
                     remove = Some(k);
                 }
                 ui.end_row();
@@ -172,7 +177,12 @@ impl ReasonsPanel {
                 let resp = ui.add_sized(field(ui, 130.0), egui::TextEdit::singleline(&mut c.kumomta));
                 ctx.edited |= named(resp, Role::TextInput, &name("KumoMTA")).changed();
                 let tip = if used[k] { tr("reasons.category_used") } else { tr("reasons.delete_category") };
-                if ui.add_enabled(!used[k], egui::Button::new(tr("rules.delete")).small()).on_hover_text(tip).clicked() {
+                if ui
+                    .add_enabled(!used[k], egui::Button::new(tr("rules.delete")).small())
+                    .on_hover_text(tip)
+                    .on_disabled_hover_text(tip)
+                    .clicked()
+                {
                     remove = Some(k);
                 }
                 ui.end_row();

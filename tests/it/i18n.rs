@@ -350,6 +350,29 @@ mod gui {
     }
 }
 
+/// A pattern's syntax error is worded where it is shown, in that language
+/// (the compile may have run in another one), with the regex library's
+/// English only for kinds the catalogue does not cover.
+#[test]
+fn regex_errors_follow_the_language() {
+    use bouncelab::engine::classify::compile_pattern;
+    let unclosed = compile_pattern("user (unknown").expect_err("unclosed");
+    let range = compile_pattern("a{2,1}").expect_err("range");
+    assert_eq!(unclosed.display_message(), "invalid regex at character 6: unclosed group: a ( without its )");
+    let ko = Lang::from_code("ko").expect("ko");
+    ko.make_current();
+    let (u, r) = (unclosed.display_message(), range.display_message());
+    Lang::ENGLISH.make_current();
+    assert!(u.contains("닫히지 않은 그룹") && !u.contains("unclosed"), "{u}");
+    assert!(r.contains("반복 횟수가 잘못되었습니다") && !r.contains("invalid repetition"), "{r}");
+    for lang in Lang::all() {
+        lang.make_current();
+        let text = unclosed.display_message();
+        Lang::ENGLISH.make_current();
+        assert!(lang == Lang::ENGLISH || !text.contains("unclosed group"), "{}: {text}", lang.code());
+    }
+}
+
 /// Errors the engine reports (DNS, files, sync) read in the UI's language.
 #[test]
 fn engine_errors_follow_the_language() {

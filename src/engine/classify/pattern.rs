@@ -16,7 +16,7 @@ pub enum RuleProblem {
     /// The pattern does not compile.
     InvalidRegex {
         /// What is wrong.
-        message: String,
+        message: RegexMessage,
         /// Character offset (0-based) of the error in the pattern, when known.
         position: Option<usize>,
     },
@@ -26,6 +26,59 @@ pub enum RuleProblem {
     UnknownCategory(String),
     /// The reason id is not defined in the document.
     UnknownReason(String),
+}
+
+/// What is wrong with a pattern that does not compile, worded where it is shown
+/// (the compile may run on a worker thread, in no particular language).
+#[derive(Clone, Debug, PartialEq)]
+pub enum RegexMessage {
+    /// The parser's error.
+    Syntax(regex_syntax::ast::ErrorKind),
+    /// The translator's error (Unicode classes, properties).
+    Translate(regex_syntax::hir::ErrorKind),
+    /// The compiled program is over this limit (bytes).
+    TooBig(usize),
+    /// The regex library's own words, for what the kinds above do not cover.
+    Library(String),
+}
+
+impl std::fmt::Display for RegexMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use regex_syntax::ast::ErrorKind as A;
+        use regex_syntax::hir::ErrorKind as H;
+        let key = match self {
+            RegexMessage::TooBig(limit) => return f.write_str(&tr_fmt("errors.pattern_too_big", &[("limit", limit)])),
+            RegexMessage::Library(m) => return f.write_str(m),
+            RegexMessage::Syntax(k) => match k {
+                A::GroupUnclosed => "regex.group_unclosed",
+                A::GroupUnopened => "regex.group_unopened",
+                A::ClassUnclosed => "regex.class_unclosed",
+                A::ClassRangeInvalid => "regex.class_range_invalid",
+                A::ClassEscapeInvalid | A::ClassRangeLiteral => "regex.class_range_literal",
+                A::RepetitionMissing => "regex.repetition_missing",
+                A::RepetitionCountInvalid => "regex.repetition_count_invalid",
+                A::RepetitionCountUnclosed | A::RepetitionCountDecimalEmpty | A::DecimalEmpty | A::DecimalInvalid => {
+                    "regex.repetition_count_unclosed"
+                }
+                A::EscapeUnrecognized => "regex.escape_unrecognized",
+                A::EscapeUnexpectedEof => "regex.escape_eof",
+                A::EscapeHexEmpty | A::EscapeHexInvalid | A::EscapeHexInvalidDigit => "regex.escape_hex",
+                A::UnsupportedBackreference => "regex.backreference",
+                A::UnsupportedLookAround => "regex.look_around",
+                A::FlagUnrecognized | A::FlagDanglingNegation | A::FlagDuplicate { .. } | A::FlagRepeatedNegation { .. } => "regex.flag",
+                A::FlagUnexpectedEof => "regex.flag_eof",
+                A::GroupNameDuplicate { .. } | A::GroupNameEmpty | A::GroupNameInvalid | A::GroupNameUnexpectedEof => "regex.group_name",
+                A::UnicodeClassInvalid => "regex.unicode_class",
+                A::NestLimitExceeded(_) => "regex.nest_limit",
+                other => return write!(f, "{other}"),
+            },
+            RegexMessage::Translate(k) => match k {
+                H::UnicodePropertyNotFound | H::UnicodePropertyValueNotFound | H::UnicodePerlClassNotFound => "regex.unicode_class",
+                other => return write!(f, "{other}"),
+            },
+        };
+        f.write_str(tr(key))
+    }
 }
 
 impl std::fmt::Display for RuleProblem {
@@ -200,9 +253,9 @@ fn syntax_problem(pattern: &str) -> Option<RuleProblem> {
 
 pub(super) fn parse_problem(pattern: &str, e: &regex_syntax::Error) -> RuleProblem {
     let (message, byte) = match e {
-        regex_syntax::Error::Parse(pe) => (pe.kind().to_string(), Some(pe.span().start.offset)),
-        regex_syntax::Error::Translate(te) => (te.kind().to_string(), Some(te.span().start.offset)),
-        e => (e.to_string(), None),
+        regex_syntax::Error::Parse(pe) => (RegexMessage::Syntax(pe.kind().clone()), Some(pe.span().start.offset)),
+        regex_syntax::Error::Translate(te) => (RegexMessage::Translate(te.kind().clone()), Some(te.span().start.offset)),
+        e => (RegexMessage::Library(e.to_string()), None),
     };
     // Report the position in characters, not bytes.
     let position = byte.map(|b| pattern[..b.min(pattern.len())].chars().count());
@@ -211,10 +264,8 @@ pub(super) fn parse_problem(pattern: &str, e: &regex_syntax::Error) -> RuleProbl
 
 fn regex_problem(pattern: &str, e: &regex::Error) -> RuleProblem {
     match e {
-        regex::Error::CompiledTooBig(limit) => {
-            RuleProblem::InvalidRegex { message: tr_fmt("errors.pattern_too_big", &[("limit", limit)]), position: None }
-        }
-        _ => syntax_problem(pattern).unwrap_or(RuleProblem::InvalidRegex { message: e.to_string(), position: None }),
+        regex::Error::CompiledTooBig(limit) => RuleProblem::InvalidRegex { message: RegexMessage::TooBig(*limit), position: None },
+        _ => syntax_problem(pattern).unwrap_or(RuleProblem::InvalidRegex { message: RegexMessage::Library(e.to_string()), position: None }),
     }
 }
 

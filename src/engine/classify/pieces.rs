@@ -19,9 +19,8 @@ use regex_automata::meta;
 use regex_automata::nfa::thompson::WhichCaptures;
 use regex_syntax::hir::Hir;
 
-use super::pattern::{RULE_DFA_LIMIT, RULE_SIZE_LIMIT, RuleProblem, ascii_boundaries_in, parse_problem};
+use super::pattern::{RULE_DFA_LIMIT, RULE_SIZE_LIMIT, RegexMessage, RuleProblem, ascii_boundaries_in, parse_problem};
 use super::prefilter::{self, Required};
-use crate::i18n::tr_fmt;
 
 /// Memory all the pieces of one rule may use together once compiled (each
 /// piece's program is limited by [`RULE_SIZE_LIMIT`]): a pattern of many large
@@ -208,7 +207,9 @@ impl Pieces {
                     let r = self.ready.remove(&text).unwrap_or_else(|| compile_piece(&text)).map_err(|e| match e {
                         PieceError::Syntax => branch_problem(pattern, range.clone()),
                         PieceError::TooBig(limit) => too_big(limit),
-                        PieceError::Invalid(message) => RuleProblem::InvalidRegex { message, position: None },
+                        PieceError::Invalid(message) => {
+                            RuleProblem::InvalidRegex { message: RegexMessage::Library(message), position: None }
+                        }
                     });
                     let r = r.map(|p| {
                         self.list.push(p);
@@ -241,7 +242,7 @@ enum PieceError {
 }
 
 fn too_big(limit: usize) -> RuleProblem {
-    RuleProblem::InvalidRegex { message: tr_fmt("errors.pattern_too_big", &[("limit", &limit)]), position: None }
+    RuleProblem::InvalidRegex { message: RegexMessage::TooBig(limit), position: None }
 }
 
 /// A piece's requirements, and its syntax tree when it needs a regex.
@@ -292,7 +293,10 @@ fn branch_problem(pattern: &str, range: Range<usize>) -> RuleProblem {
             p => p,
         },
         // Only the ASCII rewrite failed (not expected): say so without a position.
-        Ok(_) => RuleProblem::InvalidRegex { message: "invalid word boundary".into(), position: None },
+        Ok(_) => RuleProblem::InvalidRegex {
+            message: RegexMessage::Syntax(regex_syntax::ast::ErrorKind::SpecialWordBoundaryUnrecognized),
+            position: None,
+        },
     }
 }
 
