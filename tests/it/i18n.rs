@@ -338,6 +338,21 @@ mod gui {
         Lang::ENGLISH.make_current();
     }
 
+    /// Small text (the tester's legend, the ceiling table's notes) is legible in
+    /// Korean and Chinese: egui's 9 px small size is raised for them, not for English.
+    #[test]
+    fn small_text_is_legible_in_cjk() {
+        for (code, at_least, at_most) in [("ko", 11.0, 99.0), ("zh-Hans", 11.0, 99.0), ("en", 0.0, 10.0)] {
+            let settings = Settings { language: Some(code.to_owned()), ..Settings::default() };
+            let app = BounceLabApp::with_settings(settings, Some(crate::data("../../sample_rules/default.ron")));
+            let mut h = crate::gui_support::harness(app);
+            h.run_steps(2);
+            let size = h.ctx.global_style().text_styles[&egui::TextStyle::Small].size;
+            assert!((at_least..=at_most).contains(&size), "{code}: small text {size} px");
+        }
+        Lang::ENGLISH.make_current();
+    }
+
     /// The check above is live: without the bundled fonts, Korean panics.
     #[test]
     #[should_panic]

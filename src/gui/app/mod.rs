@@ -84,7 +84,7 @@ pub struct BounceLabApp {
     allow_close: bool,
     show_shortcuts: bool,
     show_about: bool,
-    applied_look: Option<(bool, bool)>,
+    applied_look: Option<(bool, bool, bool)>,
     last_title: String,
     /// Use typed-path dialogs instead of native ones (tests, headless).
     pub typed_dialogs: bool,
@@ -317,11 +317,20 @@ impl BounceLabApp {
     }
 
     fn apply_look(&mut self, ctx: &egui::Context) {
-        let look = (self.settings.dark, self.settings.presentation);
+        // Hangul and Han characters at egui's small size (9 px) are hard to read: the
+        // tester's legend and the ceiling table's notes get a size they stay legible at.
+        let cjk = matches!(Lang::current().code(), "ko" | "zh-Hans" | "zh-Hant");
+        let look = (self.settings.dark, self.settings.presentation, cjk);
         if self.applied_look == Some(look) {
             return;
         }
         self.applied_look = Some(look);
+        let small = egui::Style::default().text_styles.get(&egui::TextStyle::Small).map_or(9.0, |f| f.size);
+        ctx.all_styles_mut(|s| {
+            if let Some(f) = s.text_styles.get_mut(&egui::TextStyle::Small) {
+                f.size = if cjk { small.max(11.0) } else { small };
+            }
+        });
         let mut visuals = if look.0 { egui::Visuals::dark() } else { egui::Visuals::light() };
         if look.1 {
             // Projector: pure background, stronger text and strokes.
