@@ -106,13 +106,7 @@ impl ReasonsPanel {
                         ctx.edited |= named(resp, Role::SpinButton, &name("reasons.col_release")).changed();
                     }
                 });
-                let tip = if used[k] { tr("reasons.reason_used") } else { tr("reasons.delete_reason") };
-                if ui
-                    .add_enabled(!used[k], egui::Button::new(tr("rules.delete")).small())
-                    .on_hover_text(tip)
-                    .on_disabled_hover_text(tip)
-                    .clicked()
-                {
+                if delete_button(ui, used[k], tr("reasons.reason_used"), tr("reasons.delete_reason")) {
                     remove = Some(k);
                 }
                 ui.end_row();
@@ -176,13 +170,7 @@ impl ReasonsPanel {
                 ctx.edited |= named(resp, Role::TextInput, &name("PowerMTA")).changed();
                 let resp = ui.add_sized(field(ui, 130.0), egui::TextEdit::singleline(&mut c.kumomta));
                 ctx.edited |= named(resp, Role::TextInput, &name("KumoMTA")).changed();
-                let tip = if used[k] { tr("reasons.category_used") } else { tr("reasons.delete_category") };
-                if ui
-                    .add_enabled(!used[k], egui::Button::new(tr("rules.delete")).small())
-                    .on_hover_text(tip)
-                    .on_disabled_hover_text(tip)
-                    .clicked()
-                {
+                if delete_button(ui, used[k], tr("reasons.category_used"), tr("reasons.delete_category")) {
                     remove = Some(k);
                 }
                 ui.end_row();
@@ -218,4 +206,10 @@ fn field(ui: &Ui, width: f32) -> egui::Vec2 {
 
 fn unique_id<'a>(taken: impl Iterator<Item = &'a str> + Clone, base: &str) -> String {
     (1..).map(|i| if i == 1 { base.to_owned() } else { format!("{base}{i}") }).find(|c| !taken.clone().any(|t| t == c)).unwrap_or_default()
+}
+
+/// A row's Delete button: disabled while something uses the row, and saying so on hover.
+fn delete_button(ui: &mut Ui, used: bool, used_tip: &str, delete_tip: &str) -> bool {
+    let tip = if used { used_tip } else { delete_tip };
+    ui.add_enabled(!used, egui::Button::new(tr("rules.delete")).small()).on_hover_text(tip).on_disabled_hover_text(tip).clicked()
 }
