@@ -157,6 +157,7 @@ fn write_record(
     out: &mut impl Write,
     doc: &RuleSet,
     c: &Classifier,
+    names: &super::json_line::Names<'_>,
     r: &Record,
     v: &Verdict,
     format: ClassifyFormat,
@@ -165,7 +166,7 @@ fn write_record(
         ClassifyFormat::Json => JSON_LINE.with(|buf| {
             let mut buf = buf.borrow_mut();
             buf.clear();
-            super::json_line::write_record(&mut buf, doc, c, r, v);
+            super::json_line::write_record(&mut buf, names, r, v);
             out.write_all(&buf)
         }),
         ClassifyFormat::Tsv => {
@@ -283,6 +284,7 @@ fn sources(args: &ClassifyArgs, kind: Option<InputKind>) -> Result<(Vec<Source>,
 struct Output<'a, W: Write> {
     doc: &'a RuleSet,
     c: &'a Classifier,
+    names: super::json_line::Names<'a>,
     format: ClassifyFormat,
     out: W,
     summary: Option<Summary>,
@@ -293,34 +295,62 @@ impl<W: Write> Output<'_, W> {
     /// Classifies a block on all cores and writes it in input order.
     fn block(&mut self, block: &mut Vec<Unit>) -> std::io::Result<()> {
         let c = self.c;
-        let results: Vec<(UnitRecords, Vec<Verdict>)> = if block.len() == 1 {
+        let results: Vec<Classified> = if block.len() == 1 {
             std::mem::take(block).into_iter().map(|u| classify_unit(c, u)).collect()
         } else {
             std::mem::take(block).into_par_iter().map(|u| classify_unit(c, u)).collect()
         };
-        for (r, verdicts) in results {
-            for (s, n) in &r.notes {
-                self.io_failed |= matches!(n, Note::Io(_));
-                warning(note_text(s, n));
-            }
-            for (s, p) in &r.problems {
-                warning(problem_text(s, p));
-            }
-            for (rec, v) in r.records.iter().zip(&verdicts) {
-                match &mut self.summary {
-                    Some(sum) => sum.add(self.doc, rec, v),
-                    None => write_record(&mut self.out, self.doc, c, rec, v, self.format)?,
+        for result in results {
+            match result {
+                Classified::Line(rec, v) => self.record(&rec, &v)?,
+                Classified::Unit(r, verdicts) => {
+                    for (s, n) in &r.notes {
+                        self.io_failed |= matches!(n, Note::Io(_));
+                        warning(note_text(s, n));
+                    }
+                    for (s, p) in &r.problems {
+                        warning(problem_text(s, p));
+                    }
+                    for (rec, v) in r.records.iter().zip(&verdicts) {
+                        self.record(rec, v)?;
+                    }
                 }
             }
         }
         Ok(())
     }
+
+    /// One verdict out: a record line, or a count in the summary.
+    fn record(&mut self, rec: &Record, v: &Verdict) -> std::io::Result<()> {
+        match &mut self.summary {
+            Some(sum) => {
+                sum.add(self.doc, rec, v);
+                Ok(())
+            }
+            None => write_record(&mut self.out, self.doc, self.c, &self.names, rec, v, self.format),
+        }
+    }
 }
 
-fn classify_unit(c: &Classifier, u: Unit) -> (UnitRecords, Vec<Verdict>) {
-    let r = ingest::records_of(u);
-    let v = r.records.iter().map(|rec| c.classify_record(rec)).collect();
-    (r, v)
+/// A unit's verdicts: a line is one record, kept apart so that the most common
+/// input needs no vectors of its own (two allocations a line).
+enum Classified {
+    Line(Record, Verdict),
+    Unit(UnitRecords, Vec<Verdict>),
+}
+
+fn classify_unit(c: &Classifier, u: Unit) -> Classified {
+    match u {
+        Unit::Line(rec) => {
+            let v = c.classify_record(&rec);
+            Classified::Line(rec, v)
+        }
+        u => {
+            let r = ingest::records_of(u);
+            let v = r.records.iter().map(|rec| c.classify_record(rec)).collect();
+            Classified::Unit(r, v)
+        }
+    }
 }
 
 /// Counts of one log input, and how many malformed lines were shown.
@@ -370,6 +400,7 @@ pub fn run(args: ClassifyArgs) -> Result<i32> {
     let mut o = Output {
         doc: &doc,
         c: &c,
+        names: super::json_line::Names::new(&doc, &c),
         format: args.format,
         out: BufWriter::with_capacity(1 << 16, stdout.lock()),
         summary: args.summary.then(Summary::default),

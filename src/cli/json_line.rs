@@ -12,9 +12,53 @@ use crate::engine::classify::{Classifier, Verdict};
 use crate::engine::ingest::{MtaKind, Record};
 use crate::engine::ruleset::RuleSet;
 
+/// A rule set's names as JSON strings, escaped and quoted once: a record
+/// copies its verdict's instead of escaping the same names again (the
+/// escapes of a record's names were ≈ 1.5 K instructions, callgrind, session 17).
+pub struct Names<'a> {
+    c: &'a Classifier,
+    reasons: Vec<Vec<u8>>,
+    categories: Vec<Vec<u8>>,
+    rules: Vec<Vec<u8>>,
+    /// `{"kumomta":…}` per category of the document.
+    classes: Vec<Vec<u8>>,
+}
+
+impl<'a> Names<'a> {
+    /// The names of `c`'s reasons, categories and rules, and `doc`'s classes.
+    pub fn new(doc: &RuleSet, c: &'a Classifier) -> Names<'a> {
+        let quoted = |s: &str| {
+            let mut b = Vec::with_capacity(s.len() + 2);
+            string(&mut b, s);
+            b
+        };
+        let classes = doc
+            .categories
+            .iter()
+            .map(|cat| {
+                let mut b = b"{\"kumomta\":".to_vec();
+                string(&mut b, &cat.kumomta);
+                b.extend_from_slice(b",\"powermta\":");
+                string(&mut b, &cat.powermta);
+                b.extend_from_slice(b",\"momentum\":");
+                opt_number(&mut b, cat.momentum.map(u64::from));
+                b.push(b'}');
+                b
+            })
+            .collect();
+        Names {
+            c,
+            reasons: c.reasons().iter().map(|r| quoted(&r.label)).collect(),
+            categories: c.categories().iter().map(|k| quoted(&k.id)).collect(),
+            rules: (0..c.rule_count()).map(|i| quoted(c.rule_name(i))).collect(),
+            classes,
+        }
+    }
+}
+
 /// Appends one record's JSON object and a newline to `buf`. Allocates nothing
 /// once `buf` has grown to a line's size.
-pub fn write_record(buf: &mut Vec<u8>, doc: &RuleSet, c: &Classifier, r: &Record, v: &Verdict) {
+pub fn write_record(buf: &mut Vec<u8>, names: &Names<'_>, r: &Record, v: &Verdict) {
     buf.extend_from_slice(b"{\"file\":");
     match &r.source.file {
         Some(p) => string(buf, &p.to_string_lossy()),
@@ -27,7 +71,10 @@ pub fn write_record(buf: &mut Vec<u8>, doc: &RuleSet, c: &Classifier, r: &Record
     buf.extend_from_slice(b",\"recipient\":");
     opt_string(buf, r.recipient.as_deref());
     buf.extend_from_slice(b",\"phase\":");
-    opt_string(buf, r.phase.map(|p| p.as_str()));
+    match r.phase {
+        Some(p) => label(buf, p.as_str()),
+        None => buf.extend_from_slice(b"null"),
+    }
     buf.extend_from_slice(b",\"mta\":");
     match r.reporter {
         // `log:` + the MTA, without building the name.
@@ -41,41 +88,48 @@ pub fn write_record(buf: &mut Vec<u8>, doc: &RuleSet, c: &Classifier, r: &Record
     buf.extend_from_slice(b",\"remote_mta\":");
     opt_string(buf, r.remote_mta.as_deref());
     buf.extend_from_slice(b",\"action\":");
-    opt_string(buf, r.action.map(|a| a.as_str()));
+    match r.action {
+        Some(a) => label(buf, a.as_str()),
+        None => buf.extend_from_slice(b"null"),
+    }
     buf.extend_from_slice(b",\"kind\":");
-    string(buf, r.kind.as_str());
+    label(buf, r.kind.as_str());
     buf.extend_from_slice(b",\"log_class\":");
     opt_string(buf, r.log_class.as_deref());
     buf.extend_from_slice(b",");
-    write_verdict_fields(buf, c, v);
+    write_verdict_fields(buf, names, v);
     buf.extend_from_slice(b",\"classes\":");
-    match doc.categories.get(v.category as usize) {
-        Some(cat) => {
-            buf.extend_from_slice(b"{\"kumomta\":");
-            string(buf, &cat.kumomta);
-            buf.extend_from_slice(b",\"powermta\":");
-            string(buf, &cat.powermta);
-            buf.extend_from_slice(b",\"momentum\":");
-            opt_number(buf, cat.momentum.map(u64::from));
-            buf.push(b'}');
-        }
+    match names.classes.get(v.category as usize) {
+        Some(cls) => buf.extend_from_slice(cls),
         None => buf.extend_from_slice(b"null"),
     }
     buf.extend_from_slice(b"}\n");
 }
 
+/// `names[i]`, else `s` quoted here (a name the table does not have).
+fn named(buf: &mut Vec<u8>, names: &[Vec<u8>], i: usize, s: &str) {
+    match names.get(i) {
+        Some(q) => buf.extend_from_slice(q),
+        None => string(buf, s),
+    }
+}
+
 /// The fields of [`super::VerdictJson`], without the braces.
-fn write_verdict_fields(buf: &mut Vec<u8>, c: &Classifier, v: &Verdict) {
+fn write_verdict_fields(buf: &mut Vec<u8>, names: &Names<'_>, v: &Verdict) {
+    let c = names.c;
     buf.extend_from_slice(b"\"failure_type\":");
-    string(buf, v.failure_type.label());
+    label(buf, v.failure_type.label());
     buf.extend_from_slice(b",\"reason\":");
-    string(buf, &c.reason(v).label);
+    named(buf, &names.reasons, v.reason as usize, &c.reason(v).label);
     buf.extend_from_slice(b",\"category\":");
-    string(buf, &c.category(v).id);
+    named(buf, &names.categories, v.category as usize, &c.category(v).id);
     buf.extend_from_slice(b",\"rule\":");
-    opt_string(buf, v.rule.map(|i| c.rule_name(i)));
+    match v.rule {
+        Some(i) => named(buf, &names.rules, i, c.rule_name(i)),
+        None => buf.extend_from_slice(b"null"),
+    }
     buf.extend_from_slice(b",\"decided_by\":");
-    string(buf, v.decided_by.as_str());
+    label(buf, v.decided_by.as_str());
     buf.extend_from_slice(b",\"basic_code\":");
     opt_number(buf, v.basic_code.map(u64::from));
     buf.extend_from_slice(b",\"enhanced_code\":");
@@ -123,6 +177,15 @@ fn opt_string(buf: &mut Vec<u8>, s: Option<&str>) {
         Some(s) => string(buf, s),
         None => buf.extend_from_slice(b"null"),
     }
+}
+
+/// A machine label of this program (phase, action, kind, failure type, who
+/// decided): plain ASCII words, copied without the escape check.
+fn label(buf: &mut Vec<u8>, s: &'static str) {
+    debug_assert!(!needs_escape(s.as_bytes()), "{s:?}");
+    buf.push(b'"');
+    buf.extend_from_slice(s.as_bytes());
+    buf.push(b'"');
 }
 
 fn string(buf: &mut Vec<u8>, s: &str) {
@@ -257,7 +320,7 @@ mod tests {
             }
             let v = c.classify_record(&r);
             buf.clear();
-            write_record(&mut buf, &doc, &c, &r, &v);
+            write_record(&mut buf, &Names::new(&doc, &c), &r, &v);
             assert_eq!(String::from_utf8_lossy(&buf), String::from_utf8_lossy(&reference(&doc, &c, &r, &v)), "{t:?}");
         }
         // A verdict whose category is not the document's has no classes.
@@ -266,7 +329,7 @@ mod tests {
         let r = Record::plain("452 4.2.2 Mailbox full", RecordSource::default());
         let v = c.classify_record(&r);
         buf.clear();
-        write_record(&mut buf, &small, &c, &r, &v);
+        write_record(&mut buf, &Names::new(&small, &c), &r, &v);
         assert_eq!(buf, reference(&small, &c, &r, &v));
     }
 }

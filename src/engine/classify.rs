@@ -327,6 +327,11 @@ impl Classifier {
         &self.errors
     }
 
+    /// Number of the document's bounce rules, compiled or not (the indices of [`Classifier::rule_name`]).
+    pub fn rule_count(&self) -> usize {
+        self.rule_names.len()
+    }
+
     /// Number of rules that take part in classification.
     pub fn active_rules(&self) -> usize {
         self.rules.len()
