@@ -231,7 +231,12 @@ impl MxRulesPanel {
                         row.col(|ui| {
                             let color = has_error.then(|| error_color(ui));
                             let name = tr_fmt("mx.a11y_mask", &[("n", &(i + 1))]);
-                            edited |= named(grid::cell_text_edit(ui, &mut r.mask, true, color), Role::TextInput, &name).changed();
+                            let resp = named(grid::cell_text_edit(ui, &mut r.mask, true, color), Role::TextInput, &name);
+                            edited |= resp.changed();
+                            // A click into the mask selects the rule, as a click on its number does.
+                            if resp.gained_focus() {
+                                self.selected = Some(i);
+                            }
                         });
                         row.col(|ui| edited |= ids_ui(ui, i, &mut r.ids));
                         row.col(|ui| {

@@ -413,3 +413,27 @@ fn test_first_example_needs_an_example() {
     assert_eq!(h.state().tester.text, "550 5.1.1 user unknown");
     assert_eq!(h.state().settings.panel, Panel::Tester, "the tester shows it");
 }
+
+/// A click into a rule's name or pattern in the grid selects that rule (its
+/// details open), as a click on the row does.
+#[test]
+fn editing_a_cell_selects_its_rule() {
+    let mut a = app(Panel::BounceRules, "en");
+    a.settings.tester_beside_rules = false;
+    let mut h = sized(a, 1024.0, 700.0);
+    settle(&mut h);
+    assert_eq!(h.state().rules_panel.selected, None);
+    h.get_by_label("Rule 3 name").click();
+    settle(&mut h);
+    assert_eq!(h.state().rules_panel.selected, Some(2));
+    h.get_by_label("Rule 2 pattern").click();
+    settle(&mut h);
+    assert_eq!(h.state().rules_panel.selected, Some(1));
+    assert!(h.query_by_label(tr("rules.rule_name")).is_some(), "the details are open");
+    // The MX grid does the same with its masks.
+    h.state_mut().settings.panel = Panel::MxRules;
+    settle(&mut h);
+    h.get_by_label(&bouncelab::i18n::tr_fmt("mx.a11y_mask", &[("n", &4)])).click();
+    settle(&mut h);
+    assert_eq!(h.state().mx_rules.selected, Some(3));
+}

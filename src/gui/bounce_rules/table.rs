@@ -89,6 +89,8 @@ impl BounceRulesPanel {
         let categories: Vec<(String, String)> =
             ctx.rules.categories.iter().map(|c| (c.id.clone(), category_choice(ctx.rules, &c.id))).collect();
         let scroll_to = std::mem::take(&mut self.scroll_to_selected);
+        // A click into a row's name or pattern selects the row too, as a click on its number does.
+        let mut focused = None;
         if rows.is_empty() {
             ui.label(RichText::new(if self.filter.is_empty() { tr("rules.empty") } else { tr("rules.no_match") }).weak());
         }
@@ -139,6 +141,9 @@ impl BounceRulesPanel {
                             let resp = grid::cell_text_edit(ui, &mut r.name, false, None);
                             a11y(&resp, Role::TextInput, &tr_fmt("rules.a11y_name", &[("n", &(i + 1))]));
                             ctx.edited |= resp.changed();
+                            if resp.gained_focus() {
+                                focused = Some(i);
+                            }
                         });
                         row.col(|ui| {
                             dim(ui);
@@ -148,6 +153,9 @@ impl BounceRulesPanel {
                             let resp = grid::cell_text_edit(ui, &mut r.pattern, true, color);
                             a11y(&resp, Role::TextInput, &tr_fmt("rules.a11y_pattern", &[("n", &(i + 1))]));
                             ctx.edited |= resp.changed();
+                            if resp.gained_focus() {
+                                focused = Some(i);
+                            }
                             if has_error {
                                 resp.on_hover_text(tr("rules.has_error"));
                             }
@@ -218,6 +226,9 @@ impl BounceRulesPanel {
                     });
                 });
         });
+        if let Some(i) = focused {
+            self.selected = Some(i);
+        }
         op
     }
 }
