@@ -184,6 +184,12 @@ fn batch_panel_renders_in_every_language() {
             shown(&h, &tr_fmt("batch.report_read", &[("n", &classified), ("sources", &tr("batch.report_paste"))])),
             "{code}: reading report"
         );
+        // A sortable title with its sort mark fits its column (the button is cut to "줄 (오름…" otherwise).
+        let line = format!("{}{}", tr("batch.col_line"), tr("batch.sort_asc"));
+        let font = egui::TextStyle::Button.resolve(&h.ctx.global_style());
+        let natural = h.ctx.fonts_mut(|f| f.layout_no_wrap(line.clone(), font, egui::Color32::WHITE).size().x);
+        let drawn = h.get_by_label(&line).rect().width();
+        assert!(drawn >= natural, "{code}: '{line}' drawn {drawn} px wide, needs {natural}");
         // Open a filter menu so its entries render too.
         h.get_by_label(tr("batch.filter_rule")).click();
         settle(&mut h);

@@ -174,6 +174,15 @@ impl BatchPanel {
             (tr("batch.col_rule"), Some(SortKey::Rule), 120.0, 50.0),
             (tr("batch.col_decided_by"), Some(SortKey::DecidedBy), 90.0, 50.0),
         ]);
+        // A sortable column starts wide enough for its title and sort mark ("줄 (오름차순)" was cut).
+        let font = egui::TextStyle::Button.resolve(ui.style());
+        for c in columns.iter_mut().filter(|c| c.1.is_some()) {
+            let widest = [tr("batch.sort_asc"), tr("batch.sort_desc")]
+                .map(|mark| ui.painter().layout_no_wrap(format!("{}{mark}", c.0), font.clone(), egui::Color32::WHITE).size().x)
+                .into_iter()
+                .fold(0.0, f32::max);
+            c.2 = c.2.max(widest + 2.0 * ui.spacing().button_padding.x);
+        }
         // Start narrower when the window is: every column visible at 1024 px, the rest by scrolling.
         const RESPONSE_MIN: f32 = 160.0;
         let spacing = ui.spacing().item_spacing.x * (columns.len() + 1) as f32;
