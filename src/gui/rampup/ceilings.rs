@@ -7,7 +7,7 @@ use egui::{RichText, Ui};
 use super::view::fmt_count;
 use crate::engine::mx::ThroughputLevel;
 use crate::engine::scenario::SLOTS_PER_DAY;
-use crate::engine::simulate::{Binding, LaneState, Run, Simulation};
+use crate::engine::simulate::{Binding, CapacityGroup, LaneState, Run, Simulation};
 use crate::i18n::{tr, tr_fmt};
 
 /// What a binding limit is called on screen.
@@ -64,6 +64,13 @@ pub fn bound_text(run: &Run, h: usize) -> String {
     tr_fmt("rampup_react.bound_by", &[("list", &parts.join("\n"))])
 }
 
+/// A capacity pool as the tables name it: its MX rule's mask (or the built-in
+/// limits), marked when shared.
+pub(super) fn pool_name(g: &CapacityGroup) -> String {
+    let shared = if g.shared { tr("rampup.shared_suffix") } else { "" };
+    format!("{}{shared}", g.mask.as_deref().unwrap_or(tr("rampup.builtin_limits")))
+}
+
 /// The table: one row per capacity pool (MX rule, or shared rule), one column per level.
 pub fn ceiling_table(ui: &mut Ui, sim: &Simulation) {
     let Some(run) = sim.runs.first() else { return };
@@ -75,18 +82,12 @@ pub fn ceiling_table(ui: &mut Ui, sim: &Simulation) {
         }
         ui.end_row();
         for g in &run.groups {
-            let shared = if g.shared { tr("rampup.shared_suffix") } else { "" };
             let names: Vec<&str> = g.providers.iter().filter_map(|&p| run.providers.get(p)).map(|p| p.name.as_str()).collect();
             let first: Vec<&str> = names.iter().take(3).copied().collect();
             let more = if names.len() > 3 { tr_fmt("rampup_react.and_more", &[("n", &(names.len() - 3))]) } else { String::new() };
             // The mask over the providers it serves: one narrow column instead of two.
             ui.vertical(|ui| {
-                ui.add(
-                    egui::Label::new(
-                        RichText::new(format!("{}{shared}", g.mask.as_deref().unwrap_or(tr("rampup.builtin_limits")))).monospace(),
-                    )
-                    .extend(),
-                );
+                ui.add(egui::Label::new(RichText::new(pool_name(g)).monospace()).extend());
                 ui.add(egui::Label::new(RichText::new(format!("{}{more}", first.join(", "))).small().weak()).extend());
             });
             for l in ThroughputLevel::ALL {

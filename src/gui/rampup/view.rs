@@ -218,18 +218,7 @@ impl RampUpPanel {
             }
             ui.end_row();
             for (i, p) in run.providers.iter().enumerate() {
-                let masks: Vec<String> = run
-                    .groups
-                    .iter()
-                    .filter(|g| g.providers.contains(&i))
-                    .map(|g| {
-                        format!(
-                            "{}{}",
-                            g.mask.as_deref().unwrap_or(tr("rampup.builtin_limits")),
-                            if g.shared { tr("rampup.shared_suffix") } else { "" }
-                        )
-                    })
-                    .collect();
+                let masks: Vec<String> = run.groups.iter().filter(|g| g.providers.contains(&i)).map(super::ceilings::pool_name).collect();
                 let t = &p.totals;
                 ui.label(&p.name);
                 ui.monospace(masks.join(", "));
