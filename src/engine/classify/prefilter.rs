@@ -273,30 +273,42 @@ fn info(h: &Hir) -> Info {
 }
 
 fn concat(subs: &[Hir]) -> Info {
+    concat_keeping(subs, None)
+}
+
+/// [`concat`], which keeps the best required set; `all` (at the top of a
+/// pattern) also gets every set it weighed, each one required as well.
+fn concat_keeping(subs: &[Hir], mut all: Option<&mut Vec<Lits>>) -> Info {
     let mut req: Option<Lits> = None;
     let mut run = Lits::empty_string(true);
     let mut whole = Some(Lits::empty_string(true));
+    let mut weigh = |req: &mut Option<Lits>, set: Option<Lits>| {
+        if let (Some(all), Some(set)) = (all.as_deref_mut(), &set) {
+            all.push(set.clone());
+        }
+        *req = better(req.take(), set);
+    };
     for s in subs {
         let i = info(s);
-        req = better(req, i.req);
+        weigh(&mut req, i.req);
         match i.exact {
             Some(e) => {
                 whole = whole.and_then(|w| w.product(&e));
                 run = match run.product(&e) {
                     Some(r) => r,
                     None => {
-                        req = better(req, Some(run));
+                        weigh(&mut req, Some(run));
                         e
                     }
                 };
             }
             None => {
                 whole = None;
-                req = better(req, Some(std::mem::replace(&mut run, Lits::empty_string(true))));
+                weigh(&mut req, Some(std::mem::replace(&mut run, Lits::empty_string(true))));
             }
         }
     }
-    req = better(req, Some(run));
+    weigh(&mut req, Some(run));
     Info { exact: whole, req }
 }
 
@@ -324,6 +336,11 @@ pub enum Required {
     AnyOf(Vec<Vec<u8>>),
     /// The rule matches exactly when one of these strings occurs (ASCII case folded).
     Exactly(Vec<Vec<u8>>),
+    /// A match contains one string of each of these sets (two or more): the
+    /// parts of a concatenation such as `(user|mailbox)[^\n]{0,40}(unknown|full)`.
+    /// One set alone would make the rule a candidate on every text with a
+    /// common word ("message", "error") and run its regex for nothing.
+    AllOf(Vec<Vec<Vec<u8>>>),
 }
 
 /// How many literal bytes the prefilter's automata would hold for `reqs` (shared literals counted once per rule).
@@ -332,17 +349,41 @@ pub fn literal_bytes(reqs: &[Required]) -> usize {
         .map(|r| match r {
             Required::Always => 0,
             Required::AnyOf(s) | Required::Exactly(s) => s.iter().map(Vec::len).sum(),
+            Required::AllOf(sets) => sets.iter().flatten().map(Vec::len).sum(),
         })
         .sum()
 }
 
 /// The required literals of a pattern, from its case-insensitive syntax tree.
 pub fn required(hir: &Hir) -> Required {
-    let i = info(hir);
+    let mut top = hir;
+    while let HirKind::Capture(c) = top.kind() {
+        top = &c.sub;
+    }
+    // Of a concatenation, every part's set is required: the best two are kept.
+    let mut sets = Vec::new();
+    let mut i = match top.kind() {
+        HirKind::Concat(subs) => concat_keeping(subs, Some(&mut sets)),
+        _ => info(hir),
+    };
+    i.req = better(i.req.take(), i.exact.clone());
     let Some(req) = i.req else { return Required::Always };
     // A match of the empty set is impossible: such a rule is never a candidate.
     let faithful_whole = i.exact.as_ref().is_some_and(|e| e.faithful && e.set == req.set);
-    if faithful_whole { Required::Exactly(req.set) } else { Required::AnyOf(req.set) }
+    if faithful_whole {
+        return Required::Exactly(req.set);
+    }
+    let second =
+        sets.into_iter().filter(|l| l.score().is_some() && l.set.len() <= SET_LIMIT && !implied(&req, l)).max_by_key(|l| l.score());
+    match second {
+        Some(second) => Required::AllOf(vec![req.set, second.set]),
+        None => Required::AnyOf(req.set),
+    }
+}
+
+/// Whether every string of `a` holds a string of `b`: then a hit of `a` is a hit of `b`, and `b` adds nothing.
+fn implied(a: &Lits, b: &Lits) -> bool {
+    a.set.iter().all(|x| b.set.iter().any(|y| x.windows(y.len().max(1)).any(|w| w == y.as_slice())))
 }
 
 /// Whether `text` is a plain phrase: letters, digits, spaces and ASCII
@@ -406,7 +447,11 @@ mod tests {
     fn conditions_make_literals_required_not_sufficient() {
         assert_eq!(req(r"\bspf\b"), Required::AnyOf(lits(&["spf"])));
         assert_eq!(req("(?-i)SPF"), Required::AnyOf(lits(&["spf"])));
-        assert_eq!(req(r"dmarc.{0,40}fail"), Required::AnyOf(lits(&["dmarc"])));
+        assert_eq!(req(r"dmarc.{0,40}fail"), Required::AllOf(vec![lits(&["dmarc"]), lits(&["fail"])]));
+        assert_eq!(
+            req(r"(user|mailbox)[^\n]{0,40}(unknown|full)"),
+            Required::AllOf(vec![lits(&["mailbox", "user"]), lits(&["full", "unknown"])])
+        );
         assert_eq!(req(r"^\d+ relay denied$"), Required::AnyOf(lits(&[" relay denied"])));
         assert_eq!(req("mail|x.*y"), Required::Always);
         assert_eq!(req(r"\w+"), Required::Always);
@@ -425,6 +470,25 @@ mod tests {
         // The Kelvin sign and `ſ` in a text are read as `k` and `s`.
         p.candidates("user un\u{212A}nown, \u{17F}pf", &mut bits);
         assert_eq!(bits, vec![0b111]);
+    }
+
+    #[test]
+    fn a_rule_needing_two_literals_is_a_candidate_only_with_both() {
+        let p =
+            Prefilter::new(&[&req(r"\bspam\b.{0,40}\b(content|score)"), &req(r"(user|mailbox)[^\n]{0,40}(unknown|full)"), &req("message")]);
+        let mut bits = Vec::new();
+        for (text, want) in [
+            ("message content", 0b100),
+            ("SPAM message", 0b100),
+            ("spam content", 0b001),
+            ("content ... spam", 0b001),
+            ("User unknown", 0b010),
+            ("unknown", 0),
+            ("mailbox full, spam score", 0b011),
+        ] {
+            p.candidates(text, &mut bits);
+            assert_eq!(bits, vec![want], "{text}");
+        }
     }
 
     #[test]

@@ -30,14 +30,24 @@ pub struct Prefilter {
     wide: Option<Scanner>,
     /// How many literals are ASCII: the wide automaton's first literal id.
     n_ascii: u32,
-    /// Rules (compiled indices) per literal: `rules[starts[p]..starts[p + 1]]`.
+    /// What each literal marks: `rules[starts[p]..starts[p + 1]]`, a rule
+    /// (compiled index), or with [`PART`] set one part of a rule that needs
+    /// several (`slot << 3 | part`, see `needs`).
     starts: Vec<u32>,
     rules: Vec<u32>,
+    /// Per slot of a rule needing several literal sets ([`Required::AllOf`]):
+    /// the rule and the bit mask of its parts.
+    needs: Vec<(u32, u8)>,
     /// Candidates before any literal is seen: the rules tried on every text.
     always: Vec<u64>,
     /// Rules for which a hit is a match.
     exact: Vec<u64>,
 }
+
+/// Marks an entry of `Prefilter::rules` as one part of a rule with several.
+const PART: u32 = 1 << 31;
+/// Most literal sets of one rule the prefilter checks together.
+const MAX_PARTS: usize = 8;
 
 /// Bit sets of compiled rule indices.
 pub fn words(n: usize) -> usize {
@@ -53,24 +63,34 @@ impl Prefilter {
         let mut ids: std::collections::HashMap<&[u8], u32> = std::collections::HashMap::new();
         let mut lits: Vec<&[u8]> = Vec::new();
         let mut pairs: Vec<(u32, u32)> = Vec::new();
+        let mut needs: Vec<(u32, u8)> = Vec::new();
         for (r, req) in reqs.iter().enumerate() {
-            let set = match req {
+            let sets: &[Vec<Vec<u8>>] = match req {
                 Required::Always => {
                     always[r / 64] |= 1 << (r % 64);
                     continue;
                 }
-                Required::AnyOf(s) => s,
+                Required::AnyOf(s) => std::slice::from_ref(s),
                 Required::Exactly(s) => {
                     exact[r / 64] |= 1 << (r % 64);
-                    s
+                    std::slice::from_ref(s)
                 }
+                // Past MAX_PARTS the first ones are checked: still sound, a little less selective.
+                Required::AllOf(sets) => &sets[..sets.len().min(MAX_PARTS)],
             };
-            for l in set {
-                let id = *ids.entry(l.as_slice()).or_insert_with(|| {
-                    lits.push(l);
-                    (lits.len() - 1) as u32
-                });
-                pairs.push((id, r as u32));
+            let slot = needs.len() as u32;
+            if sets.len() > 1 {
+                needs.push((r as u32, ((1u16 << sets.len()) - 1) as u8));
+            }
+            for (part, set) in sets.iter().enumerate() {
+                let target = if sets.len() > 1 { PART | slot << 3 | part as u32 } else { r as u32 };
+                for l in set {
+                    let id = *ids.entry(l.as_slice()).or_insert_with(|| {
+                        lits.push(l);
+                        (lits.len() - 1) as u32
+                    });
+                    pairs.push((id, target));
+                }
             }
         }
         // ASCII literals first, so each automaton's pattern ids map to literal ids by an offset.
@@ -105,22 +125,36 @@ impl Prefilter {
                 }
             }
         }
-        Prefilter { ascii: ascii.ok().flatten(), wide: wide.ok().flatten(), n_ascii: n_ascii as u32, starts, rules, always, exact }
+        Prefilter { ascii: ascii.ok().flatten(), wide: wide.ok().flatten(), n_ascii: n_ascii as u32, starts, rules, needs, always, exact }
     }
 
     /// Fills `bits` with the candidate rules for `text`.
     pub fn candidates(&self, text: &str, bits: &mut Vec<u64>) {
         bits.clear();
         bits.extend_from_slice(&self.always);
-        FOLDED.with_borrow_mut(|haystack| {
+        FOLDED.with_borrow_mut(|(haystack, seen)| {
             fold_text_into(text, haystack);
+            seen.clear();
+            seen.resize(self.needs.len(), 0);
             // Other literals cannot occur in an ASCII text (folding keeps a text ASCII).
             let wide = self.wide.as_ref().filter(|_| !text.is_ascii());
             for (scanner, first) in [(self.ascii.as_ref(), 0), (wide, self.n_ascii as usize)] {
                 let Some(scanner) = scanner else { continue };
                 scanner.occurrences(haystack, |k| {
                     let p = first + k;
-                    for &r in &self.rules[self.starts[p] as usize..self.starts[p + 1] as usize] {
+                    for &e in &self.rules[self.starts[p] as usize..self.starts[p + 1] as usize] {
+                        let r = if e & PART == 0 {
+                            e
+                        } else {
+                            // One part of a rule that needs all of its parts.
+                            let slot = ((e & !PART) >> 3) as usize;
+                            seen[slot] |= 1 << (e & 7);
+                            let (rule, all) = self.needs[slot];
+                            if seen[slot] != all {
+                                continue;
+                            }
+                            rule
+                        };
                         bits[r as usize / 64] |= 1 << (r % 64);
                     }
                 });
@@ -135,8 +169,9 @@ impl Prefilter {
 }
 
 thread_local! {
-    /// The text folded for the automata, reused from one text to the next.
-    static FOLDED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The text folded for the automata, and the parts seen of each rule
+    /// needing several, reused from one text to the next.
+    static FOLDED: std::cell::RefCell<(Vec<u8>, Vec<u8>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// One automaton over some literals (folded, as the texts it reads).
