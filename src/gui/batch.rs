@@ -233,6 +233,9 @@ impl BatchPanel {
                     let (report, warn) = load_report(&lines);
                     self.say(report, warn);
                     self.lines = Some(Arc::new(*lines));
+                    // A new batch starts unfiltered: a filter kept from the last one
+                    // ("unmatched only") showed an empty table, as if nothing was read.
+                    self.filter = Filter::default();
                     self.results = None;
                     self.confusion = None;
                     self.view_key = None;

@@ -157,7 +157,7 @@ fn batch_reads_a_csv_file_with_ragged_rows_and_exports() {
 #[test]
 fn batch_panel_renders_in_every_language() {
     use bouncelab::gui::settings::Settings;
-    use bouncelab::i18n::{Lang, tr, tr_fmt};
+    use bouncelab::i18n::{Lang, tr, tr_fmt, tr_n};
 
     let mut text: Vec<String> = crate::table("reference_bounces.tsv").into_iter().map(|r| r[0].clone()).collect();
     text.push("Flux capacitor overheated on node 7 (ticket 12) near relay1.example.net".into());
@@ -180,10 +180,7 @@ fn batch_panel_renders_in_every_language() {
         }
         assert!(shown(&h, &tr_fmt("batch.make_rule_a11y", &[("n", &1)])), "{code}: cluster button");
         assert!(shown(&h, &tr_fmt("batch.lines", &[("n", &classified)])), "{code}: line count");
-        assert!(
-            shown(&h, &tr_fmt("batch.report_read", &[("n", &classified), ("sources", &tr("batch.report_paste"))])),
-            "{code}: reading report"
-        );
+        assert!(shown(&h, &tr_n("batch.report_read", classified, &[("sources", &tr("batch.report_paste"))])), "{code}: reading report");
         // A sortable title with its sort mark fits its column (the button is cut to "줄 (오름…" otherwise).
         let line = format!("{}{}", tr("batch.col_line"), tr("batch.sort_asc"));
         let font = egui::TextStyle::Button.resolve(&h.ctx.global_style());
@@ -499,4 +496,24 @@ fn dropped_maildir_and_mbox_give_the_same_recipients() {
     assert_eq!(recipients_from(&|f| f == mbox_path), want, "mbox");
     assert_eq!(recipients_from(&|f| f.starts_with(&maildir)), want, "Maildir");
     assert_eq!(rows.len(), 2 * want.len());
+}
+
+/// A new batch starts unfiltered: "Unmatched only" kept from the last one showed
+/// "0 of 2 lines shown" over an empty table, as if nothing had been read. Its
+/// reading report counts in the singular where there is one.
+#[test]
+fn a_new_batch_starts_unfiltered_and_counts_one_in_the_singular() {
+    let mut h = harness(app_on(Panel::Batch));
+    h.run();
+    let ctx = h.ctx.clone();
+    h.state_mut().batch.load_text("550 5.1.1 User unknown\nFlux capacitor overheated".to_owned(), &ctx);
+    wait_for_batch(&mut h);
+    h.get_by_label("Unmatched only").click();
+    settle(&mut h);
+    assert_eq!(h.state().batch.shown_rows().len(), 1);
+    h.state_mut().batch.load_text("550 5.1.1 User unknown".to_owned(), &ctx);
+    wait_for_batch(&mut h);
+    assert!(!h.state().batch.filter.unmatched_only, "the filter was cleared");
+    assert_eq!(h.state().batch.shown_rows().len(), 1, "the one line is shown");
+    assert!(shown(&h, "Read 1 response from paste"), "singular report");
 }

@@ -195,7 +195,7 @@ fn the_tester_explains_the_pattern_its_alternatives_every_span_and_the_decision_
 }
 
 /// In a long multilingual pattern the first matching alternative may be rows
-/// below the six the box shows: the box scrolls to it once.
+/// below the six the box shows: the box scrolls to it whenever it changes.
 #[test]
 fn the_pattern_box_scrolls_to_the_first_matching_alternative() {
     let mut h = harness(app_on(Panel::Tester));
@@ -207,4 +207,9 @@ fn the_pattern_box_scrolls_to_the_first_matching_alternative() {
     assert!(shown(&h, "Mailbox full"), "the same rule wins");
     let rows = h.get_by_label(tr("why.a11y_pattern")).rect().top();
     assert!(rows < top - 40.0, "scrolled down to the Korean alternative: pattern top {rows} vs {top}");
+    // Back to a text the box showed before: it follows again (it stayed on the Korean rows).
+    h.state_mut().tester.set_text("452 4.2.2 Mailbox full".to_owned());
+    settle(&mut h);
+    let back = h.get_by_label(tr("why.a11y_pattern")).rect().top();
+    assert!((back - top).abs() < 2.0, "scrolled back to the English alternative: pattern top {back} vs {top}");
 }

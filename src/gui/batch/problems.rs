@@ -71,15 +71,16 @@ pub fn problems_ui(ui: &mut Ui, report: &Report) {
     let color = ui.visuals().warn_fg_color;
     let title = RichText::new(tr_fmt("batch.problems", &[("n", &report.problem_count)])).color(color);
     egui::CollapsingHeader::new(title).id_salt("batch_problems").default_open(report.problem_count <= 3).show(ui, |ui| {
-        // Rows of one line each (long ones truncated, whole on hover): only the visible ones are worded.
-        let row_h = ui.text_style_height(&egui::TextStyle::Small) + ui.spacing().item_spacing.y;
+        // Rows of one line each (long ones truncated, whole on hover): only the visible ones are
+        // worded. Body text: in the small style a file path and its problem were hard to read.
+        let row_h = ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y;
         egui::ScrollArea::vertical().id_salt("batch_problems_scroll").max_height(110.0).show_rows(
             ui,
             row_h,
             report.problems.len(),
             |ui, range| {
                 for p in &report.problems[range] {
-                    ui.add(egui::Label::new(RichText::new(p.text()).small()).truncate());
+                    ui.add(egui::Label::new(p.text()).truncate());
                 }
             },
         );

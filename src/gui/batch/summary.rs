@@ -95,14 +95,14 @@ pub fn load_report(l: &Rows) -> (String, bool) {
     let sources = if l.pasted {
         tr("batch.report_paste").to_owned()
     } else if l.sources.len() > 3 {
-        tr_fmt("batch.report_files", &[("first", &l.sources[0]), ("n", &(l.sources.len() - 1))])
+        tr_n("batch.report_files", l.sources.len() - 1, &[("first", &l.sources[0])])
     } else {
         l.sources.join(", ")
     };
-    let mut parts = vec![tr_fmt("batch.report_read", &[("n", &l.len()), ("sources", &sources)])];
+    let mut parts = vec![tr_n("batch.report_read", l.len(), &[("sources", &sources)])];
     let st = &l.report;
     if st.emails > 0 {
-        parts.push(tr_fmt("batch.report_emails", &[("n", &st.emails)]));
+        parts.push(tr_n("batch.report_emails", st.emails, &[]));
     }
     if let Some(csv) = &st.csv {
         let delim = if csv.delimiter == '\t' { tr("batch.report_tab").to_owned() } else { format!("'{}'", csv.delimiter) };
@@ -126,7 +126,7 @@ pub fn load_report(l: &Rows) -> (String, bool) {
         [(st.lossy, "batch.report_lossy"), (st.truncated, "batch.report_truncated"), (st.problem_count, "batch.report_problems")]
     {
         if n > 0 {
-            parts.push(tr_fmt(key, &[("n", &n)]));
+            parts.push(if key == "batch.report_problems" { tr_n(key, n, &[]) } else { tr_fmt(key, &[("n", &n)]) });
         }
     }
     if st.capped {

@@ -107,21 +107,24 @@ pub fn why_ui(ui: &mut Ui, ctx: &mut PanelCtx, c: &Classifier, why: &Why) {
     legend_ui(ui, total > 1);
 }
 
-/// Brings the first matching top-level alternative into the pattern's view, once per
-/// pattern and alternative: in a long multilingual pattern it may be rows below the
-/// six shown ("1 of 51 alternatives match" with nothing green in sight). Once only,
-/// so the user's own scrolling is not fought every frame.
+/// Brings the first matching top-level alternative into the pattern's view when it
+/// changes (another text, another winning rule): in a long multilingual pattern it may
+/// be rows below the six shown ("1 of 51 alternatives match" with nothing green in
+/// sight). Only on a change, so the user's own scrolling is not fought every frame;
+/// remembering every place ever shown instead left the box on an earlier text's
+/// alternative when a later text came back to a pattern already seen.
 fn scroll_to_first_match(ui: &Ui, view: &PatternView, galley: &egui::Galley, origin: egui::Pos2) {
     let p = view.pattern.as_str();
     let Some(start) = view.alternatives.iter().filter(|a| a.depth == 0 && a.matched == Some(true)).map(|a| a.span.start).min() else {
         return;
     };
     let Some(before) = p.get(..start) else { return };
-    let key = egui::Id::unique(("why_first_match", p, start));
-    if ui.data(|d| d.get_temp::<()>(key)).is_some() {
+    let key = egui::Id::unique("why_first_match");
+    let target = egui::Id::unique((p, start));
+    if ui.data(|d| d.get_temp::<egui::Id>(key)) == Some(target) {
         return;
     }
-    ui.data_mut(|d| d.insert_temp(key, ()));
+    ui.data_mut(|d| d.insert_temp(key, target));
     let at = galley.pos_from_cursor(egui::text::CCursor::new(before.chars().count()));
     ui.scroll_to_rect(at.translate(origin.to_vec2()), None);
 }
