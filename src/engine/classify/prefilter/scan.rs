@@ -31,13 +31,15 @@ pub struct Prefilter {
     /// How many literals are ASCII: the wide automaton's first literal id.
     n_ascii: u32,
     /// What each literal marks: `rules[starts[p]..starts[p + 1]]`, a rule
-    /// (compiled index), or with [`PART`] set one part of a rule that needs
-    /// several (`slot << 3 | part`, see `needs`).
+    /// (compiled index), or with [`PART`] set one part of a requirement of
+    /// several sets (`slot << 3 | part`, see `needs`).
     starts: Vec<u32>,
     rules: Vec<u32>,
-    /// Per slot of a rule needing several literal sets ([`Required::AllOf`]):
-    /// the rule and the bit mask of its parts.
-    needs: Vec<(u32, u8)>,
+    /// Per distinct requirement of several literal sets ([`Required::AllOf`]):
+    /// its rules, `needers[start..end]`, and the bit mask of its parts. Rules
+    /// sharing a piece share its slot, so a hit updates one slot, not one per rule.
+    needs: Vec<(u32, u32, u8)>,
+    needers: Vec<u32>,
     /// Candidates before any literal is seen: the rules tried on every text.
     always: Vec<u64>,
     /// Rules for which a hit is a match.
@@ -46,8 +48,10 @@ pub struct Prefilter {
 
 /// Marks an entry of `Prefilter::rules` as one part of a rule with several.
 const PART: u32 = 1 << 31;
-/// Most literal sets of one rule the prefilter checks together.
-const MAX_PARTS: usize = 8;
+/// Most literal sets of one rule the prefilter checks together (one bit
+/// each; the eighth bit of a slot says its rules were marked).
+const MAX_PARTS: usize = 7;
+const MARKED: u8 = 1 << 7;
 
 /// Bit sets of compiled rule indices.
 pub fn words(n: usize) -> usize {
@@ -63,7 +67,10 @@ impl Prefilter {
         let mut ids: std::collections::HashMap<&[u8], u32> = std::collections::HashMap::new();
         let mut lits: Vec<&[u8]> = Vec::new();
         let mut pairs: Vec<(u32, u32)> = Vec::new();
-        let mut needs: Vec<(u32, u8)> = Vec::new();
+        // Slots of the distinct requirements of several sets, and their rules.
+        let mut slots: std::collections::HashMap<&[Vec<Vec<u8>>], u32> = std::collections::HashMap::new();
+        let mut slot_rules: Vec<Vec<u32>> = Vec::new();
+        let mut masks: Vec<u8> = Vec::new();
         for (r, req) in reqs.iter().enumerate() {
             let sets: &[Vec<Vec<u8>>] = match req {
                 Required::Always => {
@@ -78,10 +85,17 @@ impl Prefilter {
                 // Past MAX_PARTS the first ones are checked: still sound, a little less selective.
                 Required::AllOf(sets) => &sets[..sets.len().min(MAX_PARTS)],
             };
-            let slot = needs.len() as u32;
-            if sets.len() > 1 {
-                needs.push((r as u32, ((1u16 << sets.len()) - 1) as u8));
-            }
+            let slot = if sets.len() > 1 {
+                let slot = *slots.entry(sets).or_insert_with(|| {
+                    slot_rules.push(Vec::new());
+                    masks.push(((1u16 << sets.len()) - 1) as u8);
+                    (masks.len() - 1) as u32
+                });
+                slot_rules[slot as usize].push(r as u32);
+                slot
+            } else {
+                0
+            };
             for (part, set) in sets.iter().enumerate() {
                 let target = if sets.len() > 1 { PART | slot << 3 | part as u32 } else { r as u32 };
                 for l in set {
@@ -115,6 +129,12 @@ impl Prefilter {
             starts[k] += starts[k - 1];
         }
         let rules = pairs.iter().map(|&(_, r)| r).collect();
+        let mut needs = Vec::with_capacity(masks.len());
+        let mut needers = Vec::new();
+        for (rs, mask) in slot_rules.into_iter().zip(masks) {
+            needs.push((needers.len() as u32, (needers.len() + rs.len()) as u32, mask));
+            needers.extend(rs);
+        }
         let (ascii, wide) = (Scanner::new(&lits[..n_ascii]), Scanner::new(&lits[n_ascii..]));
         if ascii.is_err() || wide.is_err() {
             // Without an automaton every rule is a candidate (and none is known to match).
@@ -125,7 +145,17 @@ impl Prefilter {
                 }
             }
         }
-        Prefilter { ascii: ascii.ok().flatten(), wide: wide.ok().flatten(), n_ascii: n_ascii as u32, starts, rules, needs, always, exact }
+        Prefilter {
+            ascii: ascii.ok().flatten(),
+            wide: wide.ok().flatten(),
+            n_ascii: n_ascii as u32,
+            starts,
+            rules,
+            needs,
+            needers,
+            always,
+            exact,
+        }
     }
 
     /// Fills `bits` with the candidate rules for `text`.
@@ -143,19 +173,20 @@ impl Prefilter {
                 scanner.occurrences(haystack, |k| {
                     let p = first + k;
                     for &e in &self.rules[self.starts[p] as usize..self.starts[p + 1] as usize] {
-                        let r = if e & PART == 0 {
-                            e
-                        } else {
-                            // One part of a rule that needs all of its parts.
-                            let slot = ((e & !PART) >> 3) as usize;
-                            seen[slot] |= 1 << (e & 7);
-                            let (rule, all) = self.needs[slot];
-                            if seen[slot] != all {
-                                continue;
+                        if e & PART == 0 {
+                            bits[e as usize / 64] |= 1 << (e % 64);
+                            continue;
+                        }
+                        // One part of a requirement of several: its rules are marked once all are seen.
+                        let slot = ((e & !PART) >> 3) as usize;
+                        seen[slot] |= 1 << (e & 7);
+                        let (start, end, all) = self.needs[slot];
+                        if seen[slot] == all {
+                            seen[slot] |= MARKED;
+                            for &r in &self.needers[start as usize..end as usize] {
+                                bits[r as usize / 64] |= 1 << (r % 64);
                             }
-                            rule
-                        };
-                        bits[r as usize / 64] |= 1 << (r % 64);
+                        }
                     }
                 });
             }
