@@ -329,6 +329,19 @@ pub fn held_periods(sim: &Simulation, hl: RunKind) -> Vec<(f64, f64, LaneState)>
     out
 }
 
+/// The expired count with its share of all messages, in the warning colour when
+/// some expired: "Queue empty after 85 h" alone read as a success where most of
+/// the messages had expired.
+fn expired_cell(ui: &mut Ui, expired: f64, total: f64) {
+    if expired < 0.5 || total <= 0.0 || !total.is_finite() {
+        ui.label(fmt_count(expired));
+        return;
+    }
+    let share = expired * 100.0 / total;
+    let text = format!("{} ({share:.0} %)", fmt_count(expired));
+    ui.label(RichText::new(text).color(ui.visuals().warn_fg_color));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,17 +356,4 @@ mod tests {
         use ThroughputLevel::*;
         assert_eq!(levels_text(&[Slow, Slow, Normal]), "days 1-2 Slow, day 3 Normal");
     }
-}
-
-/// The expired count with its share of all messages, in the warning colour when
-/// some expired: "Queue empty after 85 h" alone read as a success where most of
-/// the messages had expired.
-fn expired_cell(ui: &mut Ui, expired: f64, total: f64) {
-    if expired < 0.5 || total <= 0.0 || !total.is_finite() {
-        ui.label(fmt_count(expired));
-        return;
-    }
-    let share = expired * 100.0 / total;
-    let text = format!("{} ({share:.0} %)", fmt_count(expired));
-    ui.label(RichText::new(text).color(ui.visuals().warn_fg_color));
 }
