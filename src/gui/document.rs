@@ -8,7 +8,7 @@ use egui::util::undoer::{Settings, Undoer};
 use super::compile_worker::{CompileWorker, INLINE_RULES};
 use crate::engine::lint::{self, Lint, Severity};
 use crate::engine::{Classifier, RuleSet};
-use crate::i18n::{Lang, tr};
+use crate::i18n::{Lang, tr, tr_fmt};
 
 /// What every panel needs to know about the rules, recomputed once per edit.
 pub struct Compiled {
@@ -68,6 +68,31 @@ impl Compiled {
     /// Number of error-level findings.
     pub fn error_count(&self) -> usize {
         self.lints.iter().filter(|l| l.severity == Severity::Error).count()
+    }
+
+    /// The status bar's tooltip: at most `max` findings, errors first, each
+    /// named by its severity. The bar counts errors and warnings only; a plain
+    /// list under "1 warning" showed six notes beside it without saying which
+    /// was the warning.
+    pub fn problems_tip(&self, max: usize) -> String {
+        if self.lints.is_empty() {
+            return tr("status.no_problems").to_owned();
+        }
+        let mut sorted: Vec<&Lint> = self.lints.iter().collect();
+        sorted.sort_by_key(|l| std::cmp::Reverse(l.severity));
+        sorted
+            .iter()
+            .take(max)
+            .map(|l| {
+                let key = match l.severity {
+                    Severity::Error => "status.sev_error",
+                    Severity::Warning => "status.sev_warning",
+                    Severity::Info => "status.sev_info",
+                };
+                tr_fmt(key, &[("message", &l.message)])
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 

@@ -168,3 +168,25 @@ fn large_rule_sets_compile_in_the_background_and_results_arrive() {
     assert!(doc.compiled.generation > before);
     assert_eq!(doc.compiled.classifier.classify("completely new phrase").rule, Some(0));
 }
+
+/// The status bar counts errors and warnings; its tooltip names each finding's
+/// severity, errors and warnings before notes, so "1 warning" over a list of
+/// seven says which one it is.
+#[test]
+fn the_status_tooltip_names_each_findings_severity_warnings_first() {
+    use bouncelab::gui::document::Compiled;
+    let mut doc = crate::default_doc();
+    let plain = Compiled::new(&doc, 0, None);
+    assert_eq!(plain.warning_count(), 0);
+    assert!(plain.problems_tip(30).lines().all(|l| l.starts_with("Note: ")), "{}", plain.problems_tip(30));
+    // A copy of the first rule at the end never wins: shadowed, a warning.
+    let mut copy = doc.bounce_rules[0].clone();
+    copy.name = "Copy of the first rule".into();
+    doc.bounce_rules.push(copy);
+    let c = Compiled::new(&doc, 1, None);
+    assert!(c.warning_count() >= 1);
+    let tip = c.problems_tip(30);
+    let first = tip.lines().next().unwrap_or_default();
+    assert!(first.starts_with("Warning: "), "warnings come first: {tip}");
+    assert_eq!(tip.lines().filter(|l| l.starts_with("Warning: ")).count(), c.warning_count());
+}

@@ -506,12 +506,7 @@ impl BounceLabApp {
             let text =
                 format!("{} · {}", crate::i18n::tr_n("status.errors", errors, &[]), crate::i18n::tr_n("status.warnings", warnings, &[]));
             let color = if errors > 0 { ui.visuals().error_fg_color } else { ui.visuals().weak_text_color() };
-            let all: Vec<&str> = self.document.compiled.lints.iter().take(30).map(|l| l.message.as_str()).collect();
-            ui.label(RichText::new(text).color(color)).on_hover_text(if all.is_empty() {
-                tr("status.no_problems").to_owned()
-            } else {
-                all.join("\n")
-            });
+            ui.label(RichText::new(text).color(color)).on_hover_text(self.document.compiled.problems_tip(30));
             ui.separator();
             let bad = self.gallery.mismatch_count(&self.document.compiled);
             if bad > 0 {
