@@ -126,7 +126,7 @@ pub fn load_report(l: &Rows) -> (String, bool) {
         [(st.lossy, "batch.report_lossy"), (st.truncated, "batch.report_truncated"), (st.problem_count, "batch.report_problems")]
     {
         if n > 0 {
-            parts.push(if key == "batch.report_problems" { tr_n(key, n, &[]) } else { tr_fmt(key, &[("n", &n)]) });
+            parts.push(tr_n(key, n, &[]));
         }
     }
     if st.capped {

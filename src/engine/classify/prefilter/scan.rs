@@ -46,7 +46,7 @@ pub struct Prefilter {
     exact: Vec<u64>,
 }
 
-/// Marks an entry of `Prefilter::rules` as one part of a rule with several.
+/// Marks an entry of `Prefilter::rules` as one part of a requirement of several sets.
 const PART: u32 = 1 << 31;
 /// Most literal sets of one rule the prefilter checks together (one bit
 /// each; the eighth bit of a slot says its rules were marked).
