@@ -5,7 +5,7 @@ pub mod email;
 pub mod new_rule;
 pub mod why;
 
-pub use email::EmailInTester;
+pub use email::{EmailInTester, EmailRecipient};
 pub use new_rule::BatchRef;
 
 use crate::i18n::{tr, tr_fmt};
@@ -32,6 +32,8 @@ pub struct TesterPanel {
     /// A rule proposed by "Make a rule from this", waiting for Insert.
     pub proposal: Option<new_rule::Proposal>,
     cache: Option<(u64, u64, Explanation, Why)>,
+    /// The text read as a bounce email, per (rules generation, text version).
+    pasted: Option<(u64, u64, Option<email::PastedEmail>)>,
     text_version: u64,
     selection: Option<std::ops::Range<usize>>,
 }
@@ -44,6 +46,7 @@ impl Default for TesterPanel {
             email: None,
             proposal: None,
             cache: None,
+            pasted: None,
             text_version: 0,
             selection: None,
         }
@@ -63,11 +66,42 @@ impl TesterPanel {
         self.selection = None;
     }
 
-    /// Shows a batch row's email with the recipient's part highlighted; the
-    /// text box gets what the rules read for that recipient.
+    /// Shows an email with the recipient's part highlighted; the text box
+    /// gets what the rules read for that recipient.
     pub fn show_email(&mut self, row: EmailInTester) {
-        self.set_text(row.text.clone());
+        self.set_text(row.recipient().text.clone());
         self.email = Some(email::EmailView::new(row));
+    }
+
+    /// The current text read as a bounce email, when it is one (a paste).
+    pub fn pasted_email(&mut self, ctx: &PanelCtx) -> Option<&email::PastedEmail> {
+        if self.email.is_some() {
+            return None;
+        }
+        let key = (ctx.compiled.generation, self.text_version);
+        if self.pasted.as_ref().is_none_or(|(g, v, _)| (*g, *v) != key) {
+            let read = email::read_pasted(&self.text, &ctx.compiled.classifier);
+            self.pasted = Some((key.0, key.1, read));
+        }
+        self.pasted.as_ref().and_then(|(_, _, p)| p.as_ref())
+    }
+
+    /// Shows recipient `k` of the email in view.
+    pub fn pick_recipient(&mut self, k: usize) {
+        let Some(view) = &mut self.email else { return };
+        view.pick(k);
+        self.text = view.row.recipient().text.clone();
+        self.text_version += 1;
+        self.selection = None;
+    }
+
+    /// Closes the email view; a pasted email goes back in the text box.
+    pub fn close_email(&mut self) {
+        if let Some(pasted) = self.email.take().and_then(|v| v.row.pasted) {
+            self.text = pasted;
+        }
+        self.text_version += 1;
+        self.selection = None;
     }
 
     /// The explanation of the current text against the current rules.
@@ -81,7 +115,9 @@ impl TesterPanel {
         let stale = self.cache.as_ref().is_none_or(|(g, v, _, _)| (*g, *v) != key);
         if stale {
             let c = &ctx.compiled.classifier;
-            let e = c.explain(&self.text);
+            // A recipient of an email is read in the phase the email gives, as the batch reads it.
+            let phase = self.email.as_ref().and_then(|v| v.row.recipient().phase);
+            let e = c.explain_in_phase(&self.text, phase);
             let w = crate::engine::explain::why(ctx.rules, c, &e, &self.text);
             self.cache = Some((key.0, key.1, e, w));
         }
@@ -99,6 +135,22 @@ impl TesterPanel {
         let edit_id = ui.make_persistent_id("tester_text");
         self.intercept_large_paste(ui, edit_id);
 
+        if let Some(view) = &mut self.email {
+            let h = (ui.available_height() * 0.35).max(80.0);
+            match view.ui(ui, h) {
+                Some(email::ViewEvent::Close) => self.close_email(),
+                Some(email::ViewEvent::Pick(k)) => self.pick_recipient(k),
+                None => {}
+            }
+        }
+        let classifier = ctx.compiled.classifier.clone();
+        if let Some(pasted) = self.pasted_email(ctx)
+            && let Some(k) = email::pasted_ui(ui, pasted, &classifier)
+        {
+            let mut row = pasted.email.clone();
+            row.current = k;
+            self.show_email(row);
+        }
         let (winners, others) = {
             let (e, w) = self.explained(ctx);
             // Every span of the winning pattern, not only the leftmost.
@@ -113,12 +165,6 @@ impl TesterPanel {
             let job = highlighted_job(ui, text.as_str(), &winners, &others, wrap);
             ui.fonts_mut(|f| f.layout_job(job))
         };
-        if let Some(view) = &mut self.email {
-            let h = (ui.available_height() * 0.35).max(80.0);
-            if !view.ui(ui, h) {
-                self.email = None;
-            }
-        }
         let avail = ui.available_height();
         let output = egui::ScrollArea::vertical()
             .id_salt("tester_scroll")

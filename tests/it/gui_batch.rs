@@ -259,12 +259,15 @@ fn batch_opens_an_eml_folder_and_a_row_shows_its_email_in_the_tester() {
         rows.emails[d.email.as_ref().unwrap().0 as usize].as_ref().unwrap().text.clone()
     };
     let rule_text = rows.text(i).to_owned();
+    let email_of = |j: usize| rows.detail(j).and_then(|d| d.email.as_ref()).map(|e| e.0);
+    let same_email = (0..rows.len()).filter(|&j| email_of(j) == email_of(i)).count();
     h.query_all_by_label(&recipient).next().expect("recipient cell shown").click();
     settle(&mut h);
     let app = h.state();
     assert_eq!(app.settings.panel, Panel::Tester, "the click opened the tester");
     let view = app.tester.email.as_ref().expect("the email is shown");
-    assert_eq!(view.row.recipient.as_deref(), Some(recipient.as_str()));
+    assert_eq!(view.row.recipient().recipient.as_deref(), Some(recipient.as_str()));
+    assert_eq!(view.row.recipients.len(), same_email, "the view has every recipient of the email");
     assert_eq!(view.highlighted().map(|s| s.start..s.end), Some(part.clone()), "the recipient's part is highlighted");
     assert_eq!(app.tester.text, rule_text, "the text box holds what the rules read");
     assert!(shown(&h, "Email: "), "email header");

@@ -213,3 +213,67 @@ fn the_pattern_box_scrolls_to_the_first_matching_alternative() {
     let back = h.get_by_label(tr("why.a11y_pattern")).rect().top();
     assert!((back - top).abs() < 2.0, "scrolled back to the English alternative: pattern top {back} vs {top}");
 }
+
+/// A whole bounce email about two recipients, pasted: the tester lists both
+/// with the verdicts the batch gives them; a click shows the email for one,
+/// a picker switches to the other, "Back" puts the pasted email back.
+#[test]
+fn a_pasted_email_about_two_recipients_shows_each_ones_verdict_and_switches_between_them() {
+    use bouncelab::engine::ingest::{RecordSource, email};
+    let raw = std::fs::read_to_string(crate::data("../../corpus/emails-dev/lhost-postfix-13.eml")).unwrap();
+    let read = email::read(raw.as_bytes(), &RecordSource::default());
+    assert_eq!(read.records.len(), 2, "the email is about two recipients");
+    let c = Classifier::new(&bouncelab::engine::default_rules());
+    let expect: Vec<(String, String)> =
+        read.records.iter().map(|r| (r.recipient.clone().unwrap(), c.category(&c.classify_record(r)).id.clone())).collect();
+    assert_ne!(expect[0].1, expect[1].1, "the two recipients bounced for different reasons");
+
+    let mut h = harness(app_on(Panel::Tester));
+    h.state_mut().tester.set_text(raw.clone());
+    settle(&mut h);
+    assert!(shown(&h, &tr_n("tester.pasted_banner", 2, &[])), "the banner says two recipients");
+    let category = |h: &Harness<'_, BounceLabApp>| {
+        let app = h.state();
+        let c = &app.document.compiled.classifier;
+        let phase = app.tester.email.as_ref().and_then(|v| v.row.recipient().phase);
+        c.category(&c.classify_in_phase(&app.tester.text, phase)).id.clone()
+    };
+
+    h.get_by_label(&expect[1].0).click();
+    settle(&mut h);
+    {
+        let view = h.state().tester.email.as_ref().expect("the email is shown");
+        assert_eq!(view.row.recipients.len(), 2);
+        assert_eq!(view.row.recipient().recipient.as_deref(), Some(expect[1].0.as_str()));
+        assert_eq!(h.state().tester.text, read.records[1].text, "the text box holds what the rules read for it");
+    }
+    assert_eq!(category(&h), expect[1].1, "the tester's verdict is the batch's");
+    assert!(shown(&h, &tr_fmt("tester.email_pick", &[("n", &2), ("total", &2)])), "the picker says which recipient");
+
+    // The picker: back to the first recipient.
+    h.get_by_label(tr("tester.email_a11y_pick")).click();
+    settle(&mut h);
+    h.get_by_label(&expect[0].0).click();
+    settle(&mut h);
+    assert_eq!(h.state().tester.text, read.records[0].text);
+    assert_eq!(category(&h), expect[0].1);
+
+    h.get_by_label(tr("tester.email_back")).click();
+    settle(&mut h);
+    assert!(h.state().tester.email.is_none());
+    assert_eq!(h.state().tester.text, raw, "the pasted email is back, nothing lost");
+    assert!(shown(&h, &tr_n("tester.pasted_banner", 2, &[])));
+}
+
+/// A plain reply, or a text that only mentions headers, gets no email banner.
+#[test]
+fn a_plain_reply_is_not_read_as_an_email() {
+    let mut h = harness(app_on(Panel::Tester));
+    h.state_mut().tester.set_text("550 5.1.1 <a@b.example>: Recipient address rejected: User unknown".into());
+    settle(&mut h);
+    assert!(!shown(&h, &tr_n("tester.pasted_banner", 1, &[])));
+    h.state_mut().tester.set_text("Subject: hello\n\nJust a note, not a bounce.".into());
+    settle(&mut h);
+    assert!(h.state_mut().tester.email.is_none());
+    assert!(!shown(&h, "read as the batch reads it"), "a message that is not a bounce gets no banner");
+}

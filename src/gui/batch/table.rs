@@ -15,7 +15,7 @@ use crate::engine::classify::DecidedBy;
 use crate::engine::lint::shorten;
 use crate::engine::smtp::Phase;
 use crate::engine::{FailureType, Verdict};
-use crate::gui::tester::EmailInTester;
+use crate::gui::tester::{EmailInTester, EmailRecipient};
 use crate::gui::widgets::{failure_color, named};
 use crate::gui::{Action, PanelCtx};
 use crate::i18n::{tr, tr_fmt};
@@ -43,22 +43,27 @@ fn decided_label(d: DecidedBy) -> &'static str {
     }
 }
 
-/// What a click on row `i` loads in the tester.
+/// What a click on row `i` loads in the tester: a row from an email brings
+/// the email along with all its recipients (rows of one email are adjacent).
 pub fn tester_action(rows: &Rows, i: usize) -> Action {
     let text = rows.text(i).to_owned();
     let Some(d) = rows.detail(i) else { return Action::LoadInTester(text) };
-    let Some((e, part)) = &d.email else { return Action::LoadInTester(text) };
-    match rows.emails.get(*e as usize).and_then(Option::as_ref) {
-        Some(email) => Action::LoadEmailInTester(Box::new(EmailInTester {
-            text,
-            email: email.text.clone(),
-            part: part.clone(),
-            recipient: d.record.recipient.clone(),
-            place: email.place.clone(),
-        })),
+    let Some((e, _)) = &d.email else { return Action::LoadInTester(text) };
+    let Some(email) = rows.emails.get(*e as usize).and_then(Option::as_ref) else {
         // Past the memory budget only the recipient's text was kept.
-        None => Action::LoadInTester(text),
-    }
+        return Action::LoadInTester(text);
+    };
+    let of_email = |j: usize| rows.detail(j).and_then(|d| Some((d, d.email.as_ref()?))).filter(|(_, (f, _))| f == e);
+    let first = (0..i).rev().take_while(|&j| of_email(j).is_some()).last().unwrap_or(i);
+    let recipients: Vec<EmailRecipient> =
+        (first..rows.len()).map_while(of_email).map(|(d, (_, part))| EmailRecipient::of(&d.record, part.clone())).collect();
+    Action::LoadEmailInTester(Box::new(EmailInTester {
+        email: email.text.clone(),
+        place: email.place.clone(),
+        recipients,
+        current: i - first,
+        pasted: None,
+    }))
 }
 
 impl BatchPanel {

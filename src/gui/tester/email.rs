@@ -1,42 +1,72 @@
-//! The tester's email view: a batch row read from a bounce email shows the
-//! whole (readable) email, the recipient's part highlighted and scrolled to,
-//! above the text box that holds what the rules read for that recipient.
+//! The tester's email view: a batch row read from a bounce email, or a whole
+//! bounce email pasted in the tester, shows the (readable) email with the
+//! chosen recipient's part highlighted and scrolled to, above the text box
+//! that holds what the rules read for that recipient. An email about several
+//! recipients has a picker: each recipient has its own text and verdict.
 
 use std::ops::Range;
 use std::sync::Arc;
 
 use egui::{RichText, Ui};
 
-use crate::engine::classify::Span;
-use crate::gui::widgets::highlighted_job;
-use crate::i18n::{tr, tr_fmt};
+use crate::engine::classify::{Classifier, Span, Verdict};
+use crate::engine::ingest::{EmailProblem, Record, RecordSource, email};
+use crate::engine::smtp::Phase;
+use crate::gui::widgets::{highlighted_job, named};
+use crate::i18n::{tr, tr_fmt, tr_n};
 
-/// A batch row with its email, for the tester.
+/// One recipient of an email in the tester.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EmailInTester {
+pub struct EmailRecipient {
+    /// The recipient, when the email names one.
+    pub recipient: Option<String>,
     /// What the rules read for this recipient (goes in the text box).
     pub text: String,
+    /// Its part of the email's readable text, when the reader found it.
+    pub part: Option<Range<usize>>,
+    /// The SMTP phase the email says the error came in.
+    pub phase: Option<Phase>,
+}
+
+impl EmailRecipient {
+    /// The recipient of a record read from an email.
+    pub fn of(record: &Record, part: Option<Range<usize>>) -> EmailRecipient {
+        EmailRecipient { recipient: record.recipient.clone(), text: record.text.clone(), part, phase: record.phase }
+    }
+}
+
+/// An email for the tester, with the recipient shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmailInTester {
     /// The readable text of the whole email.
     pub email: Arc<str>,
-    /// The recipient's part of `email`, when the reader found it.
-    pub part: Option<Range<usize>>,
-    /// The recipient.
-    pub recipient: Option<String>,
     /// Where the email was read (file, message).
     pub place: String,
+    /// Its recipients, in the email's order; never empty.
+    pub recipients: Vec<EmailRecipient>,
+    /// The recipient shown.
+    pub current: usize,
+    /// The pasted email this was read from: closing the view puts it back.
+    pub pasted: Option<String>,
 }
 
 impl EmailInTester {
+    /// The recipient shown.
+    pub fn recipient(&self) -> &EmailRecipient {
+        &self.recipients[self.current.min(self.recipients.len() - 1)]
+    }
+
     /// The part to highlight: the reader's, else the first mention of the
     /// recipient's address (DSNs name it in their text even when no part was cut out).
     pub fn highlight(&self) -> Option<Span> {
         let valid = |r: &Range<usize>| {
             r.start < r.end && r.end <= self.email.len() && self.email.is_char_boundary(r.start) && self.email.is_char_boundary(r.end)
         };
-        if let Some(p) = self.part.as_ref().filter(|p| valid(p)) {
+        let shown = self.recipient();
+        if let Some(p) = shown.part.as_ref().filter(|p| valid(p)) {
             return Some(Span { start: p.start, end: p.end });
         }
-        let rcpt = self.recipient.as_deref().filter(|r| !r.is_empty())?;
+        let rcpt = shown.recipient.as_deref().filter(|r| !r.is_empty())?;
         let hay = self.email.to_ascii_lowercase();
         let start = hay.find(&rcpt.to_ascii_lowercase())?;
         let r = start..start + rcpt.len();
@@ -44,10 +74,64 @@ impl EmailInTester {
     }
 }
 
+/// A pasted text read as a bounce email, with each recipient's verdict.
+#[derive(Clone, Debug)]
+pub struct PastedEmail {
+    /// The email, ready for the view (its `pasted` is the text).
+    pub email: EmailInTester,
+    /// Per recipient: its verdict, as the batch and the CLI give it.
+    pub verdicts: Vec<Verdict>,
+}
+
+/// Whether `text` starts the way an email does: a header line, and a blank
+/// line after the header block. SMTP replies and bounce texts do not.
+fn looks_like_email(text: &str) -> bool {
+    let mut lines = text.trim_start_matches(['\r', '\n']).lines();
+    // An email copied out of an mbox starts with its "From " separator line.
+    let first = lines.next().filter(|l| !l.starts_with("From ")).or_else(|| lines.next()).unwrap_or("");
+    let header = first
+        .split_once(':')
+        .is_some_and(|(name, _)| !name.is_empty() && name.len() <= 60 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    header && (text.contains("\n\n") || text.contains("\r\n\r\n"))
+}
+
+/// Reads a pasted text as a bounce email, the way the batch reads an `.eml`:
+/// `None` unless it is one, with at least one recipient.
+pub fn read_pasted(text: &str, c: &Classifier) -> Option<PastedEmail> {
+    if !looks_like_email(text) {
+        return None;
+    }
+    let read = email::read(text.as_bytes(), &RecordSource::default());
+    let not_one = |p: &EmailProblem| matches!(p, EmailProblem::Unparsable | EmailProblem::NotABounce);
+    // Without a recipient the email says no more than its text does in the box.
+    if !read.records.iter().any(|r| r.recipient.is_some()) || read.problems.iter().any(not_one) {
+        return None;
+    }
+    let recipients = read.records.iter().enumerate().map(|(i, r)| EmailRecipient::of(r, read.spans.get(i).cloned().flatten())).collect();
+    let verdicts = read.records.iter().map(|r| c.classify_record(r)).collect();
+    let email = EmailInTester {
+        email: read.text.into(),
+        place: tr("tester.pasted_email").to_owned(),
+        recipients,
+        current: 0,
+        pasted: Some(text.to_owned()),
+    };
+    Some(PastedEmail { email, verdicts })
+}
+
+/// What the user did in the email view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViewEvent {
+    /// Closed it.
+    Close,
+    /// Picked another recipient.
+    Pick(usize),
+}
+
 /// The email view's state.
 #[derive(Debug)]
 pub struct EmailView {
-    /// The row shown.
+    /// The email shown.
     pub row: EmailInTester,
     highlight: Option<Span>,
     scroll_pending: bool,
@@ -65,13 +149,26 @@ impl EmailView {
         self.highlight
     }
 
-    /// Draws the view; returns false when the user closed it.
-    pub fn ui(&mut self, ui: &mut Ui, max_height: f32) -> bool {
-        let mut keep = true;
+    /// Shows recipient `k`: highlights and scrolls to its part.
+    pub fn pick(&mut self, k: usize) {
+        if k < self.row.recipients.len() {
+            self.row.current = k;
+            self.highlight = self.row.highlight();
+            self.scroll_pending = true;
+        }
+    }
+
+    /// Draws the view.
+    pub fn ui(&mut self, ui: &mut Ui, max_height: f32) -> Option<ViewEvent> {
+        let mut event = None;
         egui::Frame::group(ui.style()).show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
                 ui.strong(tr_fmt("tester.email_from", &[("place", &self.row.place)]));
-                if let Some(r) = &self.row.recipient {
+                let n = self.row.recipients.len();
+                if n > 1 {
+                    ui.separator();
+                    event = self.picker_ui(ui).or(event);
+                } else if let Some(r) = &self.row.recipient().recipient {
                     ui.separator();
                     ui.label(tr_fmt("tester.email_recipient", &[("recipient", r)]));
                 }
@@ -79,8 +176,9 @@ impl EmailView {
                     ui.separator();
                     ui.weak(tr("tester.email_no_part"));
                 }
-                if ui.button(tr("tester.email_close")).clicked() {
-                    keep = false;
+                let close = if self.row.pasted.is_some() { tr("tester.email_back") } else { tr("tester.email_close") };
+                if ui.button(close).clicked() {
+                    event = Some(ViewEvent::Close);
                 }
             });
             egui::ScrollArea::vertical().id_salt("tester_email_scroll").max_height(max_height).auto_shrink([false, true]).show(ui, |ui| {
@@ -100,8 +198,52 @@ impl EmailView {
             });
         });
         ui.label(RichText::new(tr("tester.email_rules_read")).weak());
-        keep
+        event
     }
+
+    /// "Recipient 2 of 3: [address ▾]".
+    fn picker_ui(&self, ui: &mut Ui) -> Option<ViewEvent> {
+        let (n, current) = (self.row.recipients.len(), self.row.current);
+        let name =
+            |k: usize| self.row.recipients[k].recipient.clone().unwrap_or_else(|| tr_fmt("tester.email_nameless", &[("n", &(k + 1))]));
+        ui.label(tr_fmt("tester.email_pick", &[("n", &(current + 1)), ("total", &n)]));
+        let mut picked = None;
+        let r = egui::ComboBox::from_id_salt("tester_email_recipient").selected_text(name(current)).show_ui(ui, |ui| {
+            for k in 0..n {
+                if ui.selectable_label(k == current, name(k)).clicked() && k != current {
+                    picked = Some(ViewEvent::Pick(k));
+                }
+            }
+        });
+        named(r.response, egui::Role::ComboBox, tr("tester.email_a11y_pick"));
+        picked
+    }
+}
+
+/// The banner over a pasted bounce email: each recipient with its verdict, a
+/// click shows the email for that recipient. Returns the recipient clicked.
+pub fn pasted_ui(ui: &mut Ui, pasted: &PastedEmail, c: &Classifier) -> Option<usize> {
+    /// More recipients than this are summed up, not listed.
+    const LISTED: usize = 8;
+    let mut clicked = None;
+    let n = pasted.verdicts.len();
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.label(RichText::new(tr_n("tester.pasted_banner", n, &[])).strong());
+        for (k, (r, v)) in pasted.email.recipients.iter().zip(&pasted.verdicts).enumerate().take(LISTED) {
+            ui.horizontal_wrapped(|ui| {
+                let who = r.recipient.clone().unwrap_or_else(|| tr_fmt("tester.email_nameless", &[("n", &(k + 1))]));
+                if ui.link(who).on_hover_text(tr("tester.pasted_tip")).clicked() {
+                    clicked = Some(k);
+                }
+                crate::gui::widgets::failure_label(ui, v.failure_type, None);
+                ui.label(format!("· {}", c.reason(v).display_label()));
+            });
+        }
+        if n > LISTED {
+            ui.weak(tr_n("tester.pasted_more", n - LISTED, &[]));
+        }
+    });
+    clicked
 }
 
 #[cfg(test)]
@@ -109,7 +251,8 @@ mod tests {
     use super::*;
 
     fn row(email: &str, part: Option<Range<usize>>, recipient: Option<&str>) -> EmailInTester {
-        EmailInTester { text: String::new(), email: email.into(), part, recipient: recipient.map(Into::into), place: "x.eml".into() }
+        let r = EmailRecipient { recipient: recipient.map(Into::into), text: String::new(), part, phase: None };
+        EmailInTester { email: email.into(), place: "x.eml".into(), recipients: vec![r], current: 0, pasted: None }
     }
 
     #[test]
@@ -118,5 +261,14 @@ mod tests {
         assert_eq!(row(e, Some(0..8), None).highlight(), Some(Span { start: 0, end: 8 }));
         assert_eq!(row(e, None, Some("a@b.example")).highlight(), Some(Span { start: 12, end: 23 }));
         assert_eq!(row(e, Some(5..500), Some("nobody@x")).highlight(), None, "a bad range is not trusted");
+    }
+
+    #[test]
+    fn only_texts_that_start_like_an_email_are_read_as_one() {
+        assert!(looks_like_email("Return-Path: <>\nFrom: MAILER-DAEMON\n\nbody"));
+        assert!(!looks_like_email("550 5.1.1 <a@b>: Recipient address rejected: User unknown"));
+        assert!(!looks_like_email("host mx.example said: 550 user unknown\n\nmore"), "a colon after spaces is not a header");
+        assert!(!looks_like_email("Subject: no blank line"));
+        assert!(looks_like_email("From MAILER-DAEMON  Fri Feb 13 02:47:49 2015\nReturn-Path: <>\n\nbody"), "out of an mbox");
     }
 }
