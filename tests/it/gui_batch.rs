@@ -242,6 +242,8 @@ fn batch_opens_an_eml_folder_and_a_row_shows_its_email_in_the_tester() {
     for col in ["Recipient", "Phase", "MTA", "Reason", "Decided by"] {
         assert!(shown(&h, col), "column {col}");
     }
+    // The File column (the menu has a "File" too): a row names its file.
+    assert!(h.query_all_by_label(&names[0]).next().is_some(), "a row names its file: {}", names[0]);
     assert!(!shown(&h, "Log class"), "no MTA class without logs");
 
     // A row with a recipient whose part the reader found.

@@ -162,8 +162,13 @@ impl BatchPanel {
         // Recipient, phase and MTA only when the input says them (emails, logs); the MTA's class for logs.
         let details = lines.has_details();
         let log_class = !lines.log_rows.is_empty();
+        // Rows from several files (a folder) name their file; one file or a paste needs no column for it.
+        let files = lines.sources.len() > 1;
         // (title, sort key, width to start with, narrowest); the response takes what is left.
         let mut columns: Vec<(&str, Option<SortKey>, f32, f32)> = vec![(tr("batch.col_line"), Some(SortKey::Line), 56.0, 40.0)];
+        if files {
+            columns.push((tr("batch.col_file"), None, 130.0, 50.0));
+        }
         if details {
             columns.push((tr("batch.col_recipient"), None, 150.0, 60.0));
             columns.push((tr("batch.col_phase"), None, 72.0, 40.0));
@@ -252,6 +257,11 @@ impl BatchPanel {
                         row.col(|ui| {
                             ui.label(RichText::new(shorten(lines.text(i), 240).replace(['\n', '\r'], " ")).monospace());
                         });
+                        if files {
+                            row.col(|ui| {
+                                ui.label(lines.source_name(i));
+                            });
+                        }
                         if details {
                             let rec = detail.map(|d| &d.record);
                             row.col(|ui| {
