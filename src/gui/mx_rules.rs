@@ -40,14 +40,15 @@ pub struct MxRulesPanel {
 /// Columns: #, Mask, IDs, Shared, TLS, Connect, Session, Between, Problems (takes the spare width).
 const MX_COLUMNS: [ColumnSpec; 9] = [
     ColumnSpec::fixed(32.0, 28.0),
-    ColumnSpec::fixed(170.0, 100.0),
-    ColumnSpec::fixed(140.0, 120.0),
+    // Masks such as "*.mail.protection.outlook.com" whole at 1024 px; identifiers are mostly "all".
+    ColumnSpec::fixed(238.0, 100.0),
+    ColumnSpec::fixed(90.0, 80.0),
     ColumnSpec::fixed(52.0, 40.0),
-    ColumnSpec::fixed(112.0, 96.0),
+    ColumnSpec::fixed(124.0, 96.0),
     ColumnSpec::fixed(64.0, 56.0),
     ColumnSpec::fixed(64.0, 56.0),
     ColumnSpec::fixed(64.0, 56.0),
-    ColumnSpec::spare(120.0),
+    ColumnSpec::spare(80.0),
 ];
 
 /// Limits for a new rule: positive and growing with the level, so it validates.
@@ -416,7 +417,7 @@ fn ids_ui(ui: &mut Ui, i: usize, ids: &mut Option<IdRange>) -> bool {
 /// TLS mode combo; returns true if changed.
 fn tls_combo(ui: &mut Ui, id: impl egui::AsIdSalt, value: &mut TlsMode, name: &str) -> bool {
     let mut changed = false;
-    let resp = egui::ComboBox::from_id_salt(id).selected_text(value.display_label()).width(104.0).show_ui(ui, |ui| {
+    let resp = egui::ComboBox::from_id_salt(id).selected_text(value.display_label()).width(116.0).show_ui(ui, |ui| {
         for t in TlsMode::ALL {
             changed |= ui.selectable_value(value, t, t.display_label()).changed();
         }

@@ -194,7 +194,11 @@ impl TesterPanel {
         }
 
         ui.add_space(6.0);
-        self.verdict_ui(ui, ctx, batch);
+        // The verdict, its explanation and the rule maker scroll under the text box: at
+        // 700 px (and in presentation mode's large type) they are taller than what is left.
+        egui::ScrollArea::vertical().id_salt("tester_verdict_scroll").auto_shrink([false, true]).show(ui, |ui| {
+            self.verdict_ui(ui, ctx, batch);
+        });
     }
 
     fn held_paste_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {

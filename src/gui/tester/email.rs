@@ -228,6 +228,8 @@ pub fn pasted_ui(ui: &mut Ui, pasted: &PastedEmail, c: &Classifier) -> Option<us
     let mut clicked = None;
     let n = pasted.verdicts.len();
     egui::Frame::group(ui.style()).show(ui, |ui| {
+        // Full width: a narrow framed box over the text box reads as a popup.
+        ui.set_width(ui.available_width());
         ui.label(RichText::new(tr_n("tester.pasted_banner", n, &[])).strong());
         for (k, (r, v)) in pasted.email.recipients.iter().zip(&pasted.verdicts).enumerate().take(LISTED) {
             ui.horizontal_wrapped(|ui| {
