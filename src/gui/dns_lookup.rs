@@ -236,6 +236,10 @@ impl DnsLookupPanel {
                 // One message per failure: the error says it all; its kind is on hover.
                 let color = if matches!(e, DnsError::Cancelled { .. }) { ui.visuals().warn_fg_color } else { error_color(ui) };
                 ui.label(RichText::new(e.to_string()).strong().color(color)).on_hover_text(headline(e));
+                if matches!(e, DnsError::NxDomain { .. }) {
+                    // A filtering or offline resolver answers NXDOMAIN for every name.
+                    ui.label(RichText::new(tr("dns.nxdomain_hint")).weak());
+                }
                 self.asked_ui(ui);
             }
             Some((_, Ok(report))) => {

@@ -139,6 +139,11 @@ fn dns_panel_lists_mx_hosts_with_their_rule_and_nxdomain() {
     // One message per failure, and the server asked is named.
     assert_eq!(h.query_all_by_label_contains("does not exist").count(), 1, "NXDOMAIN said once");
     assert!(shown(&h, "missing.bouncelab.test does not exist (NXDOMAIN)"));
+    assert_eq!(
+        h.query_all_by_label_contains("the DNS server is filtering").count(),
+        1,
+        "a resolver that answers NXDOMAIN for all is hinted at"
+    );
     assert!(shown(&h, &format!("Asked {ns}")));
 }
 
