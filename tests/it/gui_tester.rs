@@ -124,6 +124,10 @@ fn a_rule_made_from_a_text_the_code_typed_keeps_the_codes_type() {
     assert_eq!(p.failure_type(), Some(v.failure_type), "the proposal keeps the code's type");
     let at = p.at;
     assert!(shown(&h, &tr_fmt("tester.proposal_keeps_type", &[("type", &v.failure_type.display_label())])), "and says so");
+    let default = h.state().document.rules.default_category.clone();
+    assert_eq!(p_category(&h), default, "nothing decided the text: the default category is proposed");
+    let warning = tr_fmt("tester.proposal_default_category", &[("id", &default)]);
+    assert!(shown(&h, &warning), "and the user is asked to pick one");
 
     h.get_by_label(tr("tester.proposal_insert")).click();
     settle(&mut h);
@@ -144,6 +148,12 @@ fn a_rule_made_from_a_text_the_code_typed_keeps_the_codes_type() {
     assert_eq!(p.failure_type(), Some(v.failure_type), "proposed again after the undo");
     p.category = "mailboxfull".into();
     assert_eq!(p.failure_type(), None, "a chosen category brings its own type");
+    settle(&mut h);
+    assert!(!shown(&h, &warning), "a category picked: no warning");
+}
+
+fn p_category(h: &Harness<'_, BounceLabApp>) -> String {
+    h.state().tester.proposal.as_ref().expect("a proposal").category.clone()
 }
 
 #[test]

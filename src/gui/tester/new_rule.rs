@@ -190,6 +190,10 @@ impl Proposal {
             if let Some(t) = self.failure_type() {
                 ui.weak(tr_fmt("tester.proposal_keeps_type", &[("type", &t.display_label())]));
             }
+            if self.category == ctx.rules.default_category {
+                // Nothing decided the text, so the proposal has no category to go on.
+                ui.colored_label(ui.visuals().warn_fg_color, tr_fmt("tester.proposal_default_category", &[("id", &self.category)]));
+            }
             self.effect_ui(ui, ctx, batch.map(|b| &*b.rows));
             ui.horizontal(|ui| {
                 let insert = ui.add_enabled(compiled.is_ok(), egui::Button::new(tr("tester.proposal_insert")));
