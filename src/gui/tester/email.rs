@@ -265,6 +265,35 @@ mod tests {
         assert_eq!(row(e, Some(5..500), Some("nobody@x")).highlight(), None, "a bad range is not trusted");
     }
 
+    /// A DSN about `n` recipients, each with its own Diagnostic-Code.
+    fn dsn(n: usize) -> String {
+        let mut t = String::from("From: MAILER-DAEMON@example.net\r\nTo: a@example.org\r\nSubject: Undelivered\r\nMIME-Version: 1.0\r\n");
+        t += "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nFailed.\r\n";
+        t += "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n";
+        for i in 0..n {
+            t += &format!(
+                "\r\nFinal-Recipient: rfc822; u{i}@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 user u{i} unknown\r\n"
+            );
+        }
+        t + "--b--\r\n"
+    }
+
+    #[test]
+    fn hostile_pastes_are_read_or_refused_without_a_panic() {
+        let c = Classifier::new(&crate::engine::default_rules());
+        let many = read_pasted(&dsn(2_000), &c).expect("a DSN about 2,000 recipients is an email");
+        assert_eq!((many.email.recipients.len(), many.verdicts.len()), (2_000, 2_000));
+        assert_eq!(many.email.recipients[1_999].recipient.as_deref(), Some("u1999@example.com"));
+        // Header-looking text without a bounce in it stays a text.
+        let headers: String = (0..20_000).map(|i| format!("X-H{i}: v\n")).collect::<String>() + "\nno bounce here";
+        assert!(read_pasted(&headers, &c).is_none());
+        // Bytes that are no text, as a lossy paste gives them, after a header line.
+        let noise: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let text = format!("Subject: x\n\n{}", String::from_utf8_lossy(&noise));
+        let _ = read_pasted(&text, &c);
+        assert!(read_pasted("From: \n\n", &c).is_none(), "an empty email has no recipient");
+    }
+
     #[test]
     fn only_texts_that_start_like_an_email_are_read_as_one() {
         assert!(looks_like_email("Return-Path: <>\nFrom: MAILER-DAEMON\n\nbody"));
