@@ -491,7 +491,7 @@ impl BatchPanel {
                 ui.label(s.per_type[k].to_string());
             }
             ui.separator();
-            ui.label(tr_fmt("batch.unmatched", &[("n", &s.unmatched)]));
+            ui.label(tr_fmt("batch.unmatched", &[("n", &s.unmatched)])).on_hover_text(tr("batch.unmatched_tip"));
             ui.separator();
             ui.weak(tr_fmt("batch.elapsed", &[("ms", &r.elapsed.as_millis())]));
             if self.job.is_some() {

@@ -8,13 +8,13 @@ pub mod why;
 pub use email::{EmailInTester, EmailRecipient};
 pub use new_rule::BatchRef;
 
-use crate::i18n::{tr, tr_fmt};
+use crate::i18n::{tr, tr_fmt, tr_n};
 use egui::{RichText, Ui};
 
 use super::widgets::{failure_label, highlighted_job};
 use super::{Action, PanelCtx};
 use crate::engine::Explanation;
-use crate::engine::classify::Span;
+use crate::engine::classify::{Classifier, Span};
 use crate::engine::explain::Why;
 
 /// Pastes larger than this are held back: the live tester lays out and
@@ -259,11 +259,35 @@ impl TesterPanel {
         }
     }
 
+    /// What the verdict below does not say by itself: that the email decides the
+    /// recipient shown, that a pasted email's recipients have verdicts of their own,
+    /// that broken rules were skipped.
+    fn notes_ui(&self, ui: &mut Ui, c: &Classifier) {
+        let warn = ui.visuals().warn_fg_color;
+        match &self.email {
+            Some(view) => {
+                if let Some(id) = view.row.recipient().own_category {
+                    ui.colored_label(warn, tr_fmt("tester.own_category", &[("id", &id)]));
+                }
+            }
+            None if self.pasted.as_ref().is_some_and(|(_, _, p)| p.is_some()) => {
+                ui.weak(tr("tester.pasted_whole"));
+            }
+            None => {}
+        }
+        let skipped: Vec<usize> = c.errors().iter().filter_map(|e| e.rule).collect();
+        if !skipped.is_empty() {
+            let list = skipped.iter().take(5).map(|r| format!("#{}", r + 1)).collect::<Vec<_>>().join(", ");
+            ui.colored_label(warn, tr_n("tester.skipped_rules", skipped.len(), &[("list", &list)]));
+        }
+    }
+
     fn verdict_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx, batch: Option<&BatchRef>) {
         let c = ctx.compiled.classifier.clone();
         let (e, why) = self.explained(ctx);
         let (e, why) = (e.clone(), why.clone());
         let v = e.verdict;
+        self.notes_ui(ui, &c);
         let big = 26.0;
         ui.horizontal_wrapped(|ui| {
             failure_label(ui, v.failure_type, Some(big));
@@ -310,14 +334,27 @@ impl TesterPanel {
             return;
         }
         let sel = self.selection.clone().filter(|r| r.end <= self.text.len());
-        let source = sel.as_ref().map_or(self.text.trim(), |r| self.text[r.clone()].trim());
-        let tip = if sel.is_some() { tr("tester.new_rule_selection") } else { tr("tester.new_rule_whole") };
+        // A whole raw email makes a rule that matches nothing else: without a selection, a
+        // pasted email's rule is made from its first recipient's text, as the rules read it.
+        let first = match (&sel, &self.pasted) {
+            (None, Some((_, _, Some(p)))) => p.email.recipients.first().zip(p.verdicts.first()).map(|(r, v)| (r.text.clone(), *v)),
+            _ => None,
+        };
+        let (source, example, v) = match &first {
+            Some((text, v)) => (text.trim(), text.clone(), *v),
+            None => (sel.as_ref().map_or(self.text.trim(), |r| self.text[r.clone()].trim()), self.text.clone(), v),
+        };
+        let tip = match (&sel, &first) {
+            (Some(_), _) => tr("tester.new_rule_selection"),
+            (None, Some(_)) => tr("tester.new_rule_pasted"),
+            (None, None) => tr("tester.new_rule_whole"),
+        };
         if ui.add_enabled(!source.is_empty(), egui::Button::new(tr("tester.make_rule"))).on_hover_text(tip).clicked() {
             // Before the rule that wins the text now, so the new one wins it.
             let at = v.rule.unwrap_or(ctx.rules.bounce_rules.len());
             let category = c.category(&v).id.clone();
             let code_type = crate::engine::rule_effect::kept_failure_type(&c, &v);
-            self.proposal = Some(new_rule::Proposal::new(source, self.text.clone(), category, code_type, at, sel.is_some()));
+            self.proposal = Some(new_rule::Proposal::new(source, example, category, code_type, at, sel.is_some()));
         }
     }
 }

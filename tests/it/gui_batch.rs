@@ -522,3 +522,36 @@ fn a_new_batch_starts_unfiltered_and_counts_one_in_the_singular() {
     assert_eq!(h.state().batch.shown_rows().len(), 1, "the one line is shown");
     assert!(shown(&h, "Read 1 response from paste"), "singular report");
 }
+
+/// What an email decides itself (a success report) is no unmatched line: no rule
+/// can change it, so it is neither counted, clustered nor listed as unmatched,
+/// and the tester says the email decides it. The summary's "To:" of the original
+/// message an Exchange bounce quotes is no recipient of its own.
+#[test]
+fn what_the_email_decides_is_not_unmatched_and_the_tester_says_so() {
+    let corpus = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus/emails-dev");
+    let dir = tempfile::tempdir().unwrap();
+    for n in ["lhost-amazonses-12.eml", "lhost-exchange2003-03.eml"] {
+        std::fs::copy(corpus.join(n), dir.path().join(n)).unwrap();
+    }
+    let mut h = harness(app_on(Panel::Batch));
+    h.run();
+    open_typed(&mut h, dir.path());
+    let rows = h.state().batch.lines().expect("rows");
+    let recipients: Vec<_> = (0..rows.len()).filter_map(|i| rows.detail(i)?.record.recipient.clone()).collect();
+    assert_eq!(recipients, ["success@simulator.amazonses.com", "kijitora@example.jp"], "one recipient each, not the quoted To");
+    let r = h.state().batch.results().expect("classified");
+    assert_eq!(r.verdicts[0].decided_by, DecidedBy::Input, "the success report decides");
+    assert_eq!(r.summary.unmatched, 0, "neither line is unmatched: {:?}", r.summary.unmatched);
+    assert_eq!(r.summary.templates, 0, "nothing to cluster");
+    h.get_by_label("Unmatched only").click();
+    settle(&mut h);
+    assert!(h.state().batch.shown_rows().is_empty(), "no unmatched row");
+    h.get_by_label("Unmatched only").click();
+    settle(&mut h);
+
+    h.query_all_by_label("success@simulator.amazonses.com").next().expect("recipient cell").click();
+    settle(&mut h);
+    assert_eq!(h.state().settings.panel, Panel::Tester);
+    assert!(shown(&h, &bouncelab::i18n::tr_fmt("tester.own_category", &[("id", &"delivered")])), "the tester says the email decides");
+}

@@ -273,6 +273,28 @@ fn a_pasted_email_about_two_recipients_shows_each_ones_verdict_and_switches_betw
     assert!(h.state().tester.email.is_none());
     assert_eq!(h.state().tester.text, raw, "the pasted email is back, nothing lost");
     assert!(shown(&h, &tr_n("tester.pasted_banner", 2, &[])));
+    assert!(shown(&h, tr("tester.pasted_whole")), "the verdict below is said to be the whole text's");
+
+    // Without a selection, a rule is made from the first recipient's text, not the raw email.
+    h.get_by_label(tr("tester.make_rule")).click();
+    settle(&mut h);
+    let p = h.state().tester.proposal.as_ref().expect("a proposal");
+    assert_eq!(p.example, read.records[0].text, "the example is what the rules read for recipient 1");
+    assert_eq!(p.category, expect[0].1, "in that recipient's category");
+    assert!(!p.pattern.contains("MAILER"), "no header of the email in the pattern: {}", p.pattern);
+}
+
+/// A rule that does not compile is skipped: the tester says so, since no
+/// verdict it shows can come from that rule.
+#[test]
+fn the_tester_names_the_rules_skipped_for_not_compiling() {
+    let mut app = app_on(Panel::Tester);
+    app.document.rules.bounce_rules[2].pattern = "(abc".into();
+    app.document.after_structural_edit();
+    let mut h = harness(app);
+    h.state_mut().tester.set_text("250 2.1.5 Ok".into());
+    settle(&mut h);
+    assert!(shown(&h, &tr_n("tester.skipped_rules", 1, &[("list", &"#3")])), "rule #3 named as skipped");
 }
 
 /// A plain reply, or a text that only mentions headers, gets no email banner.

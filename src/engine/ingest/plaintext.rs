@@ -204,7 +204,8 @@ pub fn recipients(text: &str, exclude: &[String]) -> Vec<TextRecipient> {
     let mut offset = 0;
     // Postfix folds "<addr> (expanded from\n    <alias>): error": the alias is no recipient of its own.
     let mut after_expanded_from = false;
-    for line in text.split_inclusive('\n') {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    for (k, line) in lines.iter().copied().enumerate() {
         // Transcript lines (">>> RCPT To:<a@b>", "<<< 550 <a@b>...") are errors, not lists.
         let t = line.trim_start();
         let continues_expansion =
@@ -212,6 +213,7 @@ pub fn recipients(text: &str, exclude: &[String]) -> Vec<TextRecipient> {
         if !t.starts_with(">>>")
             && !t.starts_with("<<<")
             && !continues_expansion
+            && !original_header_to(t, lines.get(k + 1).copied())
             && let Some(r) = anchor_in_line(line)
         {
             let addr = line[r.clone()].trim_end_matches(['.', ',', ';']).to_ascii_lowercase();
@@ -234,6 +236,15 @@ pub fn recipients(text: &str, exclude: &[String]) -> Vec<TextRecipient> {
         out.push(TextRecipient { address: address.clone(), span: *start..end.max(*start) });
     }
     out
+}
+
+/// Whether `line` is the `To:` of the original message's summary that some
+/// bounces quote above their list ("Your message / To: … / Subject: … / Sent: …
+/// did not reach the following recipient(s)", Exchange): the message's
+/// addressee, not necessarily the one that failed.
+fn original_header_to(line: &str, next: Option<&str>) -> bool {
+    let starts = |l: &str, p: &str| l.trim_start().get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    starts(line, "to:") && next.is_some_and(|n| ["subject:", "cc:", "sent:", "date:"].iter().any(|p| starts(n, p)))
 }
 
 /// Local parts of the addresses a bounce offers for help (RFC 2142).
@@ -501,6 +512,15 @@ mod tests {
         assert!(u[..cut].ends_with("RCPT To:<a@b.example>\n"), "{:?}", &u[..cut]);
         assert_eq!(unquote_forwarded("Hello\n> quoted reply\n"), None);
         assert_eq!(unquote_forwarded("Begin forwarded message:\n\nnot quoted\n"), None);
+    }
+
+    #[test]
+    fn the_original_messages_to_in_a_summary_is_no_recipient() {
+        let text = "Your message\n\n  To:      a@example.net\n  Subject: Hi\n  Sent:    today\n\ndid not reach the following recipient(s):\n\nb@example.jp on today\n    The recipient name is not recognized\n";
+        let r = recipients(text, &[]);
+        assert_eq!(r.iter().map(|r| r.address.as_str()).collect::<Vec<_>>(), ["b@example.jp"]);
+        // A "To:" line alone still names a recipient.
+        assert_eq!(recipients("Delivery failed.\nTo: c@example.org\n550 no such user\n", &[]).len(), 1);
     }
 
     #[test]

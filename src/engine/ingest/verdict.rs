@@ -6,13 +6,16 @@ use crate::engine::classify::{Classifier, DecidedBy, Verdict};
 
 use super::record::{Action, Record, RecordKind};
 
-/// The category the input's own kind gives, before any rule.
-fn input_category(r: &Record) -> Option<&'static str> {
-    match (r.kind, r.action) {
-        (RecordKind::AutoReply, _) => Some("vacation"),
-        (RecordKind::Feedback, _) => Some("feedback"),
-        (_, Some(Action::Delivered | Action::Relayed | Action::Expanded)) => Some("delivered"),
-        _ => None,
+impl Record {
+    /// The category the record's own kind gives, before any rule: an
+    /// auto-reply, a feedback report, a success DSN.
+    pub fn own_category(&self) -> Option<&'static str> {
+        match (self.kind, self.action) {
+            (RecordKind::AutoReply, _) => Some("vacation"),
+            (RecordKind::Feedback, _) => Some("feedback"),
+            (_, Some(Action::Delivered | Action::Relayed | Action::Expanded)) => Some("delivered"),
+            _ => None,
+        }
     }
 }
 
@@ -22,7 +25,7 @@ impl Classifier {
     /// it has one; everything else goes through the rules, in the record's
     /// SMTP phase, then the code fallbacks (the DSN `Status` among them).
     pub fn classify_record(&self, r: &Record) -> Verdict {
-        if let Some(c) = input_category(r).and_then(|id| self.category_index(id)) {
+        if let Some(c) = r.own_category().and_then(|id| self.category_index(id)) {
             let cat = &self.categories()[c as usize];
             return Verdict {
                 failure_type: cat.failure_type,

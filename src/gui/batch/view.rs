@@ -17,7 +17,7 @@ pub struct Filter {
     pub category: Option<u16>,
     /// Only lines won by this rule (`Some(None)`: won by no rule).
     pub rule: Option<Option<usize>>,
-    /// Only lines no rule matched.
+    /// Only lines no rule matched (and that a rule could decide).
     pub unmatched_only: bool,
 }
 
@@ -28,8 +28,14 @@ impl Filter {
             && self.reason.is_none_or(|r| r == v.reason)
             && self.category.is_none_or(|c| c == v.category)
             && self.rule.is_none_or(|r| r == won_by(v))
-            && (!self.unmatched_only || v.decided_by != DecidedBy::Rule)
+            && (!self.unmatched_only || is_unmatched(v))
     }
+}
+
+/// Whether no rule decided a line and one could: what the email itself decides (a
+/// success report, an auto-reply, a feedback report) comes before every rule.
+pub fn is_unmatched(v: &Verdict) -> bool {
+    !matches!(v.decided_by, DecidedBy::Rule | DecidedBy::Input)
 }
 
 /// The rule that won a line, if a rule decided it.

@@ -26,12 +26,21 @@ pub struct EmailRecipient {
     pub part: Option<Range<usize>>,
     /// The SMTP phase the email says the error came in.
     pub phase: Option<Phase>,
+    /// The category the email itself gives this recipient before any rule (a
+    /// success report, an auto-reply, a feedback report), as the batch reads it.
+    pub own_category: Option<&'static str>,
 }
 
 impl EmailRecipient {
     /// The recipient of a record read from an email.
     pub fn of(record: &Record, part: Option<Range<usize>>) -> EmailRecipient {
-        EmailRecipient { recipient: record.recipient.clone(), text: record.text.clone(), part, phase: record.phase }
+        EmailRecipient {
+            recipient: record.recipient.clone(),
+            text: record.text.clone(),
+            part,
+            phase: record.phase,
+            own_category: record.own_category(),
+        }
     }
 }
 
@@ -253,7 +262,7 @@ mod tests {
     use super::*;
 
     fn row(email: &str, part: Option<Range<usize>>, recipient: Option<&str>) -> EmailInTester {
-        let r = EmailRecipient { recipient: recipient.map(Into::into), text: String::new(), part, phase: None };
+        let r = EmailRecipient { recipient: recipient.map(Into::into), text: String::new(), part, phase: None, own_category: None };
         EmailInTester { email: email.into(), place: "x.eml".into(), recipients: vec![r], current: 0, pasted: None }
     }
 
