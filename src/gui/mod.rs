@@ -98,6 +98,18 @@ pub enum Action {
         /// A folder rather than files.
         folder: bool,
     },
+    /// Propose a rule for a batch cluster in the tester, where it is previewed on
+    /// the batch before it is inserted or cancelled.
+    ProposeRule {
+        /// A line of the cluster: the tester's text, generalised into the pattern.
+        text: String,
+        /// Category to start with.
+        category: String,
+        /// Failure type the rule keeps (see `engine::rule_effect::kept_failure_type`).
+        failure_type: Option<crate::engine::ruleset::FailureType>,
+        /// Where it would be inserted.
+        at: usize,
+    },
     /// Create a rule from a tester text or a batch cluster: escaped pattern, the text as its example.
     NewRuleFromText {
         /// Name to start from (made unique): says where the rule came from.

@@ -66,6 +66,13 @@ impl TesterPanel {
         self.selection = None;
     }
 
+    /// Puts `text` in the box with a rule proposed from the whole of it (a batch
+    /// cluster's line): the user sees its effect on the batch, then inserts or cancels.
+    pub fn propose(&mut self, text: String, category: String, code_type: Option<crate::engine::ruleset::FailureType>, at: usize) {
+        self.set_text(text.clone());
+        self.proposal = Some(new_rule::Proposal::new(&text, text.clone(), category, code_type, at, false));
+    }
+
     /// Shows an email with the recipient's part highlighted; the text box
     /// gets what the rules read for that recipient.
     pub fn show_email(&mut self, row: EmailInTester) {

@@ -32,6 +32,10 @@ fn wait_for_batch(h: &mut Harness<'_, BounceLabApp>) {
 }
 
 /// 900 reference bounces (150 of each) and 100 variants of one odd message.
+fn shown_contains(h: &Harness<'_, BounceLabApp>, part: &str) -> bool {
+    h.query_all_by_label_contains(part).next().is_some()
+}
+
 fn thousand_lines() -> Vec<String> {
     let refs: Vec<String> = crate::table("reference_bounces.tsv").into_iter().map(|r| r[0].clone()).collect();
     let mut k = 0;
@@ -94,9 +98,23 @@ fn batch_paste_counts_clusters_filter_and_rule_from_cluster() {
     assert!(app.batch.shown_rows().iter().all(|&i| r.verdicts[i as usize].decided_by != DecidedBy::Rule));
     assert!(shown(&h, "100 of 1000 lines shown"));
 
-    // Make a rule from the cluster: it goes last and wins the 100 lines after the automatic re-run.
+    // Make a rule from the cluster: proposed in the tester, previewed on the batch, nothing
+    // inserted until Insert rule; it goes last and wins the 100 lines after the automatic re-run.
     let before = h.state().document.rules.bounce_rules.len();
     h.get_by_label("Make a rule from cluster 1").click();
+    settle(&mut h);
+    assert_eq!(h.state().settings.panel, Panel::Tester, "the proposal is shown in the tester");
+    assert_eq!(h.state().document.rules.bounce_rules.len(), before, "nothing inserted yet");
+    let p = h.state().tester.proposal.as_ref().expect("a proposal");
+    assert_eq!((p.example.as_str(), p.at), (lines[9].as_str(), before), "the cluster's first line, at the end");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.state().tester.proposal.as_ref().is_some_and(|p| p.is_measuring()) || !shown_contains(&h, "Matches 100 lines of the batch") {
+        assert!(Instant::now() < deadline, "the preview measured the batch");
+        settle(&mut h);
+    }
+    h.get_by_label(bouncelab::i18n::tr("tester.proposal_insert")).click();
+    settle(&mut h);
+    h.state_mut().settings.panel = Panel::Batch;
     settle(&mut h);
     wait_for_batch(&mut h);
     let app = h.state();

@@ -328,7 +328,6 @@ mod gui {
         Lang::ENGLISH.make_current();
         assert_eq!(tr_n("batch.unmatched_heading", 1, &[("lines", &1)]), "Unmatched lines: 1 in 1 template");
         assert_eq!(tr_n("batch.unmatched_heading", 2, &[("lines", &5)]), "Unmatched lines: 5 in 2 templates");
-        assert!(tr_n("batch.rule_from_cluster", 1, &[("rule", &47)]).starts_with("New rule #47 from an unmatched cluster of 1 line:"));
         let one = Limits { max_connections: 1, max_msgs_per_connection: 1, msgs_per_hour: 1 };
         assert_eq!(limits_text(one, false), "1 connection, 1 message per connection, 1 message per hour (per IP)");
         let many = Limits { max_connections: 5, max_msgs_per_connection: 20, msgs_per_hour: 600 };

@@ -45,6 +45,11 @@ impl BounceLabApp {
                     self.batch.await_pick(files::pick_batch_inputs(folder, ctx));
                 }
             }
+            Action::ProposeRule { text, category, failure_type, at } => {
+                self.tester.propose(text, category, failure_type, at);
+                self.settings.panel = Panel::Tester;
+                self.status = tr("status.rule_proposed").into();
+            }
             Action::NewRuleFromText { name, pattern, example, category, failure_type, at } => {
                 let rules = &mut self.document.rules;
                 let mut r = BounceRule::new(rules.unique_rule_name(name), pattern, category);

@@ -67,26 +67,14 @@ pub fn clusters_ui(ui: &mut Ui, r: &Results, lines: &Rows, ctx: &mut PanelCtx) {
 
 fn make_rule(r: &Results, lines: &Rows, cl: &templates::Cluster, ctx: &mut PanelCtx) {
     let Some(v) = r.verdicts.get(cl.first) else { return };
-    let sample = lines.text(cl.first);
-    let mut pattern = templates::template_pattern(&cl.template);
-    // The template is cut for very long lines: fall back on the escaped start of the sample.
-    if !crate::engine::classify::compile_pattern(&pattern).is_ok_and(|re| re.is_match(sample)) {
-        let mut cut = sample.len().min(200);
-        while !sample.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        pattern = regex::escape(&sample[..cut]);
-    }
-    let at = ctx.rules.bounce_rules.len();
-    ctx.act(Action::NewRuleFromText {
-        name: tr("app.rule_from_cluster"),
-        pattern,
-        example: sample.to_string(),
+    // Proposed in the tester, which generalises the line as the cluster did and shows
+    // what the rule would change in this batch before it is inserted.
+    ctx.act(Action::ProposeRule {
+        text: lines.text(cl.first).to_string(),
         category: r.classifier.category(v).id.clone(),
         failure_type: crate::engine::rule_effect::kept_failure_type(&r.classifier, v),
-        at,
+        at: ctx.rules.bounce_rules.len(),
     });
-    ctx.act(Action::Status(tr_n("batch.rule_from_cluster", cl.count, &[("rule", &(at + 1))])));
 }
 
 /// One line about how the reading went, in the interface language, and
