@@ -42,7 +42,7 @@ impl ReasonsPanel {
         let lang = Lang::current();
         let translated = lang != Lang::ENGLISH;
         let label_in = tr_fmt("reasons.col_label_in", &[("language", &lang.name())]);
-        egui::Grid::new("reasons_grid").striped(true).num_columns(7 + usize::from(translated)).spacing([6.0, 4.0]).show(ui, |ui| {
+        egui::Grid::new("reasons_grid").striped(true).num_columns(7 + usize::from(translated)).spacing([8.0, 4.0]).show(ui, |ui| {
             ui.strong(tr("reasons.col_id"));
             ui.strong(tr("reasons.col_label"));
             if translated {
@@ -79,10 +79,12 @@ impl ReasonsPanel {
                     r.failure_type = ft.unwrap_or(FailureType::Soft);
                     ctx.edited = true;
                 }
-                let mut never = r.quarantine == QuarantinePolicy::Never;
-                let resp = ui.checkbox(&mut never, tr("reasons.never")).on_hover_text(tr("reasons.never_tip"));
-                if resp.changed() {
-                    r.quarantine = if never { QuarantinePolicy::Never } else { QuarantinePolicy::AfterErrors(3) };
+                // Ticked = the reason quarantines (after N errors): a "never" box read as a double
+                // negative beside the count of errors.
+                let mut quarantines = r.quarantine != QuarantinePolicy::Never;
+                let resp = ui.checkbox(&mut quarantines, "").on_hover_text(tr("reasons.quarantines_tip"));
+                if named(resp, Role::CheckBox, &name("reasons.col_quarantine")).changed() {
+                    r.quarantine = if quarantines { QuarantinePolicy::AfterErrors(3) } else { QuarantinePolicy::Never };
                     ctx.edited = true;
                 }
                 match &mut r.quarantine {
@@ -91,7 +93,7 @@ impl ReasonsPanel {
                         ctx.edited |= named(resp, Role::SpinButton, &name("reasons.col_after")).changed();
                     }
                     QuarantinePolicy::Never => {
-                        ui.weak("—");
+                        ui.weak(tr("reasons.never"));
                     }
                 }
                 let mut has_release = r.release_after_days.is_some();

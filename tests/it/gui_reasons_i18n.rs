@@ -83,3 +83,24 @@ fn machine_output_keeps_the_rule_sets_label() {
     assert!(text.contains("\tUser unknown\t"), "{text}");
     assert!(!text.contains("알 수 없는"), "{text}");
 }
+
+/// The Quarantine box is ticked when the reason quarantines: unticking it makes
+/// the reason "never", ticking it again quarantines after 3 errors.
+#[test]
+fn the_quarantine_box_is_ticked_for_a_reason_that_quarantines() {
+    use bouncelab::engine::ruleset::QuarantinePolicy;
+    Lang::ENGLISH.make_current();
+    let mut h = harness(crate::gui_support::app_on(Panel::Reasons));
+    settle(&mut h);
+    let policy = |h: &egui_kittest::Harness<'_, BounceLabApp>| h.state().document.rules.reason("user_unknown").map(|r| r.quarantine);
+    assert_eq!(policy(&h), Some(QuarantinePolicy::AfterErrors(1)));
+    let boxed = "Quarantine: user_unknown";
+    let nevers = h.query_all_by_label("never").count();
+    h.get_by_label(boxed).click();
+    settle(&mut h);
+    assert_eq!(policy(&h), Some(QuarantinePolicy::Never));
+    assert_eq!(h.query_all_by_label("never").count(), nevers + 1, "the count column says never");
+    h.get_by_label(boxed).click();
+    settle(&mut h);
+    assert_eq!(policy(&h), Some(QuarantinePolicy::AfterErrors(3)));
+}
