@@ -329,11 +329,14 @@ impl BatchPanel {
                 });
             });
         } else {
-            egui::ScrollArea::vertical().id_salt("batch_input_scroll").max_height(84.0).show(ui, |ui| {
+            // Once a batch read from files is shown, the empty paste box gives its rows to the table.
+            let compact = self.input.is_empty() && self.results.is_some();
+            let (rows, height) = if compact { (1, 30.0) } else { (4, 84.0) };
+            egui::ScrollArea::vertical().id_salt("batch_input_scroll").max_height(height).show(ui, |ui| {
                 let te = egui::TextEdit::multiline(&mut self.input)
                     .id(edit_id)
                     .code_editor()
-                    .desired_rows(4)
+                    .desired_rows(rows)
                     .desired_width(f32::INFINITY)
                     .hint_text(tr("batch.input_hint"));
                 named(ui.add(te), Role::MultilineTextInput, tr("batch.input_a11y"));
