@@ -205,7 +205,7 @@ impl GalleryPanel {
                         ui.allocate_ui_with_layout(egui::vec2(col_w, 0.0), egui::Layout::top_down(egui::Align::Min), |ui| {
                             egui::Frame::group(ui.style()).show(ui, |ui| {
                                 ui.set_width(col_w - 16.0);
-                                card_ui(ui, ctx, &c, card, lang, false);
+                                card_ui(ui, ctx, &c, card, lang, None);
                             });
                         });
                     }
@@ -216,7 +216,8 @@ impl GalleryPanel {
     }
 
     /// Presentation mode: the current card whole and large; arrow keys step through the cards.
-    pub fn presentation_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
+    /// `in_tester`: the text in the tester beside the card, whose reply is marked.
+    pub fn presentation_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx, in_tester: &str) {
         let n = self.cards.len();
         if n == 0 {
             ui.label(tr("gallery.no_cards"));
@@ -260,13 +261,14 @@ impl GalleryPanel {
                 ctx.act(Action::LoadInTester(ex.clone()));
             }
         }
-        egui::ScrollArea::vertical().id_salt("presentation_scroll").show(ui, |ui| card_ui(ui, ctx, &c, &card, lang, true));
+        egui::ScrollArea::vertical().id_salt("presentation_scroll").show(ui, |ui| card_ui(ui, ctx, &c, &card, lang, Some(in_tester)));
     }
 }
 
 /// One card: title, explanation, and each reply with expected vs actual and who decided.
 /// `whole`: replies wrap in full (presentation); else long ones are shortened to one line.
-fn card_ui(ui: &mut Ui, ctx: &mut PanelCtx, c: &Classifier, card: &GalleryCard, lang: Lang, whole: bool) {
+fn card_ui(ui: &mut Ui, ctx: &mut PanelCtx, c: &Classifier, card: &GalleryCard, lang: Lang, in_tester: Option<&str>) {
+    let whole = in_tester.is_some();
     ui.label(RichText::new(card.title_in(lang)).heading().strong());
     ui.label(card.explain_in(lang));
     let expected_reason = c.reasons().iter().find(|r| r.id == card.reason).map(|r| r.display_label().to_owned());
@@ -279,8 +281,19 @@ fn card_ui(ui: &mut Ui, ctx: &mut PanelCtx, c: &Classifier, card: &GalleryCard, 
         let k = check(c, card, ex);
         let rule_name = k.verdict.rule.and_then(|r| ctx.rules.bounce_rules.get(r)).map(|r| r.name.as_str());
         let who = decided_by_text(&k.verdict, rule_name);
-        egui::Frame::new().inner_margin(2.0).show(ui, |ui| {
+        // Presentation mode frames the reply the tester beside it shows, so the audience
+        // knows which one the verdict there is about.
+        let testing = in_tester.is_some_and(|t| t.trim() == ex.trim());
+        let frame = if testing {
+            egui::Frame::new().inner_margin(2.0).stroke(ui.visuals().selection.stroke).corner_radius(3.0)
+        } else {
+            egui::Frame::new().inner_margin(2.0)
+        };
+        frame.show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
+                if testing {
+                    ui.label(RichText::new("▶").strong()).on_hover_text(tr("gallery.in_tester"));
+                }
                 let mark = if k.ok {
                     RichText::new("✔").color(egui::Color32::from_rgb(0x4c, 0xaf, 0x50))
                 } else {

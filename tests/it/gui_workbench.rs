@@ -281,8 +281,13 @@ fn presentation_mode_is_chromeless_shows_whole_replies_and_steps_with_the_arrows
     let long = card.examples.iter().max_by_key(|e| e.len()).unwrap().clone();
     assert!(long.chars().count() > 90);
     assert!(shown(&h, &long), "the whole reply, not shortened");
-    // The tester beside the card shows the card's first reply.
+    // The tester beside the card shows the card's first reply, and the card marks it.
     assert_eq!(h.state().tester.text, card.examples[0]);
+    assert_eq!(h.query_all_by_label("▶").count(), 2, "the next-card button and the one reply in the tester");
+    h.get_by_label(long.as_str()).click();
+    settle(&mut h);
+    assert_eq!(h.state().tester.text, long, "a click puts another reply in the tester");
+    assert_eq!(h.query_all_by_label("▶").count(), 2, "the mark moved with it, still one");
     h.key_press(Key::ArrowRight);
     settle(&mut h);
     assert_eq!(h.state().gallery.current, 1);

@@ -265,7 +265,9 @@ impl BounceLabApp {
             egui::Panel::right("presentation_tester").resizable(false).exact_size(width).show(ui, |ui| {
                 self.tester.ui(ui, &mut pctx, batch.as_ref());
             });
-            self.main_rect = egui::CentralPanel::default().show(ui, |ui| self.gallery.presentation_ui(ui, &mut pctx)).response.rect;
+            let in_tester = self.tester.text.as_str();
+            self.main_rect =
+                egui::CentralPanel::default().show(ui, |ui| self.gallery.presentation_ui(ui, &mut pctx, in_tester)).response.rect;
         } else {
             if panel == Panel::BounceRules && self.settings.tester_beside_rules && tester_shown {
                 egui::Panel::right("tester_beside").resizable(true).default_size(320.0).min_size(260.0).show(ui, |ui| {
