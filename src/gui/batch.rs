@@ -62,6 +62,8 @@ pub struct BatchPanel {
     pub column: Option<usize>,
     /// Typed path for the CSV export.
     pub export_path: String,
+    /// How the last CSV export went (warning when it failed), shown beside its button.
+    export_message: Option<(String, bool)>,
     /// Table filter.
     pub filter: Filter,
     /// Table order: key and descending.
@@ -96,14 +98,17 @@ impl BatchPanel {
             self.held = None;
             self.input.clone_from(&text);
         }
+        // The path field names what the batch shows: a paste is no file.
+        self.path.clear();
         self.origin = Some(Origin::Paste);
         self.start(Source::Text(text), ctx);
     }
 
     /// Reads and classifies files.
     pub fn open_paths(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
-        if let [one] = paths.as_slice() {
-            self.path = one.display().to_string();
+        match paths.as_slice() {
+            [one] => self.path = one.display().to_string(),
+            _ => self.path.clear(),
         }
         self.origin = Some(Origin::Files(paths.clone()));
         self.start(Source::Files(paths), ctx);
@@ -111,6 +116,7 @@ impl BatchPanel {
 
     fn start(&mut self, source: Source, ctx: &egui::Context) {
         self.message = None;
+        self.export_message = None;
         self.paused_for = None;
         self.job = Some(worker::start_load(source, self.format, self.column, ctx));
         ctx.request_repaint();
@@ -271,8 +277,9 @@ impl BatchPanel {
             match rx.try_recv() {
                 Ok(res) => {
                     match res {
-                        Ok((n, path)) => self.say(tr_fmt("batch.exported", &[("n", &n), ("path", &path)]), false),
-                        Err(e) => self.say(tr_fmt("batch.export_failed", &[("error", &e)]), true),
+                        // Beside the export button: the reading report above stays.
+                        Ok((n, path)) => self.export_message = Some((tr_fmt("batch.exported", &[("n", &n), ("path", &path)]), false)),
+                        Err(e) => self.export_message = Some((tr_fmt("batch.export_failed", &[("error", &e)]), true)),
                     }
                     self.export = None;
                 }

@@ -167,6 +167,7 @@ fn batch_reads_a_csv_file_with_ragged_rows_and_exports() {
     assert_eq!(written.lines().count(), 51);
     assert!(written.contains("User unknown"));
     assert!(shown(&h, "Exported 50 lines"));
+    assert!(shown_contains(&h, "Read 50 responses"), "the reading report stays above");
 }
 
 /// The Batch panel with results (summary, bars, clusters, table, reading

@@ -122,7 +122,12 @@ impl BatchPanel {
             );
             let can = !self.export_path.trim().is_empty() && self.export.is_none();
             if ui.add_enabled(can, egui::Button::new(tr("batch.export_csv"))).on_hover_text(tr("batch.export_csv_tip")).clicked() {
+                self.export_message = None;
                 self.start_export(ui.ctx());
+            }
+            if let Some((m, warn)) = &self.export_message {
+                let color = if *warn { ui.visuals().warn_fg_color } else { ui.visuals().text_color() };
+                ui.add(egui::Label::new(RichText::new(m).color(color)).truncate()).on_hover_text(m.as_str());
             }
         });
     }
