@@ -20,7 +20,8 @@ const SPECS: [ColumnSpec; 10] = [
     ColumnSpec::spare(160.0),
     ColumnSpec::fixed(112.0, 84.0),
     ColumnSpec::fixed(62.0, 56.0),
-    ColumnSpec::fixed(84.0, 70.0),
+    // "To qualify" whole, in English and in Korean ("검토 필요").
+    ColumnSpec::fixed(100.0, 70.0),
     ColumnSpec::fixed(40.0, 34.0),
     ColumnSpec::fixed(40.0, 34.0),
     ColumnSpec::fixed(36.0, 30.0),
