@@ -95,7 +95,12 @@ impl BounceRulesPanel {
         if rows.is_empty() {
             ui.label(RichText::new(if self.filter.is_empty() { tr("rules.empty") } else { tr("rules.no_match") }).weak());
         }
+        // Columns cut off on the right (the tester beside, a narrow window) must be seen to
+        // scroll: a solid bar, not egui's floating one that shows only under the pointer.
+        let scroll_style = ui.spacing().scroll;
+        ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
         egui::ScrollArea::horizontal().id_salt("bounce_rule_hscroll").auto_shrink([false, false]).show(ui, |ui| {
+            ui.spacing_mut().scroll = scroll_style;
             ui.spacing_mut().item_spacing.x = grid::CELL_GAP;
             let mut table = grid::rule_table(ui, "bounce_rule_table", columns);
             if scroll_to && let Some(pos) = self.selected.and_then(|s| rows.iter().position(|&r| r == s)) {
@@ -227,6 +232,7 @@ impl BounceRulesPanel {
                     });
                 });
         });
+        ui.spacing_mut().scroll = scroll_style;
         if let Some(i) = focused {
             self.selected = Some(i);
         }
