@@ -13,6 +13,7 @@ use super::dsn::{self, DsnRecipient};
 use super::mime_repair;
 use super::plaintext;
 use super::record::{Action, MtaKind, Record, RecordKind, RecordSource};
+use super::report_kind::{is_auto_reply, looks_like_bounce};
 use crate::engine::smtp::{self, EnhancedCode, Phase};
 
 /// A record's text is cut at this many bytes: no bounce explains one
@@ -124,7 +125,7 @@ fn status_text(bytes: &[u8]) -> String {
 }
 
 /// Header value as text (first occurrence), trimmed.
-fn header_text(msg: &Message<'_>, name: &str) -> Option<String> {
+pub(super) fn header_text(msg: &Message<'_>, name: &str) -> Option<String> {
     msg.header_raw(name).map(plaintext_collapse).filter(|v| !v.is_empty())
 }
 
@@ -132,37 +133,8 @@ fn plaintext_collapse(s: &str) -> String {
     dsn::collapse_ws(s)
 }
 
-fn looks_like_bounce(msg: &Message<'_>, human: &str) -> bool {
-    static BOUNCE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(
-            r"(?i)mailer-daemon|post_?master|mail delivery|delivery (?:status|failure|notification|has failed|to the following)|undeliver|undelivered|returned mail|failure notice|could not be delivered|couldn't be delivered|not delivered|delivery failed|permanent error|fatal error|non remis|unzustellbar|不達|エラー|配信|error sending|returned to sender|rejected|bounce",
-        )
-        .expect("static bounce regex")
-    });
-    let from = header_text(msg, "From").unwrap_or_default();
-    let subject = msg.subject().unwrap_or("");
-    let (basic, enhanced) = smtp::scan_codes(human);
-    BOUNCE.is_match(&from)
-        || BOUNCE.is_match(subject)
-        || basic.is_some_and(|c| c >= 400)
-        || enhanced.is_some_and(|c| c.class >= 4)
-        || BOUNCE.is_match(&human[..floor(human, 2000)])
-}
-
-fn is_auto_reply(msg: &Message<'_>) -> bool {
-    static SUBJECT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"(?i)^\s*(?:auto(?:matic)?[ -]?(?:reply|response)|auto:|out of (?:the )?office|vacation|abwesenheit|absence|réponse automatique|自動応答|不在)").expect("static subject regex")
-    });
-    let auto = header_text(msg, "Auto-Submitted").is_some_and(|v| v.to_ascii_lowercase().starts_with("auto-replied"));
-    let marked = ["X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"].iter().any(|h| msg.header_raw(*h).is_some())
-        || header_text(msg, "Precedence").is_some_and(|v| v.eq_ignore_ascii_case("auto_reply"));
-    let from = header_text(msg, "From").unwrap_or_default().to_ascii_lowercase();
-    let daemon = from.contains("mailer-daemon") || from.contains("postmaster");
-    !daemon && (auto || marked || SUBJECT.is_match(msg.subject().unwrap_or("")))
-}
-
 /// The largest char boundary at or below `n`.
-fn floor(s: &str, n: usize) -> usize {
+pub(super) fn floor(s: &str, n: usize) -> usize {
     let mut n = n.min(s.len());
     while !s.is_char_boundary(n) {
         n -= 1;
@@ -595,6 +567,14 @@ mod tests {
         assert!(r.records.is_empty());
         assert_eq!(r.problems, vec![EmailProblem::NotABounce]);
         assert_eq!(read(b"", &src()).problems, vec![EmailProblem::Unparsable]);
+    }
+
+    #[test]
+    fn a_failure_notice_marked_auto_replied_is_still_a_bounce() {
+        let mail = b"From: Mail Delivery Subsystem <MDaemon@mx.example.com>\r\nTo: me@example.org\r\nAuto-Submitted: auto-replied\r\nSubject: Permanent Delivery Failure\r\n\r\nThe attached message had PERMANENT fatal delivery errors!\r\n\r\nkijitora@example.net\r\n  550 5.1.1 User unknown\r\n";
+        let r = read(mail, &src());
+        assert_eq!(r.records.iter().map(|r| r.kind).collect::<Vec<_>>(), [RecordKind::Bounce]);
+        assert_eq!(r.records[0].recipient.as_deref(), Some("kijitora@example.net"));
     }
 
     #[test]

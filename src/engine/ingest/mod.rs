@@ -15,6 +15,7 @@ mod mime_repair;
 mod mlist;
 pub mod plaintext;
 mod record;
+mod report_kind;
 pub mod ses;
 mod verdict;
 

@@ -184,7 +184,9 @@ fn telling_line(line: &str) -> Option<Range<usize>> {
     let lower = prefix.trim_start().to_ascii_lowercase();
     let words = lower.split_whitespace().count();
     let ends_well = lower.ends_with(':') || lower.ends_with(" to");
-    (ends_well && (2..=12).contains(&words) && !prefix.contains('@')).then_some(m.start()..m.end())
+    // A transcript's "Message-ID: <id@host>" looks like an address after a colon.
+    let an_id = ["message-id:", "in-reply-to:", "references:", "msgid:"].iter().any(|h| lower.ends_with(h));
+    (ends_well && !an_id && (2..=12).contains(&words) && !prefix.contains('@')).then_some(m.start()..m.end())
 }
 
 /// Sendmail 5's summary line of one recipient, "554 <addr>... error": the
@@ -512,6 +514,14 @@ mod tests {
         assert!(u[..cut].ends_with("RCPT To:<a@b.example>\n"), "{:?}", &u[..cut]);
         assert_eq!(unquote_forwarded("Hello\n> quoted reply\n"), None);
         assert_eq!(unquote_forwarded("Begin forwarded message:\n\nnot quoted\n"), None);
+    }
+
+    #[test]
+    fn a_message_id_in_a_transcript_is_no_recipient() {
+        let text = " 10:11:12: *  To: kai@example.net\n 10:11:12: *  Message-ID: <MD1234@mail.example.com>\n 10:11:13: <-- 550 5.1.1 <kai@example.net>: User unknown\n";
+        let r = recipients(text, &[]);
+        assert_eq!(r.iter().map(|r| r.address.as_str()).collect::<Vec<_>>(), ["kai@example.net"]);
+        assert!(text[r[0].span.clone()].contains("550 5.1.1"), "the reply is in the recipient's part");
     }
 
     #[test]
