@@ -31,6 +31,12 @@ impl DecidedBy {
             DecidedBy::Input => "input",
         }
     }
+
+    /// Whether a rule could have decided this but none did: a fallback or the
+    /// default did. What the input decides itself comes before every rule.
+    pub fn is_unmatched(self) -> bool {
+        !matches!(self, DecidedBy::Rule | DecidedBy::Input)
+    }
 }
 
 /// A byte range in the classified text.

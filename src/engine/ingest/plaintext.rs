@@ -206,8 +206,8 @@ pub fn recipients(text: &str, exclude: &[String]) -> Vec<TextRecipient> {
     let mut offset = 0;
     // Postfix folds "<addr> (expanded from\n    <alias>): error": the alias is no recipient of its own.
     let mut after_expanded_from = false;
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    for (k, line) in lines.iter().copied().enumerate() {
+    let mut lines = text.split_inclusive('\n').peekable();
+    while let Some(line) = lines.next() {
         // Transcript lines (">>> RCPT To:<a@b>", "<<< 550 <a@b>...") are errors, not lists.
         let t = line.trim_start();
         let continues_expansion =
@@ -215,7 +215,7 @@ pub fn recipients(text: &str, exclude: &[String]) -> Vec<TextRecipient> {
         if !t.starts_with(">>>")
             && !t.starts_with("<<<")
             && !continues_expansion
-            && !original_header_to(t, lines.get(k + 1).copied())
+            && !original_header_to(t, lines.peek().copied())
             && let Some(r) = anchor_in_line(line)
         {
             let addr = line[r.clone()].trim_end_matches(['.', ',', ';']).to_ascii_lowercase();

@@ -34,8 +34,9 @@ pub(super) fn is_auto_reply(msg: &Message<'_>) -> bool {
     let marked = ["X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"].iter().any(|h| msg.header_raw(*h).is_some())
         || header_text(msg, "Precedence").is_some_and(|v| v.eq_ignore_ascii_case("auto_reply"));
     let from = header_text(msg, "From").unwrap_or_default();
+    let subject = msg.subject().unwrap_or("");
     // A delivery report is none, whatever its Auto-Submitted says: MDaemon marks its
     // failure notices "auto-replied" (From "Mail Delivery Subsystem <MDaemon@…>").
-    let daemon = BOUNCE.is_match(&from) || BOUNCE.is_match(msg.subject().unwrap_or(""));
-    !daemon && (auto || marked || SUBJECT.is_match(msg.subject().unwrap_or("")))
+    let daemon = BOUNCE.is_match(&from) || BOUNCE.is_match(subject);
+    !daemon && (auto || marked || SUBJECT.is_match(subject))
 }

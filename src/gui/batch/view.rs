@@ -28,14 +28,8 @@ impl Filter {
             && self.reason.is_none_or(|r| r == v.reason)
             && self.category.is_none_or(|c| c == v.category)
             && self.rule.is_none_or(|r| r == won_by(v))
-            && (!self.unmatched_only || is_unmatched(v))
+            && (!self.unmatched_only || v.decided_by.is_unmatched())
     }
-}
-
-/// Whether no rule decided a line and one could: what the email itself decides (a
-/// success report, an auto-reply, a feedback report) comes before every rule.
-pub fn is_unmatched(v: &Verdict) -> bool {
-    !matches!(v.decided_by, DecidedBy::Rule | DecidedBy::Input)
 }
 
 /// The rule that won a line, if a rule decided it.

@@ -267,7 +267,7 @@ pub fn summarize(rows: &Rows, verdicts: &[Verdict], c: &Classifier, rules: usize
                     *n += 1;
                 }
             }
-            _ if super::view::is_unmatched(v) => s.unmatched += 1,
+            _ if v.decided_by.is_unmatched() => s.unmatched += 1,
             _ => {}
         }
     }
@@ -276,7 +276,7 @@ pub fn summarize(rows: &Rows, verdicts: &[Verdict], c: &Classifier, rules: usize
         .par_iter()
         .enumerate()
         .with_min_len(CHUNK)
-        .filter(|(_, v)| super::view::is_unmatched(v))
+        .filter(|(_, v)| v.decided_by.is_unmatched())
         .fold(HashMap::new, |mut m, (i, _)| {
             // Once cancelled, the rest is skipped cheaply and the result dropped.
             if !cancel.load(Ordering::Relaxed) {
