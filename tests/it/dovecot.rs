@@ -27,8 +27,11 @@ pub struct Dovecot {
     pub pop3s: u16,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+/// `N` distinct free ports: the listeners are held together while picking, so the
+/// kernel cannot hand the same port out twice (dovecot then refused a "duplicate listener").
+fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: Vec<TcpListener> = (0..N).map(|_| TcpListener::bind("127.0.0.1:0").expect("a free port")).collect();
+    std::array::from_fn(|i| listeners[i].local_addr().expect("a bound port").port())
 }
 
 /// A test CA and a server certificate it signed for 127.0.0.1 / localhost
@@ -129,7 +132,7 @@ impl Dovecot {
             chown_tree(&root.join("home"), &mail_user);
         }
         let (_, cert, key) = certificate();
-        let (imap, imaps, pop3, pop3s) = (free_port(), free_port(), free_port(), free_port());
+        let [imap, imaps, pop3, pop3s] = free_ports::<4>();
         let conf = root.join("dovecot.conf");
         let r = root.display();
         let text = format!(
