@@ -12,8 +12,10 @@ use super::mx::MxRule;
 use crate::i18n::{tr, tr_fmt};
 
 mod load;
+mod write;
 
 pub use load::{ExpectedKind, LoadError, RonProblem, decode_utf8, nearest, parse_ron, read_text};
+pub use write::to_ron;
 
 /// Format version written by this build; older files are upgraded on load.
 pub const FORMAT_VERSION: u32 = 1;
@@ -415,12 +417,10 @@ impl RuleSet {
         Self::from_ron_str(&read_text(path)?, path)
     }
 
-    /// Pretty RON text with a stable field order.
+    /// RON text with a stable field order, one reason, category, rule or MX
+    /// rule a line (as the shipped file), so a one-rule edit is a one-line diff.
     pub fn to_ron_string(&self) -> Result<String, ron::Error> {
-        let cfg = ron::ser::PrettyConfig::new().indentor("  ".to_owned()).struct_names(true);
-        let mut s = ron::ser::to_string_pretty(self, cfg)?;
-        s.push('\n');
-        Ok(s)
+        to_ron(self, Some(2))
     }
 
     /// Saves atomically (temp file + rename, previous version kept as `.bak`).
@@ -453,6 +453,18 @@ impl RuleSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shipped_file_saves_as_it_is_and_a_rename_is_a_one_line_diff() {
+        let shipped = crate::engine::DEFAULT_RULES_RON;
+        let mut doc = crate::engine::default_rules();
+        assert_eq!(doc.to_ron_string().unwrap(), shipped, "sample_rules/default.ron is in the form the app saves");
+        doc.bounce_rules[3].name.push_str(" X");
+        let saved = doc.to_ron_string().unwrap();
+        let changed = shipped.lines().zip(saved.lines()).filter(|(a, b)| a != b).count();
+        assert_eq!((changed, shipped.lines().count()), (1, saved.lines().count()));
+        assert!(!saved.contains("\\'"), "no escaped apostrophes");
+    }
 
     #[test]
     fn ordinals() {

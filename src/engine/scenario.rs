@@ -343,10 +343,9 @@ impl Scenario {
         Self::from_ron_str(&super::ruleset::read_text(path)?, path)
     }
 
-    /// Pretty RON text.
+    /// Pretty RON text (strings written as a person would: see [`super::ruleset::to_ron`]).
     pub fn to_ron_string(&self) -> Result<String, ron::Error> {
-        let cfg = ron::ser::PrettyConfig::new().indentor("  ".to_owned()).struct_names(true);
-        ron::ser::to_string_pretty(self, cfg)
+        super::ruleset::to_ron(self, None)
     }
 
     /// Level in force on `day` for a schedule without feedback (AutoPromote: its start).
