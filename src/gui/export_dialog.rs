@@ -96,8 +96,12 @@ impl ExportKind {
 pub enum ExportAction {
     /// Choose the output path with the file dialog (or its typed fallback).
     Browse,
-    /// Write the export and verify it.
+    /// Write the export and verify it (asks first when its files exist).
     Write,
+    /// Write it over the existing files the dialog listed.
+    Overwrite,
+    /// Keep the existing files.
+    KeepExisting,
 }
 
 /// The outcome shown in the dialog.
@@ -128,16 +132,50 @@ pub struct ExportDialog {
     pub result: Option<ExportResult>,
     /// The last error (nothing written).
     pub error: Option<String>,
+    /// Existing files the export would replace, waiting for the user's yes.
+    pub confirm: Option<Vec<PathBuf>>,
+    /// The rule file the path was suggested beside.
+    rule_file: Option<PathBuf>,
+    /// The path the dialog suggested last (a path the user typed is kept when the format changes).
+    suggested: String,
     /// The export being written and verified.
-    pending: Option<std::sync::mpsc::Receiver<Result<ExportResult, String>>>,
+    pending: Option<std::sync::mpsc::Receiver<Result<Outcome, String>>>,
+}
+
+/// What the worker comes back with.
+#[derive(Debug)]
+enum Outcome {
+    Done(ExportResult),
+    /// Nothing written: these files exist.
+    Exists(Vec<PathBuf>),
 }
 
 impl ExportDialog {
     /// Opens the window, suggesting a path beside `rule_file`.
     pub fn show(&mut self, rule_file: Option<&std::path::Path>) {
         self.open = true;
+        self.rule_file = rule_file.map(std::path::Path::to_path_buf);
         if self.path.is_empty() {
-            self.path = self.suggested_path(rule_file).display().to_string();
+            self.suggest();
+        }
+    }
+
+    fn suggest(&mut self) {
+        self.path = self.suggested_path(self.rule_file.as_deref()).display().to_string();
+        self.suggested = self.path.clone();
+    }
+
+    /// After a change of format: the suggested path follows it, a typed one
+    /// gets the new format's name part and extension (`x-kumomta.toml` →
+    /// `x-powermta.txt`), and the last outcome, about the other format, goes.
+    fn format_changed(&mut self, old: ExportKind) {
+        self.result = None;
+        self.error = None;
+        self.confirm = None;
+        if self.path == self.suggested || self.path.trim().is_empty() {
+            self.suggest();
+        } else {
+            self.path = retarget(std::path::Path::new(self.path.trim()), old, self.kind).display().to_string();
         }
     }
 
@@ -172,12 +210,16 @@ impl ExportDialog {
     fn form_ui(&mut self, ui: &mut Ui, actions: &mut Vec<super::Action>) {
         egui::Grid::new("export_form").num_columns(2).show(ui, |ui| {
             ui.label(tr("export.format"));
+            let before = self.kind;
             let r = egui::ComboBox::from_id_salt("export_format").selected_text(self.kind.label()).show_ui(ui, |ui| {
                 for k in ExportKind::ALL {
                     ui.selectable_value(&mut self.kind, k, k.label());
                 }
             });
             super::widgets::a11y(&r.response, egui::Role::ComboBox, tr("export.format"));
+            if self.kind != before {
+                self.format_changed(before);
+            }
             ui.end_row();
             if self.kind.needs_level() {
                 ui.label(tr("export.level"));
@@ -205,6 +247,21 @@ impl ExportDialog {
                 ui.spinner();
             }
         });
+        if let Some(files) = &self.confirm {
+            ui.separator();
+            ui.colored_label(ui.visuals().warn_fg_color, tr_n("export.exists", files.len(), &[]));
+            for f in files {
+                ui.monospace(f.display().to_string());
+            }
+            ui.horizontal(|ui| {
+                if ui.button(tr("export.overwrite")).clicked() {
+                    actions.push(super::Action::Export(ExportAction::Overwrite));
+                }
+                if ui.button(tr("dialog.cancel")).clicked() {
+                    actions.push(super::Action::Export(ExportAction::KeepExisting));
+                }
+            });
+        }
     }
 
     fn result_ui(&self, ui: &mut Ui, doc: &RuleSet) {
@@ -262,15 +319,17 @@ impl ExportDialog {
     /// Writes the export (every file or none) and verifies the MTA formats on
     /// the rules' own examples, on a worker thread (verification measures the
     /// target's speed for a quarter second). Called by the app for [`ExportAction::Write`].
-    pub fn write(&mut self, doc: &RuleSet, ctx: &egui::Context) {
+    /// With `overwrite` false, existing files stop it and are listed for the user.
+    pub fn write(&mut self, doc: &RuleSet, ctx: &egui::Context, overwrite: bool) {
         self.error = None;
         self.result = None;
+        self.confirm = None;
         let (tx, rx) = std::sync::mpsc::channel();
         let (doc, kind, level, path, ctx) = (doc.clone(), self.kind, self.level, PathBuf::from(self.path.trim()), ctx.clone());
         let lang = crate::i18n::Lang::current();
         std::thread::spawn(move || {
             lang.make_current();
-            let _ = tx.send(run_export(&doc, kind, level, &path));
+            let _ = tx.send(run_export(&doc, kind, level, &path, overwrite));
             ctx.request_repaint();
         });
         self.pending = Some(rx);
@@ -285,8 +344,12 @@ impl ExportDialog {
     pub fn poll(&mut self) {
         let Some(rx) = &self.pending else { return };
         match rx.try_recv() {
-            Ok(Ok(r)) => {
+            Ok(Ok(Outcome::Done(r))) => {
                 self.result = Some(r);
+                self.pending = None;
+            }
+            Ok(Ok(Outcome::Exists(files))) => {
+                self.confirm = Some(files);
                 self.pending = None;
             }
             Ok(Err(e)) => {
@@ -300,12 +363,19 @@ impl ExportDialog {
 }
 
 /// The export itself: build, write every file or none, verify.
-fn run_export(doc: &RuleSet, kind: ExportKind, level: ThroughputLevel, path: &std::path::Path) -> Result<ExportResult, String> {
+fn run_export(doc: &RuleSet, kind: ExportKind, level: ThroughputLevel, path: &std::path::Path, overwrite: bool) -> Result<Outcome, String> {
     let out = match kind.rules_format() {
         Some(f) => interchange::export(doc, f),
         None if kind == ExportKind::KumoShaping => shaping::export(doc, level),
         None => pmta_domains::export(doc, level),
     };
+    if !overwrite {
+        let existing: Vec<PathBuf> =
+            interchange::kumomta::part_paths(path, 1 + out.more_files.len()).into_iter().filter(|p| p.exists()).collect();
+        if !existing.is_empty() {
+            return Ok(Outcome::Exists(existing));
+        }
+    }
     let paths = interchange::write_export(&out, path).map_err(|e| e.to_string())?;
     let (mut report, mut verify_error) = (None, None);
     if let Some(f @ (Format::KumoMta | Format::PowerMta)) = kind.rules_format() {
@@ -318,7 +388,36 @@ fn run_export(doc: &RuleSet, kind: ExportKind, level: ThroughputLevel, path: &st
         }
     }
     let problems = out.problems.iter().map(|p| p.to_string()).collect();
-    Ok(ExportResult { paths, problems, report, verify_error })
+    Ok(Outcome::Done(ExportResult { paths, problems, report, verify_error }))
+}
+
+/// `path` for `new` after it was typed for `old`: a `-<old name>` end of the
+/// file stem and `old`'s extension are swapped for `new`'s; the rest stays.
+fn retarget(path: &std::path::Path, old: ExportKind, new: ExportKind) -> PathBuf {
+    let Some(stem) = path.file_stem().map(|s| s.to_string_lossy().into_owned()) else { return path.to_path_buf() };
+    let stem = stem.strip_suffix(&format!("-{}", old.name())).map_or(stem.clone(), |s| format!("{s}-{}", new.name()));
+    let ext = path.extension().map(|e| e.to_string_lossy().into_owned());
+    let ext = match ext {
+        Some(e) if e.eq_ignore_ascii_case(old.extension()) => Some(new.extension().to_owned()),
+        other => other,
+    };
+    path.with_file_name(ext.map_or(stem.clone(), |e| format!("{stem}.{e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typed_path_follows_the_format() {
+        let p = std::path::Path::new("/tmp/x/saved-kumomta.toml");
+        assert_eq!(retarget(p, ExportKind::KumoMta, ExportKind::PowerMta), PathBuf::from("/tmp/x/saved-powermta.txt"));
+        assert_eq!(retarget(p, ExportKind::KumoMta, ExportKind::KumoShaping), PathBuf::from("/tmp/x/saved-kumomta-shaping.toml"));
+        let mine = std::path::Path::new("/tmp/x/bounces.toml");
+        assert_eq!(retarget(mine, ExportKind::KumoMta, ExportKind::Csv), PathBuf::from("/tmp/x/bounces.csv"));
+        let odd = std::path::Path::new("/tmp/x/notes.conf");
+        assert_eq!(retarget(odd, ExportKind::KumoMta, ExportKind::Csv), PathBuf::from("/tmp/x/notes.conf"));
+    }
 }
 
 /// "KumoMTA: <class> · PowerMTA: <category>" for a verdict, as the exported files would say.

@@ -66,3 +66,41 @@ fn file_export_writes_every_part_and_shows_the_verification() {
     wait_export(&mut h);
     assert!(std::fs::read_to_string(&ok).unwrap().contains("[provider."));
 }
+
+#[test]
+fn a_second_export_asks_before_replacing_its_files_and_the_name_follows_the_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("saved-kumomta.toml");
+    let mut h = harness(app_on(Panel::BounceRules));
+    settle(&mut h);
+    h.state_mut().export.show(None);
+    h.state_mut().export.path = path.display().to_string();
+    settle(&mut h);
+    h.get_by_label("Export and verify").click();
+    wait_export(&mut h);
+    assert!(h.state().export.result.is_some());
+    std::fs::write(&path, "mine").unwrap();
+
+    // Again: nothing is replaced before the user says so.
+    h.get_by_label("Export and verify").click();
+    wait_export(&mut h);
+    assert!(h.state().export.confirm.as_ref().is_some_and(|f| f.contains(&path)), "the existing files are listed");
+    assert!(shown(&h, "files exist: export over them?"));
+    h.get_by_label("Cancel").click();
+    settle(&mut h);
+    assert!(h.state().export.confirm.is_none());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine");
+    h.get_by_label("Export and verify").click();
+    wait_export(&mut h);
+    h.get_by_label("Overwrite").click();
+    wait_export(&mut h);
+    assert_ne!(std::fs::read_to_string(&path).unwrap(), "mine", "overwritten once the user said so");
+
+    // Another format: the typed name follows it, and the KumoMTA outcome goes.
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Format").click();
+    settle(&mut h);
+    h.get_by_label("PowerMTA bounce categories (bounce rules)").click();
+    settle(&mut h);
+    assert_eq!(h.state().export.path, dir.path().join("saved-powermta.txt").display().to_string());
+    assert!(h.state().export.result.is_none(), "the KumoMTA result is not shown under PowerMTA");
+}

@@ -99,7 +99,9 @@ impl BounceLabApp {
                 }
             }
             Action::Export(ExportAction::Browse) => self.start_export_picker(ctx),
-            Action::Export(ExportAction::Write) => self.export.write(&self.document.rules, ctx),
+            Action::Export(ExportAction::Write) => self.export.write(&self.document.rules, ctx, false),
+            Action::Export(ExportAction::Overwrite) => self.export.write(&self.document.rules, ctx, true),
+            Action::Export(ExportAction::KeepExisting) => self.export.confirm = None,
         }
     }
 
