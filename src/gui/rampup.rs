@@ -87,6 +87,10 @@ pub struct RampUpPanel {
     pub detail_run: usize,
     /// Last file message: (is an error, text).
     pub file_note: Option<(bool, String)>,
+    /// The scenario as last loaded, saved or reset: edits since are unsaved.
+    saved: Scenario,
+    /// "Default" was pressed with unsaved edits: asking before dropping them.
+    pub confirm_default: bool,
     /// Result shown, with the scenario and rules generation it belongs to.
     shown: Option<(Scenario, u64, SimResult)>,
     job: Option<Job>,
@@ -115,6 +119,8 @@ impl Default for RampUpPanel {
             plan_error: None,
             detail_run: 1,
             file_note,
+            saved: scenario.clone(),
+            confirm_default: false,
             shown: None,
             job: None,
             export: None,
@@ -207,6 +213,28 @@ impl RampUpPanel {
         }
         self.plan_error = None;
         self.scenario = s;
+    }
+
+    /// Whether the scenario has edits not in a file (nor the built-in one just reset to).
+    pub fn is_dirty(&self) -> bool {
+        self.scenario != self.saved
+    }
+
+    /// Marks the scenario as the one in the file (loaded or saved) or the built-in one.
+    pub fn mark_saved(&mut self) {
+        self.saved = self.scenario.clone();
+    }
+
+    /// What the app keeps across sessions: the unsaved scenario and its file name.
+    pub fn unsaved(&self) -> Option<(String, Scenario)> {
+        self.is_dirty().then(|| (self.file.clone(), self.scenario.clone()))
+    }
+
+    /// Brings back the scenario being edited when the app last closed.
+    pub fn restore(&mut self, file: String, scenario: Scenario) {
+        self.file = file;
+        self.set_scenario(scenario);
+        self.file_note = Some((false, tr("rampup.restored").to_owned()));
     }
 
     /// The result on screen (possibly of an earlier scenario while a worker runs).

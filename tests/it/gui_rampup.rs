@@ -342,3 +342,47 @@ fn rampup_adaptive_views_in_every_language() {
         Lang::ENGLISH.make_current();
     }
 }
+
+#[test]
+fn rampup_default_asks_before_dropping_edits_and_never_saves_over_the_loaded_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("adaptive.ron");
+    std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_rules/adaptive.ron"), &file).unwrap();
+    let original = std::fs::read_to_string(&file).unwrap();
+    let mut h = harness(app_on(Panel::RampUp));
+    settle(&mut h);
+    h.state_mut().rampup.file = file.display().to_string();
+    settle(&mut h);
+    h.get_by_label("Load").click();
+    settle(&mut h);
+    assert!(!h.state().rampup.is_dirty());
+    h.state_mut().rampup.scenario.name.push_str(" EDITED");
+    assert!(h.state().rampup.unsaved().is_some(), "kept for the next session");
+
+    // Default with edits asks; Cancel keeps them.
+    h.get_by_label("Default").click();
+    settle(&mut h);
+    assert!(shown(&h, "unsaved edits"));
+    h.get_by_label("Cancel").click();
+    settle(&mut h);
+    assert!(h.state().rampup.scenario.name.ends_with(" EDITED"));
+    // Replace: the built-in scenario, tied to no file, so Save asks for a name.
+    h.get_by_label("Default").click();
+    settle(&mut h);
+    h.get_by_label("Replace").click();
+    settle(&mut h);
+    assert_eq!(h.state().rampup.scenario, Scenario::default());
+    assert!(h.state().rampup.file.is_empty());
+    h.get_by_label("Save").click();
+    settle(&mut h);
+    assert!(h.state().rampup.file_note.as_ref().is_some_and(|(err, _)| *err));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), original, "the loaded file is untouched");
+
+    // Saving over a file keeps the old one as .bak.
+    h.state_mut().rampup.file = file.display().to_string();
+    settle(&mut h);
+    h.get_by_label("Save").click();
+    settle(&mut h);
+    assert_eq!(std::fs::read_to_string(dir.path().join("adaptive.ron.bak")).unwrap(), original);
+    assert!(h.state().rampup.unsaved().is_none());
+}

@@ -25,9 +25,12 @@ use super::sync_dialog::{SyncAction, SyncDialog};
 use super::tester::TesterPanel;
 use super::{Action, Panel, PanelCtx};
 use crate::engine;
+use crate::engine::scenario::Scenario;
 use crate::i18n::{Lang, tr, tr_fmt};
 
 const SETTINGS_KEY: &str = "bouncelab_settings";
+/// The ramp-up scenario with unsaved edits at the last close, and its file name.
+const SCENARIO_KEY: &str = "bouncelab_unsaved_scenario";
 
 /// Seconds a status message stays before it clears itself (an edit clears it at once).
 pub const STATUS_SECS: f64 = 12.0;
@@ -105,7 +108,12 @@ impl BounceLabApp {
         let lang = settings.language.as_deref().and_then(Lang::from_code).unwrap_or_else(Lang::system);
         let (document, error) = preload.join();
         super::widgets::install_fonts(&cc.egui_ctx);
-        Self::with_document(settings, document, error, lang)
+        let mut app = Self::with_document(settings, document, error, lang);
+        if let Some((file, scenario)) = cc.storage.and_then(|s| eframe::get_value::<Option<(String, Scenario)>>(s, SCENARIO_KEY)).flatten()
+        {
+            app.rampup.restore(file, scenario);
+        }
+        app
     }
 
     /// Creates the app with given settings (used by tests).
@@ -530,5 +538,7 @@ impl eframe::App for BounceLabApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+        // Scenario edits are not part of the rule document, which the quit prompt covers: kept here instead.
+        eframe::set_value(storage, SCENARIO_KEY, &self.rampup.unsaved());
     }
 }

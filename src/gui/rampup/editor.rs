@@ -82,27 +82,51 @@ impl RampUpPanel {
                 match Scenario::load(&path) {
                     Ok(s) => {
                         self.set_scenario(s);
+                        self.mark_saved();
                         self.file_note = Some((false, tr_fmt("rampup.loaded", &[("path", &path.display())])));
                     }
                     Err(e) => self.file_note = Some((true, tr_fmt("rampup.load_failed", &[("error", &e)]))),
                 }
             }
             if ui.button(tr("rampup.save")).on_hover_text(tr("rampup.save_tip")).clicked() {
-                let written = self
-                    .scenario
-                    .to_ron_string()
-                    .map_err(|e| e.to_string())
-                    .and_then(|t| crate::engine::fsio::write_atomic(&path, t.as_bytes(), false).map_err(|e| e.to_string()));
-                self.file_note = Some(match written {
-                    Ok(()) => (false, tr_fmt("rampup.saved", &[("path", &path.display())])),
-                    Err(e) => (true, tr_fmt("rampup.save_failed", &[("path", &path.display()), ("error", &e)])),
-                });
+                if self.file.trim().is_empty() {
+                    self.file_note = Some((true, tr("rampup.no_file").to_owned()));
+                } else {
+                    // The file it replaces is kept as `.bak`, as for rule files.
+                    let written = self
+                        .scenario
+                        .to_ron_string()
+                        .map_err(|e| e.to_string())
+                        .and_then(|t| crate::engine::fsio::write_atomic(&path, t.as_bytes(), true).map_err(|e| e.to_string()));
+                    self.file_note = Some(match written {
+                        Ok(()) => {
+                            self.mark_saved();
+                            (false, tr_fmt("rampup.saved", &[("path", &path.display())]))
+                        }
+                        Err(e) => (true, tr_fmt("rampup.save_failed", &[("path", &path.display()), ("error", &e)])),
+                    });
+                }
             }
             if ui.button(tr("rampup.default")).on_hover_text(tr("rampup.default_tip")).clicked() {
-                self.set_scenario(Scenario::default());
-                self.file_note = Some((false, tr("rampup.builtin").to_owned()));
+                if self.is_dirty() {
+                    self.confirm_default = true;
+                } else {
+                    self.reset_to_default();
+                }
             }
         });
+        if self.confirm_default {
+            ui.horizontal_wrapped(|ui| {
+                ui.colored_label(ui.visuals().warn_fg_color, tr("rampup.default_confirm"));
+                if ui.button(tr("rampup.replace")).clicked() {
+                    self.confirm_default = false;
+                    self.reset_to_default();
+                }
+                if ui.button(tr("dialog.cancel")).clicked() {
+                    self.confirm_default = false;
+                }
+            });
+        }
         if let Some((err, msg)) = &self.file_note {
             let color = if *err { error_color(ui) } else { ui.visuals().weak_text_color() };
             ui.label(RichText::new(msg).color(color));
@@ -112,6 +136,15 @@ impl RampUpPanel {
         {
             ctx.act(Action::Status(msg.clone()));
         }
+    }
+
+    /// The built-in scenario, not tied to a file: Save then asks for a name,
+    /// so the file that was loaded is not replaced by it unawares.
+    fn reset_to_default(&mut self) {
+        self.set_scenario(Scenario::default());
+        self.mark_saved();
+        self.file.clear();
+        self.file_note = Some((false, tr("rampup.builtin").to_owned()));
     }
 
     fn schedule_ui(&mut self, ui: &mut Ui, problems: &[ScenarioProblem]) {
