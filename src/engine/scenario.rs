@@ -46,16 +46,18 @@ pub const BYTES_PER_ROW: u64 = 64;
 /// Bytes of CSV of one hourly row, on average (`bouncelab simulate`).
 pub const CSV_BYTES_PER_ROW: u64 = 90;
 
-/// Limits used, per level, for a provider that no MX rule matches. Deliberately
-/// cautious (a new IP towards an unknown MX): 500 to 60,000 messages per hour
-/// per IP, with just enough connections for that rate; Custom equals Fast.
+/// Limits used, per level, for a provider that no MX rule matches: those of
+/// the catch-all `*` that `sample_rules/default.ron` ships (a new IP towards
+/// an unknown MX), 50 to 10,000 messages per hour per IP. (They were 500 to
+/// 60,000, ten times the shipped catch-all's, while the warning called them
+/// cautious: review finding, session 21.) A test keeps the two equal.
 pub const BUILTIN_LIMITS: [Limits; 6] = [
-    Limits { max_connections: 1, max_msgs_per_connection: 50, msgs_per_hour: 500 },
-    Limits { max_connections: 2, max_msgs_per_connection: 100, msgs_per_hour: 2_000 },
-    Limits { max_connections: 5, max_msgs_per_connection: 200, msgs_per_hour: 10_000 },
-    Limits { max_connections: 10, max_msgs_per_connection: 300, msgs_per_hour: 30_000 },
-    Limits { max_connections: 20, max_msgs_per_connection: 300, msgs_per_hour: 60_000 },
-    Limits { max_connections: 5, max_msgs_per_connection: 200, msgs_per_hour: 10_000 },
+    Limits { max_connections: 1, max_msgs_per_connection: 10, msgs_per_hour: 50 },
+    Limits { max_connections: 2, max_msgs_per_connection: 25, msgs_per_hour: 200 },
+    Limits { max_connections: 4, max_msgs_per_connection: 50, msgs_per_hour: 1_000 },
+    Limits { max_connections: 6, max_msgs_per_connection: 75, msgs_per_hour: 4_000 },
+    Limits { max_connections: 10, max_msgs_per_connection: 100, msgs_per_hour: 10_000 },
+    Limits { max_connections: 10, max_msgs_per_connection: 100, msgs_per_hour: 10_000 },
 ];
 
 /// Messages one IP may send in one slot under `l`: the hourly quota over 12
@@ -369,6 +371,13 @@ impl Scenario {
 mod tests {
     use super::*;
     use crate::engine::mx::Severity;
+
+    #[test]
+    fn the_built_in_limits_are_the_shipped_catch_all() {
+        let doc = crate::engine::default_rules();
+        let catch_all = doc.mx_rules.iter().find(|r| r.mask == "*").expect("the shipped rules end with '*'");
+        assert_eq!(catch_all.levels, BUILTIN_LIMITS);
+    }
 
     #[test]
     fn backoff_by_age_matches_exponential_backoff() {
