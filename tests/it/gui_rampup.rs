@@ -52,6 +52,10 @@ fn rampup_schedule_and_volume_changes_replot_the_totals() {
     h.key_press_modifiers(Modifiers::COMMAND, Key::A);
     h.get_by_label("Plan levels per day").type_text("Boost");
     settle(&mut h);
+    assert!(matches!(&h.state().rampup.scenario.schedule, LevelSchedule::Plan(p) if p.len() > 1), "not run before it is committed");
+    assert!(shown(&h, "Enter: simulate this plan"));
+    h.key_press(Key::Enter);
+    settle(&mut h);
     assert_eq!(h.state().rampup.scenario.schedule, LevelSchedule::Plan(vec![ThroughputLevel::Boost]));
     let fast = run_of(&expected(&h), RunKind::Schedule).totals.clone();
     assert_ne!(fast.peak_delivered_per_hour, cautious.peak_delivered_per_hour, "a faster plan delivers faster");

@@ -9,7 +9,7 @@ use crate::engine::scenario::{LevelSchedule, MAX_HORIZON_DAYS, MAX_IPS, Provider
 use crate::gui::mx_rules::level_combo;
 use crate::gui::widgets::{error_color, named};
 use crate::gui::{Action, PanelCtx};
-use crate::i18n::{tr, tr_fmt};
+use crate::i18n::{tr, tr_fmt, tr_n};
 
 /// Width of the field names, so the inputs line up.
 const LABEL_WIDTH: f32 = 120.0;
@@ -189,20 +189,26 @@ impl RampUpPanel {
                 row(ui, tr("rampup.per_day"), tr("rampup.per_day_tip"), |ui| {
                     let te =
                         egui::TextEdit::singleline(&mut self.plan_text).desired_width(f32::INFINITY).hint_text("Slow, Slow, Normal, Fast");
-                    if named(ui.add(te), Role::TextInput, tr("rampup.plan_a11y")).changed() {
-                        match parse_plan(&self.plan_text) {
-                            Ok(p) => {
-                                *plan = p;
-                                self.plan_error = None;
-                            }
-                            Err(e) => self.plan_error = Some(e),
-                        }
+                    // Checked as typed, simulated once committed (Enter or leaving the
+                    // field): a prefix valid for a moment while typing ("Slow" of "Slow,
+                    // Normal") is not run and shown as if it were the plan.
+                    let r = named(ui.add(te), Role::TextInput, tr("rampup.plan_a11y"));
+                    if r.changed() {
+                        self.plan_error = parse_plan(&self.plan_text).err();
+                    }
+                    if r.lost_focus()
+                        && let Ok(p) = parse_plan(&self.plan_text)
+                    {
+                        *plan = p;
+                    }
+                    if r.has_focus() && parse_plan(&self.plan_text).is_ok_and(|p| p != *plan) {
+                        ui.weak(tr("rampup.plan_enter"));
                     }
                 });
                 if let Some(e) = &self.plan_error {
                     ui.label(RichText::new(tr_fmt("rampup.plan_error", &[("error", e)])).color(error_color(ui)));
                 }
-                ui.weak(tr_fmt("rampup.plan_days", &[("days", &plan.len())]));
+                ui.weak(tr_n("rampup.plan_days", plan.len(), &[]));
             }
             LevelSchedule::AutoPromote { start, clean_days, max_soft_bounce_pct } => {
                 row(ui, tr("rampup.start_level"), tr("rampup.start_level_tip"), |ui| {
