@@ -177,6 +177,7 @@ impl BounceRulesPanel {
 
     fn detail_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         let Some(i) = self.selected.filter(|&s| s < ctx.rules.bounce_rules.len()) else { return };
+        let hidden = !self.visible_rows(ctx).contains(&i);
         let categories: Vec<(String, String)> =
             ctx.rules.categories.iter().map(|c| (c.id.clone(), category_choice(ctx.rules, &c.id))).collect();
         let reasons: Vec<(String, String)> = ctx.rules.reasons.iter().map(|r| (r.id.clone(), r.display_label().to_owned())).collect();
@@ -190,6 +191,9 @@ impl BounceRulesPanel {
                 .changed();
             edited |= ui.checkbox(&mut r.enabled, tr("rules.enabled")).changed();
         });
+        if hidden {
+            ui.colored_label(ui.visuals().warn_fg_color, tr("rules.hidden_by_filter"));
+        }
         ui.label(tr("rules.pattern_label"));
         edited |= named(
             ui.add(egui::TextEdit::multiline(&mut r.pattern).code_editor().desired_rows(2).desired_width(f32::INFINITY)),

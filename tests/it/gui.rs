@@ -190,3 +190,51 @@ fn the_status_tooltip_names_each_findings_severity_warnings_first() {
     assert!(first.starts_with("Warning: "), "warnings come first: {tip}");
     assert_eq!(tip.lines().filter(|l| l.starts_with("Warning: ")).count(), c.warning_count());
 }
+
+#[test]
+fn a_click_on_a_rules_number_or_examples_selects_it_and_a_hidden_selection_is_said() {
+    let mut app = app_on(Panel::BounceRules);
+    app.settings.tester_beside_rules = false;
+    app.rules_panel.select(0);
+    let mut h = harness(app);
+    h.run();
+    // Its number (a drag handle) and its examples count are not selectable text: the row takes the click.
+    h.get_all_by_label("4").next().expect("rule 4's number").click();
+    h.run();
+    assert_eq!(h.state().rules_panel.selected, Some(3));
+    let (ok, total) = h.state().document.compiled.example_stats[1];
+    h.get_all_by_label(&format!("{ok}/{total}")).next().expect("an examples count").click();
+    h.run();
+    assert_ne!(h.state().rules_panel.selected, Some(3), "a click on an examples cell selects its row");
+    // A filter that hides the selected rule: the details say so.
+    h.state_mut().rules_panel.select(0);
+    h.state_mut().rules_panel.filter = "no rule has this text".into();
+    h.run();
+    assert!(shown(&h, "hidden by the filter"));
+}
+
+#[test]
+fn a_rule_dragged_by_its_number_still_moves() {
+    let mut app = app_on(Panel::BounceRules);
+    app.settings.tester_beside_rules = false;
+    let mut h = harness(app);
+    h.run();
+    let names: Vec<String> = h.state().document.rules.bounce_rules.iter().map(|r| r.name.clone()).collect();
+    let from = h.get_all_by_label("2").next().expect("rule 2's number").rect().center();
+    let to = h.get_all_by_label("5").next().expect("rule 5's number").rect().center();
+    h.hover_at(from);
+    h.run();
+    h.drag_at(from);
+    h.run();
+    for k in 1..=10 {
+        h.hover_at(from + (to - from) * (k as f32 / 10.0));
+        h.run();
+    }
+    h.drop_at(to);
+    h.run();
+    h.run();
+    let after: Vec<String> = h.state().document.rules.bounce_rules.iter().map(|r| r.name.clone()).collect();
+    assert_ne!(after, names, "the drag moved a rule");
+    assert_eq!(after.len(), names.len());
+    assert!(after.iter().position(|n| *n == names[1]).is_some_and(|p| p > 1), "rule 2 went down");
+}

@@ -53,7 +53,7 @@ fn lint_icon(ui: &mut Ui, error: bool, messages: &[&str]) {
     a11y(&resp, Role::Image, &name);
     resp.on_hover_text(text);
     if messages.len() > 1 {
-        ui.label(RichText::new(messages.len().to_string()).color(color).strong());
+        ui.add(egui::Label::new(RichText::new(messages.len().to_string()).color(color).strong()).selectable(false));
     }
 }
 
@@ -131,8 +131,14 @@ impl BounceRulesPanel {
                         row.col(|ui| {
                             dim(ui);
                             let handle = ui.dnd_drag_source(egui::Id::unique(("rule_drag", i)), i, |ui| {
-                                ui.label(format!("{}", i + 1));
+                                // Not selectable text: a selectable label takes the click the row selects on.
+                                ui.add(egui::Label::new(format!("{}", i + 1)).selectable(false));
                             });
+                            // The handle senses drags only; a click on it selects the row.
+                            let click = ui.interact(handle.response.rect, egui::Id::unique(("rule_num", i)), egui::Sense::click());
+                            if click.clicked() {
+                                self.selected = Some(i);
+                            }
                             handle.response.on_hover_text(tr("rules.drag_tip"));
                         });
                         row.col(|ui| {
@@ -206,14 +212,14 @@ impl BounceRulesPanel {
                             dim(ui);
                             let (ok, total) = ctx.compiled.example_stats.get(i).copied().unwrap_or((0, 0));
                             let color = if ok < total { error_color(ui) } else { ui.visuals().text_color() };
-                            ui.add(egui::Label::new(RichText::new(format!("{ok}/{total}")).color(color)).truncate())
+                            ui.add(egui::Label::new(RichText::new(format!("{ok}/{total}")).color(color)).selectable(false).truncate())
                                 .on_hover_text(tr("rules.examples_tip"));
                         });
                         row.col(|ui| {
                             dim(ui);
                             match ctx.compiled.batch_hits.as_ref().and_then(|h| h.get(i)) {
-                                Some(h) => ui.add(egui::Label::new(h.to_string()).truncate()),
-                                None => ui.weak("—"),
+                                Some(h) => ui.add(egui::Label::new(h.to_string()).selectable(false).truncate()),
+                                None => ui.add(egui::Label::new(RichText::new("—").weak()).selectable(false)),
                             };
                         });
                         row.col(|ui| {
