@@ -289,3 +289,23 @@ fn every_key_the_mx_dns_and_sync_panels_name_is_in_the_english_catalogue() {
     assert!(found > 180, "the scan finds the keys ({found})");
     assert!(missing.is_empty(), "{missing:#?}");
 }
+
+/// At 1024 × 700 the shipped masks show whole in the grid (review finding:
+/// `*.mail.protection.outlook.com` lost its last letter).
+#[test]
+fn the_shipped_masks_fit_their_cells_at_1024_px() {
+    let mut app = BounceLabApp::with_settings(Settings::default(), Some(crate::data("../../sample_rules/default.ron")));
+    app.settings.panel = Panel::MxRules;
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1024.0, 700.0))
+        .with_context_setup(bouncelab::gui::widgets::install_fonts)
+        .build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app);
+    h.run_steps(3);
+    let masks: Vec<String> = h.state().document.rules.mx_rules.iter().map(|r| r.mask.clone()).collect();
+    let longest = masks.iter().enumerate().max_by_key(|(_, m)| m.len()).map(|(i, _)| i).unwrap();
+    let cell = h.get_by_label(&format!("MX rule {} mask", longest + 1)).rect();
+    let font = egui::TextStyle::Monospace.resolve(&h.ctx.global_style());
+    let text = h.ctx.fonts_mut(|f| f.layout_no_wrap(masks[longest].clone(), font, egui::Color32::WHITE)).size().x;
+    // The text box's margins and frame take about 8 px a side (the screenshot of the review).
+    assert!(cell.width() >= text + 16.0, "mask '{}' needs {text} px, its cell is {} px", masks[longest], cell.width());
+}
