@@ -285,13 +285,15 @@ impl DnsLookupPanel {
                     } else {
                         ui.label(host.preference.to_string());
                     }
-                    ui.monospace(&host.host);
+                    // Cells never wrap: an address or a host split over lines is unreadable;
+                    // the area scrolls sideways instead (review finding at 1024 px).
+                    ui.add(egui::Label::new(RichText::new(&host.host).monospace()).extend());
                     ui.vertical(|ui| {
                         for a in &host.addresses {
-                            ui.monospace(a.to_string());
+                            ui.add(egui::Label::new(RichText::new(a.to_string()).monospace()).extend());
                         }
                         if let Some(e) = &host.address_error {
-                            ui.label(RichText::new(e).color(ui.visuals().warn_fg_color));
+                            ui.add(egui::Label::new(RichText::new(e).color(ui.visuals().warn_fg_color)).extend());
                         } else if host.addresses.is_empty() {
                             ui.weak(tr("dns.no_address"));
                         }
@@ -302,7 +304,7 @@ impl DnsLookupPanel {
                             if ui.link(format!("#{} {}", w + 1, r.mask)).on_hover_text(tr("dns.show_rule_tip")).clicked() {
                                 select = Some(w);
                             }
-                            ui.label(limits_text(r.limits(self.level), r.shared));
+                            ui.add(egui::Label::new(limits_text(r.limits(self.level), r.shared)).extend());
                         }
                         None => {
                             ui.label(RichText::new(tr("dns.no_rule")).color(error_color(ui)));

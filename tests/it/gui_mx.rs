@@ -309,3 +309,38 @@ fn the_shipped_masks_fit_their_cells_at_1024_px() {
     // The text box's margins and frame take about 8 px a side (the screenshot of the review).
     assert!(cell.width() >= text + 16.0, "mask '{}' needs {text} px, its cell is {} px", masks[longest], cell.width());
 }
+
+/// At 1024 px an MX host's addresses and limits stay on one line each (the
+/// area scrolls sideways): they had wrapped a few characters a line.
+#[test]
+fn dns_results_do_not_wrap_at_1024_px() {
+    let mut app = BounceLabApp::with_settings(Settings::default(), Some(crate::data("../../sample_rules/default.ron")));
+    app.settings.panel = Panel::DnsLookup;
+    let host = |preference, host: &str, addresses: Vec<std::net::IpAddr>, address_error: Option<String>| MxHost {
+        preference,
+        host: host.into(),
+        addresses,
+        address_error,
+    };
+    let report = MxReport {
+        domain: "gmail.com".into(),
+        hosts: vec![
+            host(5, "gmail-smtp-in.l.google.com", vec!["142.250.1.26".parse().unwrap(), "2a00:1450:400c:c0a::1b".parse().unwrap()], None),
+            host(10, "alt1.gmail-smtp-in.l.google.com", vec!["142.250.153.27".parse().unwrap()], None),
+            host(40, "mx.unknown-host.example", Vec::new(), Some("mx.unknown-host.example does not exist (NXDOMAIN)".into())),
+        ],
+        implicit: false,
+    };
+    app.dns.input = "gmail.com".into();
+    app.dns.result = Some(("gmail.com".into(), Ok(report)));
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1024.0, 700.0))
+        .with_context_setup(bouncelab::gui::widgets::install_fonts)
+        .build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app);
+    h.run_steps(3);
+    let line = h.get_by_label("gmail-smtp-in.l.google.com").rect().height();
+    for text in ["142.250.1.26", "2a00:1450:400c:c0a::1b", "mx.unknown-host.example does not exist (NXDOMAIN)"] {
+        let r = h.get_by_label(text).rect();
+        assert!(r.height() <= line + 1.0, "'{text}' wraps: {} px high, a line is {line}", r.height());
+    }
+}
