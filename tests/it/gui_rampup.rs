@@ -234,7 +234,8 @@ fn rampup_plots_export_as_a_png_cropped_to_the_plots() {
     h.state_mut().rampup.png_file = bad.display().to_string();
     h.state_mut().rampup.file_note = None;
     h.get_by_label("Export PNG").click();
-    h.step();
+    h.step(); // the click: the plots are scrolled into view
+    h.step(); // then the screenshot is asked for
     let [w, hgt] = [size.x as usize, size.y as usize];
     assert!(answer_screenshot(&h, egui::ColorImage::filled([w, hgt], egui::Color32::WHITE)), "a screenshot was asked for");
     let (err, msg) = wait_for_note(&mut h);
@@ -246,7 +247,8 @@ fn rampup_plots_export_as_a_png_cropped_to_the_plots() {
     h.state_mut().rampup.png_file = good.display().to_string();
     h.state_mut().rampup.file_note = None;
     h.get_by_label("Export PNG").click();
-    h.step();
+    h.step(); // the click: the plots are scrolled into view
+    h.step(); // then the screenshot is asked for
     let mut screen = egui::ColorImage::filled([w, hgt], egui::Color32::WHITE);
     screen.pixels[0] = egui::Color32::RED; // the corner is outside the plots
     assert!(answer_screenshot(&h, screen));

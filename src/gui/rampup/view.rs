@@ -132,18 +132,24 @@ impl RampUpPanel {
         });
         self.plots_rect = Some(plots.response.rect.intersect(ui.clip_rect()));
         ui.weak(tr("rampup.plot_help"));
+        // Under the plots, not below the tables: the export crops a screenshot, so the
+        // plots must be on screen; pressing it scrolls them into view first (at 1024 × 700
+        // the plots and a button below the tables never fitted together: review finding).
+        let busy = self.export.is_some();
+        if export_row(ui, &mut self.png_file, "rampup.png", ["rampup.png_file", "rampup.export_png", "rampup.export_png_tip"], busy) {
+            ui.scroll_to_rect(plots.response.rect, Some(egui::Align::Min));
+            self.png_after_scroll = true;
+        } else if std::mem::take(&mut self.png_after_scroll) {
+            self.start_png_export(ui.ctx());
+        }
         ui.add_space(8.0);
         self.provider_table(ui, &sim);
         ui.add_space(8.0);
         super::ceilings::ceiling_table(ui, &sim);
         ui.add_space(8.0);
-        let busy = self.export.is_some();
         ui.strong(tr("rampup.export"));
         if export_row(ui, &mut self.csv_file, "rampup.csv", ["rampup.csv_file", "rampup.export_csv", "rampup.export_csv_tip"], busy) {
             self.start_export(ui.ctx());
-        }
-        if export_row(ui, &mut self.png_file, "rampup.png", ["rampup.png_file", "rampup.export_png", "rampup.export_png_tip"], busy) {
-            self.start_png_export(ui.ctx());
         }
         ui.add_space(8.0);
     }
