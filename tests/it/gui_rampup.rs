@@ -392,3 +392,30 @@ fn rampup_default_asks_before_dropping_edits_and_never_saves_over_the_loaded_fil
     assert_eq!(std::fs::read_to_string(dir.path().join("adaptive.ron.bak")).unwrap(), original);
     assert!(h.state().rampup.unsaved().is_none());
 }
+
+/// At 1024 × 700 the plots never fit on screen whole beside the editor: the PNG
+/// is still both plots whole (drawn on top for the frame of the screenshot).
+#[test]
+fn rampup_png_export_is_whole_at_1024_by_700() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let size = egui::vec2(1024.0, 700.0);
+    let mut h = Harness::builder()
+        .with_size(size)
+        .with_context_setup(bouncelab::gui::widgets::install_fonts)
+        .build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app_on(Panel::RampUp));
+    settle(&mut h);
+    let good = dir.path().join("plots.png");
+    h.state_mut().rampup.png_file = good.display().to_string();
+    h.get_by_label("Export PNG").scroll_to_me();
+    settle(&mut h);
+    h.get_by_label("Export PNG").click();
+    h.step();
+    h.step();
+    let screen = egui::ColorImage::filled([1024, 700], egui::Color32::WHITE);
+    assert!(answer_screenshot(&h, screen), "a screenshot was asked for");
+    let (err, msg) = wait_for_note(&mut h);
+    assert!(!err, "{msg}");
+    let (pw, ph) = image::open(&good).expect("a readable PNG").to_rgba8().dimensions();
+    // Both plots with their titles: about 240 + 170 px of plot and three lines of text.
+    assert!(ph > 420 && pw > 600, "the plots whole: {pw}x{ph}");
+}

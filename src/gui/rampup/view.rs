@@ -113,33 +113,31 @@ impl RampUpPanel {
         self.level_table(ui, &sim);
         ui.add_space(8.0);
         let hl = self.highlighted();
-        // Everything drawn here (titles, axes, legends) is what the PNG export crops to, as far as it is on screen.
-        let plots = ui.vertical(|ui| {
-            ui.strong(tr("rampup.plot_delivered"));
-            series_plot(ui, "rampup_delivered", &sim, hl, |c| c.delivered, tr("rampup.what_delivered"), 240.0);
-            ui.strong(tr("rampup.plot_backlog"));
-            series_plot(ui, "rampup_backlog", &sim, hl, |c| c.queued, tr("rampup.what_queued"), 170.0);
-            if !held_periods(&sim, hl).is_empty() {
-                // Wrapped at the visible width, not at the width of the tables below.
-                let visible = (ui.clip_rect().right() - ui.cursor().left() - 4.0).max(200.0);
-                ui.scope(|ui| {
-                    ui.set_max_width(visible);
-                    ui.add(
-                        egui::Label::new(RichText::new(tr_fmt("rampup_react.shade_help", &[("run", &hl.display_label())])).weak()).wrap(),
-                    );
-                });
-            }
-        });
+        let width = ui.available_width();
+        let plots = ui.vertical(|ui| plots_ui(ui, "", &sim, hl));
         self.plots_rect = Some(plots.response.rect.intersect(ui.clip_rect()));
         ui.weak(tr("rampup.plot_help"));
-        // Under the plots, not below the tables: the export crops a screenshot, so the
-        // plots must be on screen; pressing it scrolls them into view first (at 1024 × 700
-        // the plots and a button below the tables never fitted together: review finding).
+        // Under the plots. The export crops a screenshot, and at 1024 × 700 the plots never
+        // fitted on screen whole beside the editor (review finding): for the frame of the
+        // screenshot they are drawn whole on top of the window, and that is what is cropped.
         let busy = self.export.is_some();
         if export_row(ui, &mut self.png_file, "rampup.png", ["rampup.png_file", "rampup.export_png", "rampup.export_png_tip"], busy) {
-            ui.scroll_to_rect(plots.response.rect, Some(egui::Align::Min));
-            self.png_after_scroll = true;
-        } else if std::mem::take(&mut self.png_after_scroll) {
+            self.png_overlay = true;
+            ui.ctx().request_repaint();
+        } else if std::mem::take(&mut self.png_overlay) {
+            // Over the main area, below the menu bar; kept on screen by the area's constraint.
+            let at = egui::pos2(ui.clip_rect().left(), ui.ctx().content_rect().top() + 30.0);
+            let area = egui::Area::new(egui::Id::unique("rampup_png_overlay"))
+                .order(egui::Order::Foreground)
+                .constrain(true)
+                .fixed_pos(at)
+                .show(ui.ctx(), |ui| {
+                    egui::Frame::canvas(ui.style()).inner_margin(8.0).show(ui, |ui| {
+                        ui.set_width(width.min(ui.ctx().content_rect().width() - 16.0));
+                        plots_ui(ui, "_png", &sim, hl);
+                    });
+                });
+            self.plots_rect = Some(area.response.rect.intersect(ui.ctx().content_rect()));
             self.start_png_export(ui.ctx());
         }
         ui.add_space(8.0);
@@ -251,6 +249,23 @@ fn export_row(ui: &mut Ui, path: &mut String, hint: &str, [field, button, tip]: 
 }
 
 /// One line per run of `value` per hour; the highlighted run is thicker.
+/// The two plots with their titles (and the shading's key): `salt` keeps the
+/// copy drawn for the PNG export apart from the one on screen.
+fn plots_ui(ui: &mut Ui, salt: &str, sim: &Arc<Simulation>, hl: RunKind) {
+    ui.strong(tr("rampup.plot_delivered"));
+    series_plot(ui, &format!("rampup_delivered{salt}"), sim, hl, |c| c.delivered, tr("rampup.what_delivered"), 240.0);
+    ui.strong(tr("rampup.plot_backlog"));
+    series_plot(ui, &format!("rampup_backlog{salt}"), sim, hl, |c| c.queued, tr("rampup.what_queued"), 170.0);
+    if !held_periods(sim, hl).is_empty() {
+        // Wrapped at the visible width, not at the width of the tables below.
+        let visible = (ui.clip_rect().right() - ui.cursor().left() - 4.0).max(200.0);
+        ui.scope(|ui| {
+            ui.set_max_width(visible);
+            ui.add(egui::Label::new(RichText::new(tr_fmt("rampup_react.shade_help", &[("run", &hl.display_label())])).weak()).wrap());
+        });
+    }
+}
+
 fn series_plot(ui: &mut Ui, id: &str, sim: &Arc<Simulation>, hl: RunKind, value: fn(&Counts) -> f64, what: &'static str, height: f32) {
     let link = egui::Id::unique("rampup_plots_x");
     let held = held_periods(sim, hl);
