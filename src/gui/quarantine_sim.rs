@@ -173,8 +173,11 @@ impl QuarantineSimPanel {
                 event_combo(ui, n, &mut row.event, ctx.rules);
                 if let RowEvent::Text(t) = &mut row.event {
                     ui.horizontal(|ui| {
-                        let te = egui::TextEdit::singleline(t).desired_width(300.0).hint_text("550 5.2.2 User quota exceeded");
-                        named(ui.add(te), Role::TextInput, &tr_fmt("quarantine.event_text_a11y", &[("n", &n)]));
+                        let te = egui::TextEdit::singleline(t).hint_text("550 5.2.2 User quota exceeded");
+                        // Sized, not desired: the grid's column kept its width of the frame
+                        // before, 40 px for a new row (review finding).
+                        let size = egui::vec2(300.0, ui.spacing().interact_size.y);
+                        named(ui.add_sized(size, te), Role::TextInput, &tr_fmt("quarantine.event_text_a11y", &[("n", &n)]));
                         if !t.trim().is_empty() {
                             let v = classifier.classify(t);
                             ui.weak(format!("{} / {}", v.failure_type.display_label(), classifier.reason(&v).display_label()));
