@@ -404,6 +404,13 @@ fn retarget(path: &std::path::Path, old: ExportKind, new: ExportKind) -> PathBuf
     path.with_file_name(ext.map_or(stem.clone(), |e| format!("{stem}.{e}")))
 }
 
+/// "KumoMTA: <class> · PowerMTA: <category>" for a verdict, as the exported files would say.
+pub fn targets_line(doc: &RuleSet, v: &Verdict) -> String {
+    let (kumo, pmta) = verify::target_classes(doc, v);
+    let pmta = pmta.unwrap_or_else(|| tr("export.no_match").to_owned());
+    tr_fmt("export.targets", &[("kumo", &kumo), ("pmta", &pmta)])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,11 +425,4 @@ mod tests {
         let odd = std::path::Path::new("/tmp/x/notes.conf");
         assert_eq!(retarget(odd, ExportKind::KumoMta, ExportKind::Csv), PathBuf::from("/tmp/x/notes.conf"));
     }
-}
-
-/// "KumoMTA: <class> · PowerMTA: <category>" for a verdict, as the exported files would say.
-pub fn targets_line(doc: &RuleSet, v: &Verdict) -> String {
-    let (kumo, pmta) = verify::target_classes(doc, v);
-    let pmta = pmta.unwrap_or_else(|| tr("export.no_match").to_owned());
-    tr_fmt("export.targets", &[("kumo", &kumo), ("pmta", &pmta)])
 }
