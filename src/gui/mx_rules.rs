@@ -41,7 +41,7 @@ pub struct MxRulesPanel {
 const MX_COLUMNS: [ColumnSpec; 9] = [
     ColumnSpec::fixed(32.0, 28.0),
     // Masks such as "*.mail.protection.outlook.com" whole at 1024 px; identifiers are mostly "all".
-    ColumnSpec::fixed(252.0, 100.0),
+    ColumnSpec::fixed(245.0, 100.0),
     ColumnSpec::fixed(90.0, 80.0),
     ColumnSpec::fixed(52.0, 40.0),
     ColumnSpec::fixed(124.0, 96.0),

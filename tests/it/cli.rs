@@ -172,7 +172,7 @@ fn scenario_export_and_eval_reports_are_korean_and_their_data_is_not() {
     let (code, csv_ko, err_ko) = run_in("ko_KR.UTF-8", &args);
     assert_eq!(code, 0, "{err_ko}");
     assert!(err_ko.contains("경고: 시나리오 providers[0].mx_host: "), "{err_ko}");
-    assert!(err_ko.contains("일치하는 MX 규칙이 없습니다") && err_ko.contains("느림: IP당 시간당 500건"), "{err_ko}");
+    assert!(err_ko.contains("일치하는 MX 규칙이 없습니다") && err_ko.contains("느림: IP당 시간당 50건"), "{err_ko}");
     assert!(!err_ko.contains("no MX rule"), "{err_ko}");
     assert!(csv_en.starts_with("level,hour,destination,"));
     assert_eq!(csv_ko, csv_en, "the CSV is the same in every language");
