@@ -33,6 +33,9 @@ fn rampup_schedule_and_volume_changes_replot_the_totals() {
     assert_eq!(sim.runs.len(), 6, "a fixed level compares the six levels");
     let slow = run_of(&sim, RunKind::Fixed(ThroughputLevel::Slow));
     assert!(shown(&h, &fmt_done(slow.totals.done_hours)));
+    // Slow leaves most of the campaign to expire: its "queue empty" time says so.
+    assert!(slow.totals.sums.expired > 1.0);
+    assert!(shown(&h, &format!("{}, expiry included", fmt_done(slow.totals.done_hours))));
     assert!(shown(&h, &fmt_count(slow.totals.peak_delivered_per_hour)));
     assert!(!shown(&h, "Schedule:"));
 

@@ -177,7 +177,14 @@ impl RampUpPanel {
                 if run.kind == RunKind::Schedule {
                     resp.on_hover_text(levels_text(&run.levels_by_day));
                 }
-                ui.label(fmt_done(t.done_hours));
+                // The queue also empties when what is left expires: said, so the time
+                // does not read as "delivered all by" (review finding).
+                if t.sums.expired >= 0.5 {
+                    ui.label(tr_fmt("rampup.done_by_expiry", &[("done", &fmt_done(t.done_hours))]))
+                        .on_hover_text(tr("rampup.done_by_expiry_tip"));
+                } else {
+                    ui.label(fmt_done(t.done_hours));
+                }
                 ui.label(fmt_count(t.sums.delivered));
                 expired_cell(ui, t.sums.expired, t.sums.delivered + t.sums.expired + t.sums.hard_bounced + t.sums.queued);
                 ui.label(fmt_count(t.sums.hard_bounced));
