@@ -15,7 +15,7 @@ mod view;
 pub use export::encode_png_region;
 
 pub use ceilings::{binding_text, bound_text, state_text};
-pub use view::{fmt_count, fmt_done};
+pub use view::{HeldPeriod, fmt_count, fmt_done, held_periods};
 
 use std::path::Path;
 use std::sync::Arc;

@@ -422,3 +422,24 @@ fn rampup_png_export_is_whole_at_1024_by_700() {
     // Both plots with their titles: about 240 + 170 px of plot and three lines of text.
     assert!(ph > 420 && pw > 600, "the plots whole: {pw}x{ph}");
 }
+
+/// The shading names the destinations it is about: on the shipped adaptive
+/// scenario only Yahoo (8 % of the traffic) is ever suspended.
+#[test]
+fn held_periods_name_their_destinations() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_rules/adaptive.ron");
+    let scenario = Scenario::load(&path).unwrap();
+    let rules = bouncelab::engine::default_rules();
+    let sim = simulate(&scenario, &rules.mx_rules).unwrap();
+    let mut suspended = 0;
+    for run in &sim.runs {
+        for p in bouncelab::gui::rampup::held_periods(&sim, run.kind) {
+            assert!(!p.providers.is_empty() && p.from < p.to);
+            if p.state == bouncelab::engine::simulate::LaneState::Suspended {
+                suspended += 1;
+                assert!(p.providers.iter().any(|n| n == "Yahoo"), "{:?}", p.providers);
+            }
+        }
+    }
+    assert!(suspended > 0, "the adaptive scenario suspends Yahoo somewhere");
+}

@@ -320,13 +320,15 @@ fn series_plot(ui: &mut Ui, id: &str, sim: &Arc<Simulation>, hl: RunKind, value:
             // Behind the lines: the hours the highlighted run held a destination.
             let (red, amber) =
                 (Color32::from_rgba_unmultiplied(0xe1, 0x57, 0x59, 48), Color32::from_rgba_unmultiplied(0xed, 0xc9, 0x48, 40));
-            for &(from, to, state) in &held {
-                let (name, fill) = if state == LaneState::Suspended {
+            for p in &held {
+                let (state, fill) = if p.state == LaneState::Suspended {
                     (tr("rampup_react.shade_suspended"), red)
                 } else {
                     (tr("rampup_react.shade_backoff"), amber)
                 };
-                pu.add(Span::new(name, from..=to).fill(fill));
+                // Which destinations: a week shaded "suspended" read as if everything was (review finding).
+                let name = tr_fmt("rampup_react.shade_label", &[("state", &state), ("providers", &p.providers.join(", "))]);
+                pu.add(Span::new(name, p.from..=p.to).fill(fill));
             }
             for (i, run) in sim.runs.iter().enumerate() {
                 let points: PlotPoints = run.hourly.iter().enumerate().map(|(h, c)| [h as f64, finite(value(c))]).collect();
@@ -336,22 +338,37 @@ fn series_plot(ui: &mut Ui, id: &str, sim: &Arc<Simulation>, hl: RunKind, value:
         });
 }
 
-/// Hour ranges `[from, to]` in which the run `hl` held some destination: the
-/// worst state of the hour over its providers, suspended or backoff/recovering.
-pub fn held_periods(sim: &Simulation, hl: RunKind) -> Vec<(f64, f64, LaneState)> {
+/// Hours in which a run held some destination.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeldPeriod {
+    /// First and last hour, as plot coordinates (`h - 0.5 ..= h + 0.5`).
+    pub from: f64,
+    pub to: f64,
+    /// The worst state over the held destinations: suspended, else backoff / recovering.
+    pub state: LaneState,
+    /// The destinations held, in scenario order.
+    pub providers: Vec<String>,
+}
+
+/// The periods in which the run `hl` held some destination; a period ends
+/// where its worst state or its set of held destinations changes.
+pub fn held_periods(sim: &Simulation, hl: RunKind) -> Vec<HeldPeriod> {
     let Some(run) = sim.runs.iter().find(|r| r.kind == hl) else { return Vec::new() };
-    let mut out: Vec<(f64, f64, LaneState)> = Vec::new();
+    let mut out: Vec<HeldPeriod> = Vec::new();
     for h in 0..run.hourly.len() {
-        let worst = run.providers.iter().filter_map(|p| p.states.get(h)).map(|s| s.state).max().unwrap_or_default();
-        let state = match worst {
-            LaneState::Suspended => LaneState::Suspended,
-            LaneState::Backoff | LaneState::Recovering => LaneState::Backoff,
-            _ => continue,
-        };
+        let held: Vec<(&str, LaneState)> = run
+            .providers
+            .iter()
+            .filter_map(|p| p.states.get(h).map(|s| (p.name.as_str(), s.state)))
+            .filter(|(_, s)| matches!(s, LaneState::Suspended | LaneState::Backoff | LaneState::Recovering))
+            .collect();
+        let Some(worst) = held.iter().map(|(_, s)| *s).max() else { continue };
+        let state = if worst == LaneState::Suspended { LaneState::Suspended } else { LaneState::Backoff };
+        let providers: Vec<String> = held.iter().map(|(n, _)| (*n).to_owned()).collect();
         let (from, to) = (h as f64 - 0.5, h as f64 + 0.5);
         match out.last_mut() {
-            Some(last) if last.2 == state && (last.1 - from).abs() < 1e-9 => last.1 = to,
-            _ => out.push((from, to, state)),
+            Some(last) if last.state == state && last.providers == providers && (last.to - from).abs() < 1e-9 => last.to = to,
+            _ => out.push(HeldPeriod { from, to, state, providers }),
         }
     }
     out
