@@ -80,6 +80,7 @@ impl RampUpPanel {
             let path = std::path::PathBuf::from(self.file.trim());
             if ui.button(tr("rampup.load")).on_hover_text(tr("rampup.load_tip")).clicked() {
                 match Scenario::load(&path) {
+                    _ if self.file.trim().is_empty() => self.file_note = Some((true, tr("rampup.no_file_load").to_owned())),
                     Ok(s) => {
                         self.set_scenario(s);
                         self.mark_saved();

@@ -179,7 +179,7 @@ impl RampUpPanel {
                 }
                 // The queue also empties when what is left expires: said, so the time
                 // does not read as "delivered all by" (review finding).
-                if t.sums.expired >= 0.5 {
+                if t.sums.expired >= 0.5 && t.done_hours.is_some_and(f64::is_finite) {
                     ui.label(tr_fmt("rampup.done_by_expiry", &[("done", &fmt_done(t.done_hours))]))
                         .on_hover_text(tr("rampup.done_by_expiry_tip"));
                 } else {
@@ -320,15 +320,24 @@ fn series_plot(ui: &mut Ui, id: &str, sim: &Arc<Simulation>, hl: RunKind, value:
             // Behind the lines: the hours the highlighted run held a destination.
             let (red, amber) =
                 (Color32::from_rgba_unmultiplied(0xe1, 0x57, 0x59, 48), Color32::from_rgba_unmultiplied(0xed, 0xc9, 0x48, 40));
+            // One legend entry a state, naming every destination it held over the run:
+            // a week shaded "suspended" read as if everything was (review finding).
+            let names = |state: LaneState| {
+                let mut all: Vec<&str> = Vec::new();
+                for p in held.iter().filter(|p| p.state == state) {
+                    for n in &p.providers {
+                        if !all.contains(&n.as_str()) {
+                            all.push(n);
+                        }
+                    }
+                }
+                let label = tr(if state == LaneState::Suspended { "rampup_react.shade_suspended" } else { "rampup_react.shade_backoff" });
+                tr_fmt("rampup_react.shade_label", &[("state", &label), ("providers", &all.join(", "))])
+            };
+            let (suspended, backoff) = (names(LaneState::Suspended), names(LaneState::Backoff));
             for p in &held {
-                let (state, fill) = if p.state == LaneState::Suspended {
-                    (tr("rampup_react.shade_suspended"), red)
-                } else {
-                    (tr("rampup_react.shade_backoff"), amber)
-                };
-                // Which destinations: a week shaded "suspended" read as if everything was (review finding).
-                let name = tr_fmt("rampup_react.shade_label", &[("state", &state), ("providers", &p.providers.join(", "))]);
-                pu.add(Span::new(name, p.from..=p.to).fill(fill));
+                let (name, fill) = if p.state == LaneState::Suspended { (&suspended, red) } else { (&backoff, amber) };
+                pu.add(Span::new(name.as_str(), p.from..=p.to).fill(fill));
             }
             for (i, run) in sim.runs.iter().enumerate() {
                 let points: PlotPoints = run.hourly.iter().enumerate().map(|(h, c)| [h as f64, finite(value(c))]).collect();
@@ -364,7 +373,12 @@ pub fn held_periods(sim: &Simulation, hl: RunKind) -> Vec<HeldPeriod> {
             .collect();
         let Some(worst) = held.iter().map(|(_, s)| *s).max() else { continue };
         let state = if worst == LaneState::Suspended { LaneState::Suspended } else { LaneState::Backoff };
-        let providers: Vec<String> = held.iter().map(|(n, _)| (*n).to_owned()).collect();
+        // The destinations in the shaded state: a suspended hour does not name one merely backing off.
+        let providers: Vec<String> = held
+            .iter()
+            .filter(|(_, s)| (*s == LaneState::Suspended) == (state == LaneState::Suspended))
+            .map(|(n, _)| (*n).to_owned())
+            .collect();
         let (from, to) = (h as f64 - 0.5, h as f64 + 0.5);
         match out.last_mut() {
             Some(last) if last.state == state && last.providers == providers && (last.to - from).abs() < 1e-9 => last.to = to,
