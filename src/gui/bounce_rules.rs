@@ -147,7 +147,10 @@ impl BounceRulesPanel {
             let (mut top, mut bottom) =
                 grid::split(ui, ui.scope_id().with("rule_split"), SplitDir::Vertical, &mut layout.detail_height, 300.0, (110.0, 120.0));
             op = op.or(self.table_ui(&mut top, ctx, layout));
-            grid::detail_frame(&mut bottom, "rule_detail_scroll", |ui| self.detail_ui(ui, ctx));
+            // A scroll position per rule: another rule's details start at their top, with
+            // the rule's number and name in view (they kept the last rule's offset: review finding).
+            let scroll_id = format!("rule_detail_scroll_{}", self.selected.unwrap_or(usize::MAX));
+            grid::detail_frame(&mut bottom, &scroll_id, |ui| self.detail_ui(ui, ctx));
         } else if let Some(o) = self.table_ui(ui, ctx, layout) {
             op = Some(o);
         }

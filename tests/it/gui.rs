@@ -238,3 +238,33 @@ fn a_rule_dragged_by_its_number_still_moves() {
     assert_eq!(after.len(), names.len());
     assert!(after.iter().position(|n| *n == names[1]).is_some_and(|p| p > 1), "rule 2 went down");
 }
+
+#[test]
+fn another_rules_details_start_at_their_top() {
+    let mut app = app_on(Panel::BounceRules);
+    app.settings.tester_beside_rules = false;
+    app.rules_panel.select(0);
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1024.0, 700.0))
+        .with_context_setup(bouncelab::gui::widgets::install_fonts)
+        .build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app);
+    h.run();
+    let top = h.get_by_label("Rule #1").rect().top();
+    // Scroll the details down: the header goes out of view.
+    for _ in 0..8 {
+        h.get_by_label("Rule pattern").scroll_down();
+        h.run();
+    }
+    assert!(h.query_by_label("Rule #1").is_none_or(|n| n.rect().top() < top), "the details scrolled");
+    h.state_mut().rules_panel.select(5);
+    h.run();
+    h.run();
+    assert_eq!(h.get_by_label("Rule #6").rect().top(), top, "rule 6's details start at their top");
+}
+
+#[test]
+fn the_file_named_at_start_is_in_open_recent() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_rules/default.ron");
+    let app = BounceLabApp::with_settings(Settings::default(), Some(path.clone()));
+    assert_eq!(app.settings.recent.first(), Some(&path));
+}

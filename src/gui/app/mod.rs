@@ -129,8 +129,12 @@ impl BounceLabApp {
         Self::with_document(settings, document, error, lang)
     }
 
-    fn with_document(settings: Settings, mut document: Document, error: Option<String>, lang: Lang) -> Self {
+    fn with_document(mut settings: Settings, mut document: Document, error: Option<String>, lang: Lang) -> Self {
         lang.make_current();
+        // The file named on the command line is in Open recent too, as a file opened in the app is.
+        if let Some(p) = document.path.clone() {
+            settings.push_recent(p);
+        }
         // Compiled in another language (the preload guesses the system's): lint messages follow the UI.
         document.set_language(lang);
         let status = tr_fmt("status.opened", &[("name", &document.display_name())]);
