@@ -79,8 +79,8 @@ pub struct RampUpPanel {
     pub png_file: String,
     /// Where the plots were drawn last frame (points): the PNG export's crop.
     plots_rect: Option<egui::Rect>,
-    /// Export PNG was pressed: next frame the plots are drawn whole on top and exported.
-    png_overlay: bool,
+    /// Frames left to draw the plots whole on top for the PNG export (2 on a press).
+    png_overlay: u8,
     /// The plan as typed: comma-separated levels, one per day.
     pub plan_text: String,
     /// Why `plan_text` could not be read, if it could not.
@@ -117,7 +117,7 @@ impl Default for RampUpPanel {
             csv_file: "rampup.csv".to_owned(),
             png_file: "rampup.png".to_owned(),
             plots_rect: None,
-            png_overlay: false,
+            png_overlay: 0,
             plan_text: String::new(),
             plan_error: None,
             detail_run: 1,

@@ -122,10 +122,11 @@ impl RampUpPanel {
         // screenshot they are drawn whole on top of the window, and that is what is cropped.
         let busy = self.export.is_some();
         if export_row(ui, &mut self.png_file, "rampup.png", ["rampup.png_file", "rampup.export_png", "rampup.export_png_tip"], busy) {
-            self.png_overlay = true;
+            self.png_overlay = 2;
             ui.ctx().request_repaint();
-        } else if std::mem::take(&mut self.png_overlay) {
-            // Over the main area, below the menu bar; kept on screen by the area's constraint.
+        } else if self.png_overlay > 0 {
+            // Drawn for two frames: the screenshot asked for in the first is of the
+            // frame after it (egui's `ViewportCommand::Screenshot`), seen in the real window.
             let at = egui::pos2(ui.clip_rect().left(), ui.ctx().content_rect().top() + 30.0);
             let area = egui::Area::new(egui::Id::unique("rampup_png_overlay"))
                 .order(egui::Order::Foreground)
@@ -137,8 +138,12 @@ impl RampUpPanel {
                         plots_ui(ui, "_png", &sim, hl);
                     });
                 });
-            self.plots_rect = Some(area.response.rect.intersect(ui.ctx().content_rect()));
-            self.start_png_export(ui.ctx());
+            if self.png_overlay == 2 {
+                self.plots_rect = Some(area.response.rect.intersect(ui.ctx().content_rect()));
+                self.start_png_export(ui.ctx());
+            }
+            self.png_overlay -= 1;
+            ui.ctx().request_repaint();
         }
         ui.add_space(8.0);
         self.provider_table(ui, &sim);
