@@ -79,7 +79,7 @@ pub struct RampUpPanel {
     pub png_file: String,
     /// Where the plots were drawn last frame (points): the PNG export's crop.
     plots_rect: Option<egui::Rect>,
-    /// Frames left to draw the plots whole on top for the PNG export (2 on a press).
+    /// Frames left to draw the plots whole on top for the PNG export (3 on a press).
     png_overlay: u8,
     /// The plan as typed: comma-separated levels, one per day.
     pub plan_text: String,

@@ -237,7 +237,8 @@ fn rampup_plots_export_as_a_png_cropped_to_the_plots() {
     h.state_mut().rampup.png_file = bad.display().to_string();
     h.state_mut().rampup.file_note = None;
     h.get_by_label("Export PNG").click();
-    h.step(); // the click: the plots are scrolled into view
+    h.step(); // the click
+    h.step(); // the plots drawn on top are laid out
     h.step(); // then the screenshot is asked for
     let [w, hgt] = [size.x as usize, size.y as usize];
     assert!(answer_screenshot(&h, egui::ColorImage::filled([w, hgt], egui::Color32::WHITE)), "a screenshot was asked for");
@@ -250,7 +251,8 @@ fn rampup_plots_export_as_a_png_cropped_to_the_plots() {
     h.state_mut().rampup.png_file = good.display().to_string();
     h.state_mut().rampup.file_note = None;
     h.get_by_label("Export PNG").click();
-    h.step(); // the click: the plots are scrolled into view
+    h.step(); // the click
+    h.step(); // the plots drawn on top are laid out
     h.step(); // then the screenshot is asked for
     let mut screen = egui::ColorImage::filled([w, hgt], egui::Color32::WHITE);
     screen.pixels[0] = egui::Color32::RED; // the corner is outside the plots
@@ -414,8 +416,12 @@ fn rampup_png_export_is_whole_at_1024_by_700() {
     h.get_by_label("Export PNG").click();
     h.step();
     h.step();
+    h.step();
     let screen = egui::ColorImage::filled([1024, 700], egui::Color32::WHITE);
     assert!(answer_screenshot(&h, screen), "a screenshot was asked for");
+    // egui's screenshot is of the frame after the one that asks: the plots are still drawn on top there.
+    h.step();
+    assert_eq!(h.query_all_by_label("Delivered messages per hour").count(), 2, "the copy on top is in the captured frame");
     let (err, msg) = wait_for_note(&mut h);
     assert!(!err, "{msg}");
     let (pw, ph) = image::open(&good).expect("a readable PNG").to_rgba8().dimensions();

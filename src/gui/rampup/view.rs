@@ -122,14 +122,17 @@ impl RampUpPanel {
         // screenshot they are drawn whole on top of the window, and that is what is cropped.
         let busy = self.export.is_some();
         if export_row(ui, &mut self.png_file, "rampup.png", ["rampup.png_file", "rampup.export_png", "rampup.export_png_tip"], busy) {
-            self.png_overlay = 2;
+            self.png_overlay = 3;
             ui.ctx().request_repaint();
         } else if self.png_overlay > 0 {
-            // Drawn for two frames: the screenshot asked for in the first is of the
-            // frame after it (egui's `ViewportCommand::Screenshot`), seen in the real window.
+            // Drawn for three frames (seen in the real window): the first lays the new
+            // area out, the second knows where it is and asks for the screenshot, which
+            // egui takes of the frame after (`ViewportCommand::Screenshot`), the third.
             let at = egui::pos2(ui.clip_rect().left(), ui.ctx().content_rect().top() + 30.0);
             let area = egui::Area::new(egui::Id::unique("rampup_png_overlay"))
                 .order(egui::Order::Foreground)
+                // Opaque from its first frame: an area fades in, and the PNG caught it half drawn.
+                .fade_in(false)
                 .constrain(true)
                 .fixed_pos(at)
                 .show(ui.ctx(), |ui| {
