@@ -163,24 +163,12 @@ impl BounceRulesPanel {
 
     pub(super) fn visible_rows(&self, ctx: &PanelCtx) -> Vec<usize> {
         let f = self.filter.trim().to_lowercase();
-        ctx.rules
-            .bounce_rules
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| {
-                f.is_empty()
-                    || r.name.to_lowercase().contains(&f)
-                    || r.pattern.to_lowercase().contains(&f)
-                    || r.category.to_lowercase().contains(&f)
-                    || r.note.to_lowercase().contains(&f)
-            })
-            .map(|(i, _)| i)
-            .collect()
+        ctx.rules.bounce_rules.iter().enumerate().filter(|(_, r)| shown_by(&f, r)).map(|(i, _)| i).collect()
     }
 
     fn detail_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         let Some(i) = self.selected.filter(|&s| s < ctx.rules.bounce_rules.len()) else { return };
-        let hidden = !self.visible_rows(ctx).contains(&i);
+        let hidden = !shown_by(&self.filter.trim().to_lowercase(), &ctx.rules.bounce_rules[i]);
         let categories: Vec<(String, String)> =
             ctx.rules.categories.iter().map(|c| (c.id.clone(), category_choice(ctx.rules, &c.id))).collect();
         let reasons: Vec<(String, String)> = ctx.rules.reasons.iter().map(|r| (r.id.clone(), r.display_label().to_owned())).collect();
@@ -342,4 +330,13 @@ pub fn failure_override_combo(ui: &mut Ui, id: impl egui::AsIdSalt, value: &mut 
     });
     a11y(&resp.response, Role::ComboBox, tr("rules.type_override_a11y"));
     changed
+}
+
+/// Whether rule `r` passes the filter `f` (trimmed, lowercase; empty passes all).
+fn shown_by(f: &str, r: &crate::engine::BounceRule) -> bool {
+    f.is_empty()
+        || r.name.to_lowercase().contains(f)
+        || r.pattern.to_lowercase().contains(f)
+        || r.category.to_lowercase().contains(f)
+        || r.note.to_lowercase().contains(f)
 }

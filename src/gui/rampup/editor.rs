@@ -79,15 +79,18 @@ impl RampUpPanel {
             named(ui.add(te), Role::TextInput, tr("rampup.file_a11y"));
             let path = std::path::PathBuf::from(self.file.trim());
             if ui.button(tr("rampup.load")).on_hover_text(tr("rampup.load_tip")).clicked() {
-                match Scenario::load(&path) {
-                    _ if self.file.trim().is_empty() => self.file_note = Some((true, tr("rampup.no_file_load").to_owned())),
-                    Ok(s) => {
-                        self.set_scenario(s);
-                        self.mark_saved();
-                        self.file_note = Some((false, tr_fmt("rampup.loaded", &[("path", &path.display())])));
+                self.file_note = Some(if self.file.trim().is_empty() {
+                    (true, tr("rampup.no_file_load").to_owned())
+                } else {
+                    match Scenario::load(&path) {
+                        Ok(s) => {
+                            self.set_scenario(s);
+                            self.mark_saved();
+                            (false, tr_fmt("rampup.loaded", &[("path", &path.display())]))
+                        }
+                        Err(e) => (true, tr_fmt("rampup.load_failed", &[("error", &e)])),
                     }
-                    Err(e) => self.file_note = Some((true, tr_fmt("rampup.load_failed", &[("error", &e)]))),
-                }
+                });
             }
             if ui.button(tr("rampup.save")).on_hover_text(tr("rampup.save_tip")).clicked() {
                 if self.file.trim().is_empty() {
@@ -194,16 +197,20 @@ impl RampUpPanel {
                     // field): a prefix valid for a moment while typing ("Slow" of "Slow,
                     // Normal") is not run and shown as if it were the plan.
                     let r = named(ui.add(te), Role::TextInput, tr("rampup.plan_a11y"));
-                    if r.changed() {
-                        self.plan_error = parse_plan(&self.plan_text).err();
-                    }
-                    if r.lost_focus()
-                        && let Ok(p) = parse_plan(&self.plan_text)
-                    {
-                        *plan = p;
-                    }
-                    if r.has_focus() && parse_plan(&self.plan_text).is_ok_and(|p| p != *plan) {
-                        ui.weak(tr("rampup.plan_enter"));
+                    if r.changed() || r.lost_focus() || r.has_focus() {
+                        match parse_plan(&self.plan_text) {
+                            Ok(p) if r.lost_focus() => {
+                                *plan = p;
+                                self.plan_error = None;
+                            }
+                            Ok(p) => {
+                                self.plan_error = None;
+                                if p != *plan {
+                                    ui.weak(tr("rampup.plan_enter"));
+                                }
+                            }
+                            Err(e) => self.plan_error = Some(e),
+                        }
                     }
                 });
                 if let Some(e) = &self.plan_error {

@@ -267,11 +267,13 @@ fn export_row(ui: &mut Ui, path: &mut String, hint: &str, [field, button, tip]: 
 /// The two plots with their titles (and the shading's key): `salt` keeps the
 /// copy drawn for the PNG export apart from the one on screen.
 fn plots_ui(ui: &mut Ui, salt: &str, sim: &Arc<Simulation>, hl: RunKind) {
+    // Once for both plots and the key: it walks every hour of every destination.
+    let held = held_periods(sim, hl);
     ui.strong(tr("rampup.plot_delivered"));
-    series_plot(ui, &format!("rampup_delivered{salt}"), sim, hl, |c| c.delivered, tr("rampup.what_delivered"), 240.0);
+    series_plot(ui, &format!("rampup_delivered{salt}"), sim, hl, &held, |c| c.delivered, tr("rampup.what_delivered"), 240.0);
     ui.strong(tr("rampup.plot_backlog"));
-    series_plot(ui, &format!("rampup_backlog{salt}"), sim, hl, |c| c.queued, tr("rampup.what_queued"), 170.0);
-    if !held_periods(sim, hl).is_empty() {
+    series_plot(ui, &format!("rampup_backlog{salt}"), sim, hl, &held, |c| c.queued, tr("rampup.what_queued"), 170.0);
+    if !held.is_empty() {
         // Wrapped at the visible width, not at the width of the tables below.
         let visible = (ui.clip_rect().right() - ui.cursor().left() - 4.0).max(200.0);
         ui.scope(|ui| {
@@ -281,9 +283,18 @@ fn plots_ui(ui: &mut Ui, salt: &str, sim: &Arc<Simulation>, hl: RunKind) {
     }
 }
 
-fn series_plot(ui: &mut Ui, id: &str, sim: &Arc<Simulation>, hl: RunKind, value: fn(&Counts) -> f64, what: &'static str, height: f32) {
+#[allow(clippy::too_many_arguments)]
+fn series_plot(
+    ui: &mut Ui,
+    id: &str,
+    sim: &Arc<Simulation>,
+    hl: RunKind,
+    held: &[HeldPeriod],
+    value: fn(&Counts) -> f64,
+    what: &'static str,
+    height: f32,
+) {
     let link = egui::Id::unique("rampup_plots_x");
-    let held = held_periods(sim, hl);
     let hover_sim = Arc::clone(sim);
     // As wide as what is visible: a wide table below must not push the legend off screen.
     let width = (ui.clip_rect().right() - ui.cursor().left() - 4.0).clamp(200.0, ui.available_width().max(200.0));
@@ -343,7 +354,7 @@ fn series_plot(ui: &mut Ui, id: &str, sim: &Arc<Simulation>, hl: RunKind, value:
                 tr_fmt("rampup_react.shade_label", &[("state", &label), ("providers", &all.join(", "))])
             };
             let (suspended, backoff) = (names(LaneState::Suspended), names(LaneState::Backoff));
-            for p in &held {
+            for p in held {
                 let (name, fill) = if p.state == LaneState::Suspended { (&suspended, red) } else { (&backoff, amber) };
                 pu.add(Span::new(name.as_str(), p.from..=p.to).fill(fill));
             }
@@ -382,15 +393,12 @@ pub fn held_periods(sim: &Simulation, hl: RunKind) -> Vec<HeldPeriod> {
         let Some(worst) = held.iter().map(|(_, s)| *s).max() else { continue };
         let state = if worst == LaneState::Suspended { LaneState::Suspended } else { LaneState::Backoff };
         // The destinations in the shaded state: a suspended hour does not name one merely backing off.
-        let providers: Vec<String> = held
-            .iter()
-            .filter(|(_, s)| (*s == LaneState::Suspended) == (state == LaneState::Suspended))
-            .map(|(n, _)| (*n).to_owned())
-            .collect();
+        let providers: Vec<&str> =
+            held.iter().filter(|(_, s)| (*s == LaneState::Suspended) == (state == LaneState::Suspended)).map(|(n, _)| *n).collect();
         let (from, to) = (h as f64 - 0.5, h as f64 + 0.5);
         match out.last_mut() {
-            Some(last) if last.state == state && last.providers == providers && (last.to - from).abs() < 1e-9 => last.to = to,
-            _ => out.push(HeldPeriod { from, to, state, providers }),
+            Some(last) if last.state == state && last.providers.iter().eq(&providers) && (last.to - from).abs() < 1e-9 => last.to = to,
+            _ => out.push(HeldPeriod { from, to, state, providers: providers.into_iter().map(str::to_owned).collect() }),
         }
     }
     out
