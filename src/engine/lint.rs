@@ -139,7 +139,15 @@ fn examples(doc: &RuleSet, c: &Classifier) -> (Vec<ExampleFailure>, Vec<Vec<Exam
         if !r.is_active() {
             continue;
         }
-        for t in &r.must_match {
+        // An invalid pattern cannot win or match anything: its examples fail with that said, and
+        // lint leaves them to the one "does not compile" finding.
+        let compiled = c.is_compiled(i);
+        for t in r.must_match.iter().filter(|t| is_example(t)) {
+            if !compiled {
+                out.push(ExampleFailure { rule: i, text: t.clone(), must_match: true, won_by: None, problem: not_checked() });
+                outcomes[i].push(ExampleOutcome::NotMatched);
+                continue;
+            }
             let (outcome, v) = outcome_and_verdict(c, i, t);
             outcomes[i].push(outcome);
             let (won_by, problem) = match outcome {
@@ -155,14 +163,26 @@ fn examples(doc: &RuleSet, c: &Classifier) -> (Vec<ExampleFailure>, Vec<Vec<Exam
             };
             out.push(ExampleFailure { rule: i, text: t.clone(), must_match: true, won_by, problem });
         }
-        for t in &r.must_not_match {
-            if c.rule_matches(i, t).unwrap_or(false) {
+        for t in r.must_not_match.iter().filter(|t| is_example(t)) {
+            if !compiled {
+                out.push(ExampleFailure { rule: i, text: t.clone(), must_match: false, won_by: None, problem: not_checked() });
+            } else if c.rule_matches(i, t).unwrap_or(false) {
                 let problem = tr("lint.counter_matched").to_owned();
                 out.push(ExampleFailure { rule: i, text: t.clone(), must_match: false, won_by: None, problem });
             }
         }
     }
     (out, outcomes)
+}
+
+/// Whether an example text is one: a blank one (a row just added in the editor, not typed yet)
+/// is neither checked nor counted.
+pub fn is_example(text: &str) -> bool {
+    !text.trim().is_empty()
+}
+
+fn not_checked() -> String {
+    tr("lint.not_checked_invalid").to_owned()
 }
 
 /// Lints a document. `batch_hits`, when given, counts batch lines won per rule
@@ -211,7 +231,7 @@ pub fn lint_and_examples(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usi
         }
     }
 
-    for f in failures.iter().cloned() {
+    for f in failures.iter().filter(|f| c.is_compiled(f.rule)).cloned() {
         let (sev, kind) = if !f.must_match {
             (Severity::Error, LintKind::CounterExampleMatched)
         } else if f.won_by.is_some() {
@@ -237,12 +257,13 @@ pub fn lint_and_examples(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usi
         }
         let won = outcomes[i].iter().filter(|&&o| o == ExampleOutcome::Won).count();
         let batch = batch_hits.and_then(|h| h.get(i)).copied().unwrap_or(0);
-        if !r.must_match.is_empty() && won == 0 && batch == 0 {
+        let has_examples = r.must_match.iter().any(|t| is_example(t));
+        if has_examples && won == 0 && batch == 0 {
             let taken = outcomes[i].iter().all(|o| matches!(o, ExampleOutcome::TakenBy(_)));
             if taken {
                 push(Severity::Warning, LintKind::Shadowed, Some(i), tr_fmt("lint.shadowed", &[("place", &place(i))]));
             }
-        } else if r.must_match.is_empty() && batch == 0 {
+        } else if !has_examples && batch == 0 {
             let key = if batch_hits.is_some() { "lint.dead_with_batch" } else { "lint.dead" };
             push(Severity::Warning, LintKind::Dead, Some(i), tr_fmt(key, &[("place", &place(i))]));
         }
@@ -277,5 +298,48 @@ pub fn shorten(s: &str, n: usize) -> String {
     match s.char_indices().nth(n) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::default_rules;
+
+    fn errors(lints: &[Lint]) -> Vec<&Lint> {
+        lints.iter().filter(|l| l.severity == Severity::Error).collect()
+    }
+
+    #[test]
+    fn one_regex_typo_is_one_error_and_its_examples_say_they_were_not_checked() {
+        let mut doc = default_rules();
+        let i = doc.bounce_rules.iter().position(|r| r.must_match.len() > 3).expect("a rule with examples");
+        doc.bounce_rules[i].pattern.push('(');
+        let c = Classifier::new(&doc);
+        let (lints, failures) = lint_and_examples(&doc, &c, None);
+        let errs = errors(&lints);
+        assert_eq!(errs.len(), 1, "{errs:#?}");
+        assert_eq!(errs[0].kind, LintKind::Invalid);
+        let own: Vec<_> = failures.iter().filter(|f| f.rule == i).collect();
+        assert_eq!(own.len(), doc.bounce_rules[i].must_match.len() + doc.bounce_rules[i].must_not_match.len());
+        assert!(own.iter().all(|f| f.problem == tr("lint.not_checked_invalid")));
+        assert!(!lints.iter().any(|l| l.kind == LintKind::Shadowed || l.kind == LintKind::Dead));
+    }
+
+    #[test]
+    fn a_blank_example_is_neither_a_failure_nor_makes_the_rule_shadowed_or_dead() {
+        let mut doc = default_rules();
+        doc.bounce_rules[0].must_match.push("   ".into());
+        doc.bounce_rules[0].must_not_match.push(String::new());
+        let c = Classifier::new(&doc);
+        let (lints, failures) = lint_and_examples(&doc, &c, None);
+        assert!(failures.is_empty(), "{failures:#?}");
+        assert!(errors(&lints).is_empty());
+
+        doc.bounce_rules[0].must_match = vec![String::new()];
+        let c = Classifier::new(&doc);
+        let lints = lint(&doc, &c, None);
+        assert!(lints.iter().any(|l| l.kind == LintKind::Dead && l.rule == Some(0)), "a rule whose only example is blank has none");
+        assert!(!lints.iter().any(|l| l.kind == LintKind::Shadowed && l.rule == Some(0)));
     }
 }

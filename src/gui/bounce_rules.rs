@@ -252,15 +252,19 @@ impl BounceRulesPanel {
 
         ui.add_space(4.0);
         ui.strong(tr("rules.must_match"));
+        // An invalid pattern checks no example: the rows say so instead of failing one by one.
+        let compiled = classifier.is_compiled(i) || !r.is_active();
         edited |= examples_ui(ui, "mm", &mut r.must_match, |t| match example_outcome(&classifier, i, t) {
-            ExampleOutcome::Won => (true, tr("rules.wins").into()),
-            ExampleOutcome::TakenBy(w) => (false, tr_fmt("rules.won_by", &[("n", &(w + 1))])),
-            ExampleOutcome::NotMatched => (false, tr("rules.not_matched").into()),
+            _ if !compiled => Mark::Unchecked(tr("lint.not_checked_invalid").into()),
+            ExampleOutcome::Won => Mark::Pass(tr("rules.wins").into()),
+            ExampleOutcome::TakenBy(w) => Mark::Fail(tr_fmt("rules.won_by", &[("n", &(w + 1))])),
+            ExampleOutcome::NotMatched => Mark::Fail(tr("rules.not_matched").into()),
         });
         ui.strong(tr("rules.must_not_match"));
         edited |= examples_ui(ui, "mnm", &mut r.must_not_match, |t| match classifier.rule_matches(i, t) {
-            Some(true) => (false, tr("rules.matched").into()),
-            _ => (true, tr("rules.not_matched").into()),
+            _ if !compiled => Mark::Unchecked(tr("lint.not_checked_invalid").into()),
+            Some(true) => Mark::Fail(tr("rules.matched").into()),
+            _ => Mark::Pass(tr("rules.not_matched").into()),
         });
         let first = ctx.rules.bounce_rules[i].must_match.first().filter(|t| !t.trim().is_empty()).cloned();
         let button = ui.add_enabled(first.is_some(), egui::Button::new(tr("rules.test_first")));
@@ -278,15 +282,30 @@ impl BounceRulesPanel {
 /// Width of the rule details below which their fields go one a row.
 const DETAIL_TWO_A_ROW: f32 = 620.0;
 
+/// How one example fares, with why (the mark's tooltip).
+enum Mark {
+    Pass(String),
+    Fail(String),
+    /// Not checked: blank (just added) or the rule's pattern does not compile.
+    Unchecked(String),
+}
+
 /// An editable list of example texts with a pass/fail mark each.
-fn examples_ui(ui: &mut Ui, salt: &str, list: &mut Vec<String>, check: impl Fn(&str) -> (bool, String)) -> bool {
+fn examples_ui(ui: &mut Ui, salt: &str, list: &mut Vec<String>, check: impl Fn(&str) -> Mark) -> bool {
     let mut edited = false;
     let mut remove = None;
+    // "+ example" adds the row in one frame; the next frame puts the cursor in it.
+    let focus_key = ui.scope_id().with((salt, "focus_new"));
+    let focus_last = ui.memory_mut(|m| m.data.remove_temp::<bool>(focus_key)).unwrap_or(false);
+    let len = list.len();
     for (k, t) in list.iter_mut().enumerate() {
         ui.horizontal(|ui| {
-            let (ok, why) = check(t);
-            let (icon, color) =
-                if ok { (tr("rules.pass"), Color32::from_rgb(0x4c, 0xaf, 0x50)) } else { (tr("rules.fail"), ui.visuals().error_fg_color) };
+            let mark = if crate::engine::lint::is_example(t) { check(t) } else { Mark::Unchecked(tr("rules.example_blank").into()) };
+            let (icon, color, why) = match mark {
+                Mark::Pass(why) => (tr("rules.pass"), Color32::from_rgb(0x4c, 0xaf, 0x50), why),
+                Mark::Fail(why) => (tr("rules.fail"), ui.visuals().error_fg_color, why),
+                Mark::Unchecked(why) => (tr("rules.unchecked"), ui.visuals().weak_text_color(), why),
+            };
             ui.label(RichText::new(icon).color(color)).on_hover_text(why);
             // Right to left: the Remove button first, so the field gets what is left and the button is never cut.
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -294,12 +313,15 @@ fn examples_ui(ui: &mut Ui, salt: &str, list: &mut Vec<String>, check: impl Fn(&
                 if named(ui.small_button(tr("rules.remove")), Role::Button, &remove_name).on_hover_text(tr("rules.remove_tip")).clicked() {
                     remove = Some(k);
                 }
-                edited |= named(
+                let field = named(
                     ui.add(egui::TextEdit::singleline(t).id_salt((salt, k)).desired_width(ui.available_width())),
                     Role::TextInput,
                     &tr_fmt("rules.a11y_example", &[("n", &(k + 1))]),
-                )
-                .changed();
+                );
+                edited |= field.changed();
+                if focus_last && k + 1 == len {
+                    field.request_focus();
+                }
             });
         });
     }
@@ -309,6 +331,7 @@ fn examples_ui(ui: &mut Ui, salt: &str, list: &mut Vec<String>, check: impl Fn(&
     }
     if ui.small_button(tr("rules.add_example")).clicked() {
         list.push(String::new());
+        ui.memory_mut(|m| m.data.insert_temp(focus_key, true));
         edited = true;
     }
     edited

@@ -265,6 +265,25 @@ impl GalleryPanel {
     }
 }
 
+/// The enabled rules giving `reason` (by their own reason or their category's) whose pattern does
+/// not compile.
+pub fn broken_rules_of(doc: &crate::engine::RuleSet, c: &Classifier, reason: &str) -> Vec<usize> {
+    let mut out: Vec<usize> = c
+        .errors()
+        .iter()
+        .filter_map(|e| e.rule)
+        .filter(|&i| {
+            doc.bounce_rules.get(i).is_some_and(|r| {
+                r.is_active()
+                    && !reason.is_empty()
+                    && r.reason.as_deref().or_else(|| doc.category(&r.category).map(|k| k.reason.as_str())) == Some(reason)
+            })
+        })
+        .collect();
+    out.dedup();
+    out
+}
+
 /// One card: title, explanation, and each reply with expected vs actual and who decided.
 /// `whole`: replies wrap in full (presentation); else long ones are shortened to one line.
 fn card_ui(ui: &mut Ui, ctx: &mut PanelCtx, c: &Classifier, card: &GalleryCard, lang: Lang, in_tester: Option<&str>) {
@@ -275,6 +294,17 @@ fn card_ui(ui: &mut Ui, ctx: &mut PanelCtx, c: &Classifier, card: &GalleryCard, 
     if let Some(r) = &expected_reason {
         let t = card.failure_type.map_or(String::new(), |t| format!(" · {}", t.display_label()));
         ui.label(RichText::new(tr_fmt("gallery.expects", &[("expected", &format!("{r}{t}"))])).weak());
+    }
+    // A rule of the card's reason that does not compile is skipped: the replies may still come out
+    // as expected through a code fallback, which would hide from a trainer what the card is about.
+    for i in broken_rules_of(ctx.rules, c, &card.reason) {
+        let name = ctx.rules.bounce_rules[i].name.clone();
+        ui.horizontal_wrapped(|ui| {
+            ui.colored_label(error_color(ui), tr_fmt("gallery.rule_broken", &[("n", &(i + 1)), ("name", &name)]));
+            if ui.small_button(tr("gallery.show_rule")).clicked() {
+                ctx.act(Action::SelectRule(i));
+            }
+        });
     }
     ui.add_space(4.0);
     for ex in card.examples_in(lang) {

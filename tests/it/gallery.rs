@@ -8,6 +8,7 @@ use bouncelab::gui::app::BounceLabApp;
 use bouncelab::gui::gallery::{GalleryCard, parse_cards};
 use bouncelab::gui::settings::Settings;
 use bouncelab::i18n::Lang;
+use egui_kittest::kittest::Queryable;
 
 use crate::gui_support::{harness, shown};
 
@@ -84,4 +85,28 @@ fn in_korean_the_gallery_shows_korean_cards_and_the_english_replies() {
     assert!(shown(&h, "하드"), "failure types in Korean");
     assert!(!shown(&h, "The address does not exist."), "no English explanation");
     Lang::ENGLISH.make_current();
+}
+
+#[test]
+fn a_card_says_when_a_rule_of_its_reason_does_not_compile_and_shows_it() {
+    let mut doc = crate::default_doc();
+    let i = doc.bounce_rules.iter().position(|r| r.category == "mailboxfull").expect("a mailbox full rule");
+    doc.bounce_rules[i].pattern.push('(');
+    let name = doc.bounce_rules[i].name.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.ron");
+    doc.save(&path).unwrap();
+    let c = Classifier::new(&doc);
+    assert_eq!(bouncelab::gui::gallery::broken_rules_of(&doc, &c, "mailbox_full"), vec![i]);
+    assert!(bouncelab::gui::gallery::broken_rules_of(&doc, &c, "user_unknown").is_empty());
+
+    let settings = Settings { panel: Panel::Gallery, tester_beside_rules: false, ..Settings::default() };
+    let mut h = harness(BounceLabApp::with_settings(settings, Some(path)));
+    h.run_steps(3);
+    let warning = format!("Rule #{} {name} does not compile and is skipped", i + 1);
+    assert!(shown(&h, &warning), "the Mailbox full card warns");
+    h.get_by_label("Show the rule").click();
+    h.run_steps(3);
+    assert_eq!(h.state().settings.panel, Panel::BounceRules);
+    assert_eq!(h.state().rules_panel.selected, Some(i));
 }

@@ -37,10 +37,38 @@ fn invalid_regex_shows_its_error_and_other_rules_still_classify() {
     let mut h = harness(app);
     h.run();
     assert!(shown(&h, "Invalid regex (character 6)"), "error with position shown");
-    let errors = h.state().document.compiled.error_count();
-    assert!(errors >= 1);
-    assert!(shown(&h, &format!("{errors} errors")), "status bar counts the errors");
+    // One typo is one error: the rule's examples are not checked, not each counted as failing.
+    assert_eq!(h.state().document.compiled.error_count(), 1);
+    assert!(shown(&h, "1 error ·"), "status bar counts the error");
+    assert!(h.query_all_by_label("FAIL").next().is_none(), "its examples are not marked as failing");
+    assert!(h.query_all_by_label("…").next().is_some(), "but as not checked");
     assert!(h.query_all_by_label("Mailbox full").next().is_some(), "the tester still classifies");
+}
+
+#[test]
+fn a_new_example_row_gets_the_cursor_and_fails_only_once_typed() {
+    let mut app = app_on(Panel::BounceRules);
+    app.settings.tester_beside_rules = false;
+    app.rules_panel.select(0);
+    let mut h = harness(app);
+    h.run();
+    let n = h.state().document.rules.bounce_rules[0].must_match.len();
+    h.get_all_by_label("+ example").next().expect("must-match add button").click();
+    for _ in 0..4 {
+        h.run();
+    }
+    assert_eq!(h.state().document.rules.bounce_rules[0].must_match.len(), n + 1);
+    assert_eq!(h.state().document.compiled.error_count(), 0, "a blank row is no failure");
+    assert!(h.query_all_by_label("FAIL").next().is_none());
+    let label = format!("Example {}", n + 1);
+    let field = h.get_all_by_label(&label).next().expect("the new row");
+    assert!(field.is_focused(), "the cursor is in the new row");
+    field.type_text("this text is matched by no rule at all");
+    for _ in 0..4 {
+        h.run();
+    }
+    assert_eq!(h.state().document.compiled.error_count(), 1);
+    assert!(h.query_all_by_label("FAIL").next().is_some());
 }
 
 #[test]
