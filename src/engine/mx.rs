@@ -249,21 +249,29 @@ pub fn mask_covers(earlier: &str, later: &str) -> bool {
     dp[a.len()][b.len()]
 }
 
-/// Why a mask is not well-formed, if it is not (in the current language).
+/// Why a mask is not well-formed, if it is not (in the current language): every problem it has,
+/// so a mask with three mistakes is not fixed one message at a time.
 pub fn mask_problem(mask: &str) -> Option<String> {
     if mask.trim().is_empty() {
         return Some(tr("lint.mask_empty").to_owned());
     }
-    if let Some(c) = mask.chars().find(|c| !(c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '*' | '?'))) {
-        return Some(tr_fmt("lint.mask_character", &[("c", &c)]));
+    let mut problems = Vec::new();
+    let mut bad: Vec<char> = Vec::new();
+    for c in mask.chars().filter(|c| !(c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '*' | '?'))) {
+        if !bad.contains(&c) {
+            bad.push(c);
+        }
+    }
+    for c in bad {
+        problems.push(tr_fmt("lint.mask_character", &[("c", &c)]));
     }
     if mask.contains("**") {
-        return Some(tr("lint.mask_double_star").to_owned());
+        problems.push(tr("lint.mask_double_star").to_owned());
     }
     if mask.contains("..") {
-        return Some(tr("lint.mask_double_dot").to_owned());
+        problems.push(tr("lint.mask_double_dot").to_owned());
     }
-    None
+    (!problems.is_empty()).then(|| problems.join("; "))
 }
 
 /// Which rule applies to a host: the first match in list order, and the later
@@ -349,6 +357,16 @@ pub fn validate(rules: &[MxRule]) -> Vec<MxProblem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mask_with_several_mistakes_names_each_once() {
+        let p = mask_problem("mx .bad..host*[ [").expect("not well-formed");
+        for part in ["' '", "'['", "'..'"] {
+            assert_eq!(p.matches(part).count(), 1, "{part} in {p}");
+        }
+        assert_eq!(mask_problem("*.mail.protection.outlook.com"), None);
+        assert_eq!(mask_problem("a**b").as_deref(), Some(tr("lint.mask_double_star")));
+    }
 
     #[test]
     fn masks() {

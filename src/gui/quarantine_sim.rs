@@ -226,7 +226,11 @@ impl QuarantineSimPanel {
                 let (day, reason, days) = (&p.start_day, &p.reason, quarantined_days);
                 ui.strong(match p.release_day {
                     Some(r) => tr_n("quarantine.summary_released", days, &[("day", day), ("reason", reason), ("release", &r)]),
-                    None => tr_n("quarantine.summary_no_release", days, &[("day", day), ("reason", reason)]),
+                    // Never released: the count is up to the last day the table shows, which it says.
+                    None => {
+                        let last = rep.days.last().map_or(p.start_day, |d| d.day);
+                        tr_n("quarantine.summary_no_release", days, &[("day", day), ("reason", reason), ("last", &last)])
+                    }
                 });
             }
             None => {
@@ -349,8 +353,9 @@ impl QuarantineSimPanel {
             let dv = egui::DragValue::new(&mut r.first_retry_minutes).range(1.0..=10_000.0).suffix(min);
             named(ui.add(dv), Role::SpinButton, tr("quarantine.first_retry_a11y"));
             ui.label(tr("quarantine.times"));
-            let dv = egui::DragValue::new(&mut r.backoff).range(1.0..=100.0).speed(0.05);
-            named(ui.add(dv), Role::SpinButton, tr("quarantine.backoff_a11y"));
+            // Not clamped as typed: a factor out of range is said in red, as the ramp-up editor does.
+            let dv = egui::DragValue::new(&mut r.backoff).range(0.0..=1000.0).speed(0.05);
+            named(ui.add(dv), Role::SpinButton, tr("quarantine.backoff_a11y")).on_hover_text(tr("rampup.retries_tip"));
             ui.label(tr("quarantine.up_to"));
             let dv = egui::DragValue::new(&mut r.max_delay_minutes).range(1.0..=100_000.0).suffix(min);
             named(ui.add(dv), Role::SpinButton, tr("quarantine.max_delay_a11y"));
@@ -358,9 +363,14 @@ impl QuarantineSimPanel {
             let dv = egui::DragValue::new(&mut r.validity_hours).range(0.1..=720.0).speed(0.5).suffix(h);
             named(ui.add(dv), Role::SpinButton, tr("quarantine.validity_a11y"));
         });
+        if !(1.0..=100.0).contains(&self.retry.backoff) {
+            ui.colored_label(error_color(ui), tr_fmt("scenario.backoff", &[("got", &self.retry.backoff)]));
+            return;
+        }
         ui.add_space(6.0);
         let steps = delivery_flow(&self.attempts, &self.retry);
-        flow_table(ui, &steps);
+        // The notes stay on one line; at 1024 px the longest needs the table to scroll sideways.
+        egui::ScrollArea::horizontal().id_salt("quarantine_flow_scroll").show(ui, |ui| flow_table(ui, &steps));
     }
 }
 

@@ -97,23 +97,39 @@ pub struct RampUpPanel {
     shown: Option<(Scenario, u64, SimResult)>,
     job: Option<Job>,
     export: Option<Receiver<(bool, String)>>,
+    /// An export whose file is already there, waiting for Overwrite or Cancel.
+    confirm_overwrite: Option<(export::Export, std::path::PathBuf)>,
 }
 
 impl Default for RampUpPanel {
-    /// The shipped scenario when run from the project folder, else the built-in one.
+    /// The built-in scenario (no disk access: [`RampUpPanel::load`] reads the shipped file).
     fn default() -> Self {
+        Self::with_scenario(Scenario::default(), None)
+    }
+}
+
+impl RampUpPanel {
+    /// The shipped scenario when run from the project folder, else the built-in one (with the
+    /// reason when the file is there but cannot be read).
+    pub fn load() -> Self {
         let path = Path::new(DEFAULT_SCENARIO_PATH);
-        let (scenario, file_note) = if path.exists() {
-            match Scenario::load(path) {
-                Ok(s) => (s, None),
-                Err(e) => (Scenario::default(), Some((true, tr_fmt("rampup.bad_file", &[("error", &e)])))),
-            }
-        } else {
-            (Scenario::default(), None)
+        if !path.exists() {
+            return Self::default();
+        }
+        let mut p = match Scenario::load(path) {
+            Ok(s) => Self::with_scenario(s, None),
+            Err(e) => Self::with_scenario(Scenario::default(), Some((true, tr_fmt("rampup.bad_file", &[("error", &e)])))),
         };
+        // Named only when it is there: outside a checkout the field starts empty, not on a
+        // file that Load cannot find (review finding).
+        p.file = DEFAULT_SCENARIO_PATH.to_owned();
+        p
+    }
+
+    fn with_scenario(scenario: Scenario, file_note: Option<(bool, String)>) -> Self {
         let mut p = RampUpPanel {
             scenario: Scenario::default(),
-            file: DEFAULT_SCENARIO_PATH.to_owned(),
+            file: String::new(),
             csv_file: "rampup.csv".to_owned(),
             png_file: "rampup.png".to_owned(),
             plots_rect: None,
@@ -127,6 +143,7 @@ impl Default for RampUpPanel {
             shown: None,
             job: None,
             export: None,
+            confirm_overwrite: None,
         };
         p.set_scenario(scenario);
         p

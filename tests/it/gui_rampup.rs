@@ -449,3 +449,66 @@ fn held_periods_name_their_destinations() {
     }
     assert!(suspended > 0, "the adaptive scenario suspends Yahoo somewhere");
 }
+
+#[test]
+fn rampup_csv_export_names_the_whole_path_and_asks_before_replacing_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let size = egui::vec2(1400.0, 2200.0);
+    let mut h = Harness::builder()
+        .with_size(size)
+        .with_context_setup(bouncelab::gui::widgets::install_fonts)
+        .build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app_on(Panel::RampUp));
+    settle(&mut h);
+    let file = dir.path().join("series.csv");
+    std::fs::write(&file, "keep me").unwrap();
+    h.state_mut().rampup.csv_file = file.display().to_string();
+    h.get_by_label("Export CSV").click();
+    settle(&mut h);
+    let ask = format!("{} is already there: overwrite it?", file.display());
+    assert!(shown(&h, &ask), "the existing file is named");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me", "nothing written before the answer");
+    h.get_by_label("Cancel").click();
+    settle(&mut h);
+    assert!(!shown(&h, &ask));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me", "Cancel keeps the file");
+
+    h.get_by_label("Export CSV").click();
+    settle(&mut h);
+    h.get_by_label("Overwrite").click();
+    let (err, msg) = wait_for_note(&mut h);
+    assert!(!err, "{msg}");
+    assert!(std::fs::read_to_string(&file).unwrap().starts_with("level,"), "replaced by the series");
+
+    // A relative name: the message says where it went.
+    let rel = "bouncelab-test-series-relative.csv";
+    let _ = std::fs::remove_file(rel);
+    h.state_mut().rampup.csv_file = rel.to_owned();
+    h.state_mut().rampup.file_note = None;
+    h.get_by_label("Export CSV").click();
+    let (err, msg) = wait_for_note(&mut h);
+    let whole = std::path::absolute(rel).unwrap();
+    let _ = std::fs::remove_file(rel);
+    assert!(!err, "{msg}");
+    assert!(msg.contains(&whole.display().to_string()), "{msg}");
+}
+
+#[test]
+fn rampup_panel_default_reads_no_file_and_names_none() {
+    let p = bouncelab::gui::rampup::RampUpPanel::default();
+    assert!(p.file.is_empty(), "outside a checkout the scenario field names no file Load cannot find");
+    assert_eq!(p.scenario, Scenario::default());
+}
+
+#[test]
+fn quarantine_retry_factor_below_one_is_said_not_clamped() {
+    let mut h = harness(app_on(Panel::Quarantine));
+    settle(&mut h);
+    h.state_mut().quarantine.retry.backoff = 0.5;
+    settle(&mut h);
+    assert!(shown(&h, "the backoff factor must be 1 to 100 (got 0.5)"));
+    assert_eq!(h.state().quarantine.retry.backoff, 0.5, "the typed value is kept to be fixed");
+    h.state_mut().quarantine.retry.backoff = 2.0;
+    settle(&mut h);
+    assert!(!shown(&h, "the backoff factor must be"));
+    assert!(shown(&h, "Taken into account by the service provider"));
+}

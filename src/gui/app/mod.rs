@@ -148,7 +148,7 @@ impl BounceLabApp {
             mx_rules: MxRulesPanel::default(),
             dns: DnsLookupPanel::default(),
             batch: BatchPanel::default(),
-            rampup: RampUpPanel::default(),
+            rampup: RampUpPanel::load(),
             quarantine: QuarantineSimPanel::default(),
             status,
             status_seen: None,
@@ -394,6 +394,9 @@ impl BounceLabApp {
         let sc = |ui: &Ui, m, k| ui.ctx().format_shortcut(&KeyboardShortcut::new(m, k));
         let cmd_shift = Modifiers::COMMAND | Modifiers::SHIFT;
         ui.menu_button(tr("menu.file"), |ui| {
+            // Room between a label and its shortcut: sized to its content, the menu left the longest
+            // label (Korean "Save as…") touching "Ctrl+Shift+S".
+            ui.set_min_width(240.0);
             let items = [
                 (tr("menu.new"), sc(ui, Modifiers::COMMAND, Key::N), Action::New),
                 (tr("menu.open"), sc(ui, Modifiers::COMMAND, Key::O), Action::Open),

@@ -5,7 +5,7 @@
 //! screenshot of the next frame, crops it to the plots and writes it on a
 //! thread. Both exports report through the same channel as one status line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use egui::{ColorImage, Rect};
@@ -72,6 +72,54 @@ impl RampUpPanel {
     }
 }
 
+/// Which of the panel's two exports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Export {
+    /// The series as CSV.
+    Csv,
+    /// The plots as PNG.
+    Png,
+}
+
+impl RampUpPanel {
+    /// After the export button of `kind` (`pressed`): whether to export now. A file that is
+    /// already there is named with its full path and replaced only after Overwrite, which this
+    /// row offers until it is answered.
+    pub(super) fn overwrite_asked(&mut self, ui: &mut egui::Ui, kind: Export, pressed: bool) -> bool {
+        if pressed {
+            let typed = if kind == Export::Csv { &self.csv_file } else { &self.png_file };
+            let path = PathBuf::from(typed.trim());
+            if typed.trim().is_empty() || !path.exists() {
+                self.confirm_overwrite = None;
+                return true;
+            }
+            self.confirm_overwrite = Some((kind, path));
+        }
+        let Some((asked, path)) = self.confirm_overwrite.clone() else { return false };
+        if asked != kind {
+            return false;
+        }
+        let mut go = false;
+        ui.horizontal_wrapped(|ui| {
+            let shown = shown_path(&path);
+            ui.colored_label(ui.visuals().warn_fg_color, tr_fmt("rampup.overwrite_ask", &[("path", &shown)]));
+            if ui.button(tr("export.overwrite")).clicked() {
+                go = true;
+                self.confirm_overwrite = None;
+            }
+            if ui.button(tr("dialog.cancel")).clicked() {
+                self.confirm_overwrite = None;
+            }
+        });
+        go
+    }
+}
+
+/// A path as the messages show it: whole, so a relative name says where it went.
+fn shown_path(path: &Path) -> String {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned()).display().to_string()
+}
+
 /// The trimmed path typed in a field; without one, says so in `note`.
 fn export_path(text: &str, note: &mut Option<(bool, String)>) -> Option<PathBuf> {
     let t = text.trim();
@@ -95,7 +143,7 @@ fn spawn_write(
     std::thread::spawn(move || {
         lang.make_current();
         let written = bytes().and_then(|b| write_atomic(&path, &b, false).map_err(|e| e.to_string()));
-        let shown = path.display().to_string();
+        let shown = shown_path(&path);
         let msg = match written {
             Ok(()) => (false, tr_fmt(ok_key, &[("path", &shown)])),
             Err(e) => (true, tr_fmt("rampup.export_failed", &[("path", &shown), ("error", &e)])),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use egui_plot::{Corner, HoverPosition, Legend, Line, Plot, PlotPoints, Span};
 
 use super::RampUpPanel;
+use super::export::Export;
 use crate::engine::mx::ThroughputLevel;
 use crate::engine::scenario::LevelSchedule;
 use crate::engine::simulate::{Counts, LaneState, Run, RunKind, Simulation};
@@ -121,7 +122,9 @@ impl RampUpPanel {
         // fitted on screen whole beside the editor (review finding): for the frame of the
         // screenshot they are drawn whole on top of the window, and that is what is cropped.
         let busy = self.export.is_some();
-        if export_row(ui, &mut self.png_file, "rampup.png", ["rampup.png_file", "rampup.export_png", "rampup.export_png_tip"], busy) {
+        let png_pressed =
+            export_row(ui, &mut self.png_file, "rampup.png", ["rampup.png_file", "rampup.export_png", "rampup.export_png_tip"], busy);
+        if self.overwrite_asked(ui, Export::Png, png_pressed) {
             self.png_overlay = 3;
             ui.ctx().request_repaint();
         } else if self.png_overlay > 0 {
@@ -154,7 +157,9 @@ impl RampUpPanel {
         super::ceilings::ceiling_table(ui, &sim);
         ui.add_space(8.0);
         ui.strong(tr("rampup.export"));
-        if export_row(ui, &mut self.csv_file, "rampup.csv", ["rampup.csv_file", "rampup.export_csv", "rampup.export_csv_tip"], busy) {
+        let csv_pressed =
+            export_row(ui, &mut self.csv_file, "rampup.csv", ["rampup.csv_file", "rampup.export_csv", "rampup.export_csv_tip"], busy);
+        if self.overwrite_asked(ui, Export::Csv, csv_pressed) {
             self.start_export(ui.ctx());
         }
         ui.add_space(8.0);
@@ -283,6 +288,9 @@ fn plots_ui(ui: &mut Ui, salt: &str, sim: &Arc<Simulation>, hl: RunKind) {
     }
 }
 
+/// Width kept for the y-axis labels of the two plots.
+const PLOT_Y_AXIS_WIDTH: f32 = 56.0;
+
 #[allow(clippy::too_many_arguments)]
 fn series_plot(
     ui: &mut Ui,
@@ -303,6 +311,9 @@ fn series_plot(
         .width(width)
         .legend(Legend::default().position(Corner::RightTop).follow_insertion_order(true))
         .x_axis_label(tr("rampup.x_axis"))
+        // The same y-axis width on both plots, so their linked x axes line up (the labels differ:
+        // 40000 against 200000).
+        .y_axis_min_width(PLOT_Y_AXIS_WIDTH)
         .allow_scroll(false)
         .include_y(0.0)
         .include_x(0.0)
