@@ -59,6 +59,9 @@ impl TesterPanel {
         self.email = None;
         if text.len() > MAX_LIVE_BYTES {
             self.held_paste = Some(text);
+            // The box must not go on showing the text tested before as if it were this one.
+            self.text.clear();
+            self.text_version += 1;
         } else {
             self.text = text;
             self.text_version += 1;
@@ -235,7 +238,11 @@ impl TesterPanel {
                 }
             });
         });
-        if let (Some(first_line), Some(held)) = (take, self.held_paste.take()) {
+        // Taken only on a press: a tuple `(take, self.held_paste.take())` emptied the hold on
+        // every frame, so a large paste vanished unseen (review finding).
+        if let Some(first_line) = take
+            && let Some(held) = self.held_paste.take()
+        {
             let mut cut = if first_line { held.lines().next().unwrap_or("").len() } else { MAX_LIVE_BYTES };
             cut = cut.min(held.len());
             while !held.is_char_boundary(cut) {

@@ -309,3 +309,30 @@ fn a_plain_reply_is_not_read_as_an_email() {
     assert!(h.state_mut().tester.email.is_none());
     assert!(!shown(&h, "read as the batch reads it"), "a message that is not a bounce gets no banner");
 }
+
+/// A text over the live tester's limit, pasted or sent from a batch row, is held with its
+/// options in view: never dropped, never leaving the previous text to pass for it.
+#[test]
+fn a_text_too_large_for_the_tester_is_held_with_its_options_pasted_or_sent() {
+    let big: String = "550 5.2.2 mailbox full\n".repeat(15_000);
+    assert!(big.len() > bouncelab::gui::tester::MAX_LIVE_BYTES);
+    let mut h = harness(app_on(Panel::Tester));
+    settle(&mut h);
+    h.get_by_label("Response to test").click();
+    settle(&mut h);
+    assert!(h.get_by_label("Response to test").is_focused(), "the box has the cursor");
+    h.event(egui::Event::Paste(big.clone()));
+    settle(&mut h);
+    let (held, text) = (h.state().tester.held_paste.as_ref().map(String::len), h.state().tester.text.len());
+    assert_eq!((held, text < 1000), (Some(big.len()), true), "the paste is held, the box keeps its text");
+    assert!(shown(&h, "too large for the live tester"), "and said");
+    h.get_by_label("Test the first line").click();
+    settle(&mut h);
+    assert_eq!(h.state().tester.text, "550 5.2.2 mailbox full");
+
+    // Sent from elsewhere (a batch row): the previous text does not stay as if it were that row.
+    h.state_mut().tester.set_text(big.clone());
+    settle(&mut h);
+    assert!(shown(&h, "too large for the live tester"));
+    assert!(h.state().tester.text.is_empty(), "the box does not show the text tested before");
+}
