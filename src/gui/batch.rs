@@ -346,7 +346,8 @@ impl BatchPanel {
                     .desired_rows(rows)
                     .desired_width(f32::INFINITY)
                     .hint_text(tr("batch.input_hint"));
-                named(ui.add(te), Role::MultilineTextInput, tr("batch.input_a11y"));
+                let resp = named(ui.add(te), Role::MultilineTextInput, tr("batch.input_a11y"));
+                super::widgets::mark_scratch_text(&resp);
             });
         }
         if discard {

@@ -190,6 +190,7 @@ impl TesterPanel {
             })
             .inner;
         output.response.response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, tr("tester.a11y_text")));
+        super::widgets::mark_scratch_text(&output.response.response);
         if output.response.response.changed() {
             self.text_version += 1;
         }

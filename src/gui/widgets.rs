@@ -150,3 +150,22 @@ pub fn named(resp: egui::Response, role: egui::Role, label: &str) -> egui::Respo
     a11y(&resp, role, label);
     resp
 }
+
+/// Marks a text box whose text is not part of the rule document (the tester's, the batch's):
+/// while it has the cursor, Ctrl+Z undoes the typing in it, not a rule edit.
+pub fn mark_scratch_text(resp: &egui::Response) {
+    let key = egui::Id::unique("bouncelab_scratch_text_boxes");
+    resp.ctx.data_mut(|d| {
+        let ids: &mut Vec<egui::Id> = d.get_temp_mut_or_default(key);
+        if !ids.contains(&resp.id) {
+            ids.push(resp.id);
+        }
+    });
+}
+
+/// Whether a box marked by [`mark_scratch_text`] has the keyboard focus.
+pub fn scratch_text_focused(ctx: &egui::Context) -> bool {
+    let key = egui::Id::unique("bouncelab_scratch_text_boxes");
+    let Some(focused) = ctx.memory(|m| m.focused()) else { return false };
+    ctx.data_mut(|d| d.get_temp::<Vec<egui::Id>>(key)).is_some_and(|ids| ids.contains(&focused))
+}

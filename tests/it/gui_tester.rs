@@ -336,3 +336,30 @@ fn a_text_too_large_for_the_tester_is_held_with_its_options_pasted_or_sent() {
     assert!(shown(&h, "too large for the live tester"));
     assert!(h.state().tester.text.is_empty(), "the box does not show the text tested before");
 }
+
+/// Ctrl+Z in the tester's box undoes the typing there; it used to undo an earlier rule edit.
+#[test]
+fn ctrl_z_in_the_tester_box_leaves_the_rule_edits_alone() {
+    let mut app = app_on(Panel::BounceRules);
+    app.settings.tester_beside_rules = true;
+    app.rules_panel.select(0);
+    let mut h = harness(app);
+    settle(&mut h);
+    let before = h.state().document.rules.bounce_rules.len();
+    h.get_by_label("Add").click();
+    settle(&mut h);
+    assert_eq!(h.state().document.rules.bounce_rules.len(), before + 1);
+    h.get_by_label("Response to test").click();
+    settle(&mut h);
+    h.get_by_label("Response to test").type_text(" typed");
+    settle(&mut h);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert_eq!(h.state().document.rules.bounce_rules.len(), before + 1, "the added rule stays");
+    // Out of the box, Ctrl+Z is the document's again.
+    h.get_all_by_label("Add").next().expect("Add").click();
+    settle(&mut h);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert_eq!(h.state().document.rules.bounce_rules.len(), before + 1, "undo took back the second Add");
+}

@@ -371,8 +371,14 @@ impl BounceLabApp {
             (cmd, Key::Z, Action::Undo),
             (cmd, Key::Y, Action::Redo),
         ];
+        // In the tester's or the batch's text box, Ctrl+Z is the box's own undo: taken here it
+        // undid an earlier rule edit instead of the typing (review finding).
+        let scratch = super::widgets::scratch_text_focused(ctx);
         ctx.input_mut(|i| {
             for (m, k, a) in table {
+                if scratch && matches!(a, Action::Undo | Action::Redo) {
+                    continue;
+                }
                 if i.consume_shortcut(&KeyboardShortcut::new(m, k)) {
                     actions.push(a);
                 }
