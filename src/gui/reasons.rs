@@ -52,7 +52,21 @@ impl ReasonsPanel {
                 ui.strong(h);
             }
             ui.end_row();
-            let used: Vec<bool> = ctx.rules.reasons.iter().map(|r| ctx.rules.categories.iter().any(|c| c.reason == r.id)).collect();
+            // Used by a category, or by a rule's own reason override: deleting it would leave
+            // that rule on an unknown reason (review finding).
+            let used: Vec<Option<String>> = ctx
+                .rules
+                .reasons
+                .iter()
+                .map(|r| {
+                    if ctx.rules.categories.iter().any(|c| c.reason == r.id) {
+                        Some(tr("reasons.reason_used").to_owned())
+                    } else {
+                        let rule = ctx.rules.bounce_rules.iter().position(|b| b.reason.as_deref() == Some(r.id.as_str()));
+                        rule.map(|i| tr_fmt("reasons.reason_used_by_rule", &[("n", &(i + 1)), ("name", &ctx.rules.bounce_rules[i].name)]))
+                    }
+                })
+                .collect();
             for (k, r) in ctx.rules.reasons.iter_mut().enumerate() {
                 ui.monospace(&r.id);
                 let id = r.id.clone();
@@ -108,7 +122,7 @@ impl ReasonsPanel {
                         ctx.edited |= named(resp, Role::SpinButton, &name("reasons.col_release")).changed();
                     }
                 });
-                if delete_button(ui, used[k], tr("reasons.reason_used"), tr("reasons.delete_reason")) {
+                if delete_button(ui, used[k].as_deref(), tr("reasons.delete_reason")) {
                     remove = Some(k);
                 }
                 ui.end_row();
@@ -172,7 +186,7 @@ impl ReasonsPanel {
                 ctx.edited |= named(resp, Role::TextInput, &name("PowerMTA")).changed();
                 let resp = ui.add_sized(field(ui, 130.0), egui::TextEdit::singleline(&mut c.kumomta));
                 ctx.edited |= named(resp, Role::TextInput, &name("KumoMTA")).changed();
-                if delete_button(ui, used[k], tr("reasons.category_used"), tr("reasons.delete_category")) {
+                if delete_button(ui, used[k].then(|| tr("reasons.category_used")), tr("reasons.delete_category")) {
                     remove = Some(k);
                 }
                 ui.end_row();
@@ -211,7 +225,8 @@ fn unique_id<'a>(taken: impl Iterator<Item = &'a str> + Clone, base: &str) -> St
 }
 
 /// A row's Delete button: disabled while something uses the row, and saying so on hover.
-fn delete_button(ui: &mut Ui, used: bool, used_tip: &str, delete_tip: &str) -> bool {
-    let tip = if used { used_tip } else { delete_tip };
-    ui.add_enabled(!used, egui::Button::new(tr("rules.delete")).small()).on_hover_text(tip).on_disabled_hover_text(tip).clicked()
+/// `used`: what uses it, when something does.
+fn delete_button(ui: &mut Ui, used: Option<&str>, delete_tip: &str) -> bool {
+    let tip = used.unwrap_or(delete_tip);
+    ui.add_enabled(used.is_none(), egui::Button::new(tr("rules.delete")).small()).on_hover_text(tip).on_disabled_hover_text(tip).clicked()
 }

@@ -7,7 +7,7 @@ use bouncelab::gui::app::BounceLabApp;
 use bouncelab::gui::settings::Settings;
 use bouncelab::i18n::{CATALOGUES, Lang};
 use egui::{Key, Modifiers};
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT as _, Queryable};
 
 use crate::gui_support::{harness, settle, shown};
 
@@ -103,4 +103,30 @@ fn the_quarantine_box_is_ticked_for_a_reason_that_quarantines() {
     h.get_by_label(boxed).click();
     settle(&mut h);
     assert_eq!(policy(&h), Some(QuarantinePolicy::AfterErrors(3)));
+}
+
+/// A reason no category uses but a rule names as its own reason cannot be deleted: the rule
+/// would be left on an unknown reason.
+#[test]
+fn a_reason_a_rule_overrides_to_cannot_be_deleted() {
+    let mut doc = crate::default_doc();
+    doc.reasons.push(bouncelab::engine::ruleset::ReasonDef {
+        id: "only_by_a_rule".into(),
+        label: "Only by a rule".into(),
+        ..doc.reasons[0].clone()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.ron");
+    let disabled_deletes = |doc: &bouncelab::engine::RuleSet| {
+        doc.save(&path).unwrap();
+        let settings = Settings { panel: Panel::Reasons, ..Settings::default() };
+        let mut h = harness(BounceLabApp::with_settings(settings, Some(path.clone())));
+        settle(&mut h);
+        let n = h.query_all_by_label("Delete").filter(|b| b.accesskit_node().is_disabled()).count();
+        n
+    };
+    let free = disabled_deletes(&doc);
+    doc.bounce_rules[0].reason = Some("only_by_a_rule".into());
+    let used = disabled_deletes(&doc);
+    assert_eq!(used, free + 1, "its Delete is disabled");
 }
