@@ -182,6 +182,10 @@ impl BatchPanel {
         self.job.is_some()
     }
 
+    fn has_rows(&self) -> bool {
+        self.lines.as_ref().is_some_and(|l| !l.is_empty())
+    }
+
     /// The loaded rows.
     pub fn lines(&self) -> Option<&Rows> {
         self.lines.as_deref()
@@ -233,6 +237,13 @@ impl BatchPanel {
                     } else {
                         egui_ctx.request_repaint_after(tick);
                     }
+                }
+                Poll::Done(Msg::Loaded(lines)) if lines.is_empty() && lines.report.problem_count > 0 && self.has_rows() => {
+                    // A mistyped path or a wrong password read nothing: the batch loaded before
+                    // stays, with what went wrong (it was thrown away for an empty one).
+                    self.job = None;
+                    let why = lines.report.problems.first().map(problems::Problem::text).unwrap_or_default();
+                    self.say(tr_fmt("batch.nothing_read_kept", &[("why", &why)]), true);
                 }
                 Poll::Done(Msg::Loaded(lines)) => {
                     self.job = None;

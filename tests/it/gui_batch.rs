@@ -574,3 +574,25 @@ fn what_the_email_decides_is_not_unmatched_and_the_tester_says_so() {
     assert_eq!(h.state().settings.panel, Panel::Tester);
     assert!(shown(&h, &bouncelab::i18n::tr_fmt("tester.own_category", &[("id", &"delivered")])), "the tester says the email decides");
 }
+
+/// A mistyped path reads nothing: the batch loaded before stays, and the message says why.
+#[test]
+fn a_path_that_reads_nothing_keeps_the_batch_already_loaded() {
+    let mut h = harness(app_on(Panel::Batch));
+    h.run();
+    h.get_by_label("Responses to classify").click();
+    h.run();
+    h.event(egui::Event::Paste(thousand_lines().join("\n")));
+    h.run();
+    h.get_by_label("Classify").click();
+    wait_for_batch(&mut h);
+    assert_eq!(h.state().batch.lines().map(|l| l.len()), Some(1000));
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-file.txt");
+    let ctx = h.ctx.clone();
+    h.state_mut().batch.open_paths(vec![missing.clone()], &ctx);
+    wait_for_batch(&mut h);
+    assert_eq!(h.state().batch.lines().map(|l| l.len()), Some(1000), "the 1,000 rows stay");
+    assert!(shown_contains(&h, "Nothing was read"), "and the message says so");
+    assert!(shown_contains(&h, "no-such-file.txt"), "naming the file");
+}
