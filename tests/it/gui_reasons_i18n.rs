@@ -122,8 +122,7 @@ fn a_reason_a_rule_overrides_to_cannot_be_deleted() {
         let settings = Settings { panel: Panel::Reasons, ..Settings::default() };
         let mut h = harness(BounceLabApp::with_settings(settings, Some(path.clone())));
         settle(&mut h);
-        let n = h.query_all_by_label("Delete").filter(|b| b.accesskit_node().is_disabled()).count();
-        n
+        h.query_all_by_label("Delete").filter(|b| b.accesskit_node().is_disabled()).count()
     };
     let free = disabled_deletes(&doc);
     doc.bounce_rules[0].reason = Some("only_by_a_rule".into());
