@@ -368,7 +368,7 @@ impl Classifier {
             return tr("engine.not_an_error").to_owned();
         }
         let r = self.reason(v);
-        r.quarantine.describe(r.release_after_days)
+        r.quarantine.for_type(v.failure_type).describe(r.release_after_days)
     }
 
     /// Classifies one text: a reply, a bounce text or a whole DSN.

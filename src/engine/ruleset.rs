@@ -72,6 +72,17 @@ pub enum QuarantinePolicy {
 }
 
 impl QuarantinePolicy {
+    /// The policy an error of type `t` meets: a Hard error quarantines on the 1st error whatever
+    /// the threshold says (the threshold counts soft errors), as the quarantine replay applies
+    /// it; the tester said "after 3rd error" for a reason made Hard (review finding).
+    pub fn for_type(self, t: FailureType) -> QuarantinePolicy {
+        match (t, self) {
+            (_, QuarantinePolicy::Never) => QuarantinePolicy::Never,
+            (FailureType::Hard, _) => QuarantinePolicy::AfterErrors(1),
+            (_, p) => p,
+        }
+    }
+
     /// A short sentence for the UI in the current language, e.g. "quarantined after 3rd error".
     pub fn describe(self, release_after_days: Option<u32>) -> String {
         let base = match self {
@@ -453,6 +464,25 @@ impl RuleSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hard_error_meets_a_threshold_of_one_and_never_stays_never() {
+        use QuarantinePolicy::*;
+        assert_eq!(AfterErrors(3).for_type(FailureType::Hard), AfterErrors(1));
+        assert_eq!(AfterErrors(3).for_type(FailureType::Soft), AfterErrors(3));
+        assert_eq!(Never.for_type(FailureType::Hard), Never);
+        let mut doc = crate::engine::default_rules();
+        let r = doc.reasons.iter_mut().find(|r| r.id == "mailbox_full").expect("mailbox_full");
+        r.failure_type = FailureType::Hard;
+        r.quarantine = AfterErrors(3);
+        for c in doc.categories.iter_mut().filter(|c| c.reason == "mailbox_full") {
+            c.failure_type = None;
+        }
+        let c = crate::engine::Classifier::new(&doc);
+        let v = c.classify("552 5.2.2 Mailbox full");
+        assert_eq!(v.failure_type, FailureType::Hard);
+        assert!(c.quarantine_text(&v).contains("1st"), "{}", c.quarantine_text(&v));
+    }
 
     #[test]
     fn the_shipped_file_saves_as_it_is_and_a_rename_is_a_one_line_diff() {

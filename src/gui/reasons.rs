@@ -103,8 +103,14 @@ impl ReasonsPanel {
                 }
                 match &mut r.quarantine {
                     QuarantinePolicy::AfterErrors(n) => {
+                        // A Hard error quarantines on the 1st whatever the count: said where it is set.
+                        let hard = r.failure_type == FailureType::Hard;
                         let resp = ui.add(egui::DragValue::new(n).range(1..=100));
+                        let resp = if hard { resp.on_hover_text(tr("reasons.after_hard_tip")) } else { resp };
                         ctx.edited |= named(resp, Role::SpinButton, &name("reasons.col_after")).changed();
+                        if hard && *n > 1 {
+                            ui.weak(tr("reasons.after_hard")).on_hover_text(tr("reasons.after_hard_tip"));
+                        }
                     }
                     QuarantinePolicy::Never => {
                         ui.weak(tr("reasons.never"));

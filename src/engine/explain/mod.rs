@@ -115,7 +115,7 @@ pub fn why(doc: &RuleSet, c: &Classifier, e: &Explanation, text: &str) -> Why {
     };
     steps.push(Step::Type(v.failure_type, from));
     let r = c.reason(v);
-    let policy = (v.failure_type != FailureType::Ignored).then_some(r.quarantine);
+    let policy = (v.failure_type != FailureType::Ignored).then_some(r.quarantine.for_type(v.failure_type));
     steps.push(Step::Quarantine { policy, release_after_days: r.release_after_days });
 
     let pattern = match (v.decided_by, rule) {
