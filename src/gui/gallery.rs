@@ -134,8 +134,8 @@ pub struct GalleryPanel {
     pub current: usize,
     /// The card whose first reply presentation mode last put in the tester.
     presented: Option<usize>,
-    /// Mismatches under the rules of one compile generation (cached).
-    mismatches: Option<(u64, usize)>,
+    /// Mismatches under the rules of one compile generation, in one language (cached).
+    mismatches: Option<(u64, Lang, usize)>,
 }
 
 impl Default for GalleryPanel {
@@ -161,17 +161,20 @@ impl GalleryPanel {
         }
     }
 
-    /// Replies whose verdict is not what their card expects, under `compiled`'s rules
-    /// (every language's replies; cached per compile).
+    /// Replies whose verdict is not what their card expects, under `compiled`'s rules: the
+    /// replies shown in the interface language (counting every language's said "13" beside 3
+    /// red ones); cached per compile and language.
     pub fn mismatch_count(&mut self, compiled: &Compiled) -> usize {
-        if let Some((g, n)) = self.mismatches
+        let lang = Lang::current();
+        if let Some((g, l, n)) = self.mismatches
             && g == compiled.generation
+            && l == lang
         {
             return n;
         }
         let c = &compiled.classifier;
-        let n = self.cards.iter().map(|card| card.all_examples().filter(|ex| !check(c, card, ex).ok).count()).sum();
-        self.mismatches = Some((compiled.generation, n));
+        let n = self.cards.iter().map(|card| card.examples_in(lang).filter(|ex| !check(c, card, ex).ok).count()).sum();
+        self.mismatches = Some((compiled.generation, lang, n));
         n
     }
 

@@ -110,3 +110,24 @@ fn a_card_says_when_a_rule_of_its_reason_does_not_compile_and_shows_it() {
     assert_eq!(h.state().settings.panel, Panel::BounceRules);
     assert_eq!(h.state().rules_panel.selected, Some(i));
 }
+
+#[test]
+fn the_mismatch_count_is_of_the_replies_shown_in_the_interface_language() {
+    let mut doc = crate::default_doc();
+    // Mailbox full made Hard: every reply of its card is then not what the card expects.
+    doc.reasons.iter_mut().find(|r| r.id == "mailbox_full").expect("mailbox_full").failure_type = bouncelab::engine::FailureType::Hard;
+    for c in doc.categories.iter_mut().filter(|c| c.reason == "mailbox_full") {
+        c.failure_type = None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hard.ron");
+    doc.save(&path).unwrap();
+    let mut app = BounceLabApp::with_settings(Settings::default(), Some(path));
+    let card = app.gallery.cards.iter().find(|c| c.reason == "mailbox_full").expect("card").clone();
+    for lang in [Lang::ENGLISH, Lang::from_code("ko").expect("ko")] {
+        lang.make_current();
+        let shown = card.examples_in(lang).count();
+        assert_eq!(app.gallery.mismatch_count(&app.document.compiled), shown, "{lang:?}: the replies shown, no more");
+    }
+    Lang::ENGLISH.make_current();
+}
