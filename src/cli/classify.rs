@@ -98,6 +98,7 @@ fn note_text(source: &RecordSource, n: &Note) -> String {
         Note::EmailCut(limit) => tr_fmt("ingest.email_cut", &[("place", &place), ("mb", &(limit >> 20))]),
         Note::NoFromLine => tr_fmt("ingest.no_from_line", &[("place", &place)]),
         Note::CsvRowSkipped => tr_fmt("ingest.csv_row_skipped", &[("place", &place)]),
+        Note::NotText => tr_fmt("ingest.not_text", &[("place", &place)]),
         Note::LogMalformed(p) => malformed_text(source, p),
     }
 }

@@ -253,3 +253,22 @@ fn every_argument_has_catalogue_help() {
     assert!(seen > 50, "{seen} texts");
     assert!(missing.is_empty(), "no help in en.toml for: {missing:?}");
 }
+
+#[test]
+fn a_binary_file_is_not_read_as_thousands_of_replies_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("random.bin");
+    // Deterministic noise with NULs and control bytes, as a compressed or random file has.
+    let bytes: Vec<u8> = (0u32..300_000).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(&p, &bytes).unwrap();
+    let (_, out, err) = run_with_stdin(&["classify", "--rules", &rules(), p.to_str().unwrap()], b"");
+    assert_eq!(out.lines().count(), 0, "no garbage replies");
+    assert!(err.contains("binary data, not text"), "{err}");
+    let (_, out, _) = run_with_stdin(&["classify", "--rules", &rules(), "--input", "lines", p.to_str().unwrap()], b"");
+    assert!(out.lines().count() > 100, "forced, it is read as lines");
+    // Text in a legacy encoding is text.
+    let sjis = b"550 5.1.1 \x83\x86\x81\x5b\x83\x55\x82\xaa\x91\xb6\x8d\xdd\x82\xb5\x82\xdc\x82\xb9\x82\xf1\n".repeat(50);
+    std::fs::write(&p, &sjis).unwrap();
+    let (_, out, _) = run_with_stdin(&["classify", "--rules", &rules(), p.to_str().unwrap()], b"");
+    assert_eq!(out.lines().count(), 50);
+}

@@ -84,6 +84,18 @@ pub fn sniff(head: &[u8], name: Option<&Path>) -> InputKind {
     }
 }
 
+/// Whether a file's first bytes are binary data, not text in any encoding: a NUL byte, or more
+/// than 2 % C0 control characters besides tab, line breaks, form feed and escape. Legacy
+/// encodings (Shift_JIS, Latin-1) have none of those, random or compressed data has plenty.
+pub fn looks_binary(head: &[u8]) -> bool {
+    let h = &head[..head.len().min(8192)];
+    if h.contains(&0) {
+        return true;
+    }
+    let controls = h.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b)).count();
+    controls * 50 > h.len()
+}
+
 fn is_header_line(l: &str) -> bool {
     let Some((name, _)) = l.split_once(':') else { return false };
     let n = name.to_ascii_lowercase();
@@ -210,6 +222,9 @@ pub enum Note {
     CsvRowSkipped,
     /// A log line that could not be read as its log's format: skipped.
     LogMalformed(LogProblem),
+    /// Detected as lines, but binary data (NUL bytes, control characters): not read, since it
+    /// would give thousands of garbage replies. Read as lines when asked to.
+    NotText,
 }
 
 /// Opens an input and streams its units.
@@ -236,6 +251,9 @@ pub fn read_stream(
     let kind = match kind {
         Some(k) => k,
         None => match reader.fill_buf() {
+            Ok(head) if looks_binary(head) && sniff(head, name) == InputKind::Lines => {
+                return Box::new(std::iter::once(Unit::Note(file_source, Note::NotText)));
+            }
             Ok(head) => sniff(head, name),
             Err(e) => return Box::new(std::iter::once(Unit::Note(file_source, Note::Io(e.to_string())))),
         },
@@ -351,6 +369,19 @@ impl Iterator for LineUnits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binary_data_is_not_text_but_legacy_encodings_and_escapes_are() {
+        assert!(looks_binary(b"550 user unknown\n\0\0\0"));
+        assert!(looks_binary(&(0u8..=255).cycle().skip(1).take(4000).filter(|&b| b != 0).collect::<Vec<u8>>()));
+        assert!(!looks_binary(b"550 5.1.1 \x83\x86\x81\x5b\x83\x55 unknown\r\n\x1b$B\x1b(B\x0c\t"));
+        assert!(!looks_binary(b""));
+        let units: Vec<Unit> = read_stream(Box::new(&b"\0\x01\x02 binary"[..]), None, None, None).collect();
+        assert_eq!(units.len(), 1);
+        assert!(matches!(&units[0], Unit::Note(_, Note::NotText)));
+        let forced: Vec<Unit> = read_stream(Box::new(&b"\0\x01\x02 binary"[..]), None, Some(InputKind::Lines), None).collect();
+        assert!(forced.iter().any(|u| matches!(u, Unit::Line(_))), "read as lines when asked to");
+    }
 
     #[test]
     fn sniffing() {

@@ -48,6 +48,7 @@ fn note_text(s: &RecordSource, n: &Note) -> String {
         Note::EmailCut(limit) => tr_fmt("ingest.email_cut", &[("place", &place), ("mb", &(limit >> 20))]),
         Note::NoFromLine => tr_fmt("ingest.no_from_line", &[("place", &place)]),
         Note::CsvRowSkipped => tr_fmt("ingest.csv_row_skipped", &[("place", &place)]),
+        Note::NotText => tr_fmt("ingest.not_text", &[("place", &place)]),
         Note::LogMalformed(p) => tr_fmt("ingest.log_malformed", &[("place", &place), ("problem", &log_problem(p))]),
     }
 }
