@@ -327,6 +327,14 @@ impl Classifier {
         &self.errors
     }
 
+    /// The bounce rules skipped for a compile problem, each once, in order.
+    pub fn skipped_rules(&self) -> Vec<usize> {
+        let mut out: Vec<usize> = self.errors.iter().filter_map(|e| e.rule).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Number of the document's bounce rules, compiled or not (the indices of [`Classifier::rule_name`]).
     pub fn rule_count(&self) -> usize {
         self.rule_names.len()

@@ -164,7 +164,9 @@ pub fn simulate_address(doc: &RuleSet, events: &[DayEvent], until_day: Option<u3
                 },
             };
             let label = reason.display_label();
-            let threshold = match (failure_type, reason.quarantine) {
+            // The threshold an error of this type meets: one rule for the replay, the tester and
+            // the explanation (`QuarantinePolicy::for_type`).
+            let threshold = match (failure_type, reason.quarantine.for_type(failure_type)) {
                 (FailureType::Ignored, _) => {
                     row.decisions.push(tr_fmt(
                         "quarantine_engine.not_counted_ignored",
@@ -176,8 +178,7 @@ pub fn simulate_address(doc: &RuleSet, events: &[DayEvent], until_day: Option<u3
                     row.decisions.push(tr_fmt("quarantine_engine.not_counted_never", &[("label", &label)]));
                     continue;
                 }
-                (FailureType::Hard, _) => 1,
-                (FailureType::Soft, QuarantinePolicy::AfterErrors(n)) => n.max(1),
+                (_, QuarantinePolicy::AfterErrors(n)) => n.max(1),
             };
             if failure_type == FailureType::Soft && settings.count_once_per_day && counted_today {
                 row.decisions.push(tr_fmt("quarantine_engine.not_counted_again", &[("label", &label)]));

@@ -271,19 +271,11 @@ impl GalleryPanel {
 /// The enabled rules giving `reason` (by their own reason or their category's) whose pattern does
 /// not compile.
 pub fn broken_rules_of(doc: &crate::engine::RuleSet, c: &Classifier, reason: &str) -> Vec<usize> {
-    let mut out: Vec<usize> = c
-        .errors()
-        .iter()
-        .filter_map(|e| e.rule)
-        .filter(|&i| {
-            doc.bounce_rules.get(i).is_some_and(|r| {
-                r.is_active()
-                    && !reason.is_empty()
-                    && r.reason.as_deref().or_else(|| doc.category(&r.category).map(|k| k.reason.as_str())) == Some(reason)
-            })
-        })
-        .collect();
-    out.dedup();
+    let gives = |r: &crate::engine::BounceRule| {
+        r.reason.as_deref().or_else(|| doc.category(&r.category).map(|k| k.reason.as_str())) == Some(reason)
+    };
+    let mut out = c.skipped_rules();
+    out.retain(|&i| !reason.is_empty() && doc.bounce_rules.get(i).is_some_and(|r| r.is_active() && gives(r)));
     out
 }
 

@@ -291,8 +291,7 @@ impl TesterPanel {
             None => {}
         }
         // A rule can have several problems; it is named once.
-        let mut skipped: Vec<usize> = c.errors().iter().filter_map(|e| e.rule).collect();
-        skipped.dedup();
+        let skipped = c.skipped_rules();
         if !skipped.is_empty() {
             let list = skipped.iter().take(5).map(|r| format!("#{}", r + 1)).collect::<Vec<_>>().join(", ");
             ui.colored_label(warn, tr_n("tester.skipped_rules", skipped.len(), &[("list", &list)]));

@@ -192,6 +192,14 @@ fn quarantine_bounce_text_is_classified_by_the_rules() {
     assert!(shown(&h, "Quarantined on day 1 (User unknown)"));
 }
 
+/// The app on `panel` in a window of `size` points, with the bundled fonts.
+fn sized(size: egui::Vec2, panel: Panel) -> Harness<'static, BounceLabApp> {
+    Harness::builder()
+        .with_size(size)
+        .with_context_setup(bouncelab::gui::widgets::install_fonts)
+        .build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app_on(panel))
+}
+
 /// Answers the screenshot the app asked for in the last frame with `image`
 /// (kittest has no renderer here); false when none was asked for.
 fn answer_screenshot(h: &Harness<'_, BounceLabApp>, image: egui::ColorImage) -> bool {
@@ -226,10 +234,7 @@ fn wait_for_note(h: &mut Harness<'_, BounceLabApp>) -> (bool, String) {
 fn rampup_plots_export_as_a_png_cropped_to_the_plots() {
     let dir = tempfile::tempdir().expect("tempdir");
     let size = egui::vec2(1400.0, 2200.0);
-    let mut h = Harness::builder()
-        .with_size(size)
-        .with_context_setup(bouncelab::gui::widgets::install_fonts)
-        .build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app_on(Panel::RampUp));
+    let mut h = sized(size, Panel::RampUp);
     settle(&mut h);
 
     // An unwritable place: a clear message, no file, and the panel keeps working.
@@ -404,10 +409,7 @@ fn rampup_default_asks_before_dropping_edits_and_never_saves_over_the_loaded_fil
 fn rampup_png_export_is_whole_at_1024_by_700() {
     let dir = tempfile::tempdir().expect("tempdir");
     let size = egui::vec2(1024.0, 700.0);
-    let mut h = Harness::builder()
-        .with_size(size)
-        .with_context_setup(bouncelab::gui::widgets::install_fonts)
-        .build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app_on(Panel::RampUp));
+    let mut h = sized(size, Panel::RampUp);
     settle(&mut h);
     let good = dir.path().join("plots.png");
     h.state_mut().rampup.png_file = good.display().to_string();
@@ -454,10 +456,7 @@ fn held_periods_name_their_destinations() {
 fn rampup_csv_export_names_the_whole_path_and_asks_before_replacing_a_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let size = egui::vec2(1400.0, 2200.0);
-    let mut h = Harness::builder()
-        .with_size(size)
-        .with_context_setup(bouncelab::gui::widgets::install_fonts)
-        .build_ui_state(|ui, app: &mut BounceLabApp| app.frame_ui(ui), app_on(Panel::RampUp));
+    let mut h = sized(size, Panel::RampUp);
     settle(&mut h);
     let file = dir.path().join("series.csv");
     std::fs::write(&file, "keep me").unwrap();
