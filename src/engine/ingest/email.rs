@@ -89,7 +89,7 @@ fn collect_parts(msg: &Message<'_>) -> Parts {
                 }
                 p.human.push_str(t);
             }
-            (PartType::Html(t), _, _) if html.is_empty() => html = mail_parser::decoders::html::html_to_text(t),
+            (PartType::Html(t), _, _) if html.is_empty() => html = mime_repair::html_text(t),
             // A text-looking part sent as application/octet-stream or a bad type.
             (PartType::Binary(b), _, _) if ctype == "text" => p.human.push_str(&String::from_utf8_lossy(b)),
             _ => {}
@@ -295,9 +295,12 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
         return out;
     }
 
-    let list_headers =
-        ["X-MLServer", "List-Id", "List-Post", "Mailing-List", "X-Mailman-Version"].iter().any(|h| msg.header_raw(*h).is_some());
-    if let Some(r) = super::mlist::refusal(human, list_headers, header_text(&msg, "List-Post"), source) {
+    let list_headers = ["X-MLServer", "List-Id", "List-Post", "Mailing-List", "X-Mailman-Version", "X-BeenThere"]
+        .iter()
+        .any(|h| msg.header_raw(*h).is_some());
+    // The list's address: its List-Post, else Mailman's X-BeenThere (a moderator's notice has no List-Post).
+    let list_address = header_text(&msg, "List-Post").or_else(|| header_text(&msg, "X-BeenThere"));
+    if let Some(r) = super::mlist::refusal(human, list_headers, list_address, source) {
         out.records.push(r);
         out.spans.push(None);
         out.text = human.to_owned();

@@ -58,3 +58,28 @@ pub(super) fn without_mime_lines(body: &str) -> String {
     }
     out
 }
+
+/// An HTML part as text, one line per table row, list item or block: the library's conversion
+/// breaks lines at `<br>` and `</p>` only, so a notice laid out as a table (Tencent, NetEase,
+/// Naver) ran every recipient and its reason into one line.
+pub(super) fn html_text(html: &str) -> String {
+    static BLOCK_END: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)</(?:tr|div|li|table|h[1-6]|blockquote|dt|dd|ul|ol)\s*>").expect("static block regex")
+    });
+    let broken = BLOCK_END.replace_all(html, "$0<br>");
+    mail_parser::decoders::html::html_to_text(&broken)
+}
+
+#[cfg(test)]
+mod html_tests {
+    #[test]
+    fn table_rows_are_lines() {
+        let t = super::html_text(
+            "<table><tr><td><b>无法发送到 a@example.com</b></td></tr><tr><td>退信原因：</td><td>不存在</td></tr></table><div>end</div>",
+        );
+        let lines: Vec<&str> = t.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines.first(), Some(&"无法发送到 a@example.com"), "{t:?}");
+        assert!(lines.iter().any(|l| l.contains("退信原因") && l.contains("不存在")), "{t:?}");
+        assert!(lines.iter().any(|l| *l == "end"), "{t:?}");
+    }
+}

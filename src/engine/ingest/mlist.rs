@@ -17,7 +17,7 @@ use super::record::{Action, MtaKind, Record, RecordSource};
 pub fn refusal(human: &str, list_headers: bool, list_post: Option<String>, source: &RecordSource) -> Option<Record> {
     static REFUSAL: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"(?i)you are not (?:a member of|allowed to post to|subscribed to) (?:this|the) (?:mailing[- ])?list(?:\s+(?:<([^<>\s]+@[^<>\s]+)>|([^<>\s]+@[^<>\s]+[a-z])))?[^\n]*",
+            r"(?i)(?:you are|non-members are) not (?:a member of|allowed to post to|subscribed to) (?:this|the) (?:mailing[- ])?list(?:\s+(?:<([^<>\s]+@[^<>\s]+)>|([^<>\s]+@[^<>\s]+[a-z])))?[^\n]*",
         )
         .expect("static refusal regex")
     });
@@ -50,6 +50,11 @@ mod tests {
         let mailman = "Your message was held: you are not allowed to post to this mailing list, and it was rejected.\n";
         let r = refusal(mailman, true, Some("<mailto:dogs@lists.example.org>".into()), &src).expect("mailman notice");
         assert_eq!(r.recipient.as_deref(), Some("dogs@lists.example.org"));
+        // A moderator's rejection, Mailman 2 (the list address from X-BeenThere).
+        let moderated = "has been rejected by the list moderator. The moderator gave the\nfollowing reason:\n\n\"Non-members are not allowed to post to this list.\"\n";
+        let r = refusal(moderated, true, Some("announce@lists.example.org".into()), &src).expect("moderator notice");
+        assert_eq!(r.recipient.as_deref(), Some("announce@lists.example.org"));
+        assert!(r.text.starts_with("Non-members are not allowed to post to this list"));
         assert!(refusal(fml, false, None, &src).is_none(), "no list header: no notice");
         assert!(refusal("Thanks for joining.\n", true, None, &src).is_none());
     }

@@ -41,6 +41,10 @@ static ORIGINAL_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static marker regex")
 });
 
+/// Sendmail's "The original message was received at …" line.
+static RECEIVED_NOTE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)original\s+message\s+was\s+received\s+(?:at|on|from)\b").expect("static received regex"));
+
 /// Headers that begin an inline copy of the original message.
 static HEADER_START: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(?:return-path|received|message-id|dkim-signature|mime-version|x-[a-z0-9-]+|delivered-to|date|from|to|subject):\s")
@@ -77,7 +81,9 @@ pub fn cut_original(text: &str) -> usize {
     let mut prev_line_start = 0;
     for line in text.split_inclusive('\n') {
         let t = line.trim_end();
-        if ORIGINAL_MARKER.is_match(t) && offset > 0 {
+        // Sendmail (and Momentum, which copies it) open the report with "The original message
+        // was received at <date> from <host>": a note about the message, not its copy.
+        if ORIGINAL_MARKER.is_match(t) && offset > 0 && !RECEIVED_NOTE.is_match(t) {
             return offset;
         }
         let is_header = HEADER_START.is_match(t);
@@ -133,9 +139,11 @@ pub fn unquote_forwarded(text: &str) -> Option<String> {
 fn anchor_in_line(line: &str) -> Option<Range<usize>> {
     static LABEL: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"(?xi)^\s*(?:[-*•]\s*)?(?:
+            r"(?xi)^\s*(?:[-*•■□●◆◇・]\s*)?(?:\[status:\s*\w+,\s*)?(?:
                 (?:failed\s+|original\s+|final\s+|intended\s+|invalid\s+|unknown\s+)?recipient(?:\s+address)?(?:\(s\))?
-                |address(?:\(es\))?|e-?mail\s+address|to|rcpt(?:\s+to)?|user|mailbox|destinataire|empfänger|宛先|受信者
+                |address(?:\(es\))?|e-?mail\s+address|to|rcpt(?:\s+to)?|user|mailbox|destinataire|empfänger|宛先|あて先|受信者
+                |destinat[aá]rio|destinatario|adresat|odbiorca|p[řr][íi]jemce|ontvanger|al[ıi]c[ıi]|получатель|адресат
+                |收件人|收件者|收信人|수신자|받는\s*사람|người\s+nhận
             )\s*[:：]\s*",
         )
         .expect("static label regex")
@@ -145,6 +153,11 @@ fn anchor_in_line(line: &str) -> Option<Range<usize>> {
     let lead = if code_lead > 0 { code_lead } else { LABEL.find(line).map_or(0, |m| m.end()) };
     let rest = &line[lead..];
     let trimmed = rest.trim_start_matches([' ', '\t', '<', '"', '\'', '(', '[']);
+    // MailEnable and Exchange write "[SMTP:addr]", DSN-minded texts "rfc822; addr".
+    let trimmed = ["smtp:", "rfc822;"]
+        .iter()
+        .find_map(|p| trimmed.get(..p.len()).filter(|h| h.eq_ignore_ascii_case(p)).map(|_| trimmed[p.len()..].trim_start()))
+        .unwrap_or(trimmed);
     let start = lead + (rest.len() - trimmed.len());
     let m = ADDRESS.find(trimmed).filter(|m| m.start() == 0)?;
     // Exim names a malformed recipient as written, "display <addr>: malformed address":
@@ -177,13 +190,17 @@ fn bare_address_line(line: &str) -> Option<Range<usize>> {
 fn telling_line(line: &str) -> Option<Range<usize>> {
     let t = line.trim_end();
     let m = ADDRESS.find_iter(t).last()?;
-    if !t[m.end()..].trim_start_matches('>').trim_start_matches(['.', ':']).is_empty() {
+    if !t[m.end()..].trim_start_matches(['>', '\'', '"', ')', ']']).trim_start_matches(['.', ':']).is_empty() {
         return None;
     }
-    let prefix = t[..m.start()].trim_end_matches([' ', '<']);
-    let lower = prefix.trim_start().to_ascii_lowercase();
+    let prefix = t[..m.start()].trim_end_matches([' ', '<', '\'', '"', '(', '[']);
+    let lower = prefix.trim_start().to_lowercase();
     let words = lower.split_whitespace().count();
-    let ends_well = lower.ends_with(':') || lower.ends_with(" to");
+    // "… to addr" in the languages bounces are written in: Russian "по адресу", and Chinese
+    // and Japanese verbs of sending ("无法发送到 addr"), one word to a whitespace count.
+    let cjk = ['到', '至', '给', '給', 'へ'].iter().any(|&c| lower.ends_with(c));
+    let ends_well = lower.ends_with(':') || lower.ends_with(" to") || lower.ends_with(" адресу") || cjk;
+    let words = if cjk { words.max(2) } else { words };
     // A transcript's "Message-ID: <id@host>" looks like an address after a colon.
     let an_id = ["message-id:", "in-reply-to:", "references:", "msgid:"].iter().any(|h| lower.ends_with(h));
     (ends_well && !an_id && (2..=12).contains(&words) && !prefix.contains('@')).then_some(m.start()..m.end())
@@ -342,7 +359,7 @@ pub fn diagnostic(part: &str, address: Option<&str>) -> String {
         && s.as_bytes().get(..a.len()).is_some_and(|head| head.eq_ignore_ascii_case(a.as_bytes()))
     {
         // Byte comparison: `s` may hold a multi-byte character where the address ends.
-        s = s[a.len()..].trim_start_matches(['>', ':', ' ', '.', ',']).to_owned();
+        s = s[a.len()..].trim_start_matches(['>', ']', ')', ':', ' ', '.', ',']).to_owned();
     }
     s
 }
@@ -477,6 +494,15 @@ mod tests {
             assert_eq!(r[0].address, want.rsplit([' ', '<']).next().unwrap().trim_end_matches(['>', '.']), "{line}");
             assert_eq!(diagnostic(&text[r[0].span.clone()], Some(&r[0].address)), format!("{want} Unable to deliver mail."));
         }
+        // The same in Russian and Chinese, the address quoted.
+        let text = "Не удалось доставить по адресу '<ivan@example.org>'\n unknown user account\n\nНе удалось доставить по адресу '<olga@example.net>'\n 552 5.2.2 Mailbox full\n";
+        let r = recipients(text, &[]);
+        assert_eq!(r.iter().map(|t| t.address.as_str()).collect::<Vec<_>>(), ["ivan@example.org", "olga@example.net"]);
+        assert!(diagnostic(&text[r[0].span.clone()], Some("ivan@example.org")).ends_with("unknown user account"));
+        let text = "收 件 人：wang@example.com; liu@example.net\n无法发送到 wang@example.com\n退信原因：收件人邮箱地址不存在\n无法发送到 liu@example.net\n退信原因：收件人邮箱空间已满\n";
+        let r = recipients(text, &[]);
+        assert_eq!(r.iter().map(|t| t.address.as_str()).collect::<Vec<_>>(), ["wang@example.com", "liu@example.net"]);
+        assert!(text[r[1].span.clone()].contains("空间已满"));
         // One word before the address is a header field, not an error.
         assert!(recipients("Sender: u@example.com\n", &[]).is_empty());
         assert!(recipients("Please write to postmaster@example.com for help today\n", &[]).is_empty());
@@ -531,6 +557,31 @@ mod tests {
         assert_eq!(r.iter().map(|r| r.address.as_str()).collect::<Vec<_>>(), ["b@example.jp"]);
         // A "To:" line alone still names a recipient.
         assert_eq!(recipients("Delivery failed.\nTo: c@example.org\n550 no such user\n", &[]).len(), 1);
+    }
+
+    #[test]
+    fn labels_in_other_languages_and_bracketed_smtp_addresses() {
+        let text =
+            "Adresat: anna@example.com\nPrzyczyna: skrzynka przepełniona\n\nAdresat: piotr@example.org\nPrzyczyna: adres nie istnieje\n";
+        let r = recipients(text, &[]);
+        assert_eq!(r.iter().map(|t| t.address.as_str()).collect::<Vec<_>>(), ["anna@example.com", "piotr@example.org"]);
+        // Zoho Mail's warning: "[Status: Error, Address: <addr>, ResponseCode 421, , Host not reachable.]"
+        let text = "[Status: Error, Address: <k@example.jp>, ResponseCode 421, , Host not reachable.]\n";
+        assert_eq!(recipients(text, &[]).first().map(|t| t.address.as_str()), Some("k@example.jp"));
+        let text = "■あて先：jiro@example.jp\n  理由：容量超過\n\n■あて先：saburo@example.jp\n  理由：受信拒否\n";
+        assert_eq!(recipients(text, &[]).len(), 2);
+        let text = "\tRecipient: [SMTP:fuku@example.net]\n\tReason: no such domain\n\tRecipient: [SMTP:momo@example.net]\n\tReason: 552 5.2.2 Mailbox size limit exceeded\n";
+        let r = recipients(text, &[]);
+        assert_eq!(r.iter().map(|t| t.address.as_str()).collect::<Vec<_>>(), ["fuku@example.net", "momo@example.net"]);
+        assert!(diagnostic(&text[r[1].span.clone()], Some("momo@example.net")).contains("Mailbox size limit exceeded"));
+    }
+
+    #[test]
+    fn sendmails_received_note_is_no_copy_of_the_message() {
+        let text = "The original message was received at Fri, 28 Feb 2025 06:30:00 +0000\nfrom app01.example.com [198.51.100.20]\n\n   ----- The following addresses had permanent fatal errors -----\n<a@example.jp>\n    (reason: 550 5.1.1 User unknown)\n";
+        assert_eq!(cut_original(text), text.len());
+        let r = recipients(text, &[]);
+        assert_eq!(r.iter().map(|t| t.address.as_str()).collect::<Vec<_>>(), ["a@example.jp"]);
     }
 
     #[test]
