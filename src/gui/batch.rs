@@ -47,6 +47,22 @@ enum Origin {
     Mailbox,
 }
 
+/// What the line under the input tells, kept as data: it is worded when drawn, so a
+/// change of interface language rewords it (a stored string stayed in the old one).
+#[derive(Clone, Debug)]
+enum Message {
+    /// The reading report of the rows shown.
+    Report,
+    /// A reading gave nothing and the rows before stay; its first problem says why.
+    NothingReadKept(Option<problems::Problem>),
+    /// No native file dialog here.
+    NoNativeDialog,
+    /// The worker thread died.
+    WorkerLost,
+    /// The user cancelled a job at this stage.
+    Cancelled(Stage),
+}
+
 /// State of the batch panel.
 #[derive(Default)]
 pub struct BatchPanel {
@@ -62,16 +78,14 @@ pub struct BatchPanel {
     pub column: Option<usize>,
     /// Typed path for the CSV export.
     pub export_path: String,
-    /// How the last CSV export went (warning when it failed), shown beside its button.
-    export_message: Option<(String, bool)>,
+    /// How the last CSV export went (rows and path, or the error), shown beside its button.
+    export_message: Option<Result<(usize, String), String>>,
     /// Table filter.
     pub filter: Filter,
     /// Table order: key and descending.
     pub sort: (SortKey, bool),
-    /// Last reading report, cancel or export message.
-    pub message: Option<String>,
-    /// Whether the message tells of a problem (shown in the warning colour).
-    message_warn: bool,
+    /// Last reading report or cancel message, worded when drawn (in the language of the moment).
+    message: Option<Message>,
     /// The "Open mailbox…" dialog.
     pub mailbox: MailboxDialog,
     lines: Option<Arc<Rows>>,
@@ -139,7 +153,7 @@ impl BatchPanel {
 
     /// Tells that no native dialog is available: the typed path is the way.
     pub fn no_native_dialog(&mut self) {
-        self.say(tr("batch.no_native_dialog").to_owned(), true);
+        self.message = Some(Message::NoNativeDialog);
     }
 
     fn poll_pick(&mut self, ctx: &egui::Context) {
@@ -231,6 +245,9 @@ impl BatchPanel {
         if let Some(job) = &self.job {
             match job.poll() {
                 Poll::Running => {
+                    if self.mailbox.connecting && job.stage == Stage::Fetching && job.listed() {
+                        self.mailbox.fetch_started();
+                    }
                     let stale = job.classifier.as_ref().is_some_and(|c| !Arc::ptr_eq(c, classifier));
                     if stale {
                         self.job = None; // dropping cancels it; a new run starts below
@@ -238,17 +255,24 @@ impl BatchPanel {
                         egui_ctx.request_repaint_after(tick);
                     }
                 }
-                Poll::Done(Msg::Loaded(lines)) if lines.is_empty() && lines.report.problem_count > 0 && self.has_rows() => {
-                    // A mistyped path or a wrong password read nothing: the batch loaded before
-                    // stays, with what went wrong (it was thrown away for an empty one).
+                // The dialog waited for the server's answer: a fetch that read nothing and failed
+                // (a wrong password, an unknown folder) is said in it, where it is fixed.
+                Poll::Done(Msg::Loaded(lines)) if self.mailbox.connecting && lines.is_empty() && lines.report.problem_count > 0 => {
                     self.job = None;
-                    let why = lines.report.problems.first().map(problems::Problem::text).unwrap_or_default();
-                    self.say(tr_fmt("batch.nothing_read_kept", &[("why", &why)]), true);
+                    self.mailbox.fetch_failed(lines.report.problems.first().map(problems::Problem::text).unwrap_or_default());
+                }
+                Poll::Done(Msg::Loaded(lines)) if lines.is_empty() && lines.report.problem_count > 0 && self.has_rows() => {
+                    // A mistyped path read nothing: the batch loaded before stays, with what
+                    // went wrong (it was thrown away for an empty one).
+                    self.job = None;
+                    self.message = Some(Message::NothingReadKept(lines.report.problems.first().cloned()));
                 }
                 Poll::Done(Msg::Loaded(lines)) => {
                     self.job = None;
-                    let (report, warn) = load_report(&lines);
-                    self.say(report, warn);
+                    if self.mailbox.connecting {
+                        self.mailbox.fetch_started();
+                    }
+                    self.message = Some(Message::Report);
                     self.lines = Some(Arc::new(*lines));
                     // A new batch starts unfiltered: a filter kept from the last one
                     // ("unmatched only") showed an empty table, as if nothing was read.
@@ -267,8 +291,11 @@ impl BatchPanel {
                 }
                 Poll::Lost => {
                     self.job = None;
+                    if self.mailbox.connecting {
+                        self.mailbox.fetch_failed(tr("batch.worker_lost").to_owned());
+                    }
                     self.paused_for = Some(classifier.clone());
-                    self.say(tr("batch.worker_lost").to_owned(), true);
+                    self.message = Some(Message::WorkerLost);
                 }
             }
         }
@@ -287,11 +314,8 @@ impl BatchPanel {
         if let Some(rx) = &self.export {
             match rx.try_recv() {
                 Ok(res) => {
-                    match res {
-                        // Beside the export button: the reading report above stays.
-                        Ok((n, path)) => self.export_message = Some((tr_fmt("batch.exported", &[("n", &n), ("path", &path)]), false)),
-                        Err(e) => self.export_message = Some((tr_fmt("batch.export_failed", &[("error", &e)]), true)),
-                    }
+                    // Beside the export button: the reading report above stays.
+                    self.export_message = Some(res);
                     self.export = None;
                 }
                 Err(TryRecvError::Empty) => egui_ctx.request_repaint_after(tick),
@@ -300,10 +324,25 @@ impl BatchPanel {
         }
     }
 
-    /// Shows a message under the input; `warn` when something was skipped, cut or failed.
-    fn say(&mut self, text: String, warn: bool) {
-        self.message = Some(text);
-        self.message_warn = warn;
+    /// The message under the input in words, and whether it tells of a problem
+    /// (something skipped, cut or failed: the warning colour).
+    fn message_text(&self) -> Option<(String, bool)> {
+        Some(match self.message.as_ref()? {
+            Message::Report => load_report(self.lines.as_ref()?),
+            Message::NothingReadKept(why) => {
+                let why = why.as_ref().map(problems::Problem::text).unwrap_or_default();
+                (tr_fmt("batch.nothing_read_kept", &[("why", &why)]), true)
+            }
+            Message::NoNativeDialog => (tr("batch.no_native_dialog").to_owned(), true),
+            Message::WorkerLost => (tr("batch.worker_lost").to_owned(), true),
+            Message::Cancelled(Stage::Reading | Stage::Fetching) => (tr("batch.reading_cancelled").to_owned(), true),
+            Message::Cancelled(Stage::Classifying) => (tr("batch.classify_cancelled").to_owned(), true),
+        })
+    }
+
+    /// The message under the input, as drawn (tests read it).
+    pub fn message(&self) -> Option<String> {
+        self.message_text().map(|(m, _)| m)
     }
 
     /// Draws the panel.
@@ -312,17 +351,23 @@ impl BatchPanel {
         ui.label(tr("batch.intro"));
         self.input_ui(ui, ctx);
         self.progress_ui(ui);
-        if let Some(m) = &self.message {
+        if let Some((m, warn)) = self.message_text() {
             // Plain when all went well; warning colour when something was skipped, cut or failed.
-            let color = if self.message_warn { ui.visuals().warn_fg_color } else { ui.visuals().text_color() };
+            let color = if warn { ui.visuals().warn_fg_color } else { ui.visuals().text_color() };
             ui.label(RichText::new(m).color(color));
         }
         if let Some(l) = &self.lines {
             problems::problems_ui(ui, &l.report);
         }
         let busy = self.job.as_ref().is_some_and(|j| j.stage != Stage::Classifying);
-        if let Some(request) = self.mailbox.ui(ui.ctx(), busy) {
-            self.open_mailbox(request, ui.ctx());
+        match self.mailbox.ui(ui.ctx(), busy) {
+            Some(mailbox::MailboxAction::Read(request)) => self.open_mailbox(request, ui.ctx()),
+            Some(mailbox::MailboxAction::Cancel) => {
+                if let Some(job) = self.job.as_ref().filter(|j| j.stage == Stage::Fetching) {
+                    job.cancel();
+                }
+            }
+            None => {}
         }
         if self.results.is_none() {
             return;
@@ -398,7 +443,7 @@ impl BatchPanel {
             let before = (self.format, self.column);
             {
                 ui.label(tr("batch.format"));
-                let r = egui::ComboBox::from_id_salt("batch_format").selected_text(self.format.label()).show_ui(ui, |ui| {
+                let r = egui::ComboBox::from_id_salt("batch_format").selected_text(self.format.label()).width(190.0).show_ui(ui, |ui| {
                     for f in Format::ALL {
                         ui.selectable_value(&mut self.format, f, f.label());
                     }
@@ -478,11 +523,7 @@ impl BatchPanel {
             let stage = job.stage;
             self.paused_for = job.classifier.clone();
             self.job = None;
-            let text = match stage {
-                Stage::Reading | Stage::Fetching => tr("batch.reading_cancelled"),
-                Stage::Classifying => tr("batch.classify_cancelled"),
-            };
-            self.say(text.to_owned(), true);
+            self.message = Some(Message::Cancelled(stage));
         }
     }
 

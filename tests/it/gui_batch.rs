@@ -365,8 +365,7 @@ fn mailbox_dialog_validates_and_reports_a_refused_connection() {
     h.get_by_role_and_label(egui::accesskit::Role::PasswordInput, "Password").type_text("s3cret");
     settle(&mut h);
     h.get_by_label("Read").click();
-    settle(&mut h);
-    assert!(h.state().batch.mailbox.password.is_empty(), "forgotten once the reading started");
+    h.run_ok();
     let start = Instant::now();
     while h.state().batch.is_busy() && start.elapsed() < Duration::from_secs(60) {
         h.run_ok();
@@ -374,8 +373,15 @@ fn mailbox_dialog_validates_and_reports_a_refused_connection() {
     }
     settle(&mut h);
     assert!(!h.state().batch.is_busy());
-    assert!(shown(&h, "Problems while reading: 1"));
-    assert!(shown(&h, &format!("cannot connect to 127.0.0.1:{port}")), "the refusal is listed");
+    // The dialog waited for the answer and says it where the fields can be fixed.
+    assert!(h.state().batch.mailbox.open && !h.state().batch.mailbox.connecting, "the dialog stays open");
+    assert!(shown_contains(&h, &format!("cannot connect to 127.0.0.1:{port}")), "the refusal is said in the dialog");
+    assert_eq!(h.state().batch.mailbox.password, "s3cret", "kept for the next try while the dialog is open");
+    assert!(h.state().batch.lines().is_none(), "no empty batch in place of none");
+    h.get_by_label("Cancel").click();
+    settle(&mut h);
+    assert!(!h.state().batch.mailbox.open);
+    assert!(h.state().batch.mailbox.password.is_empty(), "forgotten when the dialog closes");
 }
 
 /// Batch → Open mailbox… against a real Dovecot (IMAP, read-only): the rows
@@ -414,8 +420,22 @@ fn mailbox_dialog_reads_a_real_dovecot_without_changing_it() {
     }
     h.get_by_label("Remember the password for this session").click();
     settle(&mut h);
+    // A wrong password first: the dialog stays open with the server's refusal, the mailbox unread.
+    h.state_mut().batch.mailbox.password = "not-the-password".into();
     h.get_by_label("Read").click();
+    h.run_ok();
+    let start = Instant::now();
+    while h.state().batch.mailbox.connecting {
+        assert!(start.elapsed() < Duration::from_secs(60), "the login was refused within 60 s\n{}", d.log());
+        h.run_ok();
+        std::thread::sleep(Duration::from_millis(20));
+    }
     settle(&mut h);
+    assert!(h.state().batch.mailbox.open, "still open after the refusal");
+    assert!(shown_contains(&h, "the server refused the login"), "{:?}", h.state().batch.mailbox.error);
+    h.state_mut().batch.mailbox.password = PASSWORD.into();
+    h.get_by_label("Read").click();
+    h.run_ok();
     let start = Instant::now();
     while h.state().batch.is_busy() || h.state().batch.results().is_none() {
         assert!(start.elapsed() < Duration::from_secs(90), "the mailbox was read within 90 s\n{}", d.log());
@@ -434,6 +454,7 @@ fn mailbox_dialog_reads_a_real_dovecot_without_changing_it() {
     assert_eq!(got, want, "the mailbox gives the rows of the same emails as files\n{}", d.log());
     assert_eq!(rows.report.problem_count, want_problems, "the same problems as the files: {:?}", rows.report.problems);
     assert!(shown(&h, &format!("imap://{USER}@127.0.0.1:{}/INBOX", d.imap)), "the source names the mailbox");
+    assert!(!h.state().batch.mailbox.open, "the dialog closed once the server listed the mailbox");
     assert_eq!(h.state().batch.mailbox.password, PASSWORD, "remembered for the session");
     assert_eq!(d.snapshot(), before, "the mailbox is unchanged (no \\Seen, nothing moved)");
 
@@ -595,4 +616,61 @@ fn a_path_that_reads_nothing_keeps_the_batch_already_loaded() {
     assert_eq!(h.state().batch.lines().map(|l| l.len()), Some(1000), "the 1,000 rows stay");
     assert!(shown_contains(&h, "Nothing was read"), "and the message says so");
     assert!(shown_contains(&h, "no-such-file.txt"), "naming the file");
+}
+
+/// A maillog whose first 60 lines are other daemons' is not detected as a Postfix log
+/// (it reads as one reply a line); the Format menu forces the log reader, which keeps
+/// only the Postfix bounce records, as `--input postfix` does.
+#[test]
+fn the_format_menu_forces_an_mta_log_reader() {
+    let fixture = std::fs::read_to_string(crate::data("logs/postfix.maillog")).unwrap();
+    let mut text = String::new();
+    for i in 0..60 {
+        text.push_str(&format!("Mar  1 09:59:{:02} mx1 dovecot: imap-login: Login: user=<u{i}>, method=PLAIN, rip=192.0.2.{i}\n", i % 60));
+    }
+    text.push_str(&fixture);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("maillog");
+    std::fs::write(&path, &text).unwrap();
+    let mut h = harness(app_on(Panel::Batch));
+    h.run();
+    open_typed(&mut h, &path);
+    let as_lines = h.state().batch.lines().map(|l| l.len()).unwrap();
+    assert_eq!(as_lines, text.lines().count(), "detected as one reply a line");
+
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Format").click();
+    h.run();
+    h.get_by_label("Postfix maillog").click();
+    wait_for_batch(&mut h);
+    let rows = h.state().batch.lines().expect("re-read as a log");
+    let expected = crate::table("logs/postfix.maillog.expected.tsv").iter().filter(|r| r[1] == "record").count();
+    assert!(expected > 0);
+    assert_eq!(rows.len(), expected, "only the bounce records of the fixture");
+    assert!(shown_contains(&h, "maillog: postfix log"), "the reading report names the log");
+}
+
+/// The reading report is worded when drawn: read in English, it reads in Korean once
+/// the interface language changes (it stayed English, stored as a string).
+#[test]
+fn the_reading_report_follows_a_change_of_language() {
+    use bouncelab::i18n::{Lang, tr, tr_n};
+
+    let text: Vec<String> = crate::table("reference_bounces.tsv").into_iter().map(|r| r[0].clone()).collect();
+    let n = text.len();
+    let mut h = harness(app_on(Panel::Batch));
+    h.run();
+    let ctx = h.ctx.clone();
+    h.state_mut().batch.load_text(text.join("\n"), &ctx);
+    wait_for_batch(&mut h);
+    let english = tr_n("batch.report_read", n, &[("sources", &tr("batch.report_paste"))]);
+    assert!(shown(&h, &english), "English report");
+    // As View → Language does it.
+    h.state_mut().lang = Lang::from_code("ko").unwrap();
+    settle(&mut h);
+    let korean = tr_n("batch.report_read", n, &[("sources", &tr("batch.report_paste"))]);
+    h.state_mut().lang = Lang::ENGLISH;
+    Lang::ENGLISH.make_current();
+    assert_ne!(korean, english);
+    assert!(h.query_by_label(&korean).is_some(), "Korean report after the switch");
+    assert!(h.query_by_label(&english).is_none(), "the English one is gone");
 }

@@ -47,11 +47,23 @@ pub enum Format {
     Mbox,
     /// Maildir folders.
     Maildir,
+    /// An MTA log of this format, even where its content would not be detected as one.
+    Log(LogFormat),
 }
 
 impl Format {
     /// All formats, in menu order.
-    pub const ALL: [Format; 6] = [Format::Auto, Format::Lines, Format::Csv, Format::Eml, Format::Mbox, Format::Maildir];
+    pub const ALL: [Format; 9] = [
+        Format::Auto,
+        Format::Lines,
+        Format::Csv,
+        Format::Eml,
+        Format::Mbox,
+        Format::Maildir,
+        Format::Log(LogFormat::Postfix),
+        Format::Log(LogFormat::KumoMta),
+        Format::Log(LogFormat::PowerMta),
+    ];
 
     /// Menu label, in the interface language.
     pub fn label(self) -> &'static str {
@@ -62,6 +74,9 @@ impl Format {
             Format::Eml => tr("batch.format_eml"),
             Format::Mbox => tr("batch.format_mbox"),
             Format::Maildir => tr("batch.format_maildir"),
+            Format::Log(LogFormat::Postfix) => tr("batch.format_log_postfix"),
+            Format::Log(LogFormat::KumoMta) => tr("batch.format_log_kumomta"),
+            Format::Log(LogFormat::PowerMta) => tr("batch.format_log_powermta"),
         }
     }
 
@@ -74,6 +89,7 @@ impl Format {
             Format::Eml => Some(InputKind::Eml),
             Format::Mbox => Some(InputKind::Mbox),
             Format::Maildir => Some(InputKind::Maildir),
+            Format::Log(f) => Some(InputKind::Log(f)),
         }
     }
 }
@@ -313,6 +329,8 @@ pub struct ReadProgress {
     pub done: AtomicU64,
     /// In all.
     pub total: AtomicU64,
+    /// A mailbox answered the login and listed its messages (the fetch is under way).
+    pub listed: AtomicBool,
 }
 
 /// A reader that adds what it reads to a progress counter.

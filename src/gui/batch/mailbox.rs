@@ -17,6 +17,15 @@ use crate::engine::ingest::{RecordSource, email};
 use crate::gui::widgets::named;
 use crate::i18n::{tr, tr_fmt};
 
+/// What the user asked of the dialog.
+#[derive(Debug)]
+pub enum MailboxAction {
+    /// Read the mailbox (the fields were checked).
+    Read(MailboxRequest),
+    /// Stop the fetch that is connecting.
+    Cancel,
+}
+
 /// What the dialog hands to the worker.
 pub struct MailboxRequest {
     /// Where to read.
@@ -53,8 +62,12 @@ pub struct MailboxDialog {
     pub since: String,
     /// Let the password go in plain text to a non-loopback server.
     pub allow_plaintext: bool,
-    /// Why the fields were refused, from the last try.
+    /// Why the fields were refused, or the server's answer to the last try.
     pub error: Option<String>,
+    /// A fetch from the dialog has not got past the login yet: the dialog stays open, its
+    /// fields locked, until the server lists the mailbox, or says why not (a wrong password
+    /// is then fixed in place instead of typing every field again).
+    pub connecting: bool,
 }
 
 impl std::fmt::Debug for MailboxDialog {
@@ -122,8 +135,9 @@ impl MailboxDialog {
         Ok(MailboxRequest { url, password: self.password.clone(), options })
     }
 
-    /// Draws the dialog; returns a checked request when the user presses Read.
-    pub fn ui(&mut self, ctx: &egui::Context, busy: bool) -> Option<MailboxRequest> {
+    /// Draws the dialog; returns a checked request when the user presses Read, or a cancel
+    /// of the fetch that is connecting.
+    pub fn ui(&mut self, ctx: &egui::Context, busy: bool) -> Option<MailboxAction> {
         if !self.open {
             return None;
         }
@@ -140,50 +154,75 @@ impl MailboxDialog {
             .show(ctx, |ui| {
                 ui.label(tr("batch.mailbox_intro"));
                 ui.add_space(4.0);
-                egui::Grid::new("batch_mailbox_grid").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
-                    field(ui, tr("batch.mailbox_server"), &mut self.server, "imaps://mail.example.com", false);
-                    field(ui, tr("batch.mailbox_user"), &mut self.user, "bounces@example.com", false);
-                    let enter = field(ui, tr("batch.mailbox_password"), &mut self.password, "", true);
-                    submit |= enter;
-                    let pop3 = self.protocol().is_some_and(|p| !p.is_imap());
-                    ui.label(tr("batch.mailbox_folder"));
-                    let te = egui::TextEdit::singleline(&mut self.mailbox).hint_text("INBOX").desired_width(260.0);
-                    let r = ui.add_enabled(!pop3, te);
-                    named(r, Role::TextInput, tr("batch.mailbox_folder")).on_disabled_hover_text(tr("batch.mailbox_pop3_one"));
-                    ui.end_row();
-                    field(ui, tr("batch.mailbox_since"), &mut self.since, "2026-01-31", false);
-                });
-                ui.checkbox(&mut self.remember, tr("batch.mailbox_remember")).on_hover_text(tr("batch.mailbox_remember_tip"));
-                if self.protocol().is_some_and(|p| !p.tls()) {
-                    ui.checkbox(&mut self.allow_plaintext, tr("batch.mailbox_plaintext")).on_hover_text(tr("batch.mailbox_plaintext_tip"));
+                let connecting = self.connecting;
+                ui.add_enabled_ui(!connecting, |ui| self.fields_ui(ui, &mut submit));
+                if connecting {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label(tr_fmt("batch.mailbox_connecting", &[("server", &self.server.trim())]));
+                    });
                 }
-                ui.weak(tr("batch.mailbox_read_only"));
                 if let Some(e) = &self.error {
                     ui.label(RichText::new(e).color(ui.visuals().error_fg_color));
                 }
                 ui.horizontal(|ui| {
-                    submit |= ui.add_enabled(!busy, egui::Button::new(tr("batch.mailbox_read"))).clicked();
+                    submit |= ui.add_enabled(!busy && !connecting, egui::Button::new(tr("batch.mailbox_read"))).clicked();
                     cancel = ui.button(tr("dialog.cancel")).clicked();
                 });
             });
         if cancel || !open {
+            let connecting = std::mem::take(&mut self.connecting);
             self.close();
-            return None;
+            return connecting.then_some(MailboxAction::Cancel);
         }
-        if !submit || busy {
+        if !submit || busy || self.connecting {
             return None;
         }
         match self.request() {
             Ok(r) => {
                 self.error = None;
-                self.close();
-                Some(r)
+                self.connecting = true;
+                Some(MailboxAction::Read(r))
             }
             Err(e) => {
                 self.error = Some(e);
                 None
             }
         }
+    }
+
+    /// The fields, the options and the read-only note.
+    fn fields_ui(&mut self, ui: &mut Ui, submit: &mut bool) {
+        egui::Grid::new("batch_mailbox_grid").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
+            field(ui, tr("batch.mailbox_server"), &mut self.server, "imaps://mail.example.com", false);
+            field(ui, tr("batch.mailbox_user"), &mut self.user, "bounces@example.com", false);
+            let enter = field(ui, tr("batch.mailbox_password"), &mut self.password, "", true);
+            *submit |= enter;
+            let pop3 = self.protocol().is_some_and(|p| !p.is_imap());
+            ui.label(tr("batch.mailbox_folder"));
+            let te = egui::TextEdit::singleline(&mut self.mailbox).hint_text("INBOX").desired_width(260.0);
+            let r = ui.add_enabled(!pop3, te);
+            named(r, Role::TextInput, tr("batch.mailbox_folder")).on_disabled_hover_text(tr("batch.mailbox_pop3_one"));
+            ui.end_row();
+            field(ui, tr("batch.mailbox_since"), &mut self.since, "2026-01-31", false);
+        });
+        ui.checkbox(&mut self.remember, tr("batch.mailbox_remember")).on_hover_text(tr("batch.mailbox_remember_tip"));
+        if self.protocol().is_some_and(|p| !p.tls()) {
+            ui.checkbox(&mut self.allow_plaintext, tr("batch.mailbox_plaintext")).on_hover_text(tr("batch.mailbox_plaintext_tip"));
+        }
+        ui.weak(tr("batch.mailbox_read_only"));
+    }
+
+    /// The fetch got past the login, or ended: the dialog's work is done.
+    pub fn fetch_started(&mut self) {
+        self.connecting = false;
+        self.close();
+    }
+
+    /// The fetch read nothing and failed: the dialog stays open with the server's answer.
+    pub fn fetch_failed(&mut self, why: String) {
+        self.connecting = false;
+        self.error = Some(why);
     }
 
     /// Hides the dialog; forgets the password unless the user asked to keep it.
@@ -219,7 +258,10 @@ pub fn fetch_rows(request: MailboxRequest, progress: &Arc<ReadProgress>, cancel:
             return ControlFlow::Break(());
         }
         match ev {
-            Event::Listed { total, .. } => progress.total.store(total as u64, Ordering::Relaxed),
+            Event::Listed { total, .. } => {
+                progress.total.store(total as u64, Ordering::Relaxed);
+                progress.listed.store(true, Ordering::Relaxed);
+            }
             Event::UidValidityChanged => {}
             Event::Message(m) => {
                 let source = RecordSource { file: file.clone(), message: Some(m.uid), line: None };

@@ -125,9 +125,13 @@ impl BatchPanel {
                 self.export_message = None;
                 self.start_export(ui.ctx());
             }
-            if let Some((m, warn)) = &self.export_message {
-                let color = if *warn { ui.visuals().warn_fg_color } else { ui.visuals().text_color() };
-                ui.add(egui::Label::new(RichText::new(m).color(color)).truncate()).on_hover_text(m.as_str());
+            if let Some(res) = &self.export_message {
+                let (m, warn) = match res {
+                    Ok((n, path)) => (tr_fmt("batch.exported", &[("n", n), ("path", path)]), false),
+                    Err(e) => (tr_fmt("batch.export_failed", &[("error", e)]), true),
+                };
+                let color = if warn { ui.visuals().warn_fg_color } else { ui.visuals().text_color() };
+                ui.add(egui::Label::new(RichText::new(&m).color(color)).truncate()).on_hover_text(m.as_str());
             }
         });
     }

@@ -107,6 +107,11 @@ impl Job {
         }
     }
 
+    /// Whether a mailbox fetch got past the login (the server listed the mailbox).
+    pub fn listed(&self) -> bool {
+        self.read.listed.load(Ordering::Relaxed)
+    }
+
     /// Asks the worker to stop at its next chunk.
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
