@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::classify::{Classifier, DecidedBy, Verdict};
 use super::mx;
-use super::ruleset::RuleSet;
+use super::ruleset::{LabelProblem, RuleSet};
 use crate::i18n::{tr, tr_fmt};
 
 /// How bad a finding is.
@@ -47,6 +47,8 @@ pub enum LintKind {
     Dead,
     /// A reason no category uses.
     ReasonUnused,
+    /// A reason's label is blank or the same as another reason's.
+    ReasonLabel,
     /// A problem in the MX rules.
     Mx,
 }
@@ -275,6 +277,17 @@ pub fn lint_and_examples(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usi
         if !used {
             push(Severity::Info, LintKind::ReasonUnused, None, tr_fmt("lint.reason_unused", &[("id", &reason.id)]));
         }
+    }
+
+    for (i, problem) in doc.reason_label_problems() {
+        let id = &doc.reasons[i].id;
+        let message = match problem {
+            LabelProblem::Empty => tr_fmt("lint.reason_label_empty", &[("id", id)]),
+            LabelProblem::SameAs(j) => {
+                tr_fmt("lint.reason_label_same", &[("id", id), ("other", &doc.reasons[j].id), ("label", &doc.reasons[j].label.trim())])
+            }
+        };
+        push(Severity::Warning, LintKind::ReasonLabel, None, message);
     }
 
     for p in mx::validate(&doc.mx_rules) {

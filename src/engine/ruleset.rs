@@ -12,9 +12,11 @@ use super::mx::MxRule;
 use crate::i18n::{tr, tr_fmt};
 
 mod load;
+mod reasons;
 mod write;
 
 pub use load::{ExpectedKind, LoadError, RonProblem, decode_utf8, nearest, parse_ron, read_text};
+pub use reasons::{LabelProblem, MAX_REASON_ID, ReasonIdError};
 pub use write::to_ron;
 
 /// Format version written by this build; older files are upgraded on load.

@@ -6,12 +6,18 @@ use egui::{RichText, Ui};
 use super::PanelCtx;
 use super::bounce_rules::failure_override_combo;
 use super::widgets::{failure_color, named};
-use crate::engine::ruleset::{Category, FailureType, QuarantinePolicy, ReasonDef};
+use crate::engine::ruleset::{Category, FailureType, LabelProblem, QuarantinePolicy, ReasonDef, ReasonIdError};
 use egui::Role;
 
 /// State of the reasons panel.
 #[derive(Default)]
-pub struct ReasonsPanel {}
+pub struct ReasonsPanel {
+    /// The reason id being typed (row, text): given to the rule set when the field is left,
+    /// so categories and rules follow one rename, not one per keystroke.
+    id_edit: Option<(usize, String)>,
+    /// Why the last id given was refused (the id typed, the error).
+    id_error: Option<(String, ReasonIdError)>,
+}
 
 impl ReasonsPanel {
     /// Draws the panel.
@@ -37,6 +43,9 @@ impl ReasonsPanel {
 
     fn reasons_ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         let mut remove = None;
+        let mut rename = None;
+        let label_problems = ctx.rules.reason_label_problems();
+        let warn = ui.visuals().warn_fg_color;
         // Outside English, the label in the interface's language sits beside the
         // rule set's own one: both are the analyst's data, saved in the file.
         let lang = Lang::current();
@@ -68,15 +77,48 @@ impl ReasonsPanel {
                 })
                 .collect();
             for (k, r) in ctx.rules.reasons.iter_mut().enumerate() {
-                ui.monospace(&r.id);
                 let id = r.id.clone();
                 let name = |col: &'static str| format!("{}: {id}", tr(col));
-                let resp = ui.add_sized(field(ui, 150.0), egui::TextEdit::singleline(&mut r.label));
+                // Fields have ids of their own, not derived from the layout: a widget that comes and
+                // goes earlier (a label warning, a release count, the grid's own cells) moved the
+                // derived ids, and the field being typed in lost the focus after a key or two.
+                let mut typed = match &self.id_edit {
+                    Some((row, text)) if *row == k => text.clone(),
+                    _ => r.id.clone(),
+                };
+                let edit = egui::TextEdit::singleline(&mut typed).id(egui::Id::unique(("reason_id", k))).font(egui::TextStyle::Monospace);
+                let resp = ui.add_sized(field(ui, 168.0), edit).on_hover_text(tr("reasons.id_tip"));
+                let resp = named(resp, Role::TextInput, &name("reasons.col_id"));
+                if resp.lost_focus() {
+                    self.id_edit = None;
+                    if !ui.input(|i| i.key_pressed(egui::Key::Escape)) && typed != r.id {
+                        rename = Some((r.id.clone(), typed));
+                    }
+                } else if resp.has_focus() {
+                    self.id_edit = Some((k, typed));
+                }
+                // A blank or repeated label is drawn in the warning colour, said on hover and
+                // under the table: no mark beside it, so no column widens or moves.
+                let mine = |(i, p): &&(usize, LabelProblem)| *i == k || *p == LabelProblem::SameAs(k);
+                let problem = label_problems.iter().find(mine).map(|(_, p)| match p {
+                    LabelProblem::Empty => tr("reasons.label_empty"),
+                    LabelProblem::SameAs(_) => tr("reasons.label_same"),
+                });
+                let mut edit = egui::TextEdit::singleline(&mut r.label).id(egui::Id::unique(("reason_label", k)));
+                if problem.is_some() {
+                    edit = edit.text_color(warn).hint_text(RichText::new(tr("reasons.label_empty")).color(warn));
+                }
+                let resp = ui.add_sized(field(ui, 150.0), edit);
+                let resp = match problem {
+                    Some(p) => resp.on_hover_text(p),
+                    None => resp,
+                };
                 ctx.edited |= named(resp, Role::TextInput, &name("reasons.col_label")).changed();
                 if translated {
                     let mut text = r.labels.get(lang.code()).cloned().unwrap_or_default();
-                    let edit = egui::TextEdit::singleline(&mut text).hint_text(r.label.as_str());
-                    let resp = ui.add_sized(field(ui, 190.0), edit);
+                    let edit =
+                        egui::TextEdit::singleline(&mut text).hint_text(r.label.as_str()).id(egui::Id::unique(("reason_label_in", k)));
+                    let resp = ui.add_sized(field(ui, 170.0), edit);
                     let resp = named(resp, Role::TextInput, &format!("{label_in}: {}", r.id));
                     if resp.changed() {
                         if text.trim().is_empty() {
@@ -138,6 +180,39 @@ impl ReasonsPanel {
             ctx.rules.reasons.remove(k);
             ctx.structural = true;
         }
+        if let Some((old, new)) = rename {
+            match ctx.rules.rename_reason(&old, &new) {
+                Ok(_) => {
+                    self.id_error = None;
+                    ctx.structural = true;
+                }
+                // The row's own id always exists: nothing to say.
+                Err(ReasonIdError::Unknown(_)) => {}
+                Err(e) => self.id_error = Some((new, e)),
+            }
+        }
+        if let Some((typed, e)) = &self.id_error {
+            let why = match e {
+                ReasonIdError::Empty => tr("reasons.id_empty").to_owned(),
+                ReasonIdError::Characters => tr("reasons.id_characters").to_owned(),
+                ReasonIdError::Taken(id) => tr_fmt("reasons.id_taken", &[("id", id)]),
+                ReasonIdError::Unknown(_) => String::new(),
+            };
+            ui.label(
+                RichText::new(tr_fmt("reasons.id_refused", &[("id", &typed.trim()), ("why", &why)])).color(ui.visuals().error_fg_color),
+            );
+        }
+        for (i, p) in &label_problems {
+            let id = &ctx.rules.reasons[*i].id;
+            let text = match p {
+                LabelProblem::Empty => tr_fmt("lint.reason_label_empty", &[("id", id)]),
+                LabelProblem::SameAs(j) => tr_fmt(
+                    "lint.reason_label_same",
+                    &[("id", id), ("other", &ctx.rules.reasons[*j].id), ("label", &ctx.rules.reasons[*j].label.trim())],
+                ),
+            };
+            ui.label(RichText::new(format!("⚠ {text}")).color(warn));
+        }
         if ui.button(tr("reasons.add_reason")).clicked() {
             let id = unique_id(ctx.rules.reasons.iter().map(|r| r.id.as_str()), "new_reason");
             ctx.rules.reasons.push(ReasonDef {
@@ -188,9 +263,11 @@ impl ReasonsPanel {
                     c.momentum = (momentum > 0).then_some(momentum);
                     ctx.edited = true;
                 }
-                let resp = ui.add_sized(field(ui, 130.0), egui::TextEdit::singleline(&mut c.powermta));
+                let resp =
+                    ui.add_sized(field(ui, 130.0), egui::TextEdit::singleline(&mut c.powermta).id(egui::Id::unique(("cat_powermta", k))));
                 ctx.edited |= named(resp, Role::TextInput, &name("PowerMTA")).changed();
-                let resp = ui.add_sized(field(ui, 130.0), egui::TextEdit::singleline(&mut c.kumomta));
+                let resp =
+                    ui.add_sized(field(ui, 130.0), egui::TextEdit::singleline(&mut c.kumomta).id(egui::Id::unique(("cat_kumomta", k))));
                 ctx.edited |= named(resp, Role::TextInput, &name("KumoMTA")).changed();
                 if delete_button(ui, used[k].then(|| tr("reasons.category_used")), tr("reasons.delete_category")) {
                     remove = Some(k);

@@ -28,6 +28,18 @@ pub fn open_document(file: Option<PathBuf>) -> (Document, Option<String>) {
     }
 }
 
+/// Started without a file and with no `sample_rules/default.ron` here (the installed program,
+/// started from a menu): the file worked on last, from Open recent, rather than an untitled copy
+/// of the built-in rules. A file named on the command line, or one that failed, is kept as is.
+pub fn reopen_last(opened: (Document, Option<String>), recent: &[PathBuf]) -> (Document, Option<String>) {
+    let untitled = opened.0.path.is_none() && opened.1.is_none();
+    let Some(last) = recent.first().filter(|p| untitled && p.is_file()) else { return opened };
+    match RuleSet::load(last) {
+        Ok(doc) => (Document::new(doc, Some(last.clone())), None),
+        Err(e) => (opened.0, Some(tr_fmt("dialog.reopen_failed", &[("path", &last.display()), ("e", &e)]))),
+    }
+}
+
 /// Start-up work that needs no window: inflating the bundled fonts, loading
 /// and compiling the rule file. Started before eframe opens the window and
 /// sets up OpenGL, so the two overlap and the first frame comes sooner.

@@ -129,3 +129,72 @@ fn a_reason_a_rule_overrides_to_cannot_be_deleted() {
     let used = disabled_deletes(&doc);
     assert_eq!(used, free + 1, "its Delete is disabled");
 }
+
+/// A reason's id is edited in its field and given when the field is left: the categories
+/// that use it follow, Ctrl+Z takes the rename back, and an id another reason has is
+/// refused with the reason why, changing nothing.
+#[test]
+fn a_reason_is_renamed_with_its_references_and_a_taken_id_is_refused() {
+    Lang::ENGLISH.make_current();
+    let mut h = harness(crate::gui_support::app_on(Panel::Reasons));
+    settle(&mut h);
+    let rules = |h: &egui_kittest::Harness<'_, BounceLabApp>| h.state().document.rules.clone();
+    let before = rules(&h);
+    let cats = before.categories.iter().filter(|c| c.reason == "mailbox_full").count();
+    assert!(cats > 0);
+    h.get_by_label("Id: mailbox_full").click();
+    settle(&mut h);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.get_by_label("Id: mailbox_full").type_text("box_full");
+    settle(&mut h);
+    assert!(rules(&h).reason("mailbox_full").is_some(), "nothing renamed while typing");
+    h.key_press(Key::Enter);
+    settle(&mut h);
+    let after = rules(&h);
+    assert!(after.reason("box_full").is_some() && after.reason("mailbox_full").is_none());
+    assert_eq!(after.categories.iter().filter(|c| c.reason == "box_full").count(), cats, "its categories follow");
+
+    h.get_by_label("Id: box_full").click();
+    settle(&mut h);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.get_by_label("Id: box_full").type_text("user_unknown");
+    h.key_press(Key::Enter);
+    settle(&mut h);
+    assert!(shown(&h, "The id 'user_unknown' was not given: the reason 'user_unknown' already has it"));
+    assert_eq!(rules(&h), after, "a refused id changes nothing");
+    assert!(shown(&h, "box_full"), "the field shows the id kept");
+
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(&mut h);
+    assert_eq!(rules(&h).reason("mailbox_full").map(|r| r.id.as_str()), Some("mailbox_full"), "undo takes the rename back");
+    assert_eq!(rules(&h).categories, before.categories);
+}
+
+/// Typing a label one key a frame keeps every key, also when the label becomes the same as
+/// another reason's (a warning mark appears beside it) and blank again.
+#[test]
+fn a_label_typed_key_by_key_keeps_every_key_and_warns_of_a_repeated_label() {
+    Lang::ENGLISH.make_current();
+    let mut h = harness(crate::gui_support::app_on(Panel::Reasons));
+    settle(&mut h);
+    let field = "Label: user_unknown";
+    h.get_by_label(field).click();
+    settle(&mut h);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.key_press(Key::Backspace);
+    h.run();
+    assert!(shown(&h, "⚠ reason 'user_unknown' has an empty label: reports and the tester would show nothing for it"));
+    for ch in "Refused".chars() {
+        h.get_by_label(field).type_text(&ch.to_string());
+        h.run();
+    }
+    settle(&mut h);
+    assert!(shown(&h, "⚠ reason 'refused' has the label 'Refused' of reason 'user_unknown': people cannot tell them apart"));
+    for ch in " or not".chars() {
+        h.get_by_label(field).type_text(&ch.to_string());
+        h.run();
+    }
+    settle(&mut h);
+    assert_eq!(h.state().document.rules.reason("user_unknown").map(|r| r.label.as_str()), Some("Refused or not"));
+    assert!(!h.query_all_by_label_contains("cannot tell them apart").any(|_| true), "no warning left");
+}

@@ -106,7 +106,7 @@ impl BounceLabApp {
     pub fn new(cc: &eframe::CreationContext<'_>, preload: super::startup::Preload) -> Self {
         let settings = cc.storage.and_then(|s| eframe::get_value::<Settings>(s, SETTINGS_KEY)).unwrap_or_default();
         let lang = settings.language.as_deref().and_then(Lang::from_code).unwrap_or_else(Lang::system);
-        let (document, error) = preload.join();
+        let (document, error) = super::startup::reopen_last(preload.join(), &settings.recent);
         super::widgets::install_fonts(&cc.egui_ctx);
         let mut app = Self::with_document(settings, document, error, lang);
         if let Some((file, scenario)) = cc.storage.and_then(|s| eframe::get_value::<Option<(String, Scenario)>>(s, SCENARIO_KEY)).flatten()
