@@ -80,6 +80,6 @@ mod html_tests {
         let lines: Vec<&str> = t.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
         assert_eq!(lines.first(), Some(&"无法发送到 a@example.com"), "{t:?}");
         assert!(lines.iter().any(|l| l.contains("退信原因") && l.contains("不存在")), "{t:?}");
-        assert!(lines.iter().any(|l| *l == "end"), "{t:?}");
+        assert!(lines.contains(&"end"), "{t:?}");
     }
 }
