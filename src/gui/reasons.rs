@@ -45,6 +45,11 @@ impl ReasonsPanel {
         let mut remove = None;
         let mut rename = None;
         let label_problems = ctx.rules.reason_label_problems();
+        // Wide enough for the longest id (monospace), within what a 1024 px window has room for.
+        let longest = ctx.rules.reasons.iter().map(|r| r.id.as_str()).max_by_key(|id| id.chars().count()).unwrap_or("");
+        let font = egui::TextStyle::Monospace.resolve(ui.style());
+        let id_width =
+            ui.fonts_mut(|f| f.layout_no_wrap(longest.to_owned(), font, egui::Color32::WHITE).size().x + 16.0).clamp(120.0, 200.0);
         let warn = ui.visuals().warn_fg_color;
         // Outside English, the label in the interface's language sits beside the
         // rule set's own one: both are the analyst's data, saved in the file.
@@ -87,7 +92,7 @@ impl ReasonsPanel {
                     _ => r.id.clone(),
                 };
                 let edit = egui::TextEdit::singleline(&mut typed).id(egui::Id::unique(("reason_id", k))).font(egui::TextStyle::Monospace);
-                let resp = ui.add_sized(field(ui, 168.0), edit).on_hover_text(tr("reasons.id_tip"));
+                let resp = ui.add_sized(field(ui, id_width), edit).on_hover_text(tr("reasons.id_tip"));
                 let resp = named(resp, Role::TextInput, &name("reasons.col_id"));
                 if resp.lost_focus() {
                     self.id_edit = None;
