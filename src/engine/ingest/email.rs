@@ -319,7 +319,8 @@ pub fn read(raw: &[u8], source: &RecordSource) -> EmailRead {
         let rcpt = header_text(&msg, "X-Failed-Recipients")
             .and_then(|v| plaintext::addresses(&v).into_iter().next())
             .or_else(|| plaintext::addresses(&header_field(&parts.original_headers, "to")).into_iter().next())
-            .or_else(|| plaintext::addresses(&inline_original_to(&whole[cut..])).into_iter().next());
+            .or_else(|| plaintext::addresses(&inline_original_to(&whole[cut..])).into_iter().next())
+            .or_else(|| plaintext::summary_to(human));
         if rcpt.is_none() {
             out.problems.push(EmailProblem::NoRecipient);
         }

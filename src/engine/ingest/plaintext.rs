@@ -190,11 +190,15 @@ fn bare_address_line(line: &str) -> Option<Range<usize>> {
 fn telling_line(line: &str) -> Option<Range<usize>> {
     let t = line.trim_end();
     let m = ADDRESS.find_iter(t).last()?;
-    if !t[m.end()..].trim_start_matches(['>', '\'', '"', ')', ']']).trim_start_matches(['.', ':']).is_empty() {
-        return None;
-    }
+    let after = t[m.end()..].trim_start_matches(['>', '\'', '"', ')', ']']).trim_start_matches(['.', ':']).trim().to_lowercase();
     let prefix = t[..m.start()].trim_end_matches([' ', '<', '\'', '"', '(', '[']);
     let lower = prefix.trim_start().to_lowercase();
+    // "Message to <addr> not delivered." (small home-made MTAs): the failure after the address.
+    let failure_after = lower.ends_with(" to")
+        && ["not delivered", "was not delivered", "could not be delivered", "undeliverable", "failed"].iter().any(|w| after.starts_with(w));
+    if !after.is_empty() && !failure_after {
+        return None;
+    }
     let words = lower.split_whitespace().count();
     // "… to addr" in the languages bounces are written in: Russian "по адресу", and Chinese
     // and Japanese verbs of sending ("无法发送到 addr"), one word to a whitespace count.
@@ -248,6 +252,21 @@ pub fn recipients(text: &str, exclude: &[String]) -> Vec<TextRecipient> {
     }
     if anchors.is_empty() {
         anchors = fallback_anchors(text, exclude);
+    } else {
+        // Errors told before their addresses above the first listed recipient (IMail: "Unknown
+        // user: a", "User mailbox exceeds allowed size: b", then "… recipient:" and "  c"): each
+        // names a recipient of its own.
+        let first = anchors.iter().map(|(_, at)| *at).min().unwrap_or(0);
+        let before: Vec<(String, usize)> = fallback_anchors(&text[..line_start(text, first)], exclude)
+            .into_iter()
+            .filter(|(a, at)| {
+                *at < first && !anchors.iter().any(|(b, _)| b == a) && telling_line(text[*at..].lines().next().unwrap_or("")).is_some()
+            })
+            .collect();
+        if !before.is_empty() {
+            anchors.extend(before);
+            anchors.sort_by_key(|(_, at)| *at);
+        }
     }
     let mut out = Vec::with_capacity(anchors.len());
     for (i, (address, start)) in anchors.iter().enumerate() {
@@ -264,6 +283,18 @@ pub fn recipients(text: &str, exclude: &[String]) -> Vec<TextRecipient> {
 fn original_header_to(line: &str, next: Option<&str>) -> bool {
     let starts = |l: &str, p: &str| l.trim_start().get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
     starts(line, "to:") && next.is_some_and(|n| ["subject:", "cc:", "sent:", "date:"].iter().any(|p| starts(n, p)))
+}
+
+/// The address of the original message's summary `To:` line (see [`original_header_to`]): the
+/// recipient of a notice that names no other (SurfControl: "From: … / To: addr / Subject: …").
+pub fn summary_to(text: &str) -> Option<String> {
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        if original_header_to(line, lines.peek().copied()) {
+            return addresses(line).into_iter().next();
+        }
+    }
+    None
 }
 
 /// Local parts of the addresses a bounce offers for help (RFC 2142).
@@ -297,7 +328,12 @@ fn fallback_anchors(text: &str, exclude: &[String]) -> Vec<(String, usize)> {
         }
         offset += line.len();
     }
-    if bare.is_empty() { telling } else { bare }
+    // Both kinds in one bounce (IMail: "Unknown user: a", then "… recipient:" and "  b" alone on
+    // its line): each names its own recipient, in the order of the text.
+    let mut all = bare;
+    all.extend(telling.into_iter().filter(|(a, _)| !all.iter().any(|(b, _)| b == a)).collect::<Vec<_>>());
+    all.sort_by_key(|(_, at)| *at);
+    all
 }
 
 /// Sendmail 5 writes each recipient's error above its "554 <addr>... error"
@@ -503,6 +539,14 @@ mod tests {
         let r = recipients(text, &[]);
         assert_eq!(r.iter().map(|t| t.address.as_str()).collect::<Vec<_>>(), ["wang@example.com", "liu@example.net"]);
         assert!(text[r[1].span.clone()].contains("空间已满"));
+        // IMail: errors told before their addresses, and one alone on its line under its error.
+        let text = "Unknown user: ken@example.net\n\nUser mailbox exceeds allowed size: maria@example.net\n\nCould not deliver to the following recipient:\n  brian@example.org\n  Remote host said: 452 4.5.3 Too many recipients\n";
+        let r = recipients(text, &[]);
+        assert_eq!(r.iter().map(|t| t.address.as_str()).collect::<Vec<_>>(), ["ken@example.net", "maria@example.net", "brian@example.org"]);
+        assert!(diagnostic(&text[r[1].span.clone()], Some("maria@example.net")).starts_with("User mailbox exceeds allowed size"));
+        let text = "Message to <info@example.org> not delivered.\nexample.org: 556 5.1.10 Recipient address has null MX\n";
+        assert_eq!(recipients(text, &[]).first().map(|t| t.address.as_str()), Some("info@example.org"));
+        assert_eq!(summary_to("Blocked.\n  From: a@example.com\n  To:   g@example.org\n  Subject: x\n").as_deref(), Some("g@example.org"));
         // One word before the address is a header field, not an error.
         assert!(recipients("Sender: u@example.com\n", &[]).is_empty());
         assert!(recipients("Please write to postmaster@example.com for help today\n", &[]).is_empty());
