@@ -280,14 +280,7 @@ pub fn lint_and_examples(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usi
     }
 
     for (i, problem) in doc.reason_label_problems() {
-        let id = &doc.reasons[i].id;
-        let message = match problem {
-            LabelProblem::Empty => tr_fmt("lint.reason_label_empty", &[("id", id)]),
-            LabelProblem::SameAs(j) => {
-                tr_fmt("lint.reason_label_same", &[("id", id), ("other", &doc.reasons[j].id), ("label", &doc.reasons[j].label.trim())])
-            }
-        };
-        push(Severity::Warning, LintKind::ReasonLabel, None, message);
+        push(Severity::Warning, LintKind::ReasonLabel, None, reason_label_message(doc, i, problem));
     }
 
     for p in mx::validate(&doc.mx_rules) {
@@ -304,6 +297,17 @@ pub fn lint_and_examples(doc: &RuleSet, c: &Classifier, batch_hits: Option<&[usi
         });
     }
     (out, failures)
+}
+
+/// What is wrong with reason `i`'s label, in words (lint and the Reasons panel say it alike).
+pub fn reason_label_message(doc: &RuleSet, i: usize, problem: LabelProblem) -> String {
+    let id = &doc.reasons[i].id;
+    match problem {
+        LabelProblem::Empty => tr_fmt("lint.reason_label_empty", &[("id", id)]),
+        LabelProblem::SameAs(j) => {
+            tr_fmt("lint.reason_label_same", &[("id", id), ("other", &doc.reasons[j].id), ("label", &doc.reasons[j].label.trim())])
+        }
+    }
 }
 
 /// First `n` characters of `s`, with an ellipsis when cut.

@@ -207,15 +207,8 @@ impl ReasonsPanel {
                 RichText::new(tr_fmt("reasons.id_refused", &[("id", &typed.trim()), ("why", &why)])).color(ui.visuals().error_fg_color),
             );
         }
-        for (i, p) in &label_problems {
-            let id = &ctx.rules.reasons[*i].id;
-            let text = match p {
-                LabelProblem::Empty => tr_fmt("lint.reason_label_empty", &[("id", id)]),
-                LabelProblem::SameAs(j) => tr_fmt(
-                    "lint.reason_label_same",
-                    &[("id", id), ("other", &ctx.rules.reasons[*j].id), ("label", &ctx.rules.reasons[*j].label.trim())],
-                ),
-            };
+        for &(i, p) in &label_problems {
+            let text = crate::engine::lint::reason_label_message(ctx.rules, i, p);
             ui.label(RichText::new(format!("⚠ {text}")).color(warn));
         }
         if ui.button(tr("reasons.add_reason")).clicked() {
