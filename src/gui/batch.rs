@@ -340,11 +340,6 @@ impl BatchPanel {
         })
     }
 
-    /// The message under the input, as drawn (tests read it).
-    pub fn message(&self) -> Option<String> {
-        self.message_text().map(|(m, _)| m)
-    }
-
     /// Draws the panel.
     pub fn ui(&mut self, ui: &mut Ui, ctx: &mut PanelCtx) {
         ui.heading(tr("panel.batch"));
